@@ -1,0 +1,96 @@
+/**
+ * The page-codec contract. A codec encodes one dirty page against the sender's cached previous
+ * copy into a caller-owned buffer and returns a length, as QEMU's xbzrle_encode_buffer() does
+ * (migration/xbzrle.c): the hot path never allocates.
+ */
+
+/** Every codec works on 4096-byte pages, the x86 page size QEMU migrates. */
+export const PAGE_SIZE = 4096;
+
+/** QEMU's per-page record header: be64 (page offset | flags) (migration/ram.c save_page_header). */
+export const PAGE_HEADER_BYTES = 8;
+
+/** A raw record on the wire: header + the page. Sent for misses, overflows and plain pages. */
+export const RAW_RECORD_BYTES = PAGE_HEADER_BYTES + PAGE_SIZE;
+
+/**
+ * What encode() returns, in QEMU's convention:
+ * - `UNCHANGED` (0): the page equals the previous copy; nothing needs to be sent.
+ * - `OVERFLOW` (-1): the encoding would not fit the limit; the page goes as a raw record.
+ * - n ≥ 1: n bytes of encoded payload were written to `out[0..n)`.
+ */
+export const UNCHANGED = 0;
+export const OVERFLOW = -1;
+export type EncodeResult = number;
+
+/** The one error every decoder throws on malformed input. `offset` is where in the input. */
+export class CodecError extends Error {
+  override readonly name = "CodecError";
+  constructor(
+    readonly codec: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${codec}: ${reason} (at input offset ${offset})`);
+  }
+}
+
+/**
+ * Page buffers: every page handed to a codec is a PAGE_SIZE-byte Uint8Array view whose
+ * byteOffset is a multiple of 8, usually a slot of a long-lived ArrayBuffer. Codecs may keep
+ * word views (Uint32Array/BigUint64Array) over the whole underlying buffer, cached by buffer
+ * identity, so that scanning a page allocates nothing.
+ */
+export const PAGE_ALIGNMENT = 8;
+
+/** One codec instance. Instances own scratch state, so use one per thread. */
+export interface PageCodec {
+  readonly name: string;
+  /**
+   * Encode `page` (PAGE_SIZE bytes) against `previous` (the cached copy, or null when there is
+   * none) into `out`, writing at most `limit` bytes (QEMU's `dlen`). `out.length >= limit`.
+   * Returns an EncodeResult. Must not allocate.
+   */
+  encode(
+    page: Uint8Array,
+    previous: Uint8Array | null,
+    out: Uint8Array,
+    limit: number,
+  ): EncodeResult;
+  /**
+   * Rebuild the page from `encoded` (exactly the bytes encode() wrote) and `previous` into
+   * `page` (PAGE_SIZE bytes, caller-owned; it may be the same buffer as `previous` only when
+   * the codec's `decodesInPlace` is true). Throws CodecError on any malformed input; never
+   * writes outside `page`, never reads outside `encoded`.
+   */
+  decode(encoded: Uint8Array, previous: Uint8Array | null, page: Uint8Array): void;
+  /**
+   * Bytes this page costs on the wire given encode()'s result, including QEMU's record
+   * headers: e.g. xbzrle 8 + 1 + 2 + n; OVERFLOW → RAW_RECORD_BYTES; UNCHANGED → 0.
+   */
+  wireBytes(result: EncodeResult): number;
+}
+
+/** A registry row, after lzbench's codec table: a name, what it is, where it comes from. */
+export interface CodecDefinition {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  /** One line for --help and the docs. */
+  readonly description: string;
+  /** The source it follows (paper section, QEMU function, patch) — cited in reports. */
+  readonly source: string;
+  /**
+   * True for delta codecs: they need the cached previous copy (a page-cache hit) to do better
+   * than raw. The simulator sends a raw record on a miss, as QEMU's save_xbzrle_page() does.
+   */
+  readonly usesPrevious: boolean;
+  /**
+   * True when QEMU-style zero-page detection runs before this codec (a zero page goes as a
+   * 9-byte ZERO record). False only for `raw`, the no-detection baseline.
+   */
+  readonly detectsZeroPages: boolean;
+  /** True when decode() may be given the same buffer for `previous` and `page`. */
+  readonly decodesInPlace: boolean;
+  /** Make an instance with its own scratch buffers. */
+  create(): PageCodec;
+}
