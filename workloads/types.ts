@@ -66,3 +66,17 @@ export interface WorkloadDefinition {
   readonly params: readonly WorkloadParam[];
   create(options: WorkloadOptions): WorkloadRun | Promise<WorkloadRun>;
 }
+
+/**
+ * Thrown by advanceTo() when a recorded source has run out of data and its on-end policy is
+ * `stop`. The simulator reports the cell with status `trace-ended` rather than inventing data.
+ */
+export class WorkloadEndedError extends Error {
+  override readonly name = "WorkloadEndedError";
+  constructor(
+    readonly workload: string,
+    readonly endS: number,
+  ) {
+    super(`${workload}: the recorded data ends at ${endS} s`);
+  }
+}
