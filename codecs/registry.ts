@@ -1,15 +1,26 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InputError, UsageError } from "../harness/errors.ts";
+import { generalCodecs } from "./general.ts";
 import { raw } from "./raw.ts";
 import type { CodecDefinition } from "./types.ts";
+import { xbrle } from "./xbrle.ts";
+import { xbrle2010 } from "./xbrle-2010.ts";
+import { xbzrle } from "./xbzrle.ts";
 import { zero } from "./zero.ts";
 
 /**
  * The codec table, after lzbench: one row per codec, selected by name or alias. Adding a codec
  * is one file in codecs/ and one line here; users add their own with --codec-module instead.
  */
-export const builtinCodecs: readonly CodecDefinition[] = [raw, zero];
+export const builtinCodecs: readonly CodecDefinition[] = [
+  raw,
+  zero,
+  xbrle,
+  xbrle2010,
+  xbzrle,
+  ...generalCodecs,
+];
 
 /** Names that stand for several codecs. `paper` = the four codecs of the VEE'11 evaluation. */
 export const codecGroups: Readonly<Record<string, readonly string[]>> = {

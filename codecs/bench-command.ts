@@ -1,0 +1,245 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname } from "node:path";
+import yargs from "yargs";
+import { UsageError } from "../harness/errors.ts";
+import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
+import {
+  type BenchRow,
+  type MeasuredRow,
+  makePairSet,
+  measure,
+  memcpyCodec,
+  type TimingOptions,
+  VerificationError,
+} from "./codec-bench.ts";
+import { DEFLATE_LEVEL, ZSTD_LEVEL } from "./general.ts";
+import { isPageKind, PAGE_KINDS, type PageKind } from "./page-kinds.ts";
+import { loadCodecModule, resolveCodecs } from "./registry.ts";
+import type { CodecDefinition } from "./types.ts";
+
+/**
+ * `npm run bench:codecs` (codecs/bench.ts runs this): every codec × page kind, lzbench style (issue 2, "Speed"). A header
+ * line (migbench, Node, CPU), one row per codec and kind with a `memcpy` baseline row per
+ * kind, warnings that say what to do, and the settings last. `--json FILE` writes the rows;
+ * `--calibrate [FILE]` writes the simulator's encode rates (codecs/calibration.ts).
+ *
+ * Size column: encoded bytes as % of page bytes, counting n for an encoded page, 0 for an
+ * unchanged one and 4096 for an overflow (the page goes raw) — QEMU's record headers are not
+ * included, so the column compares with the Aug 2011 table's "size % of input".
+ * GB/s = page input bytes (4096 per pair) / time, 10^9 bytes. Decode is timed as the receiver
+ * sees each page: decode an encoded page, copy an overflowed (raw) one, nothing for unchanged.
+ */
+
+const DEFAULT_PAIRS = 16384;
+const DEFAULT_TIME_MS = 500;
+const BATCH = 256;
+const DEFAULT_CALIBRATION_FILE = "results/calibration.json";
+/** Above this relative margin of error (%, 95 % CI of the mean) a rate is flagged. */
+const RME_WARN_PERCENT = 10;
+
+function parseList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  return items.length === 0 ? undefined : items;
+}
+
+function migbenchVersion(): string {
+  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+function machineLine(): string {
+  const cores = cpus();
+  const model = cores[0]?.model.trim() ?? "unknown CPU";
+  return `${model} (${cores.length} cores)`;
+}
+
+/** Write a file atomically: FILE.tmp-PID, then rename (a crash never leaves half a file). */
+function writeAtomically(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+function formatRate(gbps: number): string {
+  if (!Number.isFinite(gbps)) return "inf";
+  return gbps >= 100 ? gbps.toFixed(0) : gbps >= 10 ? gbps.toFixed(1) : gbps.toFixed(2);
+}
+
+function tableLines(rows: readonly BenchRow[]): string[] {
+  const header = ["codec", "kind", "encode GB/s", "decode GB/s", "size %", "overflow %"];
+  const cells = rows.map((row) => [
+    row.codec,
+    row.kind,
+    formatRate(row.encodeGBps),
+    formatRate(row.decodeGBps),
+    row.encodedPercent.toFixed(2),
+    row.overflowPercent.toFixed(1),
+  ]);
+  const widths = header.map((title, c) => Math.max(title.length, ...cells.map((r) => r[c].length)));
+  const line = (values: string[]) =>
+    values.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(" | ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...cells.map(line)];
+}
+
+/** Where the command writes: the table to `out`, warnings and failures to `err`. */
+export interface BenchIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Progress lines on stderr (only when it is a terminal). */
+  progress: boolean;
+}
+
+const consoleIo: BenchIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  progress: process.stderr.isTTY === true,
+};
+
+/** The whole command: parse `args` (without node and the script), run, return the exit code. */
+export async function benchCodecsCommand(
+  args: readonly string[],
+  io: BenchIo = consoleIo,
+): Promise<number> {
+  const argv = await yargs([...args])
+    .scriptName("npm run bench:codecs --")
+    .usage(
+      "$0 [options]\n\nEvery codec × page kind, lzbench style: encode/decode GB/s, size %, overflow %.",
+    )
+    .option("codec", {
+      type: "string",
+      describe: "codecs (comma list; names, aliases, groups such as paper, or all)",
+      default: "all",
+    })
+    .option("kind", {
+      type: "string",
+      describe: `page kinds (comma list of ${PAGE_KINDS.join(", ")})`,
+    })
+    .option("pairs", {
+      type: "number",
+      default: DEFAULT_PAIRS,
+      describe: "page pairs per kind (16384 = 64 MiB old + 64 MiB new)",
+    })
+    .option("time", {
+      type: "number",
+      default: DEFAULT_TIME_MS,
+      describe: "tinybench time budget per task, ms (every pair is encoded at least once)",
+    })
+    .option("seed", { type: "number", default: 1, describe: "page generator seed" })
+    .option("json", { type: "string", describe: "also write the rows as JSON to FILE" })
+    .option("calibrate", {
+      type: "string",
+      describe: `write the simulator's encode rates to FILE (default ${DEFAULT_CALIBRATION_FILE})`,
+    })
+    .option("codec-module", {
+      type: "string",
+      array: true,
+      describe: "load a plug-in codec from a module (repeatable)",
+    })
+    .strict()
+    .help()
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .parseAsync();
+
+  if (!Number.isInteger(argv.pairs) || argv.pairs < 1) {
+    throw new UsageError(`--pairs must be a positive integer, got ${argv.pairs}`);
+  }
+  if (!Number.isFinite(argv.time) || argv.time <= 0) {
+    throw new UsageError(`--time must be a positive number of ms, got ${argv.time}`);
+  }
+  const plugins: CodecDefinition[] = [];
+  for (const path of argv["codec-module"] ?? []) plugins.push(await loadCodecModule(path));
+  const calibrating = argv.calibrate !== undefined;
+  const calibrationFile = argv.calibrate || DEFAULT_CALIBRATION_FILE;
+
+  const codecNames = parseList(argv.codec) ?? ["all"];
+  let codecs = resolveCodecs(codecNames, plugins);
+  const kindNames = parseList(argv.kind);
+  for (const kind of kindNames ?? []) {
+    if (!isPageKind(kind)) {
+      throw new UsageError(`unknown page kind "${kind}" (known: ${PAGE_KINDS.join(", ")})`);
+    }
+  }
+  let kinds = (kindNames ?? [...PAGE_KINDS]) as PageKind[];
+  if (calibrating) {
+    // The calibration needs the raw and zero rows (see calibration.ts) and four kinds.
+    codecs = resolveCodecs(["raw", "zero", ...codecs.map((c) => c.name)], plugins);
+    const needed = [...new Set(Object.values(OUTCOME_KINDS))] as PageKind[];
+    kinds = kindNames ? [...new Set([...kinds, ...needed])] : needed;
+  }
+  const timing: TimingOptions = { timeMs: argv.time, batch: BATCH };
+  const machine = `${machineLine()}, Node ${process.version}`;
+  io.out(`migbench ${migbenchVersion()} bench:codecs · Node ${process.version} · ${machineLine()}`);
+
+  const showProgress = io.progress;
+  const total = kinds.length * (codecs.length + 1);
+  let done = 0;
+  const measured: MeasuredRow[] = [];
+  for (const kind of kinds) {
+    const set = makePairSet(kind, argv.pairs, argv.seed);
+    const contestants = [
+      { name: "memcpy", codec: memcpyCodec },
+      ...codecs.map((definition) => ({ name: definition.name, codec: definition.create() })),
+    ];
+    for (const { name, codec } of contestants) {
+      if (showProgress) process.stderr.write(`\r\x1b[K[${++done}/${total}] ${name} on ${kind}`);
+      try {
+        measured.push(measure(name, codec, set, timing));
+      } catch (error) {
+        if (showProgress) process.stderr.write("\r\x1b[K");
+        if (error instanceof VerificationError) {
+          io.err(`bench:codecs: verification failed: ${error.message}`);
+          return 1;
+        }
+        throw error;
+      }
+    }
+  }
+  if (showProgress) process.stderr.write("\r\x1b[K");
+
+  const rows = measured.map((m) => m.row);
+  for (const line of tableLines(rows)) io.out(line);
+
+  const noisy: string[] = [];
+  for (const { row, encode, decode } of measured) {
+    if (encode.rmePercent > RME_WARN_PERCENT) {
+      noisy.push(`${row.codec}/${row.kind} encode ±${encode.rmePercent.toFixed(0)} %`);
+    }
+    if (decode.rmePercent > RME_WARN_PERCENT) {
+      noisy.push(`${row.codec}/${row.kind} decode ±${decode.rmePercent.toFixed(0)} %`);
+    }
+  }
+  if (noisy.length > 0) {
+    io.err(
+      `warning: ${noisy.length} of ${measured.length * 2} rates have a margin of error above ` +
+        `±${RME_WARN_PERCENT} % (95 % CI of the mean): ${noisy.join(", ")}. ` +
+        `Close other programs and re-run those rows alone with a longer budget, e.g. ` +
+        `--codec ${measured.find((m) => noisy[0].startsWith(`${m.row.codec}/`))?.row.codec ?? "NAME"} ` +
+        `--kind KIND --time ${Math.round(argv.time * 4)}.`,
+    );
+  }
+
+  io.out(
+    `settings: ${argv.pairs} pairs per kind (${((argv.pairs * 4096 * 2) / 2 ** 20).toFixed(0)} MiB), ` +
+      `${BATCH} pairs per timed iteration, --time ${argv.time} ms per task, seed ${argv.seed}, ` +
+      `limit 4096, zstd level ${ZSTD_LEVEL}, deflate level ${DEFLATE_LEVEL}; ` +
+      "size % counts unchanged as 0 and overflow as 4096; GB/s = 10^9 page bytes/s",
+  );
+  if (argv.json) {
+    writeAtomically(argv.json, `${JSON.stringify(rows, null, 2)}\n`);
+    io.out(`wrote ${argv.json}`);
+  }
+  if (calibrating) {
+    const calibration = calibrationFromRows(rows, codecs, machine);
+    writeAtomically(calibrationFile, `${JSON.stringify(calibration, null, 2)}\n`);
+    io.out(`wrote ${calibrationFile}`);
+  }
+  return 0;
+}

@@ -1,0 +1,189 @@
+/**
+ * `npm run codec -- <command>`: one page through a codec, and the XBZRLE vector check.
+ *   encode --codec xbzrle --previous old.bin --page new.bin [--limit N] --out delta.bin
+ *   decode --codec xbzrle --previous old.bin --delta delta.bin --out page.bin
+ *   verify DIR            (every vector directory in DIR against xbzrle; exit 1 on a failure)
+ * A thin shell: the codecs and codecs/vector-check.ts do the work.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { InputError, UsageError } from "../harness/errors.ts";
+import { runMain } from "../harness/main.ts";
+import { loadCodecModule, resolveCodecs } from "./registry.ts";
+import { type CodecDefinition, OVERFLOW, PAGE_SIZE, UNCHANGED } from "./types.ts";
+import { checkVectors, loadVectors } from "./vector-check.ts";
+
+/** A file's bytes in a fresh 8-byte-aligned buffer; `pageSized` insists on 4096 bytes. */
+function readInput(path: string, what: string, pageSized: boolean): Uint8Array {
+  if (!existsSync(path)) throw new InputError(path, `no such file (the ${what})`);
+  const bytes = readFileSync(path);
+  if (pageSized && bytes.length !== PAGE_SIZE) {
+    throw new InputError(
+      path,
+      `the ${what} must be ${PAGE_SIZE} bytes, this file has ${bytes.length}`,
+    );
+  }
+  const copy = new Uint8Array(pageSized ? PAGE_SIZE : bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+function writeAtomically(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+async function pickCodec(name: string, modulePath: string | undefined): Promise<CodecDefinition> {
+  const plugins = modulePath ? [await loadCodecModule(modulePath)] : [];
+  const codecs = resolveCodecs([name], plugins);
+  if (codecs.length !== 1) {
+    throw new UsageError(`--codec ${name} names ${codecs.length} codecs; give exactly one`);
+  }
+  return codecs[0];
+}
+
+function withCodec<T>(args: Argv<T>) {
+  return args
+    .option("codec", { type: "string", default: "xbzrle", describe: "codec name or alias" })
+    .option("codec-module", { type: "string", describe: "load a plug-in codec from this module" })
+    .option("previous", { type: "string", describe: "the cached previous copy (4096 bytes)" });
+}
+
+function previousFor(codec: CodecDefinition, path: string | undefined): Uint8Array | null {
+  if (path) return readInput(path, "previous page", true);
+  if (codec.usesPrevious) {
+    throw new UsageError(`--previous is required: ${codec.name} encodes against the previous copy`);
+  }
+  return null;
+}
+
+async function encodeCommand(argv: {
+  codec: string;
+  codecModule?: string;
+  previous?: string;
+  page: string;
+  limit: number;
+  out: string;
+}): Promise<number> {
+  if (!Number.isInteger(argv.limit) || argv.limit < 0) {
+    throw new UsageError(`--limit must be a whole number of bytes ≥ 0, got ${argv.limit}`);
+  }
+  const definition = await pickCodec(argv.codec, argv.codecModule);
+  const previous = previousFor(definition, argv.previous);
+  const page = readInput(argv.page, "page", true);
+  const codec = definition.create();
+  const out = new Uint8Array(Math.max(argv.limit, 1));
+  const result = codec.encode(page, previous, out, argv.limit);
+  const wire = codec.wireBytes(result);
+  if (result === UNCHANGED) {
+    writeAtomically(argv.out, new Uint8Array(0));
+    console.log(`${definition.name}: unchanged (0): nothing to send; wrote an empty ${argv.out}`);
+  } else if (result === OVERFLOW) {
+    console.log(
+      `${definition.name}: overflow (-1): the encoding does not fit ${argv.limit} bytes; ` +
+        `the page goes raw (${wire} wire bytes); ${argv.out} not written`,
+    );
+  } else {
+    writeAtomically(argv.out, out.subarray(0, result));
+    console.log(
+      `${definition.name}: ${result}-byte delta (${((100 * result) / PAGE_SIZE).toFixed(2)} % of the page, ${wire} wire bytes) written to ${argv.out}`,
+    );
+  }
+  return 0;
+}
+
+async function decodeCommand(argv: {
+  codec: string;
+  codecModule?: string;
+  previous?: string;
+  delta: string;
+  out: string;
+}): Promise<number> {
+  const definition = await pickCodec(argv.codec, argv.codecModule);
+  const previous = previousFor(definition, argv.previous);
+  const delta = readInput(argv.delta, "delta", false);
+  const page = new Uint8Array(PAGE_SIZE);
+  definition.create().decode(delta, previous, page);
+  writeAtomically(argv.out, page);
+  console.log(
+    `${definition.name}: decoded ${delta.length} bytes into a page written to ${argv.out}`,
+  );
+  return 0;
+}
+
+async function verifyCommand(argv: {
+  dir: string;
+  codec: string;
+  codecModule?: string;
+}): Promise<number> {
+  const definition = await pickCodec(argv.codec, argv.codecModule);
+  const results = checkVectors(definition.create(), loadVectors(argv.dir));
+  let failed = 0;
+  for (const result of results) {
+    if (result.failures.length === 0) continue;
+    failed++;
+    console.log(`FAIL ${result.name}: ${result.failures.join("; ")}`);
+  }
+  console.log(`${results.length - failed} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}
+
+async function main(): Promise<number | undefined> {
+  let code: number | undefined;
+  await yargs(hideBin(process.argv))
+    .scriptName("codec")
+    .command(
+      "encode",
+      "encode one page against its previous copy",
+      (args) =>
+        withCodec(args)
+          .option("page", { type: "string", demandOption: true, describe: "the current page" })
+          .option("limit", {
+            type: "number",
+            default: PAGE_SIZE,
+            describe: "output limit (QEMU's dlen)",
+          })
+          .option("out", { type: "string", demandOption: true, describe: "where the delta goes" }),
+      async (argv) => {
+        code = await encodeCommand(argv);
+      },
+    )
+    .command(
+      "decode",
+      "rebuild a page from its previous copy and a delta",
+      (args) =>
+        withCodec(args)
+          .option("delta", { type: "string", demandOption: true, describe: "the encoded page" })
+          .option("out", { type: "string", demandOption: true, describe: "where the page goes" }),
+      async (argv) => {
+        code = await decodeCommand(argv);
+      },
+    )
+    .command(
+      "verify <dir>",
+      "check a codec (default xbzrle) against every vector directory in DIR",
+      (args) =>
+        args
+          .positional("dir", { type: "string", demandOption: true })
+          .option("codec", { type: "string", default: "xbzrle", describe: "codec to check" })
+          .option("codec-module", { type: "string", describe: "load a plug-in codec" }),
+      async (argv) => {
+        code = await verifyCommand(argv as { dir: string; codec: string; codecModule?: string });
+      },
+    )
+    .demandCommand(1, "give a command: encode, decode or verify")
+    .strict()
+    .help()
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .parseAsync();
+  return code;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await runMain("codec", main);
+}

@@ -1,0 +1,271 @@
+import { createRequire } from "node:module";
+import { deflateRawSync, inflateRawSync, type ZlibOptions } from "node:zlib";
+import { compressSync as lz4CompressSync, uncompressSync as lz4UncompressSync } from "lz4-napi";
+import type * as ZstdBinding from "zstd-napi/binding.js";
+import {
+  type CodecDefinition,
+  CodecError,
+  OVERFLOW,
+  PAGE_HEADER_BYTES,
+  PAGE_SIZE,
+  type PageCodec,
+  RAW_RECORD_BYTES,
+  UNCHANGED,
+} from "./types.ts";
+import { PageXor } from "./xor-page.ts";
+
+/**
+ * General-purpose compressors for comparison (DESIGN.md §2; the Aug 2011 qemu-devel codec
+ * table compared lzo/snappy/zlib on the raw page and after XOR; QEMU's multifd offers zlib and
+ * zstd today): `lz4`, `zstd`, `deflate` on the page, and `xor+lz4`, `xor+zstd`, `xor+deflate`
+ * on the XOR of the page with its cached copy.
+ *
+ * Wire, for all six: QEMU's 8-byte page header + 1 type byte + be16 length + the compressed
+ * payload — the shape of QEMU's XBZRLE record (save_xbzrle_page: ENCODING_FLAG byte + be16
+ * length), so the sizes compare like for like with xbzrle. A payload that would exceed the
+ * limit is OVERFLOW (sent as a raw record). The xor+ codecs return UNCHANGED for an identical
+ * page and OVERFLOW when there is no cached copy (the page goes raw, like an XBZRLE miss).
+ *
+ * Allocation: lz4-napi and node:zlib return a fresh Buffer from every call — that allocation
+ * is inside the library and cannot be avoided through their APIs. zstd goes through
+ * zstd-napi's low-level CCtx/DCtx, which compress and decompress into caller-owned buffers, so
+ * zstd allocates nothing per page. Our own scratch (the XOR page, zstd's bounded output, the
+ * lz4 input with its size prefix) is allocated once per codec instance and reused.
+ *
+ * Decoders: any error from the library → CodecError, and so is an output that is not exactly
+ * 4096 bytes.
+ */
+
+/**
+ * zstd level 1: QEMU's multifd-zstd-level default (migration/options.c), the level a user of
+ * QEMU compression would run. zstd-napi's CCtx.compress wraps ZSTD_compressCCtx; frames carry
+ * zstd's magic number and frame header (content size 4096), as multifd sends them.
+ */
+export const ZSTD_LEVEL = 1;
+/** deflate level 1: QEMU's multifd-zlib-level default. Raw deflate (no zlib/gzip wrapper). */
+export const DEFLATE_LEVEL = 1;
+
+/** Bytes after QEMU's page header: 1 type byte + be16 payload length. */
+export const COMPRESSED_RECORD_HEADER_BYTES = 3;
+
+// zstd-napi's low-level binding is CommonJS with a .d.ts of its own; load it with require so
+// the named classes resolve (ESM named imports of it fail at run time).
+const zstd = createRequire(import.meta.url)("zstd-napi/binding.js") as typeof ZstdBinding;
+
+/** One compressor: compress a page into `out` (≤ limit) or decompress into `page`. */
+interface PageCompressor {
+  /** Compress PAGE_SIZE bytes of `input` into `out`; returns the length, or OVERFLOW if > limit. */
+  compress(input: Uint8Array, out: Uint8Array, limit: number): number;
+  /** Decompress `encoded` into `page`; throws CodecError unless it yields exactly PAGE_SIZE. */
+  decompress(encoded: Uint8Array, page: Uint8Array): void;
+}
+
+function copyInto(source: Uint8Array, length: number, out: Uint8Array): void {
+  for (let i = 0; i < length; i++) out[i] = source[i];
+}
+
+function wrongSize(codec: string, encoded: Uint8Array, size: number): CodecError {
+  return new CodecError(codec, encoded.length, `decoded to ${size} bytes, not ${PAGE_SIZE}`);
+}
+
+function libraryError(codec: string, encoded: Uint8Array, error: unknown): CodecError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new CodecError(codec, encoded.length, `malformed input: ${message.split("\n")[0]}`);
+}
+
+/**
+ * lz4 block format via lz4-napi (lz4_flex). Its compressSync prepends the uncompressed size as
+ * a u32 LE; that prefix is always 4096 here, so it is not sent (the payload is the bare lz4
+ * block) and the decoder puts it back. Putting back a known size, rather than trusting one from
+ * the stream, also keeps a hostile stream from asking for a huge output buffer.
+ */
+function lz4Compressor(codec: string): PageCompressor {
+  const withPrefix = new Uint8Array(4 + PAGE_SIZE * 2);
+  new DataView(withPrefix.buffer).setUint32(0, PAGE_SIZE, true);
+  return {
+    compress(input, out, limit) {
+      const compressed = lz4CompressSync(input as Buffer);
+      const length = compressed.length - 4;
+      if (length > limit) return OVERFLOW;
+      out.set(compressed.subarray(4));
+      return length;
+    },
+    decompress(encoded, page) {
+      if (encoded.length > withPrefix.length - 4) {
+        throw new CodecError(codec, encoded.length, "longer than any lz4 block of one page");
+      }
+      withPrefix.set(encoded, 4);
+      let result: Buffer;
+      try {
+        result = lz4UncompressSync(withPrefix.subarray(0, 4 + encoded.length));
+      } catch (error) {
+        throw libraryError(codec, encoded, error);
+      }
+      if (result.length !== PAGE_SIZE) throw wrongSize(codec, encoded, result.length);
+      page.set(result);
+    },
+  };
+}
+
+/** zstd frames via zstd-napi's CCtx/DCtx, into caller-owned buffers (no allocation). */
+function zstdCompressor(codec: string): PageCompressor {
+  const cctx = new zstd.CCtx();
+  const dctx = new zstd.DCtx();
+  const bounded = new Uint8Array(zstd.compressBound(PAGE_SIZE));
+  return {
+    compress(input, out, limit) {
+      const length = cctx.compress(bounded, input, ZSTD_LEVEL);
+      if (length > limit) return OVERFLOW;
+      copyInto(bounded, length, out);
+      return length;
+    },
+    decompress(encoded, page) {
+      let size: number;
+      try {
+        size = dctx.decompress(page, encoded);
+      } catch (error) {
+        throw libraryError(codec, encoded, error);
+      }
+      if (size !== PAGE_SIZE) throw wrongSize(codec, encoded, size);
+    },
+  };
+}
+
+const DEFLATE_OPTIONS: ZlibOptions = { level: DEFLATE_LEVEL };
+// maxOutputLength: a stream that inflates past one page fails inside zlib instead of growing.
+const INFLATE_OPTIONS: ZlibOptions = { maxOutputLength: PAGE_SIZE };
+
+/** Raw deflate via node:zlib (deflateRawSync / inflateRawSync). */
+function deflateCompressor(codec: string): PageCompressor {
+  return {
+    compress(input, out, limit) {
+      const compressed = deflateRawSync(input, DEFLATE_OPTIONS);
+      if (compressed.length > limit) return OVERFLOW;
+      out.set(compressed);
+      return compressed.length;
+    },
+    decompress(encoded, page) {
+      let result: Buffer;
+      try {
+        result = inflateRawSync(encoded, INFLATE_OPTIONS);
+      } catch (error) {
+        throw libraryError(codec, encoded, error);
+      }
+      if (result.length !== PAGE_SIZE) throw wrongSize(codec, encoded, result.length);
+      page.set(result);
+    },
+  };
+}
+
+function compressedWireBytes(result: number): number {
+  if (result === UNCHANGED) return 0;
+  if (result === OVERFLOW) return RAW_RECORD_BYTES;
+  return PAGE_HEADER_BYTES + COMPRESSED_RECORD_HEADER_BYTES + result;
+}
+
+/** A general compressor on the page itself; the cached copy is not used. */
+function plainCodec(name: string, make: (codec: string) => PageCompressor): PageCodec {
+  const compressor = make(name);
+  return {
+    name,
+    encode(page, _previous, out, limit) {
+      return compressor.compress(page, out, limit);
+    },
+    decode(encoded, _previous, page) {
+      compressor.decompress(encoded, page);
+    },
+    wireBytes: compressedWireBytes,
+  };
+}
+
+/** A general compressor on the XOR of the page with its cached copy. */
+function xorCodec(name: string, make: (codec: string) => PageCompressor): PageCodec {
+  const compressor = make(name);
+  const pageXor = new PageXor();
+  const xorPage = new Uint8Array(PAGE_SIZE);
+  return {
+    name,
+    encode(page, previous, out, limit) {
+      if (previous === null) return OVERFLOW;
+      if (pageXor.xor(previous, page, xorPage)) return UNCHANGED;
+      return compressor.compress(xorPage, out, limit);
+    },
+    decode(encoded, previous, page) {
+      if (previous === null) throw new CodecError(name, 0, "no cached previous page to XOR");
+      compressor.decompress(encoded, xorPage);
+      pageXor.xor(previous, xorPage, page);
+    },
+    wireBytes: compressedWireBytes,
+  };
+}
+
+function definition(
+  name: string,
+  usesPrevious: boolean,
+  description: string,
+  source: string,
+  create: () => PageCodec,
+): CodecDefinition {
+  return {
+    name,
+    description,
+    source,
+    usesPrevious,
+    detectsZeroPages: true,
+    decodesInPlace: true,
+    create,
+  };
+}
+
+const LZ4_SOURCE = "lz4 block format via lz4-napi (lz4_flex); Aug 2011 qemu-devel codec table";
+const ZSTD_SOURCE = `zstd level ${ZSTD_LEVEL} via zstd-napi; QEMU multifd-zstd default level`;
+const DEFLATE_SOURCE = `raw deflate level ${DEFLATE_LEVEL} via node:zlib; QEMU multifd-zlib default level`;
+
+export const lz4 = definition("lz4", false, "lz4 block on the page", LZ4_SOURCE, () =>
+  plainCodec("lz4", lz4Compressor),
+);
+export const zstdCodec = definition(
+  "zstd",
+  false,
+  `zstd level ${ZSTD_LEVEL} on the page`,
+  ZSTD_SOURCE,
+  () => plainCodec("zstd", zstdCompressor),
+);
+export const deflate = definition(
+  "deflate",
+  false,
+  `raw deflate level ${DEFLATE_LEVEL} on the page`,
+  DEFLATE_SOURCE,
+  () => plainCodec("deflate", deflateCompressor),
+);
+export const xorLz4 = definition(
+  "xor+lz4",
+  true,
+  "lz4 block on the XOR with the cached page",
+  LZ4_SOURCE,
+  () => xorCodec("xor+lz4", lz4Compressor),
+);
+export const xorZstd = definition(
+  "xor+zstd",
+  true,
+  `zstd level ${ZSTD_LEVEL} on the XOR with the cached page`,
+  ZSTD_SOURCE,
+  () => xorCodec("xor+zstd", zstdCompressor),
+);
+export const xorDeflate = definition(
+  "xor+deflate",
+  true,
+  `raw deflate level ${DEFLATE_LEVEL} on the XOR with the cached page`,
+  DEFLATE_SOURCE,
+  () => xorCodec("xor+deflate", deflateCompressor),
+);
+
+/** The six, in table order. */
+export const generalCodecs: readonly CodecDefinition[] = [
+  lz4,
+  zstdCodec,
+  deflate,
+  xorLz4,
+  xorZstd,
+  xorDeflate,
+];

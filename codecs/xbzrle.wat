@@ -1,0 +1,149 @@
+;; XBZRLE encoder kernel, WebAssembly SIMD (v128). Source of codecs/xbzrle-kernel.generated.ts
+;; (run `node --require ./scripts/register-tsx.cjs codecs/build-xbzrle-kernel.ts` after editing).
+;;
+;; Produces exactly what QEMU's scalar xbzrle_encode_buffer() (migration/xbzrle.c) produces for a
+;; 4096-byte page: maximal alternating zero runs (old == new) and nonzero runs (length + new
+;; bytes), ULEB128 lengths of 1-2 bytes, the trailing zero run left out, and QEMU's overflow
+;; checks in QEMU's order (2 bytes reserved before every zero-run scan and before every nonzero
+;; run; the nonzero run's bytes must fit). Only the way runs are found differs: instead of
+;; QEMU's byte loop + long-word compares, the page is taken 64 bytes at a time as a 64-bit
+;; "equal" mask (4 x i8x16.eq + i8x16.bitmask), and i64.ctz on that mask (or its complement)
+;; gives the next run boundary, so consecutive runs in one block cost no further loads. An
+;; or-of-xors over 64 bytes (v128.any_true) skips long equal stretches.
+;;
+;; Memory contract (codecs/page-memory.ts): the old page, the new page and the output area all
+;; lie in the imported memory; at least 16 readable bytes follow each page, and the output area
+;; has limit + 16 bytes (short nonzero runs are copied 16 bytes at a time; the caller copies out
+;; only the returned length). `limit` is at most 8192 here (no page's delta is longer than
+;; 6146 bytes, so a larger limit gives the same result).
+;; Layout assumption (codecs/page-memory.ts): nothing here needs aligned addresses (align=1).
+;; The equal-mask, all-equal and length-writing steps are written out inline (V8 in Node 20 does
+;; not inline wasm calls, and a call per 64 bytes costs as much as the compare).
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; encode(old, new, out, limit) -> 0 unchanged, -1 overflow, else the delta length.
+  ;; $base is the current 64-byte block and $equal its mask (bit b set when old[base + b] ==
+  ;; new[base + b]); $pos starts the next zero run, $j the nonzero run after it, $k the zero
+  ;; run after that; $po / $pn point at the block in old / new.
+  (func (export "encode") (param $o i32) (param $n i32) (param $out i32) (param $limit i32)
+    (result i32)
+    (local $d i32) (local $base i32) (local $pos i32) (local $j i32) (local $k i32)
+    (local $count i32) (local $c i32) (local $po i32) (local $pn i32) (local $at i32)
+    (local $equal i64) (local $m i64)
+    (local.set $po (local.get $o))
+    (local.set $pn (local.get $n))
+    (local.set $equal
+      (i64.or
+              (i64.extend_i32_u (i32.or (i8x16.bitmask (i8x16.eq (v128.load align=1 (local.get $po)) (v128.load align=1 (local.get $pn))))
+                (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=16 align=1 (local.get $po)) (v128.load offset=16 align=1 (local.get $pn)))) (i32.const 16))))
+              (i64.shl
+                (i64.extend_i32_u (i32.or (i8x16.bitmask (i8x16.eq (v128.load offset=32 align=1 (local.get $po)) (v128.load offset=32 align=1 (local.get $pn))))
+                  (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=48 align=1 (local.get $po)) (v128.load offset=48 align=1 (local.get $pn)))) (i32.const 16))))
+                (i64.const 32))))
+    (loop $pairs
+      ;; QEMU reserves 2 bytes before every zero-run scan, the trailing one included
+      (if (i32.gt_s (i32.add (local.get $d) (i32.const 2)) (local.get $limit))
+        (then (return (i32.const -1))))
+      ;; zero run: the first differing byte at or after $pos
+      (local.set $m
+        (i64.and
+          (i64.xor (local.get $equal) (i64.const -1))
+          (i64.shl (i64.const -1) (i64.extend_i32_u (i32.sub (local.get $pos) (local.get $base))))))
+      (block $foundDiff
+        (br_if $foundDiff (i32.eqz (i64.eqz (local.get $m))))
+        (loop $skipEqual
+          (local.set $base (i32.add (local.get $base) (i32.const 64)))
+          (if (i32.ge_u (local.get $base) (i32.const 4096))
+            (then
+              ;; no difference left: the page is unchanged, or the trailing zero run is not sent
+              (if (i32.eqz (local.get $pos)) (then (return (i32.const 0))))
+              (return (local.get $d))))
+          (local.set $po (i32.add (local.get $o) (local.get $base)))
+          (local.set $pn (i32.add (local.get $n) (local.get $base)))
+          (br_if $skipEqual
+            (i32.eqz (v128.any_true (v128.or (v128.or (v128.xor (v128.load align=1 (local.get $po)) (v128.load align=1 (local.get $pn))) (v128.xor (v128.load offset=16 align=1 (local.get $po)) (v128.load offset=16 align=1 (local.get $pn)))) (v128.or (v128.xor (v128.load offset=32 align=1 (local.get $po)) (v128.load offset=32 align=1 (local.get $pn))) (v128.xor (v128.load offset=48 align=1 (local.get $po)) (v128.load offset=48 align=1 (local.get $pn))))))))
+          (local.set $equal
+            (i64.or
+              (i64.extend_i32_u (i32.or (i8x16.bitmask (i8x16.eq (v128.load align=1 (local.get $po)) (v128.load align=1 (local.get $pn))))
+                (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=16 align=1 (local.get $po)) (v128.load offset=16 align=1 (local.get $pn)))) (i32.const 16))))
+              (i64.shl
+                (i64.extend_i32_u (i32.or (i8x16.bitmask (i8x16.eq (v128.load offset=32 align=1 (local.get $po)) (v128.load offset=32 align=1 (local.get $pn))))
+                  (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=48 align=1 (local.get $po)) (v128.load offset=48 align=1 (local.get $pn)))) (i32.const 16))))
+                (i64.const 32))))
+          (local.set $m (i64.xor (local.get $equal) (i64.const -1)))))
+      (local.set $j (i32.add (local.get $base) (i32.wrap_i64 (i64.ctz (local.get $m)))))
+      (local.set $at (i32.add (local.get $out) (local.get $d)))
+      (local.set $count (i32.sub (local.get $j) (local.get $pos)))
+      (if (i32.lt_u (local.get $count) (i32.const 128))
+        (then
+          (i32.store8 (local.get $at) (local.get $count))
+          (local.set $d (i32.add (local.get $d) (i32.const 1))))
+        (else
+          (i32.store16 align=1 (local.get $at)
+            (i32.or
+              (i32.or (i32.and (local.get $count) (i32.const 0x7f)) (i32.const 0x80))
+              (i32.shl (i32.shr_u (local.get $count) (i32.const 7)) (i32.const 8))))
+          (local.set $d (i32.add (local.get $d) (i32.const 2)))))
+      (if (i32.gt_s (i32.add (local.get $d) (i32.const 2)) (local.get $limit))
+        (then (return (i32.const -1))))
+      ;; nonzero run: the first equal byte after $j, or the page end
+      (local.set $m
+        (i64.and
+          (local.get $equal)
+          (i64.shl (i64.const -1) (i64.extend_i32_u (i32.sub (local.get $j) (local.get $base))))))
+      (block $haveEnd
+        (block $foundEqual
+          (br_if $foundEqual (i32.eqz (i64.eqz (local.get $m))))
+          (loop $skipDiffering
+            (local.set $base (i32.add (local.get $base) (i32.const 64)))
+            (if (i32.ge_u (local.get $base) (i32.const 4096))
+              (then
+                (local.set $k (i32.const 4096))
+                (br $haveEnd)))
+            (local.set $po (i32.add (local.get $o) (local.get $base)))
+            (local.set $pn (i32.add (local.get $n) (local.get $base)))
+            (local.set $equal
+              (i64.or
+              (i64.extend_i32_u (i32.or (i8x16.bitmask (i8x16.eq (v128.load align=1 (local.get $po)) (v128.load align=1 (local.get $pn))))
+                (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=16 align=1 (local.get $po)) (v128.load offset=16 align=1 (local.get $pn)))) (i32.const 16))))
+              (i64.shl
+                (i64.extend_i32_u (i32.or (i8x16.bitmask (i8x16.eq (v128.load offset=32 align=1 (local.get $po)) (v128.load offset=32 align=1 (local.get $pn))))
+                  (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=48 align=1 (local.get $po)) (v128.load offset=48 align=1 (local.get $pn)))) (i32.const 16))))
+                (i64.const 32))))
+            (local.set $m (local.get $equal))
+            (br_if $skipDiffering (i64.eqz (local.get $m)))))
+        (local.set $k (i32.add (local.get $base) (i32.wrap_i64 (i64.ctz (local.get $m))))))
+      (local.set $count (i32.sub (local.get $k) (local.get $j)))
+      (local.set $at (i32.add (local.get $out) (local.get $d)))
+      (if (i32.lt_u (local.get $count) (i32.const 128))
+        (then
+          (i32.store8 (local.get $at) (local.get $count))
+          (local.set $d (i32.add (local.get $d) (i32.const 1))))
+        (else
+          (i32.store16 align=1 (local.get $at)
+            (i32.or
+              (i32.or (i32.and (local.get $count) (i32.const 0x7f)) (i32.const 0x80))
+              (i32.shl (i32.shr_u (local.get $count) (i32.const 7)) (i32.const 8))))
+          (local.set $d (i32.add (local.get $d) (i32.const 2)))))
+      (if (i32.gt_s (i32.add (local.get $d) (local.get $count)) (local.get $limit))
+        (then (return (i32.const -1))))
+      ;; copy the run: 16 bytes at a time when short (the output area has 16 bytes of slack)
+      (local.set $at (i32.add (local.get $out) (local.get $d)))
+      (if (i32.le_u (local.get $count) (i32.const 256))
+        (then
+          (local.set $c (i32.const 0))
+          (loop $copy
+            (v128.store align=1
+              (i32.add (local.get $at) (local.get $c))
+              (v128.load align=1
+                (i32.add (i32.add (local.get $n) (local.get $j)) (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $copy (i32.lt_u (local.get $c) (local.get $count)))))
+        (else
+          (memory.copy (local.get $at) (i32.add (local.get $n) (local.get $j)) (local.get $count))))
+      (local.set $d (i32.add (local.get $d) (local.get $count)))
+      (local.set $pos (local.get $k))
+      (br_if $pairs (i32.lt_u (local.get $pos) (i32.const 4096))))
+    (local.get $d))
+)
