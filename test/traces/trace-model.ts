@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TRACE_PAGE_SIZE } from "../../workloads/trace-format.ts";
+import { TraceWriter } from "../../workloads/trace-writer.ts";
+
+/**
+ * A trace as plain data, for tests: what the writer is given and what a replay must give back.
+ * `content(page, version)` is a deterministic page: version 0 = zero page.
+ */
+export interface TraceModel {
+  readonly pageCount: number;
+  /** Non-zero version per page in the image (pages absent are zero). */
+  readonly image: ReadonlyMap<number, number>;
+  readonly epochs: readonly {
+    readonly timeS: number;
+    readonly pages: ReadonlyMap<number, number>;
+  }[];
+}
+
+/** Page content for (page, version): zero for version 0, else a pattern with some entropy. */
+export function pageContent(page: number, version: number, out = new Uint8Array(TRACE_PAGE_SIZE)) {
+  if (version === 0) {
+    out.fill(0);
+    return out;
+  }
+  let x = (page * 2654435761 + version * 40503 + 1) >>> 0;
+  for (let i = 0; i < TRACE_PAGE_SIZE; i++) {
+    // Mostly a repeating pattern (compressible, like real memory) with a few random bytes.
+    if ((i & 63) === 0) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+    }
+    out[i] = (i & 7) === 0 ? x & 0xff : (page + version + (i >> 3)) & 0xff;
+  }
+  return out;
+}
+
+export function writeModel(path: string, model: TraceModel, pagesPerBlock = 4): void {
+  const writer = TraceWriter.create(path, {
+    pageCount: model.pageCount,
+    pagesPerBlock,
+    metadata: { source: "test" },
+  });
+  const page = new Uint8Array(TRACE_PAGE_SIZE);
+  // The image lists every page; the writer must elide the zero ones itself.
+  for (let p = 0; p < model.pageCount; p++)
+    writer.addPage(p, pageContent(p, model.image.get(p) ?? 0, page));
+  for (const epoch of model.epochs) {
+    writer.beginEpoch(epoch.timeS);
+    for (const p of [...epoch.pages.keys()].sort((a, b) => a - b))
+      writer.addPage(p, pageContent(p, epoch.pages.get(p) ?? 0, page));
+    writer.endEpoch();
+  }
+  writer.finish();
+}
+
+/** The version of every page at time t (epochs with timeS ≤ t applied). */
+export function versionsAt(model: TraceModel, timeS: number): Map<number, number> {
+  const versions = new Map(model.image);
+  for (const epoch of model.epochs) {
+    if (epoch.timeS > timeS) break;
+    for (const [p, v] of epoch.pages) versions.set(p, v);
+  }
+  return versions;
+}
+
+export function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "migbench-trace-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

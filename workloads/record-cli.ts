@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { UsageError } from "../harness/errors.ts";
+import { runMain } from "../harness/main.ts";
+import { formatBytes, parseDurationMs } from "../harness/units.ts";
+import { type RecordProgress, recordProcess } from "./recorder.ts";
+
+/**
+ * `npm run record`: record a live process's memory as a trace.
+ *   npm run record -- --pid PID --interval 200ms --duration 10s --out app.trace
+ *   npm run record -- --out app.trace [--interval 200ms] [--duration 10s] -- CMD ARGS...
+ * Ctrl-C stops recording and still finishes the file (index written, atomic rename).
+ */
+
+async function main(): Promise<number> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName("npm run record --")
+    .usage(
+      "$0 --out FILE (--pid PID | -- CMD ARGS...) [--interval 200ms] [--duration 10s]\n\nRecord a Linux process's writable memory every interval as a migbench trace (docs/TRACE_FORMAT.md).",
+    )
+    .parserConfiguration({ "populate--": true })
+    .option("out", { type: "string", demandOption: true, describe: "trace file to write" })
+    .option("pid", { type: "number", describe: "record this running process" })
+    .option("interval", { type: "string", default: "200ms", describe: "time between snapshots" })
+    .option("duration", {
+      type: "string",
+      describe: "stop after this long (default: until the process exits or Ctrl-C)",
+    })
+    .option("level", {
+      type: "number",
+      default: 1,
+      describe: "deflate level 1-9 (higher: smaller file, slower snapshots)",
+    })
+    .example("$0 --pid 1234 --interval 200ms --duration 10s --out app.trace", "")
+    .example("$0 --out sort.trace --duration 5s -- sort -S 64M big.txt", "")
+    .strict()
+    .help()
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .parse();
+
+  const command = ((argv["--"] as (string | number)[] | undefined) ?? []).map(String);
+  if (argv._.length > 0)
+    throw new UsageError(`unexpected arguments ${argv._.join(" ")} (put the command after --)`);
+  if ((argv.pid === undefined) === (command.length === 0))
+    throw new UsageError("give either --pid PID or -- CMD ARGS... (exactly one)");
+  if (argv.pid !== undefined && !(Number.isInteger(argv.pid) && argv.pid > 0))
+    throw new UsageError(`--pid ${argv.pid} is not a process id`);
+  const intervalMs = parseDurationMs(argv.interval, "--interval");
+  if (!(intervalMs >= 1)) throw new UsageError("--interval must be at least 1ms");
+  const durationMs =
+    argv.duration === undefined ? null : parseDurationMs(argv.duration, "--duration");
+  if (durationMs !== null && !(durationMs > 0)) throw new UsageError("--duration must be positive");
+  if (!(Number.isInteger(argv.level) && argv.level >= 0 && argv.level <= 9))
+    throw new UsageError("--level must be 0..9");
+
+  let child: ChildProcess | null = null;
+  let childExited = false;
+  let pid = argv.pid ?? 0;
+  if (command.length > 0) {
+    child = spawn(command[0], command.slice(1), { stdio: "inherit" });
+    child.on("exit", () => {
+      childExited = true;
+    });
+    await new Promise<void>((done, fail) => {
+      child?.once("spawn", done);
+      child?.once("error", (error) =>
+        fail(new UsageError(`cannot run ${command[0]}: ${(error as Error).message}`)),
+      );
+    });
+    pid = child.pid ?? 0;
+  }
+
+  // Ctrl-C: the first stops recording and finishes the file; a second one aborts.
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      progressLine("interrupted: finishing the trace (Ctrl-C again to abandon it)", true);
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+
+  const tty = process.stderr.isTTY === true;
+  let lastPlainLine = 0;
+  const onSnapshot = (p: RecordProgress): void => {
+    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${formatBytes(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
+    if (tty) progressLine(text, false);
+    else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
+      lastPlainLine = performance.now();
+      progressLine(text, true);
+    }
+  };
+  const out = resolve(argv.out);
+  progressLine(
+    `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${argv.out}`,
+    true,
+  );
+  try {
+    const summary = await recordProcess({
+      pid,
+      out,
+      intervalMs,
+      durationMs,
+      level: argv.level,
+      signal: controller.signal,
+      onSnapshot,
+      exited: () => childExited,
+      metadata: command.length > 0 ? { command, spawned: true } : { command: readCommandLine(pid) },
+    });
+    if (tty) process.stderr.write("\n");
+    progressLine(
+      `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${formatBytes(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
+      true,
+    );
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
+    // A command we started and that outlived the recording is ours to stop.
+    if (child !== null && !childExited) child.kill("SIGTERM");
+  }
+  return 0;
+}
+
+function progressLine(text: string, final: boolean): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}${final ? "\n" : ""}`);
+  else process.stderr.write(`${text}\n`);
+}
+
+function readCommandLine(pid: number): string[] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, "latin1");
+    return raw.split("\0").filter((part) => part !== "");
+  } catch {
+    return undefined;
+  }
+}
+
+await runMain("record", main);

@@ -1,0 +1,145 @@
+import { PAGE_SIZE } from "../codecs/types.ts";
+import { checkForward } from "./heap-model.ts";
+import type { PageBitmap } from "./page-bitmap.ts";
+import { fillRandom, PageWords } from "./page-content.ts";
+import { hash2, hash3, SteadyStream, xorshift32 } from "./random.ts";
+import type { WorkloadDefinition, WorkloadParam, WorkloadRun } from "./types.ts";
+import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+
+/**
+ * `sparse` and `medium` — the two scenarios of the Aug 2011 qemu-devel codec comparison
+ * (DESIGN.md §5–6): a changed area of `len` bytes every `step` bytes of a page.
+ * SPARSE: step 1111, len 12 (areas at offsets 0, 1111, 2222, 3333); MEDIUM: step 701, len 33
+ * (offsets 0, 701, …, 3505). The table measured one page at a time; here the pattern is put in
+ * time: `pages_per_s` page updates per second (steady stream), each on a page drawn uniformly from
+ * the working set (the first `wss` bytes of RAM), rewriting every area of that page with new
+ * random bytes. Working-set pages start random (the 2011 test pages were random data); the rest of
+ * RAM is zero.
+ *
+ * Content: an update replaces every area, so a page after k updates is its base page with the
+ * areas of update k: O(1) per read. Memory: a Uint32Array update counter per working-set page.
+ * Defaults: 256 MiB working set, 50 000 page updates/s (above the 32 768 pages/s QEMU's default
+ * 128 MiB/s moves raw, so raw struggles and the codecs decide convergence); RAM 1 GiB.
+ */
+function scenarioParams(len: number, step: number): WorkloadParam[] {
+  return [
+    param({
+      name: "wss",
+      unit: "bytes",
+      defaultValue: 256 * 1024 ** 2,
+      description: "working set: the first wss bytes of RAM, random at start; the rest is zero",
+      min: PAGE_SIZE,
+    }),
+    param({
+      name: "pages_per_s",
+      unit: "pages/s",
+      defaultValue: 50_000,
+      description: "page updates per second (steady), uniform over the working set",
+      min: 0,
+    }),
+    param({
+      name: "len",
+      unit: "bytes",
+      defaultValue: len,
+      description: "length of each changed area",
+      min: 1,
+      max: PAGE_SIZE,
+      integer: true,
+    }),
+    param({
+      name: "step",
+      unit: "bytes",
+      defaultValue: step,
+      description: "distance between the starts of two changed areas",
+      min: 1,
+      max: PAGE_SIZE,
+      integer: true,
+    }),
+  ];
+}
+
+function scenario(name: string, len: number, step: number): WorkloadDefinition {
+  return {
+    name,
+    description: `2011 codec-comparison scenario: ${len} changed bytes every ${step} bytes of each updated page`,
+    source: "qemu-devel XBZRLE/XBRLE codec comparison, Aug 2011 (DESIGN.md §5–6)",
+    defaultRamBytes: 1024 ** 3,
+    params: scenarioParams(len, step),
+    create(options) {
+      const p = options.params;
+      const pageCount = checkedPageCount(options.ramBytes);
+      return new ScenarioRun(
+        pageCount,
+        regionPages(numberParam(p, "wss"), pageCount, "wss"),
+        numberParam(p, "pages_per_s"),
+        numberParam(p, "len"),
+        numberParam(p, "step"),
+        options.seed,
+      );
+    },
+  };
+}
+
+export const sparse = scenario("sparse", 12, 1111);
+export const medium = scenario("medium", 33, 701);
+
+class ScenarioRun implements WorkloadRun {
+  readonly endS = null;
+  timeS = 0;
+  private readonly seed: number;
+  private readonly updates: Uint32Array;
+  private readonly stream: SteadyStream;
+  private readonly view = new PageWords();
+
+  constructor(
+    readonly pageCount: number,
+    private readonly wssPages: number,
+    pagesPerS: number,
+    private readonly len: number,
+    private readonly step: number,
+    seed: number,
+  ) {
+    this.seed = seed >>> 0;
+    this.updates = new Uint32Array(wssPages);
+    this.stream = new SteadyStream(hash2(this.seed, 0x2011), pagesPerS);
+  }
+
+  advanceTo(timeS: number, dirty: PageBitmap): void {
+    checkForward(this.timeS, timeS);
+    const { stream, updates, wssPages } = this;
+    const due = stream.dueBy(timeS);
+    const rng = stream.random;
+    for (let i = stream.done; i < due; i++) {
+      const page = rng.below(wssPages);
+      updates[page]++;
+      dirty.add(page);
+    }
+    stream.done = Math.max(stream.done, due);
+    this.timeS = timeS;
+  }
+
+  isZero(page: number): boolean {
+    return page >= this.wssPages;
+  }
+
+  readPage(page: number, out: Uint8Array): void {
+    if (page >= this.wssPages) {
+      out.fill(0, 0, PAGE_SIZE);
+      return;
+    }
+    const view = this.view;
+    view.bind(out);
+    fillRandom(view.words, view.offset, hash3(this.seed, page, 0xba5e));
+    view.finish();
+    const k = this.updates[page];
+    if (k === 0) return;
+    let state = hash3(this.seed, page, k) | 1;
+    for (let start = 0; start < PAGE_SIZE; start += this.step) {
+      const end = Math.min(PAGE_SIZE, start + this.len);
+      for (let i = start; i < end; i++) {
+        state = xorshift32(state);
+        out[i] = state & 0xff;
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { PAGE_SIZE } from "../codecs/types.ts";
+import { checkForward } from "./heap-model.ts";
+import type { PageBitmap } from "./page-bitmap.ts";
+import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
+import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+
+/**
+ * `stride` — the load generator of QEMU's XBZRLE documentation (docs/devel/migration, "xbzrle"
+ * section; the same test as patch v3/v4's "with XBZRLE migration completed in 110 s; without it
+ * could not complete", DESIGN.md §5):
+ *
+ *     char *buf = calloc(4096, 4096);            // a 16 MiB buffer, zeroed
+ *     while (1) for (i = 0; i < 4096 * 4; i++) buf[i * 4096 / 4]++;
+ *
+ * Each pass adds 1 to one byte every 1024 bytes — 4 bytes in each of the buffer's 4096 pages.
+ * So after n passes every byte at an offset ≡ 0 (mod 1024) of the buffer holds n mod 256, every
+ * other byte 0, and the whole buffer is zero whenever n ≡ 0 (mod 256). The rest of RAM is zero
+ * (a minimal guest; only the buffer matters to this test).
+ *
+ * Parameters: `buffer_bytes` (16 MiB, the docs' calloc(4096, 4096)) and `passes_per_s` (the
+ * docs' loop runs unthrottled; any rate above the dirty-sync rate dirties every buffer page in
+ * every migration pass, so 100/s is as good as 10^6/s for the dirty sets, and contents only
+ * depend on passes mod 256). Passes happen at t = i / passes_per_s, i = 1, 2, ...
+ * Memory: nothing per page (the pass count says everything).
+ */
+export const stride: WorkloadDefinition = {
+  name: "stride",
+  description:
+    "QEMU docs' XBZRLE load generator: +1 to one byte every 1024 of a 16 MiB buffer, per pass",
+  source: "QEMU docs/devel/migration (xbzrle test program); XBZRLE patch v3/v4 cover letter",
+  defaultRamBytes: 1024 ** 3,
+  params: [
+    param({
+      name: "buffer_bytes",
+      unit: "bytes",
+      defaultValue: 16 * 1024 ** 2,
+      description: "size of the buffer the loop walks (calloc(4096, 4096) in the docs)",
+      min: PAGE_SIZE,
+    }),
+    param({
+      name: "passes_per_s",
+      unit: "passes/s",
+      defaultValue: 100,
+      description: "passes over the buffer per second, each adding 1 to every 1024th byte",
+      min: 0,
+    }),
+  ],
+  create(options) {
+    return new StrideRun(options.ramBytes, options.params);
+  },
+};
+
+/** Distance between the bytes a pass increments (4096 / 4 in the docs' loop). */
+export const STRIDE_BYTES = 1024;
+
+class StrideRun implements WorkloadRun {
+  readonly pageCount: number;
+  readonly endS = null;
+  timeS = 0;
+  private readonly bufferPages: number;
+  private readonly passesPerS: number;
+  private passes = 0;
+
+  constructor(ramBytes: number, params: Readonly<Record<string, number | string>>) {
+    this.pageCount = checkedPageCount(ramBytes);
+    const bufferBytes = numberParam(params, "buffer_bytes");
+    this.bufferPages = regionPages(bufferBytes, this.pageCount, "buffer_bytes");
+    this.passesPerS = numberParam(params, "passes_per_s");
+  }
+
+  /** Completed passes so far. */
+  get passCount(): number {
+    return this.passes;
+  }
+
+  advanceTo(timeS: number, dirty: PageBitmap): void {
+    checkForward(this.timeS, timeS);
+    const passes = Math.floor(timeS * this.passesPerS);
+    if (passes > this.passes) for (let page = 0; page < this.bufferPages; page++) dirty.add(page);
+    this.passes = passes;
+    this.timeS = timeS;
+  }
+
+  isZero(page: number): boolean {
+    return page >= this.bufferPages || (this.passes & 255) === 0;
+  }
+
+  readPage(page: number, out: Uint8Array): void {
+    out.fill(0, 0, PAGE_SIZE);
+    if (page >= this.bufferPages) return;
+    const value = this.passes & 255;
+    for (let offset = 0; offset < PAGE_SIZE; offset += STRIDE_BYTES) out[offset] = value;
+  }
+}

@@ -1,0 +1,142 @@
+import { resolve } from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { UsageError } from "../harness/errors.ts";
+import { runMain } from "../harness/main.ts";
+import { formatBytes, parseDurationMs } from "../harness/units.ts";
+import { copyTrace } from "./trace-copy.ts";
+import { importSnapshots } from "./trace-import.ts";
+import { formatTraceInfo, summarizeTrace } from "./trace-info.ts";
+import { TraceReader } from "./trace-reader.ts";
+
+/**
+ * `npm run trace -- import|info`: build a trace from raw memory snapshots, or describe one.
+ *   npm run trace -- import --interval 500ms --out vm.trace snap0.bin snap1.bin ...
+ *   npm run trace -- info FILE [--all] [--json]
+ *   npm run trace -- recompress IN OUT [--level 9]
+ */
+
+async function main(): Promise<number> {
+  await yargs(hideBin(process.argv))
+    .scriptName("npm run trace --")
+    .usage("$0 <command>\n\nMigbench memory traces (docs/TRACE_FORMAT.md).")
+    .command(
+      "import <snapshots..>",
+      "build a trace from equal-sized raw memory dumps (e.g. QEMU pmemsave) taken at known times",
+      (y) =>
+        y
+          .positional("snapshots", {
+            type: "string",
+            array: true,
+            demandOption: true,
+            describe: "snapshot files, oldest first",
+          })
+          .option("out", { type: "string", demandOption: true, describe: "trace file to write" })
+          .option("interval", {
+            type: "string",
+            describe: "time between consecutive snapshots (e.g. 500ms)",
+          })
+          .option("times", {
+            type: "string",
+            describe: "comma-separated snapshot times in seconds, instead of --interval",
+          })
+          .option("level", { type: "number", default: 6, describe: "deflate level 1-9" })
+          .example("$0 import --interval 500ms --out vm.trace snap0.bin snap1.bin snap2.bin", ""),
+      (argv) => {
+        const files = (argv.snapshots ?? []).map(String);
+        const timesS = snapshotTimes(files.length, argv.interval, argv.times);
+        if (!(Number.isInteger(argv.level) && argv.level >= 0 && argv.level <= 9))
+          throw new UsageError("--level must be 0..9");
+        const summary = importSnapshots({
+          files,
+          out: resolve(argv.out),
+          timesS,
+          level: argv.level,
+          onFile: (i, changed) =>
+            process.stderr.write(
+              i === 0
+                ? `${files[0]}: initial image\n`
+                : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
+            ),
+        });
+        process.stderr.write(
+          `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
+        );
+      },
+    )
+    .command(
+      "info <file>",
+      "pages, epochs, duration, zero-page share and dirty pages per second per epoch",
+      (y) =>
+        y
+          .positional("file", { type: "string", demandOption: true, describe: "trace file" })
+          .option("all", { type: "boolean", default: false, describe: "list every epoch" })
+          .option("json", { type: "boolean", default: false, describe: "print JSON instead" }),
+      (argv) => {
+        const file = String(argv.file);
+        const reader = TraceReader.open(file);
+        try {
+          const summary = summarizeTrace(reader);
+          process.stdout.write(
+            argv.json
+              ? `${JSON.stringify({ ...summary, metadata: reader.metadata }, null, 2)}\n`
+              : formatTraceInfo(file, reader, summary, argv.all),
+          );
+        } finally {
+          reader.close();
+        }
+      },
+    )
+    .command(
+      "recompress <input> <output>",
+      "rewrite a trace with a higher deflate level (the recorder uses level 1 to keep up)",
+      (y) =>
+        y
+          .positional("input", { type: "string", demandOption: true, describe: "trace to read" })
+          .positional("output", { type: "string", demandOption: true, describe: "trace to write" })
+          .option("level", { type: "number", default: 9, describe: "deflate level 1-9" }),
+      (argv) => {
+        if (!(Number.isInteger(argv.level) && argv.level >= 0 && argv.level <= 9))
+          throw new UsageError("--level must be 0..9");
+        if (resolve(String(argv.input)) === resolve(String(argv.output)))
+          throw new UsageError("the output must be a different file from the input");
+        const reader = TraceReader.open(String(argv.input));
+        try {
+          const summary = copyTrace(reader, resolve(String(argv.output)), { level: argv.level });
+          process.stderr.write(
+            `wrote ${argv.output}: ${formatBytes(summary.bytes)} (was ${formatBytes(reader.fileBytes)})\n`,
+          );
+        } finally {
+          reader.close();
+        }
+      },
+    )
+    .demandCommand(1, "give a command: import, info or recompress")
+    .strict()
+    .help()
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .parseAsync();
+  return 0;
+}
+
+function snapshotTimes(count: number, interval?: string, times?: string): number[] {
+  if ((interval === undefined) === (times === undefined))
+    throw new UsageError("give either --interval or --times (exactly one)");
+  if (interval !== undefined) {
+    const ms = parseDurationMs(interval, "--interval");
+    if (!(ms > 0)) throw new UsageError("--interval must be positive");
+    return Array.from({ length: count }, (_, i) => (i * ms) / 1000);
+  }
+  const list = String(times)
+    .split(",")
+    .map((text) => Number(text.trim()));
+  if (list.some((t) => !Number.isFinite(t)))
+    throw new UsageError(`--times "${times}" is not a comma-separated list of seconds`);
+  if (list.length !== count)
+    throw new UsageError(`--times lists ${list.length} times for ${count} snapshots`);
+  return list;
+}
+
+await runMain("trace", main);

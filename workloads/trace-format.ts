@@ -1,0 +1,193 @@
+/**
+ * The migbench trace format, version 1: the constants, the byte layout of every fixed-size part
+ * and the checksum. docs/TRACE_FORMAT.md describes the same layout for people; the writer
+ * (trace-writer.ts) and the reader (trace-reader.ts) both take their offsets from here, so the
+ * two cannot drift apart.
+ *
+ * File = header · blocks · index · trailer, all integers little-endian:
+ * - header (64 bytes): magic, version, page size, page count, time unit, CRC32.
+ * - blocks: the initial image (epoch 0, time 0, zero pages elided) and then each epoch (the pages
+ *   whose content changed since the previous epoch), cut into blocks of at most
+ *   `pagesPerBlock` page records. A block = 40-byte header, the page records (u32 each, stored
+ *   uncompressed so a reader learns which pages a block holds without inflating it) and the
+ *   page contents, compressed with raw deflate (RFC 1951) as one stream.
+ * - index: one entry per epoch (time, first block, block count, page counts), one offset per
+ *   block, and a UTF-8 JSON metadata object (what was recorded, how), with a CRC32.
+ * - trailer (24 bytes): where the index is, its CRC32, and an end magic, so a reader can tell a
+ *   complete file from a truncated one by looking at the last 24 bytes.
+ */
+
+/** "MIGTRACE": the first 8 bytes of every trace. */
+export const FILE_MAGIC = "MIGTRACE";
+/** The format version this code writes and the only one it reads. */
+export const FORMAT_VERSION = 1;
+/** Pages are x86's 4 KiB, the size QEMU migrates (codecs/types.ts PAGE_SIZE). */
+export const TRACE_PAGE_SIZE = 4096;
+/** Checksum algorithm id 1: CRC-32/ISO-HDLC (zlib's crc32, gzip, PNG). */
+export const CHECKSUM_CRC32 = 1;
+/** Block payload encodings. */
+export const COMPRESSION_STORED = 0;
+export const COMPRESSION_DEFLATE_RAW = 1;
+/** Block kinds. */
+export const BLOCK_KIND_IMAGE = 0;
+export const BLOCK_KIND_EPOCH = 1;
+/** Block flag: this is the last block of its epoch. */
+export const BLOCK_FLAG_LAST_IN_EPOCH = 1;
+/** Page record bit 31: the page is all zero now; no content bytes follow for it. */
+export const RECORD_ZERO_FLAG = 0x8000_0000;
+export const RECORD_PAGE_MASK = 0x7fff_ffff;
+/** Page numbers are 31 bits: up to 2^31 pages = 8 TiB of RAM. */
+export const MAX_PAGE_COUNT = 0x8000_0000;
+/** A reader refuses blocks with more records than this (bounds its memory on a corrupt file). */
+export const MAX_RECORDS_PER_BLOCK = 4096;
+/** The writer's default: 32 pages (128 KiB raw) per block, the unit of random access. */
+export const DEFAULT_PAGES_PER_BLOCK = 32;
+/** The recorder's and importer's default time unit: microseconds. */
+export const DEFAULT_TIME_UNIT_NS = 1000;
+
+export const HEADER = {
+  size: 64,
+  magic: 0, // 8 bytes ASCII
+  version: 8, // u16
+  headerSize: 10, // u16, = 64
+  pageSize: 12, // u32, = 4096
+  pageCount: 16, // u64
+  timeUnitNs: 24, // u32, nanoseconds per timestamp tick
+  checksum: 28, // u8, = CHECKSUM_CRC32
+  // 29..59 reserved, written as zero
+  crc: 60, // u32, CRC32 of bytes 0..59
+} as const;
+
+export const BLOCK_MAGIC = "MTBK";
+export const BLOCK = {
+  size: 40,
+  magic: 0, // 4 bytes ASCII
+  kind: 4, // u8
+  compression: 5, // u8
+  flags: 6, // u8
+  // 7 reserved
+  epoch: 8, // u32
+  records: 12, // u32
+  timeTicks: 16, // u64
+  storedLength: 24, // u32, bytes of compressed content after the records
+  rawLength: 28, // u32, = 4096 × non-zero records
+  payloadCrc: 32, // u32, CRC32 of the records and the stored content
+  headerCrc: 36, // u32, CRC32 of bytes 0..35
+} as const;
+
+export const INDEX_MAGIC = "MTIX";
+export const INDEX = {
+  fixedSize: 16,
+  magic: 0, // 4 bytes ASCII
+  epochs: 4, // u32, entries including the image (epoch 0)
+  blocks: 8, // u32
+  metadataLength: 12, // u32
+  // then epochs × EPOCH_ENTRY, blocks × u64 offset, metadata bytes, u32 CRC32 of all before it
+} as const;
+
+export const EPOCH_ENTRY = {
+  size: 24,
+  timeTicks: 0, // u64
+  firstBlock: 8, // u32
+  blockCount: 12, // u32
+  records: 16, // u32, pages changed (image: non-zero pages)
+  zeroRecords: 20, // u32, of which became all-zero
+} as const;
+
+export const TRAILER_MAGIC = "MTRC-END";
+export const TRAILER = {
+  size: 24,
+  indexOffset: 0, // u64
+  indexLength: 8, // u32, including its CRC
+  crc: 12, // u32, CRC32 of bytes 0..11
+  magic: 16, // 8 bytes ASCII
+} as const;
+
+/** What a trace says about itself in the index's metadata JSON (all fields optional). */
+export interface TraceMetadata {
+  /** "record", "import", "test", … */
+  readonly source?: string;
+  readonly [key: string]: unknown;
+}
+
+// --- CRC32 -----------------------------------------------------------------------------------
+// CRC-32/ISO-HDLC (polynomial 0xEDB88320 reflected), the checksum of zlib, gzip and PNG.
+// node:zlib exposes crc32() only from Node 22, so this is the classic slicing-by-8 table
+// version (Intel's "slicing-by-8", as in zlib's crc32.c): 8 bytes per step, ~1 GB/s in V8.
+
+const CRC_TABLES = buildCrcTables();
+
+function buildCrcTables(): Uint32Array {
+  const tables = new Uint32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    tables[n] = c >>> 0;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = tables[n];
+    for (let t = 1; t < 8; t++) {
+      c = tables[c & 0xff] ^ (c >>> 8);
+      tables[t * 256 + n] = c >>> 0;
+    }
+  }
+  return tables;
+}
+
+/** CRC32 of bytes[start, end), continuing from `crc` (0 for a fresh checksum). */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
+  const t = CRC_TABLES;
+  let c = ~crc >>> 0;
+  let i = start;
+  const stop8 = end - ((end - start) & 7);
+  while (i < stop8) {
+    const lo =
+      (c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))) >>> 0;
+    const hi = bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24);
+    c =
+      t[1792 + (lo & 0xff)] ^
+      t[1536 + ((lo >>> 8) & 0xff)] ^
+      t[1280 + ((lo >>> 16) & 0xff)] ^
+      t[1024 + (lo >>> 24)] ^
+      t[768 + (hi & 0xff)] ^
+      t[512 + ((hi >>> 8) & 0xff)] ^
+      t[256 + ((hi >>> 16) & 0xff)] ^
+      t[(hi >>> 24) & 0xff];
+    i += 8;
+  }
+  while (i < end) c = t[(c ^ bytes[i++]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Seconds → ticks of `timeUnitNs` nanoseconds, rounded to the nearest tick. */
+export function secondsToTicks(seconds: number, timeUnitNs: number): number {
+  return Math.round((seconds * 1e9) / timeUnitNs);
+}
+
+export function ticksToSeconds(ticks: number, timeUnitNs: number): number {
+  return (ticks * timeUnitNs) / 1e9;
+}
+
+const ZERO_PAGE = Buffer.alloc(TRACE_PAGE_SIZE);
+
+/**
+ * True when the 4096 bytes at bytes[offset..] are all zero. Buffer#compare is a native memcmp
+ * over a shared zero page: no view is allocated per page.
+ */
+export function isZeroPage(bytes: Uint8Array, offset = 0): boolean {
+  return ZERO_PAGE.compare(bytes, offset, offset + TRACE_PAGE_SIZE) === 0;
+}
+
+/** Writes a non-negative safe integer as u64 little-endian. */
+export function writeU64(buffer: Buffer, value: number, offset: number): void {
+  buffer.writeUInt32LE(value % 0x1_0000_0000, offset);
+  buffer.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4);
+}
+
+/** Reads a u64 little-endian; values above 2^53 come back as NaN for the caller to reject. */
+export function readU64(buffer: Buffer, offset: number): number {
+  const low = buffer.readUInt32LE(offset);
+  const high = buffer.readUInt32LE(offset + 4);
+  if (high >= 0x20_0000) return Number.NaN;
+  return high * 0x1_0000_0000 + low;
+}

@@ -1,0 +1,176 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { UsageError } from "../harness/errors.ts";
+import type { PageBitmap } from "./page-bitmap.ts";
+import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
+import { TraceReader } from "./trace-reader.ts";
+import {
+  type WorkloadDefinition,
+  WorkloadEndedError,
+  type WorkloadOptions,
+  type WorkloadRun,
+} from "./types.ts";
+
+/**
+ * Replays a recorded trace (docs/TRACE_FORMAT.md) as a WorkloadRun.
+ *
+ * - Pages dirtied in (a, b] are the pages changed in the epochs whose time lies in (a, b]; a
+ *   page's content at the cursor's time is its latest version at or before it.
+ * - RAM is the trace's: `pageCount` comes from the file and `--ram` is ignored for this
+ *   workload (a recorded process or VM has the size it had; padding it with zero pages or
+ *   cutting it would invent data). The simulator sizes everything from `run.pageCount`.
+ * - Memory: the reader keeps 4 bytes per page record of the whole trace (the records, not the
+ *   contents) and an LRU of decompressed blocks (32 MiB); a run adds one map entry per page the
+ *   epochs have touched so far. Contents are inflated from the file on demand. Nothing grows
+ *   with the RAM the trace describes.
+ */
+
+export type OnEndPolicy = "stop" | "loop" | "hold";
+
+/**
+ * What happens when the simulation outlasts the recording. The default is `stop`: the cell
+ * ends with WorkloadEndedError and the simulator reports it as `trace-ended`. A result that
+ * silently continued with invented behaviour — `hold` (the program goes idle, which makes any
+ * migration converge) or `loop` (the recording repeats) — would be reported as if it were the
+ * recorded program; with `stop` the user picks one of those knowingly.
+ * - `loop`: the epochs repeat with period endS (epoch e of lap k at k·endS + t_e). The image is
+ *   not restored at a lap boundary: a real program does not reset its memory, so each page keeps
+ *   its latest content until an epoch rewrites it.
+ * - `hold`: past the end no page is written; contents stay as at the last epoch.
+ */
+export const DEFAULT_ON_END: OnEndPolicy = "stop";
+
+/** Readers are immutable after validation, so the runs of one process share one per file. */
+const openReaders = new Map<string, TraceReader>();
+
+export function openSharedReader(file: string): TraceReader {
+  const path = resolve(file);
+  let key = path;
+  try {
+    const stat = statSync(path);
+    key = `${path}\0${stat.size}\0${stat.mtimeMs}`;
+  } catch {
+    // TraceReader.open reports the missing file.
+  }
+  let reader = openReaders.get(key);
+  if (reader === undefined) {
+    reader = TraceReader.open(file);
+    openReaders.set(key, reader);
+  }
+  return reader;
+}
+
+/** Tolerance for "t is past the end": half a microsecond, below any recorder's time unit. */
+const END_EPSILON_S = 5e-7;
+
+export class TraceRun implements WorkloadRun {
+  readonly pageCount: number;
+  readonly endS: number;
+  private time = 0;
+  /** Next epoch to apply (1-based; the image is epoch 0) and the current lap (loop). */
+  private nextEpoch = 1;
+  private lap = 0;
+  private readonly epochTimes: Float64Array;
+  /** page → index into reader.records of its latest version, for pages the epochs touched. */
+  private readonly latest = new Map<number, number>();
+
+  constructor(
+    readonly reader: TraceReader,
+    readonly onEnd: OnEndPolicy,
+  ) {
+    this.pageCount = reader.pageCount;
+    this.endS = reader.durationS;
+    this.epochTimes = Float64Array.from(reader.epochs, (epoch) => epoch.timeS);
+  }
+
+  get timeS(): number {
+    return this.time;
+  }
+
+  /** Pages the epochs have touched so far (what a run keeps per page). */
+  get touchedPages(): number {
+    return this.latest.size;
+  }
+
+  advanceTo(timeS: number, dirty: PageBitmap): void {
+    if (!(timeS >= this.time))
+      throw new RangeError(`advanceTo(${timeS}): time only moves forward (now ${this.time})`);
+    const epochCount = this.epochTimes.length - 1;
+    const loops = this.onEnd === "loop" && epochCount > 0;
+    if (this.onEnd === "stop" && timeS > this.endS + END_EPSILON_S)
+      throw new WorkloadEndedError("trace", this.endS);
+    const records = this.reader.records;
+    const first = this.reader.blockFirstRecord;
+    const epochs = this.reader.epochs;
+    for (;;) {
+      if (this.nextEpoch > epochCount) {
+        if (!loops) break;
+        this.lap++;
+        this.nextEpoch = 1;
+      }
+      const at = this.lap * this.endS + this.epochTimes[this.nextEpoch];
+      if (at > timeS) break;
+      const epoch = epochs[this.nextEpoch];
+      const end = first[epoch.firstBlock + epoch.blockCount];
+      for (let r = first[epoch.firstBlock]; r < end; r++) {
+        const page = records[r] & RECORD_PAGE_MASK;
+        this.latest.set(page, r);
+        dirty.add(page);
+      }
+      this.nextEpoch++;
+    }
+    this.time = timeS;
+  }
+
+  isZero(page: number): boolean {
+    const r = this.latest.get(page);
+    if (r !== undefined) return (this.reader.records[r] & RECORD_ZERO_FLAG) !== 0;
+    return this.reader.findImageRecord(page) < 0;
+  }
+
+  readPage(page: number, out: Uint8Array): void {
+    let r = this.latest.get(page);
+    if (r === undefined) r = this.reader.findImageRecord(page);
+    if (r < 0) out.fill(0, 0, TRACE_PAGE_SIZE);
+    else this.reader.readRecord(r, out);
+  }
+}
+
+export const traceWorkload: WorkloadDefinition = {
+  name: "trace",
+  description:
+    "Replays a recorded trace of real memory (npm run record, npm run trace -- import): pages dirtied per interval and their contents, as recorded",
+  source:
+    "issue 3 (recorded traces); docs/TRACE_FORMAT.md; recorder reads /proc/PID/mem, importer reads raw dumps such as QEMU pmemsave",
+  // The trace sets the RAM size (its page count); --ram is ignored for this workload.
+  defaultRamBytes: 0,
+  params: [
+    {
+      name: "file",
+      unit: "path",
+      defaultValue: "",
+      description: "the trace file to replay (required)",
+    },
+    {
+      name: "on-end",
+      unit: "policy",
+      defaultValue: DEFAULT_ON_END,
+      choices: ["stop", "loop", "hold"],
+      description:
+        "when the simulation outlasts the trace: stop (report trace-ended; default, so no invented data is passed off as recorded), loop (repeat the epochs), hold (no more writes)",
+    },
+  ],
+  create(options: WorkloadOptions): WorkloadRun {
+    const file = options.params.file;
+    if (typeof file !== "string" || file === "")
+      throw new UsageError(
+        "workload trace needs --set file=PATH (a trace from npm run record or npm run trace -- import)",
+      );
+    const onEnd = options.params["on-end"] ?? DEFAULT_ON_END;
+    if (onEnd !== "stop" && onEnd !== "loop" && onEnd !== "hold")
+      throw new UsageError(
+        `workload trace: on-end must be stop, loop or hold (got ${String(onEnd)})`,
+      );
+    return new TraceRun(openSharedReader(file), onEnd);
+  },
+};

@@ -1,0 +1,59 @@
+import { PAGE_SIZE } from "../codecs/types.ts";
+import { UsageError } from "../harness/errors.ts";
+import type { WorkloadParam, WorkloadParams } from "./types.ts";
+
+/**
+ * Helpers the generators share: parameter declarations with bounds, typed access to resolved
+ * parameters, and the RAM size check.
+ */
+
+/** A WorkloadParam with the range resolveParams() enforces (registry.ts). */
+export interface BoundedParam extends WorkloadParam {
+  readonly min?: number;
+  readonly max?: number;
+  /** True when only whole numbers make sense (counts). */
+  readonly integer?: boolean;
+}
+
+/** Declare a parameter (identity; it exists so bounds type-check inside a params array). */
+export function param(spec: BoundedParam): WorkloadParam {
+  return spec;
+}
+
+export function numberParam(params: WorkloadParams, name: string): number {
+  const value = params[name];
+  if (typeof value !== "number") {
+    throw new UsageError(`workload parameter ${name} must be a number (got ${String(value)})`);
+  }
+  return value;
+}
+
+export function stringParam(params: WorkloadParams, name: string): string {
+  const value = params[name];
+  if (typeof value !== "string") {
+    throw new UsageError(`workload parameter ${name} must be a string (got ${String(value)})`);
+  }
+  return value;
+}
+
+/** RAM bytes → pages; RAM must be a positive multiple of 4096 and at most 2^32 pages. */
+export function checkedPageCount(ramBytes: number): number {
+  if (!Number.isSafeInteger(ramBytes) || ramBytes <= 0 || ramBytes % PAGE_SIZE !== 0) {
+    throw new UsageError(`RAM size ${ramBytes} bytes is not a positive multiple of ${PAGE_SIZE}`);
+  }
+  const pages = ramBytes / PAGE_SIZE;
+  if (pages > 2 ** 32) throw new UsageError(`RAM size ${ramBytes} bytes is too large`);
+  return pages;
+}
+
+/** Pages of a region given in bytes, at least 1 and at most `limit` pages. */
+export function regionPages(bytes: number, limit: number, name: string): number {
+  const pages = Math.floor(bytes / PAGE_SIZE);
+  if (pages < 1) throw new UsageError(`${name} (${bytes} bytes) is smaller than one page`);
+  if (pages > limit) {
+    throw new UsageError(
+      `${name} (${bytes} bytes) does not fit in RAM (${limit * PAGE_SIZE} bytes); raise --ram or lower ${name}`,
+    );
+  }
+  return pages;
+}
