@@ -1,0 +1,52 @@
+import type { CacheModel } from "../cell.ts";
+import { DirectPageCache } from "./direct.ts";
+import { LruPageCache } from "./lru.ts";
+import type { CacheStats } from "./slots.ts";
+import { TwoWayPageCache } from "./two-way.ts";
+
+/**
+ * The sender's page cache (DESIGN.md §3): copies of pages already sent, so a page dirtied again
+ * can be delta-encoded against what the receiver has. Every model stores real page bytes in one
+ * preallocated ArrayBuffer (memory grows with the cache size, never with RAM) and keeps its
+ * bookkeeping in typed arrays: nothing is allocated per page.
+ *
+ * The API mirrors QEMU's migration/page_cache.c: lookup() is cache_is_cached() (a hit refreshes
+ * the entry), insert() is cache_insert() (it may refuse), view() is get_cached_data().
+ */
+export interface PageCache {
+  readonly model: CacheModel;
+  /** How many pages fit. */
+  readonly capacity: number;
+  /** The slot holding `page`, refreshing its age / recency, or -1. Counts a hit or a miss. */
+  lookup(page: number, generation: number): number;
+  /**
+   * Make `page` cached and return the slot whose bytes the caller must then fill (view(slot)),
+   * or -1 when the model refuses to evict (QEMU's age rule). Inserting a page already cached
+   * returns its slot. Does not count a miss.
+   */
+  insert(page: number, generation: number): number;
+  /** The 4096 bytes of a slot (a view made once per slot, then reused). */
+  view(slot: number): Uint8Array;
+  readonly stats: CacheStats;
+}
+
+export interface CacheOptions {
+  readonly cacheModel: CacheModel;
+  readonly cacheSizeBytes: number;
+  /** Direct cache only: QEMU ≥ 2.3's CACHED_PAGE_LIFETIME rule; false = always replace. */
+  readonly cacheAge: boolean;
+}
+
+/** The cache a cell asks for (`--cache`, `--cache-size`, `--cache-age`). */
+export function createPageCache(options: CacheOptions): PageCache {
+  switch (options.cacheModel) {
+    case "direct":
+      return new DirectPageCache(options.cacheSizeBytes, options.cacheAge);
+    case "2way":
+      return new TwoWayPageCache(options.cacheSizeBytes);
+    case "lru":
+      return new LruPageCache(options.cacheSizeBytes);
+    default:
+      throw new RangeError(`unknown cache model "${options.cacheModel as string}"`);
+  }
+}

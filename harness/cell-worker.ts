@@ -1,0 +1,31 @@
+import { pathToFileURL } from "node:url";
+import { workerData } from "piscina";
+import type { CellResult, CellSpec } from "./cell.ts";
+
+/**
+ * The pool's task: one cell, run by the same runCell the tests call directly (STYLE.md: the
+ * worker is a thin shell). Which module provides runCell comes from the pool's workerData so a
+ * test can hand in a stub; by default it is the simulator, harness/run-cell.ts.
+ */
+type RunCell = (spec: CellSpec) => Promise<CellResult>;
+
+const DEFAULT_RUN_CELL_MODULE = new URL("./run-cell.ts", import.meta.url).href;
+
+let runCellPromise: Promise<RunCell> | undefined;
+
+/** Import `runCell` from a module URL or path (default: the simulator). */
+export async function loadRunCell(moduleUrl: string = DEFAULT_RUN_CELL_MODULE): Promise<RunCell> {
+  const url = moduleUrl.startsWith("file:") ? moduleUrl : pathToFileURL(moduleUrl).href;
+  const module = (await import(url)) as { runCell?: RunCell };
+  if (typeof module.runCell !== "function")
+    throw new Error(`${moduleUrl} does not export runCell(spec)`);
+  return module.runCell;
+}
+
+export default async function runCellTask(spec: CellSpec): Promise<CellResult> {
+  runCellPromise ??= loadRunCell(
+    (workerData as { runCellModule?: string } | undefined)?.runCellModule,
+  );
+  const runCell = await runCellPromise;
+  return runCell(spec);
+}

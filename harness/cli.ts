@@ -1,0 +1,672 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { type Calibration, loadCalibration } from "../codecs/calibration.ts";
+import { loadCodecModule, resolveCodecs } from "../codecs/registry.ts";
+import type { CodecDefinition } from "../codecs/types.ts";
+import { readCsv, toRecords } from "../results/csv.ts";
+import {
+  gitInfo,
+  type Manifest,
+  machineInfo,
+  migbenchVersion,
+  readManifest,
+  shellQuote,
+  writeManifest,
+} from "../results/manifest.ts";
+import { defaultRunDir, RunWriter } from "../results/run-dir.ts";
+import { RESULTS_FILE } from "../results/schema.ts";
+import { describeWorkload, findWorkload, resolveParams } from "../workloads/registry.ts";
+import type { WorkloadDefinition } from "../workloads/types.ts";
+import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
+import { UsageError } from "./errors.ts";
+import { runMain } from "./main.ts";
+import { defaultWorkers, runCells } from "./pool.ts";
+import { createProgress, formatSeconds, progressMode } from "./progress.ts";
+import { summaryTables } from "./summary.ts";
+import { buildCells, type CodecChoice, expandParamSets } from "./sweep.ts";
+import { parseBytes, parseDurationMs, parseRate } from "./units.ts";
+
+/**
+ * `npm run bench`: parse the sweep, run its cells on the worker pool, write the run directory
+ * (results.csv, passes.csv, timings.csv, manifest.json), print the summary and build the report.
+ * The simulator itself is harness/run-cell.ts; this file is the shell around it.
+ */
+
+const PAGE_SIZE = 4096;
+const DEFAULT_CACHE_SIZES = "16MiB,64MiB,256MiB";
+const DEFAULT_LINK_SPEED = "10Gbit/s";
+const CACHE_MODELS: readonly CacheModel[] = ["direct", "2way", "lru"];
+const RULES: readonly ConvergenceRule[] = ["qemu", "qemu-kvm-0.13", "codec-aware"];
+
+/** Options that define the cells; on --resume they must match the run's (others may differ). */
+const SWEEP_OPTIONS = [
+  "workload",
+  "ram",
+  "set",
+  "codec",
+  "codec-module",
+  "cache",
+  "cache-size",
+  "cache-age",
+  "bandwidth",
+  "link-speed",
+  "downtime-limit",
+  "convergence",
+  "bulk-skip",
+  "threads",
+  "max-time",
+  "max-passes",
+  "seed",
+  "calibration",
+] as const;
+
+// --- the workload registry (workloads/registry.ts; tests pass a stub) ----------------------
+
+export interface WorkloadCatalogue {
+  findWorkload(name: string): WorkloadDefinition;
+  /** `sets` = "key=value" strings, as --set gives them; unknown keys are a UsageError. */
+  resolveParams(
+    definition: WorkloadDefinition,
+    sets: readonly string[],
+  ): Readonly<Record<string, number | string>>;
+  describeWorkload(definition: WorkloadDefinition): string;
+}
+
+const builtinCatalogue: WorkloadCatalogue = {
+  findWorkload: (name) => findWorkload(name),
+  resolveParams,
+  describeWorkload,
+};
+
+// --- the command line ---------------------------------------------------------------------
+
+function parser(args: readonly string[]) {
+  return yargs([...args])
+    .help(false)
+    .version(false)
+    .scriptName("npm run bench --")
+    .usage(
+      "$0 --workload NAME [options]\n\n" +
+        "Simulate pre-copy live migration of a workload's VM with each codec and write a run\n" +
+        "directory (results.csv, passes.csv, timings.csv, manifest.json, report). Every option\n" +
+        "marked [list] takes a comma list (or is repeated); the cells are the cross product.",
+    )
+    .option("workload", {
+      type: "string",
+      describe: "[list] workload(s) to migrate (see --help-workload)",
+      defaultDescription: "sap-like",
+    })
+    .option("ram", {
+      type: "string",
+      describe: "[list] VM RAM size, e.g. 16GiB, 512MiB (multiple of 4096 bytes)",
+      defaultDescription: "the workload's default",
+    })
+    .option("set", {
+      type: "string",
+      describe:
+        "workload parameter key=value (repeatable; value may be a [list]); keys: --help-workload",
+    })
+    .option("help-workload", {
+      type: "boolean",
+      describe: "print the chosen workload's description and parameters, then exit",
+    })
+    .option("codec", {
+      type: "string",
+      describe: "[list] codec names or groups (paper = raw,zero,xbrle,xbzrle; all)",
+      defaultDescription: "paper (plus any --codec-module codecs)",
+    })
+    .option("codec-module", {
+      type: "string",
+      describe: "path of a codec plug-in module (repeatable); its codec joins the sweep",
+    })
+    .option("cache", {
+      type: "string",
+      describe: "[list] page-cache model: direct (QEMU), 2way (paper prototype), lru",
+      defaultDescription: "direct",
+    })
+    .option("cache-size", {
+      type: "string",
+      describe: "[list] page-cache size in bytes, e.g. 64MiB",
+      defaultDescription: DEFAULT_CACHE_SIZES,
+    })
+    .option("cache-age", {
+      type: "string",
+      describe: "[list] on|off: QEMU ≥ 2.3's cache age rule (off = pre-2014 always replace)",
+      defaultDescription: "on",
+    })
+    .option("bandwidth", {
+      type: "string",
+      describe: "[list] max-bandwidth rate cap in bytes/s, e.g. 128MiB/s or 1Gbit/s",
+      defaultDescription: "128MiB/s (32MiB/s with --convergence qemu-kvm-0.13)",
+    })
+    .option("link-speed", {
+      type: "string",
+      describe: "[list] the link's own speed (the uncapped stop-and-copy runs at it), bytes/s",
+      defaultDescription: DEFAULT_LINK_SPEED,
+    })
+    .option("downtime-limit", {
+      type: "string",
+      describe: "[list] downtime-limit, e.g. 300ms",
+      defaultDescription: "300ms (30ms with --convergence qemu-kvm-0.13)",
+    })
+    .option("convergence", {
+      type: "string",
+      describe: "[list] completion rule: qemu (7.2), qemu-kvm-0.13 (2010), codec-aware",
+      defaultDescription: "qemu",
+    })
+    .option("bulk-skip", {
+      type: "string",
+      describe: "[list] on|off: no delta encoding in the bulk pass (off = pre-2013 QEMU)",
+      defaultDescription: "on",
+    })
+    .option("threads", {
+      type: "string",
+      describe: "[list] sender compression threads (encode time is divided over them)",
+      defaultDescription: "1",
+    })
+    .option("max-time", {
+      type: "string",
+      describe: "[list] simulated time after which a cell is did-not-converge, e.g. 600s",
+      defaultDescription: "600s",
+    })
+    .option("max-passes", {
+      type: "string",
+      describe: "[list] pass limit after which a cell is did-not-converge, or none",
+      defaultDescription: "none",
+    })
+    .option("seed", {
+      type: "string",
+      describe: "[list] workload seeds, e.g. 1,2,3 or 1..5",
+      defaultDescription: "1",
+    })
+    .option("calibration", {
+      type: "string",
+      describe: "codec encode-rate file from `npm run bench:codecs -- --calibrate`, or builtin",
+      defaultDescription: "builtin",
+    })
+    .option("workers", {
+      type: "string",
+      describe: "worker threads running cells (0 = in the main thread); results do not change",
+      defaultDescription: `the number of cores (${defaultWorkers()})`,
+    })
+    .option("out", {
+      type: "string",
+      describe: "run directory to write",
+      defaultDescription: "results/<UTC timestamp>-<workload>/",
+    })
+    .option("resume", {
+      type: "string",
+      describe:
+        "finish an interrupted run in this directory with its manifest's options (other options must match)",
+    })
+    .option("quiet", { type: "boolean", describe: "no progress on stderr" })
+    .option("help", { type: "boolean", describe: "show this help and exit" })
+    .option("version", { type: "boolean", describe: "show migbench's version and exit" })
+    .strict()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(
+      "Examples:\n" +
+        "  npm run bench -- --workload sap-like\n" +
+        "  npm run bench -- --workload sap-like --codec paper --cache-size 16MiB,64MiB,256MiB \\\n" +
+        "      --bandwidth 32MiB/s,128MiB/s,1Gbit/s --seed 1,2,3\n" +
+        "  npm run bench -- --resume results/20261125T183000Z-sap-like\n" +
+        "Sizes: B KiB MiB GiB (1024) or KB MB GB (1000). Rates: MiB/s, Gbit/s. Times: ms s min.\n" +
+        "Exit status: 0 done, 1 a cell failed or a file is missing/corrupt, 2 bad option.",
+    )
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+}
+
+type ParsedArgs = Record<string, unknown>;
+
+function parseArgs(args: readonly string[]): { argv: ParsedArgs; help: () => Promise<string> } {
+  const p = parser(args);
+  const argv = p.parseSync() as ParsedArgs;
+  if ((argv._ as unknown[]).length > 0)
+    throw new UsageError(`unexpected argument "${String((argv._ as unknown[])[0])}"`);
+  return { argv, help: () => p.getHelp() };
+}
+
+/** A flag's values: repeated and/or comma-separated → one list. undefined → undefined. */
+function list(value: unknown, flag: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = ([] as unknown[])
+    .concat(value)
+    .flatMap((v) => String(v).split(","))
+    .map((v) => v.trim());
+  if (items.some((v) => v === "")) throw new UsageError(`--${flag}: empty value in the list`);
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item)) throw new UsageError(`--${flag}: "${item}" is listed twice`);
+    seen.add(item);
+  }
+  return items;
+}
+
+function single(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError(`--${flag} takes one value`);
+  return String(value);
+}
+
+function onOff(text: string, flag: string): boolean {
+  if (text === "on") return true;
+  if (text === "off") return false;
+  throw new UsageError(`--${flag}: "${text}" is not on or off`);
+}
+
+function oneOf<T extends string>(text: string, choices: readonly T[], flag: string): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`--${flag}: "${text}" is not one of ${choices.join(", ")}`);
+}
+
+function positiveInt(text: string, flag: string, min = 1): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`--${flag}: "${text}" is not a whole number ≥ ${min}`);
+  return value;
+}
+
+function seeds(texts: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const text of texts) {
+    const range = /^(\d+)\.\.(\d+)$/.exec(text);
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])];
+      if (to < from || to - from > 100_000)
+        throw new UsageError(`--seed: "${text}" is not a range low..high`);
+      for (let s = from; s <= to; s++) out.push(s);
+    } else out.push(positiveInt(text, "seed", 0));
+  }
+  if (new Set(out).size !== out.length) throw new UsageError("--seed: a seed is listed twice");
+  return out;
+}
+
+// --- options → a plan ---------------------------------------------------------------------
+
+/** The sweep, normalised (bytes, bytes/s, ms, absolute paths): stored in the manifest. */
+export interface SweepOptions {
+  readonly workloads: readonly string[];
+  readonly ramBytes: readonly number[] | null;
+  readonly set: readonly (readonly [string, readonly string[]])[];
+  readonly codecs: readonly CodecChoice[];
+  readonly codecModules: readonly string[];
+  readonly cacheModels: readonly CacheModel[];
+  readonly cacheSizesBytes: readonly number[];
+  readonly cacheAge: readonly boolean[];
+  readonly bandwidthsBytesPerS: readonly number[] | null;
+  readonly linkBytesPerS: readonly number[];
+  readonly downtimeLimitsMs: readonly number[] | null;
+  readonly convergence: readonly ConvergenceRule[];
+  readonly bulkSkip: readonly boolean[];
+  readonly threads: readonly number[];
+  readonly maxTimeMs: readonly number[];
+  readonly maxPasses: readonly (number | null)[];
+  readonly seeds: readonly number[];
+  readonly calibration: string;
+}
+
+interface Plan {
+  readonly options: SweepOptions;
+  readonly cells: CellSpec[];
+  readonly calibration: Calibration;
+  readonly calibrationSha256: string | null;
+}
+
+async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue): Promise<Plan> {
+  const at = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
+  const workloadNames = list(argv.workload, "workload") ?? ["sap-like"];
+  const definitions = workloadNames.map((name) => catalogue.findWorkload(name));
+
+  const ramBytes =
+    list(argv.ram, "ram")?.map((text) => {
+      const bytes = parseBytes(text, "--ram");
+      if (bytes <= 0 || bytes % PAGE_SIZE !== 0)
+        throw new UsageError(`--ram: "${text}" is not a positive multiple of 4096 bytes`);
+      return bytes;
+    }) ?? null;
+
+  // --set key=v1,v2 (repeatable). A key must belong to at least one chosen workload; each
+  // workload takes the keys it declares (so a multi-workload sweep can set each one's knobs).
+  const set: [string, string[]][] = [];
+  for (const entry of ([] as unknown[]).concat(argv.set ?? [])) {
+    const text = String(entry);
+    const eq = text.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set: "${text}" is not key=value`);
+    const key = text.slice(0, eq);
+    const values = list(text.slice(eq + 1), `set ${key}`) ?? [];
+    if (set.some(([k]) => k === key)) throw new UsageError(`--set: ${key} is set twice`);
+    if (!definitions.some((d) => d.params.some((p) => p.name === key)))
+      throw new UsageError(
+        `--set: workload ${workloadNames.join(", ")} has no parameter "${key}" (known: ${[
+          ...new Set(definitions.flatMap((d) => d.params.map((p) => p.name))),
+        ].join(", ")})`,
+      );
+    set.push([key, values]);
+  }
+  const workloads = definitions.map((definition) => {
+    const own = set.filter(([key]) => definition.params.some((p) => p.name === key));
+    const combos = expandParamSets(
+      {},
+      new Map(own.map(([key, values]) => [key, values] as [string, string[]])),
+    );
+    return {
+      name: definition.name,
+      ramBytes: ramBytes ?? [definition.defaultRamBytes],
+      paramSets: combos.map((sets) =>
+        catalogue.resolveParams(
+          definition,
+          Object.entries(sets).map(([key, value]) => `${key}=${value}`),
+        ),
+      ),
+    };
+  });
+
+  const codecModules = ([] as unknown[])
+    .concat(argv["codec-module"] ?? [])
+    .map((p) => at(String(p)));
+  const plugins: { path: string; codec: CodecDefinition }[] = [];
+  for (const path of codecModules) plugins.push({ path, codec: await loadCodecModule(path) });
+  const codecNames = list(argv.codec, "codec") ?? [
+    "paper",
+    ...plugins.map((plugin) => plugin.codec.name),
+  ];
+  const codecs = resolveCodecs(
+    codecNames,
+    plugins.map((p) => p.codec),
+  ).map((codec) => ({
+    name: codec.name,
+    module: plugins.find((p) => p.codec === codec)?.path ?? null,
+  }));
+
+  const calibrationArg = single(argv.calibration, "calibration") ?? "builtin";
+  const calibrationPath = calibrationArg === "builtin" ? "builtin" : at(calibrationArg);
+  const calibration = await loadCalibration(calibrationPath);
+  const calibrationSha256 =
+    calibrationPath === "builtin"
+      ? null
+      : createHash("sha256").update(readFileSync(calibrationPath)).digest("hex");
+
+  const options: SweepOptions = {
+    workloads: workloadNames,
+    ramBytes,
+    set,
+    codecs,
+    codecModules,
+    cacheModels: (list(argv.cache, "cache") ?? ["direct"]).map((t) =>
+      oneOf(t, CACHE_MODELS, "cache"),
+    ),
+    cacheSizesBytes: (list(argv["cache-size"], "cache-size") ?? DEFAULT_CACHE_SIZES.split(",")).map(
+      (t) => {
+        const bytes = parseBytes(t, "--cache-size");
+        if (bytes < PAGE_SIZE) throw new UsageError(`--cache-size: "${t}" is smaller than a page`);
+        return bytes;
+      },
+    ),
+    cacheAge: (list(argv["cache-age"], "cache-age") ?? ["on"]).map((t) => onOff(t, "cache-age")),
+    bandwidthsBytesPerS:
+      list(argv.bandwidth, "bandwidth")?.map((t) => parseRate(t, "--bandwidth")) ?? null,
+    linkBytesPerS: (list(argv["link-speed"], "link-speed") ?? [DEFAULT_LINK_SPEED]).map((t) =>
+      parseRate(t, "--link-speed"),
+    ),
+    downtimeLimitsMs:
+      list(argv["downtime-limit"], "downtime-limit")?.map((t) => {
+        const ms = parseDurationMs(t, "--downtime-limit");
+        if (ms <= 0) throw new UsageError(`--downtime-limit: "${t}" must be positive`);
+        return ms;
+      }) ?? null,
+    convergence: (list(argv.convergence, "convergence") ?? ["qemu"]).map((t) =>
+      oneOf(t, RULES, "convergence"),
+    ),
+    bulkSkip: (list(argv["bulk-skip"], "bulk-skip") ?? ["on"]).map((t) => onOff(t, "bulk-skip")),
+    threads: (list(argv.threads, "threads") ?? ["1"]).map((t) => positiveInt(t, "threads")),
+    maxTimeMs: (list(argv["max-time"], "max-time") ?? ["600s"]).map((t) => {
+      const ms = parseDurationMs(t, "--max-time");
+      if (ms <= 0) throw new UsageError(`--max-time: "${t}" must be positive`);
+      return ms;
+    }),
+    maxPasses: (list(argv["max-passes"], "max-passes") ?? ["none"]).map((t) =>
+      t === "none" ? null : positiveInt(t, "max-passes"),
+    ),
+    seeds: seeds(list(argv.seed, "seed") ?? ["1"]),
+    calibration: calibrationPath,
+  };
+  const cells = buildCells({ ...options, workloads });
+  return { options, cells, calibration, calibrationSha256 };
+}
+
+/** The option keys whose normalised values differ (for --resume's refusal message). */
+function differingOptions(a: SweepOptions, b: SweepOptions): string[] {
+  return Object.keys(a).filter(
+    (key) =>
+      JSON.stringify(a[key as keyof SweepOptions]) !== JSON.stringify(b[key as keyof SweepOptions]),
+  );
+}
+
+// --- the run ------------------------------------------------------------------------------
+
+export interface BenchDeps {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly stdout?: { write(text: string): unknown };
+  readonly stderr?: NodeJS.WriteStream;
+  /** Module exporting runCell (tests pass a stub); default harness/run-cell.ts. */
+  readonly runCellModule?: string;
+  readonly now?: () => Date;
+  /** The full command line for the manifest (default: this process's argv). */
+  readonly commandLine?: string;
+  /** The workload registry (tests pass a stub); default workloads/registry.ts. */
+  readonly catalogue?: WorkloadCatalogue;
+  /** Abort to interrupt the run as Ctrl-C would (tests). */
+  readonly signal?: AbortSignal;
+}
+
+/** Builds charts and report.html for a run directory (reports/, issue 5). */
+const REPORT_MODULE = new URL("../reports/build-report.ts", import.meta.url).href;
+
+async function buildReportFor(dir: string, stderr: { write(text: string): unknown }) {
+  try {
+    // REPORT CALL SITE: one call into reports/ (issue 5); a failure costs the report, not results.
+    const reports = (await import(REPORT_MODULE)) as {
+      buildReport(dir: string): Promise<unknown>;
+    };
+    await reports.buildReport(dir);
+    return true;
+  } catch (error) {
+    stderr.write(
+      `bench: report not built (${(error as Error).message.split("\n")[0]}); results are intact; retry with npm run report -- ${dir}\n`,
+    );
+    return false;
+  }
+}
+
+export async function benchMain(args: readonly string[], deps: BenchDeps = {}): Promise<number> {
+  const cwd = deps.cwd ?? process.cwd();
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const env = deps.env ?? process.env;
+  const now = deps.now ?? (() => new Date());
+  const wallStart = performance.now();
+
+  const { argv, help } = parseArgs(args);
+  if (argv.help) {
+    stdout.write(`${await help()}\n`);
+    return 0;
+  }
+  if (argv.version) {
+    stdout.write(`migbench ${migbenchVersion()}\n`);
+    return 0;
+  }
+  const catalogue = deps.catalogue ?? builtinCatalogue;
+  if (argv["help-workload"]) {
+    for (const name of list(argv.workload, "workload") ?? ["sap-like"])
+      stdout.write(`${catalogue.describeWorkload(catalogue.findWorkload(name))}\n`);
+    return 0;
+  }
+  const workers =
+    argv.workers === undefined
+      ? defaultWorkers()
+      : positiveInt(single(argv.workers, "workers") ?? "", "workers", 0);
+
+  // A fresh run, or the rest of an interrupted one.
+  const resumeArg = single(argv.resume, "resume");
+  let dir: string;
+  let thePlan: Plan;
+  let manifest: Manifest;
+  const commandLine = deps.commandLine ?? process.argv.map(shellQuote).join(" ");
+  if (resumeArg !== undefined) {
+    if (argv.out !== undefined) throw new UsageError("--resume DIR writes to DIR; drop --out");
+    dir = resolve(cwd, resumeArg);
+    const previous = readManifest(dir);
+    thePlan = await plan(parseArgs(previous.argv).argv, previous.cwd, catalogue);
+    const given = SWEEP_OPTIONS.filter((name) => argv[name] !== undefined);
+    if (given.length > 0) {
+      const mine = await plan(argv, cwd, catalogue);
+      const differ = differingOptions(previous.options as unknown as SweepOptions, mine.options);
+      if (differ.length > 0)
+        throw new UsageError(
+          `--resume: these options differ from the run in ${resumeArg}: ${differ.join(", ")}; resume with --resume alone`,
+        );
+    }
+    const recorded = JSON.stringify(previous.options);
+    if (recorded !== JSON.stringify(thePlan.options))
+      throw new UsageError(
+        `--resume: the run's command line no longer gives the options it recorded (${differingOptions(previous.options as unknown as SweepOptions, thePlan.options).join(", ")} changed: codecs, workloads or files changed since); start a new run`,
+      );
+    if (JSON.stringify(previous.calibration.rates) !== JSON.stringify(thePlan.calibration))
+      throw new UsageError(
+        `--resume: the calibration (${thePlan.options.calibration}) changed since the run started; start a new run`,
+      );
+    const currentGit = gitInfo();
+    if (previous.gitCommit !== currentGit.gitCommit)
+      stderr.write(
+        `bench: warning: the run started at commit ${previous.gitCommit}, resuming at ${currentGit.gitCommit}; results may mix versions\n`,
+      );
+    manifest = {
+      ...previous,
+      status: "running",
+      endedAt: null,
+      workers,
+      resumes: [
+        ...previous.resumes,
+        { startedAt: now().toISOString(), commandLine, cellsAlreadyDone: 0 },
+      ],
+    };
+  } else {
+    thePlan = await plan(argv, cwd, catalogue);
+    const outArg = single(argv.out, "out");
+    dir = outArg
+      ? resolve(cwd, outArg)
+      : resolve(cwd, defaultRunDir(thePlan.options.workloads, now(), join(cwd, "results")));
+    manifest = {
+      format: 1,
+      migbenchVersion: migbenchVersion(),
+      ...gitInfo(),
+      ...machineInfo(),
+      commandLine,
+      cwd,
+      argv: [...args],
+      options: thePlan.options as unknown as Record<string, unknown>,
+      seeds: thePlan.options.seeds,
+      calibration: {
+        source: thePlan.options.calibration,
+        sha256: thePlan.calibrationSha256,
+        rates: thePlan.calibration,
+      },
+      cells: thePlan.cells.length,
+      workers,
+      startedAt: now().toISOString(),
+      endedAt: null,
+      status: "running",
+      cellsDone: 0,
+      resumes: [],
+      machine: null,
+    };
+  }
+  const { cells } = thePlan;
+  const writer = new RunWriter(dir, cells, resumeArg !== undefined);
+  if (manifest.resumes.length > 0) {
+    const resumes = [...manifest.resumes];
+    resumes[resumes.length - 1] = {
+      ...resumes[resumes.length - 1],
+      cellsAlreadyDone: writer.written,
+    };
+    manifest = { ...manifest, resumes };
+  }
+  writeManifest(dir, { ...manifest, cellsDone: writer.written });
+
+  // Run what is left; Ctrl-C stops handing out cells and leaves a resumable directory.
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  deps.signal?.addEventListener("abort", onSigint, { once: true });
+  const progress = createProgress(progressMode(stderr, env, Boolean(argv.quiet)), stderr);
+  const pending = cells.slice(writer.written);
+  progress.start(cells.length, writer.written);
+  try {
+    await runCells(
+      pending,
+      { workers, runCellModule: deps.runCellModule, signal: controller.signal },
+      (result) => {
+        writer.add(result);
+        progress.cellDone(result);
+      },
+    );
+  } catch (error) {
+    progress.stop();
+    writeManifest(dir, { ...manifest, status: "failed", cellsDone: writer.written });
+    throw error;
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+  progress.stop();
+  const machine = {
+    wallMs: Math.round(performance.now() - wallStart),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  if (controller.signal.aborted) {
+    writeManifest(dir, {
+      ...manifest,
+      status: "interrupted",
+      endedAt: now().toISOString(),
+      cellsDone: writer.written,
+      machine,
+    });
+    stderr.write(
+      `bench: interrupted with ${writer.written} of ${cells.length} cells written; finish with: npm run bench -- --resume ${dir}\n`,
+    );
+    return 130;
+  }
+  writeManifest(dir, {
+    ...manifest,
+    status: "completed",
+    endedAt: now().toISOString(),
+    cellsDone: writer.written,
+    machine,
+  });
+
+  // Summary (from results.csv, so it covers earlier sessions of a resumed run), report, path.
+  const records = toRecords(readCsv(join(dir, RESULTS_FILE)));
+  for (const table of summaryTables(records)) stdout.write(`${table}\n`);
+  await buildReportFor(dir, stderr);
+  stdout.write(
+    `results: ${dir} (${cells.length} cells, ${formatSeconds(machine.wallMs / 1000)})\n`,
+  );
+  const failed = records.filter((r) => r.status === "failed");
+  if (failed.length > 0) {
+    stderr.write(
+      `bench: ${failed.length} of ${records.length} cells failed (first, cell ${failed[0].cell}: ${failed[0].error}); see the error column of results.csv\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await runMain("bench", () => benchMain(hideBin(process.argv)));
+}

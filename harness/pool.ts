@@ -1,0 +1,105 @@
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
+import type { CellResult, CellSpec } from "./cell.ts";
+import { loadRunCell } from "./cell-worker.ts";
+
+/**
+ * Runs the cells of a sweep on a pool of worker threads (piscina), one cell per task, and hands
+ * each result to `onResult` as it finishes — in finish order; the results writer puts rows back
+ * in cell order. `workers: 0` runs the cells one after another in this thread with the very
+ * same runCell, which is what makes `--workers 1` and `--workers N` (and the tests, which call
+ * runCell directly) agree byte for byte.
+ */
+
+export interface PoolOptions {
+  /** Worker threads; 0 = run inline in this thread. */
+  readonly workers: number;
+  /** Module exporting runCell(spec) (path or file: URL); default harness/run-cell.ts. */
+  readonly runCellModule?: string;
+  /** Abort to stop handing out cells (Ctrl-C); cells in flight are dropped, not reported. */
+  readonly signal?: AbortSignal;
+}
+
+const WORKER_FILE = fileURLToPath(new URL("./cell-worker.ts", import.meta.url));
+
+/** The tsx preload, by absolute path so a worker finds it whatever the current directory. */
+export const PRELOAD_FILE = fileURLToPath(new URL("../scripts/register-tsx.cjs", import.meta.url));
+
+/** `--workers` default: one per core (os.availableParallelism, Node ≥ 18.14). */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+/**
+ * execArgv for the workers. Node re-runs `--require` preloads in every worker (that is how
+ * the .ts worker file loads), but a relative `./scripts/register-tsx.cjs` resolves against the
+ * current directory, so replace it with the absolute path. Only per-thread flags may be passed
+ * to a Worker (others throw ERR_WORKER_INVALID_EXEC_ARGV), so nothing else is inherited except
+ * source maps and warning settings.
+ */
+export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
+  const kept = parent.filter(
+    (arg) =>
+      arg === "--enable-source-maps" || arg === "--no-warnings" || arg === "--trace-uncaught",
+  );
+  return ["--require", PRELOAD_FILE, ...kept];
+}
+
+/** A cell whose runCell threw (a bug, or a worker that died) is a failed row, not a lost one. */
+function failedResult(spec: CellSpec, error: unknown): CellResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return { spec, status: "failed", error: message.split("\n")[0], wallMs: 0 };
+}
+
+export async function runCells(
+  specs: readonly CellSpec[],
+  options: PoolOptions,
+  onResult: (result: CellResult) => void,
+): Promise<void> {
+  const { signal } = options;
+  if (specs.length === 0) return;
+  if (options.workers <= 0) {
+    const runCell = await loadRunCell(options.runCellModule);
+    for (const spec of specs) {
+      if (signal?.aborted) return;
+      let result: CellResult;
+      try {
+        result = await runCell(spec);
+      } catch (error) {
+        result = failedResult(spec, error);
+      }
+      if (signal?.aborted) return;
+      onResult(result);
+    }
+    return;
+  }
+  const threads = Math.min(options.workers, specs.length);
+  const pool = new Piscina({
+    filename: WORKER_FILE,
+    minThreads: threads,
+    maxThreads: threads,
+    execArgv: workerExecArgv(),
+    workerData: { runCellModule: options.runCellModule },
+  });
+  // One abort listener for the pool (not one per task): stop the workers, drop what is queued.
+  const stop = () => void pool.destroy();
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    await Promise.all(
+      specs.map((spec) =>
+        pool.run(spec).then(
+          (result: CellResult) => {
+            if (!signal?.aborted) onResult(result);
+          },
+          (error: unknown) => {
+            if (!signal?.aborted) onResult(failedResult(spec, error));
+          },
+        ),
+      ),
+    );
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    await pool.destroy();
+  }
+}

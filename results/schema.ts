@@ -1,0 +1,277 @@
+import type { CellResult, CellSpec, PassRecord } from "../harness/cell.ts";
+
+/**
+ * The columns of a run's CSV files, in order, and the functions that turn a CellResult into
+ * rows. One place, so the writer (harness/cli.ts), `--resume` and the reports all agree.
+ *
+ * - results.csv: one row per cell (a failed cell is a row with its error, never a missing row).
+ * - passes.csv: one row per pass per cell.
+ * - timings.csv: how long this machine took per cell. Kept out of results.csv so that
+ *   results.csv is byte-identical for the same inputs and seeds, whatever the machine or
+ *   `--workers`.
+ *
+ * Units are in every numeric column name. Numbers are formatted deterministically: counts and
+ * bytes as integers (3 decimals if a value is ever fractional), milliseconds with 3 decimals,
+ * ratios with 6. Booleans are `on`/`off`, as typed on the command line. docs/RESULTS.md maps
+ * each column to its QEMU `query-migrate` field.
+ */
+
+export const RESULTS_FILE = "results.csv";
+export const PASSES_FILE = "passes.csv";
+export const TIMINGS_FILE = "timings.csv";
+export const MANIFEST_FILE = "manifest.json";
+
+/** Workload parameters become `param_<name>` columns. */
+export const PARAM_PREFIX = "param_";
+
+/** A row as written: every value already formatted text ("" = no value). */
+export type CsvRow = readonly string[];
+
+/** What a cell's spec contributes to results.csv, before the outcome (issue 4's names first). */
+export const RESULT_SPEC_COLUMNS = [
+  "cell",
+  "workload",
+  "codec",
+  "cache_model",
+  "cache_size_bytes",
+  "bandwidth_bytes_per_s",
+  "downtime_limit_ms",
+  "convergence_rule",
+  "seed",
+  "ram_bytes",
+] as const;
+
+/** The outcome: QEMU's query-migrate counters (see docs/RESULTS.md). Empty for a failed cell. */
+export const RESULT_METRIC_COLUMNS = [
+  "status",
+  "total_time_ms",
+  "downtime_ms",
+  "transferred_bytes",
+  "zero_pages",
+  "normal_pages",
+  "delta_pages",
+  "delta_bytes",
+  "cache_miss_pages",
+  "cache_miss_rate",
+  "overflow_pages",
+  "encoding_rate",
+  "dirty_sync_count",
+  "setup_time_ms",
+  "normal_bytes",
+  "passes",
+  "encode_cpu_ms",
+] as const;
+
+/** The rest of the cell's settings: less often swept, still needed to reproduce a row. */
+export const RESULT_SETTING_COLUMNS = [
+  "link_bytes_per_s",
+  "cache_age",
+  "bulk_skip",
+  "threads",
+  "max_time_ms",
+  "max_passes",
+  "codec_module",
+] as const;
+
+/** Last, so a long message does not push the numbers off a reader's screen. */
+export const RESULT_ERROR_COLUMN = "error";
+
+/** The cell's key: what identifies the cell in passes.csv besides its index. */
+export const PASS_KEY_COLUMNS = [
+  "cell",
+  "workload",
+  "codec",
+  "cache_model",
+  "cache_size_bytes",
+  "bandwidth_bytes_per_s",
+  "downtime_limit_ms",
+  "convergence_rule",
+  "seed",
+  "ram_bytes",
+] as const;
+
+export const PASS_COLUMNS = [
+  "pass",
+  "start_ms",
+  "duration_ms",
+  "dirty_pages",
+  "pages_sent",
+  "bytes_sent",
+  "cache_hits",
+  "cache_misses",
+  "overflows",
+  "threshold_bytes",
+  "stop_and_copy",
+] as const;
+
+export const TIMING_COLUMNS = ["cell", "workload", "codec", "status", "machine_wall_ms"] as const;
+
+/**
+ * The `param_<name>` columns of a run: every parameter of every cell's workload, in order of
+ * first appearance over the cells (cells are in sweep order, so this is deterministic).
+ */
+export function paramColumns(specs: readonly CellSpec[]): string[] {
+  const names: string[] = [];
+  for (const spec of specs)
+    for (const name of Object.keys(spec.params))
+      if (!names.includes(name)) names.push(name);
+  return names.map((name) => PARAM_PREFIX + name);
+}
+
+/** The full, ordered header of results.csv for a run with these param columns. */
+export function resultColumns(params: readonly string[]): string[] {
+  return [
+    ...RESULT_SPEC_COLUMNS,
+    ...RESULT_METRIC_COLUMNS,
+    ...RESULT_SETTING_COLUMNS,
+    ...params,
+    RESULT_ERROR_COLUMN,
+  ];
+}
+
+/** The full, ordered header of passes.csv. */
+export function passColumns(params: readonly string[]): string[] {
+  return [...PASS_KEY_COLUMNS, ...params, ...PASS_COLUMNS];
+}
+
+// --- formatting: the same value always prints as the same text ---
+
+/** Counts and bytes. Integers print as integers; a fractional value keeps 3 decimals. */
+export function formatCount(value: number): string {
+  if (!Number.isFinite(value)) return "";
+  return Number.isInteger(value) ? String(value) : value.toFixed(3);
+}
+
+/** Milliseconds, 3 decimals (microsecond resolution). */
+export function formatMs(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(3) : "";
+}
+
+/** Ratios (miss rate, encoding rate), 6 decimals. */
+export function formatRatio(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(6) : "";
+}
+
+export function formatSwitch(value: boolean): string {
+  return value ? "on" : "off";
+}
+
+function formatParam(value: number | string | undefined): string {
+  if (value === undefined) return "";
+  return typeof value === "number" ? formatCount(value) : value;
+}
+
+function specValues(spec: CellSpec): Record<string, string> {
+  return {
+    cell: String(spec.index),
+    workload: spec.workload,
+    codec: spec.codec,
+    cache_model: spec.cacheModel,
+    cache_size_bytes: formatCount(spec.cacheSizeBytes),
+    bandwidth_bytes_per_s: formatCount(spec.bandwidthBytesPerS),
+    downtime_limit_ms: formatMs(spec.downtimeLimitMs),
+    convergence_rule: spec.convergence,
+    seed: String(spec.seed),
+    ram_bytes: formatCount(spec.ramBytes),
+    link_bytes_per_s: formatCount(spec.linkBytesPerS),
+    cache_age: formatSwitch(spec.cacheAge),
+    bulk_skip: formatSwitch(spec.bulkSkip),
+    threads: String(spec.threads),
+    max_time_ms: formatMs(spec.maxTimeMs),
+    max_passes: spec.maxPasses === null ? "" : String(spec.maxPasses),
+    codec_module: spec.codecModule ?? "",
+  };
+}
+
+function pick(values: Record<string, string>, columns: readonly string[], spec: CellSpec) {
+  return columns.map((column) => {
+    if (column.startsWith(PARAM_PREFIX))
+      return formatParam(spec.params[column.slice(PARAM_PREFIX.length)]);
+    return values[column] ?? "";
+  });
+}
+
+/** CellResult → one results.csv row, in the order of `columns` (from resultColumns). */
+export function resultRow(result: CellResult, columns: readonly string[]): CsvRow {
+  const values = specValues(result.spec);
+  values.status = result.status;
+  if (result.status === "failed") {
+    // Collapse to one line: a CSV cell may hold newlines, but a reader's grep should not break.
+    values.error = result.error.replace(/\s*\n\s*/g, " | ");
+  } else {
+    const m = result.metrics;
+    Object.assign(values, {
+      total_time_ms: formatMs(m.totalTimeMs),
+      downtime_ms: formatMs(m.downtimeMs),
+      transferred_bytes: formatCount(m.transferredBytes),
+      zero_pages: formatCount(m.zeroPages),
+      normal_pages: formatCount(m.normalPages),
+      delta_pages: formatCount(m.deltaPages),
+      delta_bytes: formatCount(m.deltaBytes),
+      cache_miss_pages: formatCount(m.cacheMissPages),
+      cache_miss_rate: formatRatio(m.cacheMissRate),
+      overflow_pages: formatCount(m.overflowPages),
+      encoding_rate: formatRatio(m.encodingRate),
+      dirty_sync_count: formatCount(m.dirtySyncCount),
+      setup_time_ms: formatMs(m.setupTimeMs),
+      normal_bytes: formatCount(m.normalBytes),
+      passes: formatCount(m.passes),
+      encode_cpu_ms: formatMs(m.encodeCpuMs),
+    });
+  }
+  return pick(values, columns, result.spec);
+}
+
+function passValues(pass: PassRecord): Record<string, string> {
+  return {
+    pass: String(pass.pass),
+    start_ms: formatMs(pass.startMs),
+    duration_ms: formatMs(pass.durationMs),
+    dirty_pages: formatCount(pass.dirtyPages),
+    pages_sent: formatCount(pass.pagesSent),
+    bytes_sent: formatCount(pass.bytesSent),
+    cache_hits: formatCount(pass.cacheHits),
+    cache_misses: formatCount(pass.cacheMisses),
+    overflows: formatCount(pass.overflows),
+    threshold_bytes: formatCount(pass.thresholdBytes),
+    stop_and_copy: pass.stopAndCopy ? "true" : "false",
+  };
+}
+
+/** CellResult → its passes.csv rows (none for a failed cell), in the order of `columns`. */
+export function passRows(result: CellResult, columns: readonly string[]): CsvRow[] {
+  if (result.status === "failed") return [];
+  const values = specValues(result.spec);
+  return result.passes.map((pass) =>
+    pick({ ...values, ...passValues(pass) }, columns, result.spec),
+  );
+}
+
+/** CellResult → its timings.csv row. */
+export function timingRow(result: CellResult): CsvRow {
+  return [
+    String(result.spec.index),
+    result.spec.workload,
+    result.spec.codec,
+    result.status,
+    formatMs(result.wallMs),
+  ];
+}
+
+/** Numeric columns of results.csv (for readers that want typed values). */
+export function isNumericResultColumn(column: string): boolean {
+  return !NON_NUMERIC.has(column) && !column.startsWith(PARAM_PREFIX);
+}
+
+const NON_NUMERIC = new Set<string>([
+  "workload",
+  "codec",
+  "cache_model",
+  "convergence_rule",
+  "status",
+  "cache_age",
+  "bulk_skip",
+  "codec_module",
+  "error",
+  "stop_and_copy",
+]);
