@@ -1,0 +1,97 @@
+import { REFERENCE_2011 } from "../references.ts";
+import { type CompressionKindRow, ENCODED, MIGBENCH, OVERFLOW } from "../tidy.ts";
+import { chart, distinct, sortCodecs, type VegaLiteSpec } from "./common.ts";
+
+/**
+ * Encoded size as % of page bytes, and the share of pages that overflowed (sent raw), per codec
+ * per page kind, with the Aug 2011 table's sizes (SPARSE, MEDIUM) as diamonds on the same bars.
+ */
+export function compressionByKindSpec(rows: readonly CompressionKindRow[]): VegaLiteSpec {
+  const kinds = distinct(rows.map((r) => r.kind));
+  const codecs = sortCodecs(rows.filter((r) => r.source === MIGBENCH).map((r) => r.codec));
+  const measures = [ENCODED, OVERFLOW];
+  // symlog: 0.5 %, 5 % and 100 % all stay readable, and 0 (an unchanged page) stays at 0.
+  const x = {
+    field: "percent",
+    type: "quantitative",
+    title: "% (symmetric log scale)",
+    scale: { type: "symlog", constant: 1, domain: [0, 160] },
+    axis: { grid: true, values: [0, 1, 2, 5, 10, 20, 50, 100] },
+  };
+  const y = {
+    field: "codec",
+    type: "nominal",
+    sort: codecs,
+    title: null,
+    scale: { domain: codecs },
+  };
+  const yOffset = {
+    field: "measure",
+    type: "nominal",
+    sort: measures,
+    scale: { domain: measures },
+  };
+  const layer: VegaLiteSpec[] = [
+    {
+      transform: [{ filter: { field: "source", equal: MIGBENCH } }],
+      mark: { type: "bar" },
+      encoding: {
+        x,
+        y,
+        yOffset,
+        color: {
+          field: "measure",
+          type: "nominal",
+          sort: measures,
+          scale: { domain: measures, range: ["#54a24b", "#e45756"] },
+          title: "migbench",
+        },
+        tooltip: [
+          { field: "codec" },
+          { field: "kind" },
+          { field: "measure" },
+          { field: "percent" },
+        ],
+      },
+    },
+    {
+      transform: [
+        { filter: { field: "source", equal: MIGBENCH } },
+        { filter: "datum.percent > 0" },
+      ],
+      mark: { type: "text", align: "left", dx: 3, fontSize: 9, color: "#333" },
+      encoding: { x, y, yOffset, text: { field: "percent", type: "quantitative", format: ".3~r" } },
+    },
+  ];
+  if (rows.some((r) => r.source === REFERENCE_2011))
+    layer.push({
+      transform: [{ filter: { field: "source", equal: REFERENCE_2011 } }],
+      mark: { type: "point", filled: true, color: "black", size: 70, opacity: 1 },
+      encoding: {
+        x,
+        y,
+        yOffset,
+        shape: {
+          field: "source",
+          type: "nominal",
+          scale: { domain: [REFERENCE_2011], range: ["diamond"] },
+          title: "published (encoded size)",
+        },
+      },
+    });
+  return chart(
+    "Compression per page kind",
+    [
+      "Green: encoded size as % of the 4096 page bytes (wire record included); red: % of pages that overflowed and went raw.",
+      "Labels: the value in %.",
+      "Diamonds: the Aug 2011 qemu-devel table's sizes for the same scenario (SPARSE = sparse, MEDIUM = medium).",
+    ],
+    {
+      data: { values: rows },
+      facet: { field: "kind", type: "nominal", sort: kinds, title: null },
+      columns: 4,
+      spec: { width: 250, height: { step: 18 }, layer },
+    },
+    "bottom",
+  );
+}
