@@ -22,9 +22,12 @@ if (files.length === 0) {
   console.error("run-tests: no test files found under test/ (matching the given words)");
   process.exit(1);
 }
+// spec for a person at a terminal; TAP otherwise, whose closing `# pass N` / `# fail N` lines
+// are what CI reads.
+const reporter = process.stdout.isTTY ? "spec" : "tap";
 const result = spawnSync(
   process.execPath,
-  ["--require", "./scripts/register-tsx.cjs", "--test", "--test-reporter=spec", ...files],
+  ["--require", "./scripts/register-tsx.cjs", "--test", `--test-reporter=${reporter}`, ...files],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
