@@ -198,6 +198,11 @@ function parser(args: readonly string[]) {
       describe: "run directory to write",
       defaultDescription: "results/<UTC timestamp>-<workload>/",
     })
+    .option("report", {
+      type: "boolean",
+      default: true,
+      describe: "draw the charts and report.html at the end (--no-report skips it)",
+    })
     .option("resume", {
       type: "string",
       describe:
@@ -467,15 +472,26 @@ export interface BenchDeps {
 }
 
 /** Builds charts and report.html for a run directory (reports/, issue 5). */
-const REPORT_MODULE = new URL("../reports/build-report.ts", import.meta.url).href;
+const REPORT_MODULE = new URL("../reports/build.ts", import.meta.url).href;
 
-async function buildReportFor(dir: string, stderr: { write(text: string): unknown }) {
+async function buildReportFor(dir: string, stderr: NodeJS.WriteStream) {
   try {
-    // REPORT CALL SITE: one call into reports/ (issue 5); a failure costs the report, not results.
-    const reports = (await import(REPORT_MODULE)) as {
-      buildReport(dir: string): Promise<unknown>;
-    };
-    await reports.buildReport(dir);
+    // Loaded only here: vega and resvg cost a second of start-up a --no-report run need not pay.
+    // A failure costs the report, not the results.
+    const reports = (await import(REPORT_MODULE)) as typeof import("../reports/build.ts");
+    const tty = stderr.isTTY === true;
+    const result = await reports.buildReport(dir, {
+      onChart: (name) => {
+        if (tty) stderr.write(`\r\x1b[Kreport: drawing ${name}`);
+      },
+    });
+    if (tty) stderr.write("\r\x1b[K");
+    for (const { name, reason } of result.skipped) {
+      stderr.write(`bench: report: chart ${name} not drawn: ${reason}\n`);
+    }
+    for (const { name, warning } of result.warnings) {
+      stderr.write(`bench: report: ${name}: ${warning}\n`);
+    }
     return true;
   } catch (error) {
     stderr.write(
@@ -653,7 +669,9 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
   // Summary (from results.csv, so it covers earlier sessions of a resumed run), report, path.
   const records = toRecords(readCsv(join(dir, RESULTS_FILE)));
   for (const table of summaryTables(records)) stdout.write(`${table}\n`);
-  await buildReportFor(dir, stderr);
+  if (argv.report) {
+    if (await buildReportFor(dir, stderr)) stdout.write(`report: ${join(dir, "report.html")}\n`);
+  }
   stdout.write(
     `results: ${dir} (${cells.length} cells, ${formatSeconds(machine.wallMs / 1000)})\n`,
   );

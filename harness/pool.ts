@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
+import { builtinCodecs } from "../codecs/registry.ts";
 import type { CellResult, CellSpec } from "./cell.ts";
 import { loadRunCell } from "./cell-worker.ts";
 
@@ -52,7 +53,60 @@ function failedResult(spec: CellSpec, error: unknown): CellResult {
   return { spec, status: "failed", error: message.split("\n")[0], wallMs: 0 };
 }
 
+/**
+ * A built-in codec that keeps no previous copy (raw, zero, lz4, ...) never touches the page
+ * cache (run-cell.ts creates none), so its result cannot depend on the cache settings. Cells
+ * that differ only in those share a key and are simulated once; null = always simulate (a
+ * delta codec, or a plug-in whose definition only the worker loads).
+ */
+export function cacheIndependentKey(spec: CellSpec): string | null {
+  if (spec.codecModule !== null) return null;
+  const codec = builtinCodecs.find((definition) => definition.name === spec.codec);
+  if (!codec || codec.usesPrevious) return null;
+  const {
+    index: _index,
+    cacheModel: _model,
+    cacheSizeBytes: _size,
+    cacheAge: _age,
+    ...rest
+  } = spec;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Runs every cell, but a cache-independent cell (see cacheIndependentKey) only once per key:
+ * the others get a copy of its result under their own spec, with wallMs 0 (no machine time was
+ * spent on them). A default sweep over three cache sizes thus simulates raw and zero once each.
+ */
 export async function runCells(
+  specs: readonly CellSpec[],
+  options: PoolOptions,
+  onResult: (result: CellResult) => void,
+): Promise<void> {
+  const followers = new Map<number, CellSpec[]>();
+  const leaderOfKey = new Map<string, CellSpec>();
+  const leaders: CellSpec[] = [];
+  for (const spec of specs) {
+    const key = cacheIndependentKey(spec);
+    const leader = key === null ? undefined : leaderOfKey.get(key);
+    if (leader) {
+      followers.get(leader.index)?.push(spec);
+      continue;
+    }
+    if (key !== null) leaderOfKey.set(key, spec);
+    followers.set(spec.index, []);
+    leaders.push(spec);
+  }
+  await runEveryCell(leaders, options, (result) => {
+    onResult(result);
+    for (const spec of followers.get(result.spec.index) ?? []) {
+      if (options.signal?.aborted) return;
+      onResult({ ...result, spec, wallMs: 0 });
+    }
+  });
+}
+
+async function runEveryCell(
   specs: readonly CellSpec[],
   options: PoolOptions,
   onResult: (result: CellResult) => void,
