@@ -165,7 +165,7 @@ describe("sap-like", () => {
 
   it("popularity is skewed: the busiest 1 % of the active set takes a large share of writes", async () => {
     // Distinct pages dirtied by 20 000 writes over 8 192 active pages: uniform would touch ~7 800
-    // (1 − e^(−2.44)); Zipf 0.8 concentrates them on far fewer.
+    // (1 − e^(−2.44)); Zipf 1.0 concentrates them on far fewer.
     const run = await make(["dense_rewrites_per_s=0", "writes_per_s=20000"]);
     const dirty = new PageBitmap(run.pageCount);
     run.advanceTo(1, dirty);
