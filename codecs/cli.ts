@@ -17,7 +17,8 @@ import { checkVectors, loadVectors } from "./vector-check.ts";
 
 /** A file's bytes in a fresh 8-byte-aligned buffer; `pageSized` insists on 4096 bytes. */
 function readInput(path: string, what: string, pageSized: boolean): Uint8Array {
-  if (!existsSync(path)) throw new InputError(path, `no such file (the ${what})`);
+  // A file named on the command line that is not there is a wrong flag value: exit 2 (issue 2).
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file (the ${what})`);
   const bytes = readFileSync(path);
   if (pageSized && bytes.length !== PAGE_SIZE) {
     throw new InputError(
