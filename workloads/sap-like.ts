@@ -20,9 +20,9 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
  *   These overflow a delta codec, as they would in QEMU.
  *
  * Memory: a Uint32Array of rewrites per page (4 bytes per page: 64 MiB for a 64 GiB VM), and per
- * *active* page a write counter and the Zipf alias table (12 bytes per active page: 3 MiB for the
- * default 1 GiB); the permutation is O(1). A page's bytes are rebuilt on demand from (seed, page,
- * rewrites, writes) in O(hot words), nothing else is stored.
+ * *active* page a write counter, its page number and the Zipf alias table (16 bytes per active
+ * page: 4 MiB for the default 1 GiB); the permutation is O(1). A page's bytes are rebuilt on
+ * demand from (seed, page, rewrites, writes) in O(hot words), nothing else is stored.
  *
  * Why these defaults (16 GiB, QEMU defaults: 128 MiB/s = 32768 pages/s, 300 ms downtime limit,
  * so QEMU completes when < 38.4 MiB = 9830 dirty pages remain):
