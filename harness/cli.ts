@@ -27,7 +27,7 @@ import { runMain } from "./main.ts";
 import { defaultWorkers, runCells } from "./pool.ts";
 import { createProgress, formatSeconds, progressMode } from "./progress.ts";
 import { summaryTables } from "./summary.ts";
-import { buildCells, type CodecChoice, expandParamSets } from "./sweep.ts";
+import { buildCells, expandParamSets, type SweepAxes } from "./sweep.ts";
 import { parseBytes, parseDurationMs, parseRate } from "./units.ts";
 
 /**
@@ -295,25 +295,11 @@ function seeds(texts: readonly string[]): number[] {
 // --- options → a plan ---------------------------------------------------------------------
 
 /** The sweep, normalised (bytes, bytes/s, ms, absolute paths): stored in the manifest. */
-export interface SweepOptions {
+export interface SweepOptions extends Omit<SweepAxes, "workloads"> {
   readonly workloads: readonly string[];
   readonly ramBytes: readonly number[] | null;
   readonly set: readonly (readonly [string, readonly string[]])[];
-  readonly codecs: readonly CodecChoice[];
   readonly codecModules: readonly string[];
-  readonly cacheModels: readonly CacheModel[];
-  readonly cacheSizesBytes: readonly number[];
-  readonly cacheAge: readonly boolean[];
-  readonly bandwidthsBytesPerS: readonly number[] | null;
-  readonly linkBytesPerS: readonly number[];
-  readonly downtimeLimitsMs: readonly number[] | null;
-  readonly convergence: readonly ConvergenceRule[];
-  readonly bulkSkip: readonly boolean[];
-  readonly threads: readonly number[];
-  readonly maxTimeMs: readonly number[];
-  readonly maxPasses: readonly (number | null)[];
-  readonly seeds: readonly number[];
-  readonly calibration: string;
 }
 
 interface Plan {

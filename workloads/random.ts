@@ -1,3 +1,5 @@
+import { Prng } from "../codecs/prng.ts";
+
 /**
  * Randomness for the synthetic workloads, in two forms:
  * - a sequential PRNG (xoshiro128**, Blackman & Vigna 2018, seeded through splitmix32) for the
@@ -5,7 +7,6 @@
  * - stateless integer hashes (`hash2`…`hash4`) so that a page's content can be derived on
  *   demand from (seed, page, write number) without storing anything per page.
  * Not cryptographic; deterministic across runs and machines. All values are unsigned 32-bit.
- * (codecs/prng.ts is the codec benchmarks' own copy of the same generator.)
  */
 
 /** Murmur3's 32-bit finaliser (fmix32): a bijective avalanche mix of one word. */
@@ -44,50 +45,14 @@ export function xorshift32(x: number): number {
   return x >>> 0;
 }
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
-/** xoshiro128** seeded by splitmix32, so any 32-bit seed (0 included) gives a good state. */
-export class Xoshiro128 {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(seed: number) {
-    let x = seed | 0;
-    const next = () => {
-      x = (x + 0x9e3779b9) | 0;
-      return mix32(x);
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
-  }
-
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return result;
-  }
-
+/**
+ * xoshiro128** seeded by splitmix32 (codecs/prng.ts, the one implementation of the generator),
+ * plus the draws the workloads need.
+ */
+export class Xoshiro128 extends Prng {
   /** Uniform in (0, 1), 32 bits of resolution. */
   nextUnit(): number {
     return unitOpen(this.nextUint32());
-  }
-
-  /** Uniform integer in [0, bound), bound ≤ 2^32 (multiply-shift; bias < bound / 2^32). */
-  below(bound: number): number {
-    return Math.floor((this.nextUint32() / 0x1_0000_0000) * bound);
   }
 
   /** Exponential inter-arrival time of a Poisson process with `ratePerS` events/s. */
