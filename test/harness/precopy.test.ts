@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { raw } from "../../codecs/raw.ts";
+import { builtinCodecs } from "../../codecs/registry.ts";
 import { RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import { xbzrle } from "../../codecs/xbzrle.ts";
 import type { CellSpec } from "../../harness/cell.ts";
 import { type SimulationOutcome, simulate } from "../../harness/precopy.ts";
 import { runCell } from "../../harness/run-cell.ts";
 import type { PageBitmap } from "../../workloads/page-bitmap.ts";
+import { resolveParams } from "../../workloads/registry.ts";
+import { sapLike } from "../../workloads/sap-like.ts";
 import { stride } from "../../workloads/stride.ts";
 import { WorkloadEndedError } from "../../workloads/types.ts";
 import { uniform } from "../../workloads/uniform.ts";
@@ -229,6 +232,29 @@ describe("rules", () => {
     for (const pass of result.passes)
       assert.ok(pass.durationMs <= 101, `pass ${pass.pass}: ${pass.durationMs}`);
     assert.ok(result.passes[0].pagesSent < result.passes[0].dirtyPages);
+  });
+
+  it("a page compressed on its own (zstd) is a normal page, never an XBZRLE page", () => {
+    const zstd = builtinCodecs.find((codec) => codec.name === "zstd")!;
+    const run = (codec: typeof zstd) => {
+      const spec = baseSpec({ workload: "sap-like", codec: codec.name, ramBytes: 64 * MiB });
+      const workload = sapLike.create({
+        ramBytes: spec.ramBytes,
+        seed: 1,
+        params: resolveParams(sapLike, ["active_bytes=16MiB"]),
+      });
+      assert.ok(!(workload instanceof Promise));
+      return simulate({ spec, workload, codec, encodeSecondsPerPage: FREE_CPU });
+    };
+    const compressed = run(zstd);
+    const plain = run(raw);
+    assert.equal(compressed.metrics.deltaPages, 0);
+    assert.equal(compressed.metrics.deltaBytes, 0);
+    assert.equal(compressed.metrics.cacheMissPages, 0);
+    assert.ok(compressed.metrics.normalPages > 0);
+    // Structured rows compress: the same first pass costs fewer bytes on the wire.
+    const firstBytes = (r: SimulationOutcome) => r.passes[0].bytesSent / r.passes[0].pagesSent;
+    assert.ok(firstBytes(compressed) < 0.8 * firstBytes(plain), `${firstBytes(compressed)} B/page`);
   });
 
   it("is deterministic: the same spec twice gives the same result", () => {
