@@ -10,6 +10,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { InputError, UsageError } from "../../harness/errors.ts";
@@ -22,7 +23,8 @@ import {
   type PagePairs,
 } from "../page-kinds.ts";
 import { defaultXbzrleEngine } from "../xbzrle.ts";
-import { timeXbzrle, type XbzrleTiming } from "./xbzrle-timing.ts";
+import type { TimingJob } from "./timing-worker.ts";
+import type { XbzrleTiming } from "./xbzrle-timing.ts";
 
 export interface BaselineRow {
   kind: PageKind;
@@ -33,6 +35,22 @@ export interface BaselineRow {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+const PRELOAD = fileURLToPath(new URL("../../scripts/register-tsx.cjs", import.meta.url));
+
+/** Time migbench's xbzrle in a fresh worker (timing-worker.ts says why). */
+function timeInWorker(job: TimingJob): Promise<XbzrleTiming> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(join(here, "timing-worker.ts"), {
+      workerData: job,
+      execArgv: ["--require", PRELOAD],
+    });
+    worker.once("message", (timing: XbzrleTiming) => {
+      resolve(timing);
+      void worker.terminate();
+    });
+    worker.once("error", reject);
+  });
+}
 
 /** Compile the harness into a fresh temp dir; returns the binary's path and the dir. */
 export function compileBaseline(): { binary: string; dir: string } {
@@ -153,7 +171,8 @@ async function main(): Promise<number> {
     console.log(
       `QEMU scalar XBZRLE algorithm (re-implementation in C, gcc -O2) vs migbench xbzrle ` +
         `(${defaultXbzrleEngine}); ${argv.pairs} pairs per kind, best of ${argv.reps} x ${argv.rounds} ` +
-        `rounds; GB/s of page bytes (4096 per pair) per CPU-second (both sides); decode in place. Node ${process.version}.`,
+        `rounds; GB/s of page bytes (4096 per pair) per CPU-second (both sides); decode in place; ` +
+        `each timing in a fresh process (C) or worker (migbench). Node ${process.version}.`,
     );
     console.log(
       `${"kind".padEnd(13)}${"C enc".padStart(7)}${"mb enc".padStart(8)}${"ratio".padStart(7)}` +
@@ -174,17 +193,18 @@ async function main(): Promise<number> {
           }
         }
         if (argv.migbench) {
+          const job = { kind, pairs: argv.pairs, reps: argv.reps };
           row.migbench = keepBest(
             row.migbench,
-            timeXbzrle(pagePairs, defaultXbzrleEngine, "arena", argv.reps),
+            await timeInWorker({ ...job, engine: defaultXbzrleEngine, placement: "arena" }),
           );
           row.migbenchPlainBuffers = keepBest(
             row.migbenchPlainBuffers,
-            timeXbzrle(pagePairs, defaultXbzrleEngine, "plain", argv.reps),
+            await timeInWorker({ ...job, engine: defaultXbzrleEngine, placement: "plain" }),
           );
           row.migbenchJs = keepBest(
             row.migbenchJs,
-            timeXbzrle(pagePairs, "js", "plain", argv.reps),
+            await timeInWorker({ ...job, engine: "js", placement: "plain" }),
           );
         }
       }
