@@ -1,18 +1,13 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import yargs from "yargs";
 import { UsageError } from "../harness/errors.ts";
 import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
-import {
-  type BenchRow,
-  type MeasuredRow,
-  makePairSet,
-  measure,
-  memcpyCodec,
-  type TimingOptions,
-  VerificationError,
-} from "./codec-bench.ts";
+import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
+import type { KindJob, KindResult } from "./codec-bench-worker.ts";
 import { DEFLATE_LEVEL, ZSTD_LEVEL } from "./general.ts";
 import { isPageKind, PAGE_KINDS, type PageKind } from "./page-kinds.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
@@ -85,6 +80,27 @@ function tableLines(rows: readonly BenchRow[]): string[] {
   const line = (values: string[]) =>
     values.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(" | ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...cells.map(line)];
+}
+
+const WORKER_FILE = fileURLToPath(new URL("./codec-bench-worker.ts", import.meta.url));
+const PRELOAD_FILE = fileURLToPath(new URL("../scripts/register-tsx.cjs", import.meta.url));
+
+/** Measure one kind in a fresh worker (codec-bench-worker.ts says why). */
+function measureKind(job: KindJob, onProgress: (codec: string) => void): Promise<KindResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_FILE, {
+      workerData: job,
+      execArgv: ["--require", PRELOAD_FILE],
+    });
+    worker.on("message", (message: { progress?: string; result?: KindResult }) => {
+      if (message.progress !== undefined) onProgress(message.progress);
+      if (message.result !== undefined) {
+        resolve(message.result);
+        void worker.terminate();
+      }
+    });
+    worker.once("error", reject);
+  });
 }
 
 /** Where the command writes: the table to `out`, warnings and failures to `err`. */
@@ -183,24 +199,25 @@ export async function benchCodecsCommand(
   let done = 0;
   const measured: MeasuredRow[] = [];
   for (const kind of kinds) {
-    const set = makePairSet(kind, argv.pairs, argv.seed);
-    const contestants = [
-      { name: "memcpy", codec: memcpyCodec },
-      ...codecs.map((definition) => ({ name: definition.name, codec: definition.create() })),
-    ];
-    for (const { name, codec } of contestants) {
-      if (showProgress) process.stderr.write(`\r\x1b[K[${++done}/${total}] ${name} on ${kind}`);
-      try {
-        measured.push(measure(name, codec, set, timing));
-      } catch (error) {
-        if (showProgress) process.stderr.write("\r\x1b[K");
-        if (error instanceof VerificationError) {
-          io.err(`bench:codecs: verification failed: ${error.message}`);
-          return 1;
-        }
-        throw error;
-      }
+    const result = await measureKind(
+      {
+        kind,
+        pairs: argv.pairs,
+        seed: argv.seed,
+        codecs: codecs.map((codec) => codec.name),
+        codecModules: argv["codec-module"] ?? [],
+        timing,
+      },
+      (name) => {
+        if (showProgress) process.stderr.write(`\r\x1b[K[${++done}/${total}] ${name} on ${kind}`);
+      },
+    );
+    if (!result.ok) {
+      if (showProgress) process.stderr.write("\r\x1b[K");
+      io.err(`bench:codecs: verification failed: ${result.verification}`);
+      return 1;
     }
+    measured.push(...result.measured);
   }
   if (showProgress) process.stderr.write("\r\x1b[K");
 
@@ -230,7 +247,7 @@ export async function benchCodecsCommand(
     `settings: ${argv.pairs} pairs per kind (${((argv.pairs * 4096 * 2) / 2 ** 20).toFixed(0)} MiB), ` +
       `${BATCH} pairs per timed iteration, --time ${argv.time} ms per task, seed ${argv.seed}, ` +
       `limit 4096, zstd level ${ZSTD_LEVEL}, deflate level ${DEFLATE_LEVEL}; ` +
-      "size % counts unchanged as 0 and overflow as 4096; GB/s = 10^9 page bytes/s",
+      "size % counts unchanged as 0 and overflow as 4096; GB/s = 10^9 page bytes/s over the median iteration",
   );
   if (argv.json) {
     writeAtomically(argv.json, `${JSON.stringify(rows, null, 2)}\n`);

@@ -169,7 +169,9 @@ export function timePairs(
     const reason = result.state === "errored" ? result.error.message : result.state;
     throw new Error(`tinybench task ${name} did not complete: ${reason}`);
   }
-  const seconds = result.latency.mean / 1000;
+  // The median iteration, not the mean: on a shared machine a few descheduled iterations
+  // drag the mean down by tens of percent, while the median moves by a few.
+  const seconds = result.latency.p50 / 1000;
   return {
     gbps: seconds > 0 ? (batch * PAGE_SIZE) / seconds / 1e9 : Number.POSITIVE_INFINITY,
     rmePercent: result.latency.rme,
