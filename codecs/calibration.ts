@@ -61,25 +61,25 @@ export const OUTCOME_KINDS: Readonly<Record<PageOutcome, string>> = {
 
 /**
  * Built-in defaults: measured once on the development machine (2-core VM, Node 20) with
- * `npm run bench:codecs -- --calibrate` (--time 500, 16384 pairs) on an otherwise quiet
- * machine, rounded to 2 significant digits. Re-run --calibrate on the machine you
- * model for your own numbers.
+ * `npm run bench:codecs -- --calibrate` (--time 500, 16384 pairs, each kind in a fresh worker,
+ * median iteration) on an otherwise quiet machine, rounded to 2 significant digits. Re-run
+ * --calibrate on the machine you model for your own numbers.
  */
 export const builtinCalibration: Calibration = {
   source: "builtin (npm run bench:codecs -- --calibrate, dev machine, 2026-12-02)",
   machine: "AMD EPYC (2 cores), Node v20.20.2",
   encodeGBps: {
-    raw: { zero: 25, unchanged: 17, delta: 19, overflow: 22, raw: 22 },
-    zero: { zero: 4.3, unchanged: 64, delta: 49, overflow: 75, raw: 75 },
-    xbrle: { zero: 4.3, unchanged: 1.9, delta: 0.66, overflow: 3.2, raw: 22 },
-    "xbrle-2010": { zero: 4.3, unchanged: 1.8, delta: 0.56, overflow: 1.9, raw: 22 },
-    xbzrle: { zero: 4.3, unchanged: 9.6, delta: 3, overflow: 5.4, raw: 22 },
-    lz4: { zero: 4.3, unchanged: 0.22, delta: 0.18, overflow: 0.22, raw: 0.22 },
-    zstd: { zero: 4.3, unchanged: 0.89, delta: 0.92, overflow: 1.1, raw: 1.1 },
-    deflate: { zero: 4.3, unchanged: 0.055, delta: 0.055, overflow: 0.051, raw: 0.051 },
-    "xor+lz4": { zero: 4.3, unchanged: 1.6, delta: 0.49, overflow: 0.22, raw: 22 },
-    "xor+zstd": { zero: 4.3, unchanged: 1.3, delta: 0.41, overflow: 0.72, raw: 22 },
-    "xor+deflate": { zero: 4.3, unchanged: 1.3, delta: 0.13, overflow: 0.062, raw: 22 },
+    raw: { zero: 25, unchanged: 26, delta: 28, overflow: 24, raw: 24 },
+    zero: { zero: 8.2, unchanged: 100, delta: 100, overflow: 98, raw: 98 },
+    xbrle: { zero: 8.2, unchanged: 3.3, delta: 0.92, overflow: 3.5, raw: 24 },
+    "xbrle-2010": { zero: 8.2, unchanged: 3.2, delta: 0.84, overflow: 2, raw: 24 },
+    xbzrle: { zero: 8.2, unchanged: 12, delta: 4.2, overflow: 5.9, raw: 24 },
+    lz4: { zero: 8.2, unchanged: 0.79, delta: 1.5, overflow: 1.4, raw: 1.4 },
+    zstd: { zero: 8.2, unchanged: 1.2, delta: 1.3, overflow: 1.3, raw: 1.3 },
+    deflate: { zero: 8.2, unchanged: 0.072, delta: 0.076, overflow: 0.075, raw: 0.075 },
+    "xor+lz4": { zero: 8.2, unchanged: 2.2, delta: 0.7, overflow: 0.19, raw: 24 },
+    "xor+zstd": { zero: 8.2, unchanged: 2.3, delta: 0.54, overflow: 0.84, raw: 24 },
+    "xor+deflate": { zero: 8.2, unchanged: 2.3, delta: 0.23, overflow: 0.069, raw: 24 },
   },
 };
 

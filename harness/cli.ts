@@ -472,8 +472,11 @@ async function buildReportFor(dir: string, stderr: NodeJS.WriteStream) {
       },
     });
     if (tty) stderr.write("\r\x1b[K");
-    for (const { name, reason } of result.skipped) {
-      stderr.write(`bench: report: chart ${name} not drawn: ${reason}\n`);
+    // Charts a run has no data for (one bandwidth, no codec benchmark) are expected, not
+    // errors: one line names them; report.html says why for each.
+    if (result.skipped.length > 0) {
+      const names = result.skipped.map(({ name }) => name).join(", ");
+      stderr.write(`bench: report: not drawn for this run (see report.html): ${names}\n`);
     }
     for (const { name, warning } of result.warnings) {
       stderr.write(`bench: report: ${name}: ${warning}\n`);
