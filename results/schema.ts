@@ -12,7 +12,8 @@ import type { CellResult, CellSpec, PassRecord } from "../harness/cell.ts";
  *
  * Units are in every numeric column name. Numbers are formatted deterministically: counts and
  * bytes as integers (3 decimals if a value is ever fractional), milliseconds with 3 decimals,
- * ratios with 6. Booleans are `on`/`off`, as typed on the command line. docs/RESULTS.md maps
+ * ratios with 6, workload parameters exactly (shortest round-trip text). Switches are `on`/`off`,
+ * as typed on the command line; passes.csv's stop_and_copy is `true`/`false`. docs/RESULTS.md maps
  * each column to its QEMU `query-migrate` field.
  */
 
@@ -156,9 +157,13 @@ export function formatSwitch(value: boolean): string {
   return value ? "on" : "off";
 }
 
+/**
+ * A workload parameter exactly as the simulation used it: JavaScript's shortest round-trip
+ * text (deterministic everywhere), so `--set zipf_exponent=0.9995` is not printed as 1.000.
+ */
 function formatParam(value: number | string | undefined): string {
   if (value === undefined) return "";
-  return typeof value === "number" ? formatCount(value) : value;
+  return typeof value === "number" ? String(value) : value;
 }
 
 function specValues(spec: CellSpec): Record<string, string> {
