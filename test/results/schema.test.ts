@@ -175,3 +175,12 @@ test("number formats are fixed", () => {
   assert.equal(formatRatio(2 / 3), "0.666667");
   assert.equal(formatRatio(Number.NaN), "");
 });
+
+test("workload parameters print exactly as the simulation used them", () => {
+  const exact = { ...spec, params: { zipf_exponent: 0.9995, active_bytes: 2 ** 30 } };
+  const columns = resultColumns(paramColumns([exact]));
+  const row = resultRow({ spec: exact, status: "failed", error: "x", wallMs: 1 }, columns);
+  const record = Object.fromEntries(columns.map((c, i) => [c, row[i]]));
+  assert.equal(record.param_zipf_exponent, "0.9995");
+  assert.equal(record.param_active_bytes, "1073741824");
+});
