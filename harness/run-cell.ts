@@ -1,6 +1,7 @@
 import { encodeSeconds, loadCalibration } from "../codecs/calibration.ts";
 import { loadCodecModule, resolveCodecs } from "../codecs/registry.ts";
-import type { CodecDefinition } from "../codecs/types.ts";
+import { type CodecDefinition, PAGE_SIZE } from "../codecs/types.ts";
+import { findWorkload } from "../workloads/registry.ts";
 import type { WorkloadRun } from "../workloads/types.ts";
 import type { CellResult, CellSpec } from "./cell.ts";
 import { type EncodeOutcome, type SimulationObserver, simulate } from "./precopy.ts";
@@ -18,8 +19,11 @@ export async function runCell(spec: CellSpec, observer?: SimulationObserver): Pr
     const codec = await resolveCodec(spec);
     const encodeSecondsPerPage = await resolveEncodeCosts(spec, codec);
     const workload = await createWorkload(spec);
-    const outcome = simulate({ spec, workload, codec, encodeSecondsPerPage }, observer);
-    return { spec, ...outcome, wallMs: wallMs() };
+    // A recorded trace brings its own RAM size (its --ram is ignored): the row says what ran.
+    const ramBytes = workload.pageCount * PAGE_SIZE;
+    const ran = ramBytes === spec.ramBytes ? spec : { ...spec, ramBytes };
+    const outcome = simulate({ spec: ran, workload, codec, encodeSecondsPerPage }, observer);
+    return { spec: ran, ...outcome, wallMs: wallMs() };
   } catch (error) {
     // simulate() itself turns a WorkloadEndedError into a `trace-ended` result with the metrics
     // so far; one escaping here came from creating the workload, before anything ran.
@@ -42,10 +46,6 @@ async function resolveCodec(spec: CellSpec): Promise<CodecDefinition> {
   return chosen[0];
 }
 
-// The workload registry is written by another helper; it is imported by path at run time so
-// this file loads before it exists.
-const WORKLOAD_REGISTRY = "../workloads/registry.ts";
-
 const OUTCOMES: readonly EncodeOutcome[] = ["zero", "unchanged", "delta", "overflow", "raw"];
 
 async function resolveEncodeCosts(
@@ -60,15 +60,6 @@ async function resolveEncodeCosts(
 }
 
 async function createWorkload(spec: CellSpec): Promise<WorkloadRun> {
-  const registry = (await import(WORKLOAD_REGISTRY)) as {
-    findWorkload(name: string): {
-      create(options: {
-        ramBytes: number;
-        seed: number;
-        params: CellSpec["params"];
-      }): WorkloadRun | Promise<WorkloadRun>;
-    };
-  };
-  const definition = registry.findWorkload(spec.workload);
+  const definition = findWorkload(spec.workload);
   return definition.create({ ramBytes: spec.ramBytes, seed: spec.seed, params: spec.params });
 }

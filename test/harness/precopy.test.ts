@@ -275,6 +275,18 @@ describe("rules", () => {
 });
 
 describe("runCell", () => {
+  it("a recorded trace's row carries the trace's RAM, not --ram", async () => {
+    const result = await runCell(
+      baseSpec({
+        workload: "trace",
+        ramBytes: 0,
+        params: { file: "workloads/traces/sqlite-kv.trace", "on-end": "stop" },
+      }),
+    );
+    assert.notEqual(result.status, "failed", result.status === "failed" ? result.error : "");
+    assert.equal(result.spec.ramBytes, 6_778_880);
+  });
+
   it("turns an error into a failed result with one line", async () => {
     const result = await runCell(baseSpec({ codec: "no-such-codec" }));
     assert.equal(result.status, "failed");
