@@ -101,7 +101,8 @@ export async function runCells(
     onResult(result);
     for (const spec of followers.get(result.spec.index) ?? []) {
       if (options.signal?.aborted) return;
-      onResult({ ...result, spec, wallMs: 0 });
+      // The leader's RAM: a trace's is only known once it ran (run-cell.ts).
+      onResult({ ...result, spec: { ...spec, ramBytes: result.spec.ramBytes }, wallMs: 0 });
     }
   });
 }
