@@ -79,6 +79,10 @@ export interface CellMetrics {
   /** pages × 4096 / bytes, QEMU's xbzrle encoding-rate (0 when no delta pages). */
   readonly encodingRate: number;
   readonly dirtySyncCount: number;
+  /** Delta pages whose content equalled the cached copy: nothing sent (QEMU sends no record). */
+  readonly unchangedPages: number;
+  /** Cache inserts the age rule refused (page_cache.c cache_insert() returning -1). */
+  readonly cacheInsertRefused: number;
   readonly passes: number;
   /** Simulated sender CPU time spent encoding, ms (from the calibration rates). */
   readonly encodeCpuMs: number;

@@ -61,6 +61,8 @@ export const RESULT_METRIC_COLUMNS = [
   "normal_bytes",
   "passes",
   "encode_cpu_ms",
+  "unchanged_pages",
+  "cache_insert_refused_pages",
 ] as const;
 
 /** The rest of the cell's settings: less often swept, still needed to reproduce a row. */
@@ -222,6 +224,8 @@ export function resultRow(result: CellResult, columns: readonly string[]): CsvRo
       normal_bytes: formatCount(m.normalBytes),
       passes: formatCount(m.passes),
       encode_cpu_ms: formatMs(m.encodeCpuMs),
+      unchanged_pages: formatCount(m.unchangedPages),
+      cache_insert_refused_pages: formatCount(m.cacheInsertRefused),
     });
   }
   return pick(values, columns, result.spec);

@@ -56,6 +56,8 @@ const completed: CellResult = {
     dirtySyncCount: 4,
     passes: 4,
     encodeCpuMs: 1 / 3,
+    unchangedPages: 5,
+    cacheInsertRefused: 2,
   },
   passes: [
     {
@@ -137,7 +139,7 @@ test("a completed cell's row: fixed decimals, on/off switches, quoted commas (go
   const text = toCsv([columns, resultRow(completed, columns)]);
   assert.equal(
     text.split("\n")[1],
-    '7,sap-like,xbzrle,direct,67108864,134217728,300.000,qemu,3,67108864,completed,1234.568,12.500,123456789,10,20,30,3000,10,0.250000,1,40.960000,4,0.000,81920,4,0.333,1250000000,on,on,1,600000.000,,,1073741824,"a,b",',
+    '7,sap-like,xbzrle,direct,67108864,134217728,300.000,qemu,3,67108864,completed,1234.568,12.500,123456789,10,20,30,3000,10,0.250000,1,40.960000,4,0.000,81920,4,0.333,5,2,1250000000,on,on,1,600000.000,,,1073741824,"a,b",',
   );
 });
 
