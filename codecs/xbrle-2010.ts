@@ -8,7 +8,7 @@ import {
   RAW_RECORD_BYTES,
   UNCHANGED,
 } from "./types.ts";
-import { PageXor } from "./xor-page.ts";
+import { applyXorRun, PageXor } from "./xor-page.ts";
 
 /**
  * `xbrle-2010`: the VEE'11 authors' Aug 2010 prototype ("2-way" cache version) of XOR-based
@@ -65,28 +65,13 @@ class Xbrle2010Codec implements PageCodec {
     if (xbrle2010ProbeGivesUp(page, previous)) return OVERFLOW;
     const capacity = Math.min(limit, XBRLE2010_MAX_CODE);
     // The RLE over the XOR, fused with it: the XOR byte at i is previous[i] ^ page[i].
-    // Unchanged stretches are skipped a 32-bit word at a time when both pages are aligned.
-    const wordsOld = this.pageXor.wordsOf(previous.buffer);
-    const wordsNew = this.pageXor.wordsOf(page.buffer);
-    const aligned = ((previous.byteOffset | page.byteOffset) & 3) === 0;
-    const baseOld = previous.byteOffset >>> 2;
-    const baseNew = page.byteOffset >>> 2;
+    const pageXor = this.pageXor;
+    pageXor.bindRuns(previous, page);
     let d = 0;
     let i = 0;
     while (i < PAGE_SIZE) {
       const value = previous[i] ^ page[i];
-      const chunkEnd = Math.min(i + MAX_CHUNK, PAGE_SIZE);
-      let j = i + 1;
-      if (value === 0 && aligned) {
-        while (j < chunkEnd && (j & 3) !== 0 && previous[j] === page[j]) j++;
-        while (
-          j + 4 <= chunkEnd &&
-          wordsOld[baseOld + (j >>> 2)] === wordsNew[baseNew + (j >>> 2)]
-        ) {
-          j += 4;
-        }
-      }
-      while (j < chunkEnd && (previous[j] ^ page[j]) === value) j++;
+      const j = pageXor.runEnd(i, Math.min(i + MAX_CHUNK, PAGE_SIZE), value);
       const length = j - i;
       if (length === 1) {
         if (d + 1 > capacity) return OVERFLOW;
@@ -125,11 +110,7 @@ class Xbrle2010Codec implements PageCodec {
       } else {
         last = value;
       }
-      if (value !== 0) {
-        for (let end = position + count; position < end; position++) page[position] ^= value;
-      } else {
-        position += count;
-      }
+      position = applyXorRun(page, position, count, value);
     }
   }
 

@@ -9,7 +9,7 @@ import {
   RAW_RECORD_BYTES,
   UNCHANGED,
 } from "./types.ts";
-import { PageXor } from "./xor-page.ts";
+import { applyXorRun, PageXor } from "./xor-page.ts";
 
 /**
  * `xbrle`: the VEE'11 authors' XOR-based run-length encoding, 2011 qemu-devel patch variant
@@ -82,26 +82,14 @@ class XbrleCodec implements PageCodec {
     if (this.pageXor.equal(page, previous)) return UNCHANGED;
     if (xbrleSampleGivesUp(page, previous)) return OVERFLOW;
     // rle_encode over xor_encode's output, fused: the XOR byte at i is previous[i] ^ page[i].
-    // Runs are maximal and at most 255 long. Unchanged stretches (XOR 0, the common case) are
-    // skipped a 32-bit word at a time when both pages are 4-byte aligned.
-    const wordsOld = this.pageXor.wordsOf(previous.buffer);
-    const wordsNew = this.pageXor.wordsOf(page.buffer);
-    const aligned = ((previous.byteOffset | page.byteOffset) & 3) === 0;
-    const baseOld = previous.byteOffset >>> 2;
-    const baseNew = page.byteOffset >>> 2;
+    // Runs are maximal and at most 255 long.
+    const pageXor = this.pageXor;
+    pageXor.bindRuns(previous, page);
     let d = 0;
     let i = 0;
     while (i < PAGE_SIZE) {
       const value = previous[i] ^ page[i];
-      const runEnd = Math.min(i + 255, PAGE_SIZE);
-      let j = i + 1;
-      if (value === 0 && aligned) {
-        while (j < runEnd && (j & 3) !== 0 && previous[j] === page[j]) j++;
-        while (j + 4 <= runEnd && wordsOld[baseOld + (j >>> 2)] === wordsNew[baseNew + (j >>> 2)]) {
-          j += 4;
-        }
-      }
-      while (j < runEnd && (previous[j] ^ page[j]) === value) j++;
+      const j = pageXor.runEnd(i, Math.min(i + 255, PAGE_SIZE), value);
       if (d + 2 > limit) return OVERFLOW;
       out[d] = j - i;
       out[d + 1] = value;
@@ -137,12 +125,7 @@ class XbrleCodec implements PageCodec {
     let position = 0;
     for (let s = 0; s < length; s += 2) {
       const count = encoded[s];
-      const value = encoded[s + 1];
-      if (value !== 0) {
-        for (let end = position + count; position < end; position++) page[position] ^= value;
-      } else {
-        position += count;
-      }
+      position = applyXorRun(page, position, count, encoded[s + 1]);
     }
   }
 

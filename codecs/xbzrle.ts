@@ -9,6 +9,7 @@ import {
   RAW_RECORD_BYTES,
   UNCHANGED,
 } from "./types.ts";
+import { int32Views, type WordViews } from "./word-views.ts";
 import { XBZRLE_KERNEL_BASE64 } from "./xbzrle-kernel.generated.ts";
 
 /**
@@ -50,20 +51,6 @@ function kernelFor(arena: PageArena): EncodeKernel {
   return kernel;
 }
 
-// Word views over callers' buffers, cached by buffer identity (the alignment rule in
-// codecs/types.ts), so neither engine allocates per page.
-class WordViews {
-  private buffer: ArrayBufferLike | null = null;
-  words: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  of(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
-    if (buffer !== this.buffer) {
-      this.buffer = buffer;
-      this.words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    }
-    return this.words;
-  }
-}
-
 /** ULEB128 of 1 or 2 bytes (util/cutils.c uleb128_encode_small); returns bytes written. */
 function putLength(out: Uint8Array, at: number, n: number): number {
   if (n < 0x80) {
@@ -84,14 +71,13 @@ function encodeJs(
   previous: Uint8Array,
   out: Uint8Array,
   limit: number,
-  pageWords: WordViews,
-  previousWords: WordViews,
+  words: WordViews<Int32Array<ArrayBufferLike>>,
 ): number {
   if ((page.byteOffset & 3) !== 0 || (previous.byteOffset & 3) !== 0) {
     throw new RangeError("xbzrle: pages must be 4-byte aligned views (codecs/types.ts)");
   }
-  const a = previousWords.of(previous.buffer);
-  const b = pageWords.of(page.buffer);
+  const a = words.of(previous.buffer);
+  const b = words.of(page.buffer);
   const aBase = previous.byteOffset >>> 2;
   const bBase = page.byteOffset >>> 2;
   let i = 0;
@@ -183,8 +169,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   if (engine === "wasm-simd" && !kernelModule) {
     throw new Error("xbzrle: this runtime has no WebAssembly SIMD");
   }
-  const pageWords = new WordViews();
-  const previousWords = new WordViews();
+  const words = int32Views();
   let privateArena: PageArena | null = null;
 
   // Where the last pages lived: resolved again only when a buffer changes, so the common case
@@ -260,7 +245,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
       // No cached copy: QEMU sends the page raw (save_xbzrle_page is only called on a hit).
       if (previous === null) return OVERFLOW;
       if (engine === "wasm-simd") return encodeWasm(page, previous, out, limit);
-      return encodeJs(page, previous, out, limit, pageWords, previousWords);
+      return encodeJs(page, previous, out, limit, words);
     },
     decode,
     wireBytes(result) {

@@ -1,33 +1,25 @@
 import { PAGE_SIZE } from "./types.ts";
+import { int32Views } from "./word-views.ts";
 
 /**
  * XOR and compare of two pages, 16 bytes per step through 32-bit words, for the XOR-based
- * codecs (xbrle, xbrle-2010, xor+lz4 ...). Pages follow the alignment rule of codecs/types.ts
- * (views into a few long-lived buffers), so word views are cached by buffer identity — a small
- * most-recently-used table, because a sender touches a few buffers at once (the cache's pages,
- * the guest's pages, its own scratch) — and a call allocates nothing once they are cached.
- * Each codec instance owns its PageXor, so instances do not evict each other's views.
+ * codecs (xbrle, xbrle-2010, xor+lz4 ...). Word views come from a WordViews table, so a call
+ * allocates nothing once the caller's buffers are cached. Each codec instance owns its PageXor.
  */
-const VIEW_SLOTS = 4;
-
 export class PageXor {
-  private readonly buffers: (ArrayBufferLike | null)[] = new Array(VIEW_SLOTS).fill(null);
-  private readonly views: Int32Array<ArrayBufferLike>[] = Array.from(
-    { length: VIEW_SLOTS },
-    () => new Int32Array(0),
-  );
-  private nextSlot = 0;
+  private readonly words = int32Views();
+  // The page pair runEnd() walks (bindRuns), and its word views.
+  private runOld: Uint8Array = new Uint8Array(0);
+  private runNew: Uint8Array = new Uint8Array(0);
+  private wordsOld: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private wordsNew: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private baseOld = 0;
+  private baseNew = 0;
+  private aligned = false;
 
   /** A whole-buffer Int32Array view of `buffer`, cached (index it at byteOffset >>> 2). */
   wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
-    const buffers = this.buffers;
-    for (let s = 0; s < VIEW_SLOTS; s++) if (buffers[s] === buffer) return this.views[s];
-    const slot = this.nextSlot;
-    this.nextSlot = (slot + 1) % VIEW_SLOTS;
-    const view = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    buffers[slot] = buffer;
-    this.views[slot] = view;
-    return view;
+    return this.words.of(buffer);
   }
 
   /**
@@ -85,4 +77,52 @@ export class PageXor {
     }
     return true;
   }
+
+  /** Walk runs of the XOR of this pair next: the XOR byte at i is previous[i] ^ page[i]. */
+  bindRuns(previous: Uint8Array, page: Uint8Array): void {
+    this.runOld = previous;
+    this.runNew = page;
+    this.aligned = ((previous.byteOffset | page.byteOffset) & 3) === 0;
+    if (this.aligned) {
+      this.wordsOld = this.wordsOf(previous.buffer);
+      this.wordsNew = this.wordsOf(page.buffer);
+      this.baseOld = previous.byteOffset >>> 2;
+      this.baseNew = page.byteOffset >>> 2;
+    }
+  }
+
+  /**
+   * End of the run of XOR bytes equal to `value` (the XOR byte at `start`) that starts at
+   * `start`, at most `end`: the run-length step of xbrle and xbrle-2010. Unchanged stretches
+   * (XOR 0, the common case) are skipped a 32-bit word at a time when both pages are aligned.
+   */
+  runEnd(start: number, end: number, value: number): number {
+    const previous = this.runOld;
+    const page = this.runNew;
+    let j = start + 1;
+    if (value === 0 && this.aligned) {
+      const wordsOld = this.wordsOld;
+      const wordsNew = this.wordsNew;
+      const baseOld = this.baseOld;
+      const baseNew = this.baseNew;
+      while (j < end && (j & 3) !== 0 && previous[j] === page[j]) j++;
+      while (j + 4 <= end && wordsOld[baseOld + (j >>> 2)] === wordsNew[baseNew + (j >>> 2)]) {
+        j += 4;
+      }
+    }
+    while (j < end && (previous[j] ^ page[j]) === value) j++;
+    return j;
+  }
+}
+
+/** Decode one run of an XOR run-length code: page[position .. +count) ^= value; the next position. */
+export function applyXorRun(
+  page: Uint8Array,
+  position: number,
+  count: number,
+  value: number,
+): number {
+  const end = position + count;
+  if (value !== 0) for (let p = position; p < end; p++) page[p] ^= value;
+  return end;
 }

@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from "../codecs/types.ts";
+import { uint32Views } from "../codecs/word-views.ts";
 import { hash2, hash4, xorshift32 } from "./random.ts";
 
 /**
@@ -13,8 +14,9 @@ export const WORDS_PER_PAGE = PAGE_SIZE / 4;
 export const SLOTS_PER_PAGE = PAGE_SIZE / 8;
 
 /**
- * A 32-bit word view of the caller's page buffer, cached by buffer identity as the codecs cache
- * theirs (codecs/types.ts PAGE_ALIGNMENT), so `bind(out)` allocates only for a new buffer.
+ * A 32-bit word view of the caller's page buffer from the codecs' WordViews table
+ * (codecs/word-views.ts), so `bind(out)` allocates nothing while the simulator alternates
+ * between its own page and the cache's slots.
  * A buffer at an offset that is not 4-byte aligned goes through a private scratch page.
  */
 export class PageWords {
@@ -23,8 +25,7 @@ export class PageWords {
   offset = 0;
   private readonly scratch = new Uint32Array(WORDS_PER_PAGE);
   private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
-  private boundBuffer: ArrayBufferLike | null = null;
-  private boundView: Uint32Array = this.scratch;
+  private readonly views = uint32Views();
   private target: Uint8Array | null = null;
 
   bind(out: Uint8Array): void {
@@ -35,11 +36,7 @@ export class PageWords {
       this.target = out;
       return;
     }
-    if (out.buffer !== this.boundBuffer) {
-      this.boundBuffer = out.buffer;
-      this.boundView = new Uint32Array(out.buffer, 0, out.buffer.byteLength >>> 2);
-    }
-    this.words = this.boundView;
+    this.words = this.views.of(out.buffer);
     this.offset = out.byteOffset >>> 2;
     this.target = null;
   }

@@ -2,8 +2,9 @@ import { PAGE_SIZE } from "../codecs/types.ts";
 import { checkForward } from "./heap-model.ts";
 import type { PageBitmap } from "./page-bitmap.ts";
 import { fillRandom, PageWords } from "./page-content.ts";
-import { hash2, hash3, SteadyStream, xorshift32 } from "./random.ts";
+import { hash2, hash3, xorshift32 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadParam, WorkloadRun } from "./types.ts";
+import { UniformWrites } from "./uniform.ts";
 import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
 
 /**
@@ -87,8 +88,7 @@ class ScenarioRun implements WorkloadRun {
   readonly endS = null;
   timeS = 0;
   private readonly seed: number;
-  private readonly updates: Uint32Array;
-  private readonly stream: SteadyStream;
+  private readonly updates: UniformWrites;
   private readonly view = new PageWords();
 
   constructor(
@@ -100,21 +100,12 @@ class ScenarioRun implements WorkloadRun {
     seed: number,
   ) {
     this.seed = seed >>> 0;
-    this.updates = new Uint32Array(wssPages);
-    this.stream = new SteadyStream(hash2(this.seed, 0x2011), pagesPerS);
+    this.updates = new UniformWrites(wssPages, pagesPerS, hash2(this.seed, 0x2011));
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {
     checkForward(this.timeS, timeS);
-    const { stream, updates, wssPages } = this;
-    const due = stream.dueBy(timeS);
-    const rng = stream.random;
-    for (let i = stream.done; i < due; i++) {
-      const page = rng.below(wssPages);
-      updates[page]++;
-      dirty.add(page);
-    }
-    stream.done = Math.max(stream.done, due);
+    this.updates.advanceTo(timeS, dirty);
     this.timeS = timeS;
   }
 
@@ -131,7 +122,7 @@ class ScenarioRun implements WorkloadRun {
     view.bind(out);
     fillRandom(view.words, view.offset, hash3(this.seed, page, 0xba5e));
     view.finish();
-    const k = this.updates[page];
+    const k = this.updates.counts[page];
     if (k === 0) return;
     let state = hash3(this.seed, page, k) | 1;
     for (let start = 0; start < PAGE_SIZE; start += this.step) {

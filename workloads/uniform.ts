@@ -56,12 +56,43 @@ export const uniform: WorkloadDefinition = {
   },
 };
 
+/**
+ * A steady stream of writes, each to a page drawn uniformly from [0, pages), counting the
+ * writes per page: the dirtying of `uniform` and of the 2011 scenarios (sparse, medium), whose
+ * page contents are then rebuilt from (seed, page, count). Memory: 4 bytes per page written to.
+ */
+export class UniformWrites {
+  readonly counts: Uint32Array;
+  private readonly stream: SteadyStream;
+
+  constructor(
+    readonly pages: number,
+    writesPerS: number,
+    streamSeed: number,
+  ) {
+    this.counts = new Uint32Array(pages);
+    this.stream = new SteadyStream(streamSeed, writesPerS);
+  }
+
+  /** Apply the writes due by `timeS` (time already checked to move forward) and mark them. */
+  advanceTo(timeS: number, dirty: PageBitmap): void {
+    const { stream, counts, pages } = this;
+    const due = stream.dueBy(timeS);
+    const rng = stream.random;
+    for (let i = stream.done; i < due; i++) {
+      const page = rng.below(pages);
+      counts[page]++;
+      dirty.add(page);
+    }
+    stream.done = Math.max(stream.done, due);
+  }
+}
+
 class UniformRun implements WorkloadRun {
   readonly endS = null;
   timeS = 0;
   private readonly seed: number;
-  private readonly writes: Uint32Array;
-  private readonly stream: SteadyStream;
+  private readonly writes: UniformWrites;
   private readonly view = new PageWords();
   /** One bit per 8-byte word: which words a newer write already set during a replay. */
   private readonly covered = new Uint32Array(SLOTS_PER_PAGE / 32);
@@ -73,21 +104,12 @@ class UniformRun implements WorkloadRun {
     seed: number,
   ) {
     this.seed = seed >>> 0;
-    this.writes = new Uint32Array(wssPages);
-    this.stream = new SteadyStream(hash2(this.seed, 0x0417), writesPerS);
+    this.writes = new UniformWrites(wssPages, writesPerS, hash2(this.seed, 0x0417));
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {
     checkForward(this.timeS, timeS);
-    const { stream, writes, wssPages } = this;
-    const due = stream.dueBy(timeS);
-    const rng = stream.random;
-    for (let i = stream.done; i < due; i++) {
-      const page = rng.below(wssPages);
-      writes[page]++;
-      dirty.add(page);
-    }
-    stream.done = Math.max(stream.done, due);
+    this.writes.advanceTo(timeS, dirty);
     this.timeS = timeS;
   }
 
@@ -108,7 +130,7 @@ class UniformRun implements WorkloadRun {
     const covered = this.covered;
     covered.fill(0);
     let remaining = SLOTS_PER_PAGE;
-    for (let j = this.writes[page]; j >= 1 && remaining > 0; j--) {
+    for (let j = this.writes.counts[page]; j >= 1 && remaining > 0; j--) {
       const slot = hash3(this.seed, page, j) & (SLOTS_PER_PAGE - 1);
       const bit = 1 << (slot & 31);
       if ((covered[slot >>> 5] & bit) !== 0) continue;
