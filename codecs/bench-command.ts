@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import yargs from "yargs";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
+import { machineInfo, migbenchVersion } from "../results/manifest.ts";
 import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
 import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
 import type { KindJob, KindResult } from "./codec-bench-worker.ts";
@@ -40,25 +41,6 @@ function parseList(value: string | undefined): string[] | undefined {
     .map((item) => item.trim())
     .filter((item) => item !== "");
   return items.length === 0 ? undefined : items;
-}
-
-function migbenchVersion(): string {
-  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
-  return (JSON.parse(text) as { version: string }).version;
-}
-
-function machineLine(): string {
-  const cores = cpus();
-  const model = cores[0]?.model.trim() ?? "unknown CPU";
-  return `${model} (${cores.length} cores)`;
-}
-
-/** Write a file atomically: FILE.tmp-PID, then rename (a crash never leaves half a file). */
-function writeAtomically(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
 }
 
 function formatRate(gbps: number): string {
@@ -191,8 +173,10 @@ export async function benchCodecsCommand(
     kinds = kindNames ? [...new Set([...kinds, ...needed])] : needed;
   }
   const timing: TimingOptions = { timeMs: argv.time, batch: BATCH };
-  const machine = `${machineLine()}, Node ${process.version}`;
-  io.out(`migbench ${migbenchVersion()} bench:codecs · Node ${process.version} · ${machineLine()}`);
+  const { cpu } = machineInfo();
+  const cpuLine = `${cpu.model} (${cpu.cores} cores)`;
+  const machine = `${cpuLine}, Node ${process.version}`;
+  io.out(`migbench ${migbenchVersion()} bench:codecs · Node ${process.version} · ${cpuLine}`);
 
   const showProgress = io.progress;
   const total = kinds.length * (codecs.length + 1);
@@ -250,12 +234,13 @@ export async function benchCodecsCommand(
       "size % counts unchanged as 0 and overflow as 4096; GB/s = 10^9 page bytes/s over the median iteration",
   );
   if (argv.json) {
-    writeAtomically(argv.json, `${JSON.stringify(rows, null, 2)}\n`);
+    writeFileAtomic(argv.json, `${JSON.stringify(rows, null, 2)}\n`);
     io.out(`wrote ${argv.json}`);
   }
   if (calibrating) {
     const calibration = calibrationFromRows(rows, codecs, machine);
-    writeAtomically(calibrationFile, `${JSON.stringify(calibration, null, 2)}\n`);
+    mkdirSync(dirname(calibrationFile), { recursive: true });
+    writeFileAtomic(calibrationFile, `${JSON.stringify(calibration, null, 2)}\n`);
     io.out(`wrote ${calibrationFile}`);
   }
   return 0;

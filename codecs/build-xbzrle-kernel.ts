@@ -6,10 +6,11 @@
  *
  *   node --require ./scripts/register-tsx.cjs codecs/build-xbzrle-kernel.ts [--check]
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WAT_PATH = join(here, "xbzrle.wat");
@@ -50,9 +51,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const tmp = `${GENERATED_PATH}.tmp-${process.pid}`;
-  writeFileSync(tmp, source);
-  renameSync(tmp, GENERATED_PATH);
+  writeFileAtomic(GENERATED_PATH, source);
   console.log(`wrote ${GENERATED_PATH}`);
 }
 

@@ -5,10 +5,11 @@
  *   verify DIR            (every vector directory in DIR against xbzrle; exit 1 on a failure)
  * A thin shell: the codecs and codecs/vector-check.ts do the work.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { InputError, UsageError } from "../harness/errors.ts";
 import { runMain } from "../harness/main.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
@@ -29,12 +30,6 @@ function readInput(path: string, what: string, pageSized: boolean): Uint8Array {
   const copy = new Uint8Array(pageSized ? PAGE_SIZE : bytes.length);
   copy.set(bytes);
   return copy;
-}
-
-function writeAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
 }
 
 async function pickCodec(name: string, modulePath: string | undefined): Promise<CodecDefinition> {
@@ -80,7 +75,7 @@ async function encodeCommand(argv: {
   const result = codec.encode(page, previous, out, argv.limit);
   const wire = codec.wireBytes(result);
   if (result === UNCHANGED) {
-    writeAtomically(argv.out, new Uint8Array(0));
+    writeFileAtomic(argv.out, new Uint8Array(0));
     console.log(`${definition.name}: unchanged (0): nothing to send; wrote an empty ${argv.out}`);
   } else if (result === OVERFLOW) {
     console.log(
@@ -88,7 +83,7 @@ async function encodeCommand(argv: {
         `the page goes raw (${wire} wire bytes); ${argv.out} not written`,
     );
   } else {
-    writeAtomically(argv.out, out.subarray(0, result));
+    writeFileAtomic(argv.out, out.subarray(0, result));
     console.log(
       `${definition.name}: ${result}-byte delta (${((100 * result) / PAGE_SIZE).toFixed(2)} % of the page, ${wire} wire bytes) written to ${argv.out}`,
     );
@@ -108,7 +103,7 @@ async function decodeCommand(argv: {
   const delta = readInput(argv.delta, "delta", false);
   const page = new Uint8Array(PAGE_SIZE);
   definition.create().decode(delta, previous, page);
-  writeAtomically(argv.out, page);
+  writeFileAtomic(argv.out, page);
   console.log(
     `${definition.name}: decoded ${delta.length} bytes into a page written to ${argv.out}`,
   );

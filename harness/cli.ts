@@ -27,7 +27,13 @@ import { runMain } from "./main.ts";
 import { defaultWorkers, runCells } from "./pool.ts";
 import { createProgress, formatSeconds, progressMode } from "./progress.ts";
 import { summaryTables } from "./summary.ts";
-import { buildCells, expandParamSets, type SweepAxes } from "./sweep.ts";
+import {
+  buildCells,
+  DEFAULT_LINK_SPEED,
+  expandParamSets,
+  SWEEP_DEFAULTS,
+  type SweepAxes,
+} from "./sweep.ts";
 import { parseBytes, parseDurationMs, parseRate } from "./units.ts";
 
 /**
@@ -38,7 +44,6 @@ import { parseBytes, parseDurationMs, parseRate } from "./units.ts";
 
 const PAGE_SIZE = 4096;
 const DEFAULT_CACHE_SIZES = "16MiB,64MiB,256MiB";
-const DEFAULT_LINK_SPEED = "10Gbit/s";
 const CACHE_MODELS: readonly CacheModel[] = ["direct", "2way", "lru"];
 const RULES: readonly ConvergenceRule[] = ["qemu", "qemu-kvm-0.13", "codec-aware"];
 
@@ -375,7 +380,7 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     module: plugins.find((p) => p.codec === codec)?.path ?? null,
   }));
 
-  const calibrationArg = single(argv.calibration, "calibration") ?? "builtin";
+  const calibrationArg = single(argv.calibration, "calibration") ?? SWEEP_DEFAULTS.calibration;
   const calibrationPath = calibrationArg === "builtin" ? "builtin" : at(calibrationArg);
   const calibration = await loadCalibration(calibrationPath);
   const calibrationSha256 =
@@ -389,9 +394,9 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     set,
     codecs,
     codecModules,
-    cacheModels: (list(argv.cache, "cache") ?? ["direct"]).map((t) =>
-      oneOf(t, CACHE_MODELS, "cache"),
-    ),
+    cacheModels:
+      list(argv.cache, "cache")?.map((t) => oneOf(t, CACHE_MODELS, "cache")) ??
+      SWEEP_DEFAULTS.cacheModels,
     cacheSizesBytes: (list(argv["cache-size"], "cache-size") ?? DEFAULT_CACHE_SIZES.split(",")).map(
       (t) => {
         const bytes = parseBytes(t, "--cache-size");
@@ -399,31 +404,39 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
         return bytes;
       },
     ),
-    cacheAge: (list(argv["cache-age"], "cache-age") ?? ["on"]).map((t) => onOff(t, "cache-age")),
+    cacheAge:
+      list(argv["cache-age"], "cache-age")?.map((t) => onOff(t, "cache-age")) ??
+      SWEEP_DEFAULTS.cacheAge,
     bandwidthsBytesPerS:
       list(argv.bandwidth, "bandwidth")?.map((t) => parseRate(t, "--bandwidth")) ?? null,
-    linkBytesPerS: (list(argv["link-speed"], "link-speed") ?? [DEFAULT_LINK_SPEED]).map((t) =>
-      parseRate(t, "--link-speed"),
-    ),
+    linkBytesPerS:
+      list(argv["link-speed"], "link-speed")?.map((t) => parseRate(t, "--link-speed")) ??
+      SWEEP_DEFAULTS.linkBytesPerS,
     downtimeLimitsMs:
       list(argv["downtime-limit"], "downtime-limit")?.map((t) => {
         const ms = parseDurationMs(t, "--downtime-limit");
         if (ms <= 0) throw new UsageError(`--downtime-limit: "${t}" must be positive`);
         return ms;
       }) ?? null,
-    convergence: (list(argv.convergence, "convergence") ?? ["qemu"]).map((t) =>
-      oneOf(t, RULES, "convergence"),
-    ),
-    bulkSkip: (list(argv["bulk-skip"], "bulk-skip") ?? ["on"]).map((t) => onOff(t, "bulk-skip")),
-    threads: (list(argv.threads, "threads") ?? ["1"]).map((t) => positiveInt(t, "threads")),
-    maxTimeMs: (list(argv["max-time"], "max-time") ?? ["600s"]).map((t) => {
-      const ms = parseDurationMs(t, "--max-time");
-      if (ms <= 0) throw new UsageError(`--max-time: "${t}" must be positive`);
-      return ms;
-    }),
-    maxPasses: (list(argv["max-passes"], "max-passes") ?? ["none"]).map((t) =>
-      t === "none" ? null : positiveInt(t, "max-passes"),
-    ),
+    convergence:
+      list(argv.convergence, "convergence")?.map((t) => oneOf(t, RULES, "convergence")) ??
+      SWEEP_DEFAULTS.convergence,
+    bulkSkip:
+      list(argv["bulk-skip"], "bulk-skip")?.map((t) => onOff(t, "bulk-skip")) ??
+      SWEEP_DEFAULTS.bulkSkip,
+    threads:
+      list(argv.threads, "threads")?.map((t) => positiveInt(t, "threads")) ??
+      SWEEP_DEFAULTS.threads,
+    maxTimeMs:
+      list(argv["max-time"], "max-time")?.map((t) => {
+        const ms = parseDurationMs(t, "--max-time");
+        if (ms <= 0) throw new UsageError(`--max-time: "${t}" must be positive`);
+        return ms;
+      }) ?? SWEEP_DEFAULTS.maxTimeMs,
+    maxPasses:
+      list(argv["max-passes"], "max-passes")?.map((t) =>
+        t === "none" ? null : positiveInt(t, "max-passes"),
+      ) ?? SWEEP_DEFAULTS.maxPasses,
     seeds: seeds(list(argv.seed, "seed") ?? ["1"]),
     calibration: calibrationPath,
   };

@@ -7,17 +7,17 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { resolveCodecs } from "../codecs/registry.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
-import { writeFileAtomic } from "../results/run-dir.ts";
 import { describeWorkload, findWorkload, resolveParams } from "../workloads/registry.ts";
 import type { WorkloadDefinition } from "../workloads/types.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
 import type { CellSpec } from "./cell.ts";
 import type { WorkloadCatalogue } from "./cli.ts";
 import { UsageError } from "./errors.ts";
 import { runMain } from "./main.ts";
 import { PRELOAD_FILE } from "./pool.ts";
-import type { ScaleMeasurement } from "./scale-bench-child.ts";
-import { buildCells, type SweepAxes } from "./sweep.ts";
-import { formatBytes, parseBytes, parseRate } from "./units.ts";
+import { measurementOf, type ScaleMeasurement } from "./scale-bench-child.ts";
+import { buildCells, SWEEP_DEFAULTS } from "./sweep.ts";
+import { formatBytes, parseBytes } from "./units.ts";
 
 /**
  * `npm run bench:scale`: what simulating one migration costs this machine as the VM grows.
@@ -53,27 +53,7 @@ export const SCALE_SETS: Readonly<Record<string, readonly string[]>> = {
 
 const CHILD_FILE = fileURLToPath(new URL("./scale-bench-child.ts", import.meta.url));
 
-/**
- * `npm run bench`'s defaults for every setting this command does not take (harness/cli.ts
- * plan(); they are inline there). Named as SweepOptions names them, so
- * test/harness/scale-bench.test.ts compares them with the manifest of a real bench run.
- * null bandwidth and downtime limit = the convergence rule's default (sweep.ts RULE_DEFAULTS).
- */
-export const BENCH_DEFAULTS = {
-  cacheModels: ["direct"],
-  cacheAge: [true],
-  bandwidthsBytesPerS: null,
-  linkBytesPerS: [parseRate("10Gbit/s")],
-  downtimeLimitsMs: null,
-  convergence: ["qemu"],
-  bulkSkip: [true],
-  threads: [1],
-  maxTimeMs: [600_000],
-  maxPasses: [null],
-  calibration: "builtin",
-} as const satisfies Omit<SweepAxes, "workloads" | "codecs" | "cacheSizesBytes" | "seeds">;
-
-/** What the user chose; everything else is BENCH_DEFAULTS. */
+/** What the user chose; everything else is SWEEP_DEFAULTS. */
 export interface ScaleChoice {
   readonly workload: string;
   /** Every workload parameter, defaults filled in (resolveParams). */
@@ -87,7 +67,7 @@ export interface ScaleChoice {
 /** One cell per RAM size, built by the bench's own sweep (harness/sweep.ts buildCells). */
 export function scaleCells(choice: ScaleChoice): CellSpec[] {
   return buildCells({
-    ...BENCH_DEFAULTS,
+    ...SWEEP_DEFAULTS,
     workloads: [{ name: choice.workload, ramBytes: choice.ramBytes, paramSets: [choice.params] }],
     codecs: [{ name: choice.codec, module: null }],
     cacheSizesBytes: [choice.cacheSizeBytes],
@@ -275,20 +255,7 @@ export type ChildRunner = (spec: CellSpec) => Promise<ScaleMeasurement>;
 
 /** A failed measurement for a child that died (out of memory, a signal) or printed no JSON. */
 function crashed(spec: CellSpec, why: string, wallMs: number): ScaleMeasurement {
-  return {
-    ramBytes: spec.ramBytes,
-    status: "failed",
-    error: why,
-    totalTimeMs: null,
-    pagesSent: 0,
-    zeroPages: 0,
-    normalPages: 0,
-    deltaPages: 0,
-    overflowPages: 0,
-    nonZeroPages: 0,
-    wallMs,
-    maxRssKiB: 0,
-  };
+  return measurementOf({ spec, status: "failed", error: why, wallMs }, 0);
 }
 
 /** `node --require scripts/register-tsx.cjs harness/scale-bench-child.ts SPEC`; its stderr is ours. */
@@ -342,7 +309,7 @@ function writeJson(path: string, plan: Plan, rows: readonly ScaleRow[]): void {
     codec: choice.codec,
     cacheSizeBytes: choice.cacheSizeBytes,
     seed: choice.seed,
-    settings: BENCH_DEFAULTS,
+    settings: SWEEP_DEFAULTS,
     rows: rows.map((row) => ({
       ...row,
       spec: plan.cells.find((c) => c.ramBytes === row.ramBytes),

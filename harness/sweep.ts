@@ -1,4 +1,5 @@
 import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
+import { parseRate } from "./units.ts";
 
 /**
  * A sweep: every option the user gave as a comma list is an axis, and the cells are the cross
@@ -60,6 +61,29 @@ export const RULE_DEFAULTS: Readonly<
   "codec-aware": { bandwidthBytesPerS: 128 * MIB, downtimeLimitMs: 300 },
   "qemu-kvm-0.13": { bandwidthBytesPerS: 32 * MIB, downtimeLimitMs: 30 },
 };
+
+/**
+ * `npm run bench`'s settings for the options not given, named as SweepAxes names them (the
+ * CLI, bench:scale and the manifest all read them here). QEMU's own defaults: the direct cache
+ * with its age rule, bulk skip, one compression thread; a 10 Gbit/s link under the
+ * max-bandwidth cap; null bandwidth and downtime limit = the rule's RULE_DEFAULTS.
+ */
+/** The link under the max-bandwidth cap when --link-speed is not given. */
+export const DEFAULT_LINK_SPEED = "10Gbit/s";
+
+export const SWEEP_DEFAULTS = {
+  cacheModels: ["direct"],
+  cacheAge: [true],
+  bandwidthsBytesPerS: null,
+  linkBytesPerS: [parseRate(DEFAULT_LINK_SPEED)],
+  downtimeLimitsMs: null,
+  convergence: ["qemu"],
+  bulkSkip: [true],
+  threads: [1],
+  maxTimeMs: [600_000],
+  maxPasses: [null],
+  calibration: "builtin",
+} as const satisfies Omit<SweepAxes, "workloads" | "codecs" | "cacheSizesBytes" | "seeds">;
 
 /**
  * Every combination of the lists, first list outermost: crossProduct([[1,2],["a","b"]]) →

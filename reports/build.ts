@@ -1,10 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { stringify } from "csv-stringify/sync";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { MANIFEST_FILE, PASSES_FILE, RESULTS_FILE, TIMINGS_FILE } from "../results/schema.ts";
 import { planCharts } from "./charts.ts";
 import { CODEC_BENCH_FILE, loadRun } from "./data.ts";
-import { writeFileAtomic } from "./files.ts";
 import { type ReportChart, type ReportLink, reportHtml } from "./html.ts";
 import { createPngRenderer, prefixSvgIds, renderSvg } from "./render.ts";
 import { failedCells, summaryTables } from "./summary.ts";
@@ -61,9 +61,7 @@ export async function buildReport(
     const inRun = join(runDir, CODEC_BENCH_FILE);
     if (resolve(codecBench) !== resolve(inRun)) {
       // Copied so the report links it and a later `npm run report -- RUN` rebuilds the same charts.
-      const temporary = `${inRun}.tmp-${process.pid}`;
-      copyFileSync(codecBench, temporary);
-      renameSync(temporary, inRun);
+      writeFileAtomic(inRun, readFileSync(codecBench));
     }
     codecBench = inRun;
   }

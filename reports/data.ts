@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
+import type { CellStatus, PassRecord } from "../harness/cell.ts";
 import { InputError } from "../harness/errors.ts";
 import {
   MANIFEST_FILE,
-  PARAM_PREFIX,
   PASS_COLUMNS,
-  PASS_KEY_COLUMNS,
   PASSES_FILE,
   RESULT_SPEC_COLUMNS,
   RESULTS_FILE,
@@ -20,7 +19,6 @@ import {
 
 export const CODEC_BENCH_FILE = "codec-bench.json";
 
-export type CellStatus = "completed" | "did-not-converge" | "trace-ended" | "failed";
 const STATUSES: readonly CellStatus[] = ["completed", "did-not-converge", "trace-ended", "failed"];
 
 export interface CellRow {
@@ -53,19 +51,9 @@ export interface CellRow {
   readonly columns: Readonly<Record<string, string>>;
 }
 
-export interface PassRow {
+/** A passes.csv row read back: the simulator's PassRecord and the cell it belongs to. */
+export interface PassRow extends PassRecord {
   readonly cell: number;
-  readonly pass: number;
-  readonly startMs: number;
-  readonly durationMs: number;
-  readonly dirtyPages: number;
-  readonly pagesSent: number;
-  readonly bytesSent: number;
-  readonly cacheHits: number;
-  readonly cacheMisses: number;
-  readonly overflows: number;
-  readonly thresholdBytes: number;
-  readonly stopAndCopy: boolean;
 }
 
 /** One row of `bench:codecs --json`. */
@@ -251,22 +239,4 @@ export function loadRun(dir: string, codecBench?: string): RunData {
     codecBench: haveBench ? parseCodecBench(benchFile) : null,
     codecBenchFile: haveBench ? benchFile : null,
   };
-}
-
-/** Columns that describe a cell's settings (not its outcome): what a sweep can vary. */
-export function settingColumns(cells: readonly CellRow[]): string[] {
-  const first = cells[0]?.columns ?? {};
-  const known = new Set<string>([
-    ...PASS_KEY_COLUMNS,
-    "link_bytes_per_s",
-    "cache_age",
-    "bulk_skip",
-    "threads",
-    "max_time_ms",
-    "max_passes",
-    "codec_module",
-  ]);
-  return Object.keys(first).filter(
-    (c) => c !== "cell" && (known.has(c) || c.startsWith(PARAM_PREFIX)),
-  );
 }

@@ -1,3 +1,4 @@
+import { PARAM_PREFIX, RESULT_SETTING_COLUMNS, RESULT_SPEC_COLUMNS } from "../results/schema.ts";
 import type { CellRow, CodecBenchRow, PassRow } from "./data.ts";
 import { msLabel, rateLabel, round, sizeLabel } from "./format.ts";
 import { PUBLISHED_2011, REFERENCE_2011 } from "./references.ts";
@@ -130,29 +131,17 @@ function settingLabel(column: string, value: string): string {
   }
 }
 
-/** Setting columns every cell carries; a sweep varies some of them. */
-const SETTING_COLUMNS = [
-  "workload",
-  "cache_model",
-  "cache_size_bytes",
-  "bandwidth_bytes_per_s",
-  "downtime_limit_ms",
-  "convergence_rule",
-  "ram_bytes",
-  "link_bytes_per_s",
-  "cache_age",
-  "bulk_skip",
-  "threads",
-  "max_time_ms",
-  "max_passes",
-  "codec_module",
+/** Setting columns every cell carries; a sweep varies some of them (codec and seed aside). */
+const SETTING_COLUMNS: readonly string[] = [
+  ...RESULT_SPEC_COLUMNS.filter((c) => c !== "cell" && c !== "codec" && c !== "seed"),
+  ...RESULT_SETTING_COLUMNS,
 ];
 
 function settingsOf(cells: readonly CellRow[]): string[] {
   const first = cells[0]?.columns ?? {};
   return [
     ...SETTING_COLUMNS.filter((c) => c in first),
-    ...Object.keys(first).filter((c) => c.startsWith("param_")),
+    ...Object.keys(first).filter((c) => c.startsWith(PARAM_PREFIX)),
   ];
 }
 

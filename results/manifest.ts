@@ -4,7 +4,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../harness/errors.ts";
-import { writeFileAtomic } from "./run-dir.ts";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { MANIFEST_FILE } from "./schema.ts";
 
 /**

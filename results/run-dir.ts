@@ -10,6 +10,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 import type { CellResult, CellSpec } from "../harness/cell.ts";
 import { InputError, UsageError } from "../harness/errors.ts";
 import { parseCsv, toCsv } from "./csv.ts";
@@ -57,24 +58,6 @@ export function defaultRunDir(workloads: readonly string[], now: Date, root = "r
   let dir = base;
   for (let n = 2; existsSync(dir); n++) dir = `${base}-${n}`;
   return dir;
-}
-
-/** Write a whole file atomically: temp file in the same directory, fsync, rename. */
-export function writeFileAtomic(path: string, data: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(temp, "w");
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
 }
 
 /** Append whole rows with one write(2) and make them durable before returning. */

@@ -79,19 +79,8 @@ export const RESULT_SETTING_COLUMNS = [
 /** Last, so a long message does not push the numbers off a reader's screen. */
 export const RESULT_ERROR_COLUMN = "error";
 
-/** The cell's key: what identifies the cell in passes.csv besides its index. */
-export const PASS_KEY_COLUMNS = [
-  "cell",
-  "workload",
-  "codec",
-  "cache_model",
-  "cache_size_bytes",
-  "bandwidth_bytes_per_s",
-  "downtime_limit_ms",
-  "convergence_rule",
-  "seed",
-  "ram_bytes",
-] as const;
+/** The cell's key in passes.csv: the same columns as results.csv starts with. */
+export const PASS_KEY_COLUMNS = RESULT_SPEC_COLUMNS;
 
 export const PASS_COLUMNS = [
   "pass",

@@ -6,12 +6,12 @@ import Table from "cli-table3";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PAGE_SIZE } from "../codecs/types.ts";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
 import { runMain } from "../harness/main.ts";
 import { progressMode } from "../harness/progress.ts";
 import { formatBytes, parseBytes, parseDurationMs } from "../harness/units.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
-import { writeFileAtomic } from "../results/run-dir.ts";
 import {
   dirtyWindows,
   type FullPassResult,

@@ -6,13 +6,14 @@
  * kind. This is the side-by-side reference issue 2 asks migbench's xbzrle to match.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { writeFileAtomic } from "../../harness/atomic-file.ts";
 import { InputError, UsageError } from "../../harness/errors.ts";
 import { runMain } from "../../harness/main.ts";
 import {
@@ -226,9 +227,7 @@ async function main(): Promise<number> {
         "decode into a separate page (adds the 4 KiB copy of previous). Timings are noisy on a shared machine.",
     );
     if (argv.json) {
-      const tmp = `${argv.json}.tmp-${process.pid}`;
-      writeFileSync(tmp, `${JSON.stringify(rows, null, 2)}\n`);
-      renameSync(tmp, argv.json);
+      writeFileAtomic(argv.json, `${JSON.stringify(rows, null, 2)}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CellResult } from "../../harness/cell.ts";
 import { cacheIndependentKey, runCells } from "../../harness/pool.ts";
-import { buildCells, type SweepAxes } from "../../harness/sweep.ts";
+import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep.ts";
 import { ranCells } from "../fixtures/stub-run-cell.ts";
 
 const MIB = 1024 ** 2;
 const STUB = new URL("../fixtures/stub-run-cell.ts", import.meta.url).href;
 
 const axes: SweepAxes = {
+  ...SWEEP_DEFAULTS,
   workloads: [{ name: "toy", ramBytes: [64 * MIB], paramSets: [{ rate: 1 }] }],
   codecs: [
     { name: "raw", module: null },
@@ -16,17 +17,7 @@ const axes: SweepAxes = {
   ],
   cacheModels: ["direct", "lru"],
   cacheSizesBytes: [16 * MIB, 64 * MIB, 256 * MIB],
-  cacheAge: [true],
-  bandwidthsBytesPerS: null,
-  linkBytesPerS: [1.25e9],
-  downtimeLimitsMs: null,
-  convergence: ["qemu"],
-  bulkSkip: [true],
-  threads: [1],
-  maxTimeMs: [600_000],
-  maxPasses: [null],
   seeds: [1, 2],
-  calibration: "builtin",
 };
 
 test("cacheIndependentKey: only codecs without a previous copy ignore the cache settings", () => {

@@ -7,7 +7,6 @@ import type { CellResult, CellSpec } from "../../harness/cell.ts";
 import { benchMain } from "../../harness/cli.ts";
 import { UsageError } from "../../harness/errors.ts";
 import {
-  BENCH_DEFAULTS,
   describeParams,
   parseRamSizes,
   type ScaleRow,
@@ -18,6 +17,7 @@ import {
   tableRow,
 } from "../../harness/scale-bench.ts";
 import { measurementOf, type ScaleMeasurement } from "../../harness/scale-bench-child.ts";
+import { SWEEP_DEFAULTS } from "../../harness/sweep.ts";
 import { catalogue } from "../fixtures/stub-workloads.ts";
 
 // The pure parts of `npm run bench:scale` and its shell with a stub child; nothing here spawns
@@ -64,7 +64,7 @@ test("scaleCells: one cell per RAM size, in order, with the bench's defaults", (
   }
 });
 
-test("BENCH_DEFAULTS are what npm run bench records when the options are not given", async () => {
+test("SWEEP_DEFAULTS are what npm run bench records when the options are not given", async () => {
   const dir = join(root, "bench-run");
   const code = await benchMain(
     ["--workload", "toy", "--codec", "raw", "--ram", "1GiB", "--workers", "0", "--out", dir],
@@ -79,7 +79,7 @@ test("BENCH_DEFAULTS are what npm run bench records when the options are not giv
   );
   assert.equal(code, 0);
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-  for (const [key, value] of Object.entries(BENCH_DEFAULTS))
+  for (const [key, value] of Object.entries(SWEEP_DEFAULTS))
     assert.deepEqual(manifest.options[key], value, key);
   assert.deepEqual(manifest.seeds, [1]);
 });

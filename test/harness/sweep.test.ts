@@ -6,6 +6,7 @@ import {
   crossProduct,
   expandParamSets,
   RULE_DEFAULTS,
+  SWEEP_DEFAULTS,
   type SweepAxes,
 } from "../../harness/sweep.ts";
 
@@ -13,24 +14,14 @@ const MIB = 1024 ** 2;
 
 function axes(overrides: Partial<SweepAxes> = {}): SweepAxes {
   return {
+    ...SWEEP_DEFAULTS,
     workloads: [{ name: "toy", ramBytes: [64 * MIB], paramSets: [{ rate: 1 }] }],
     codecs: [
       { name: "raw", module: null },
       { name: "xbzrle", module: null },
     ],
-    cacheModels: ["direct"],
     cacheSizesBytes: [16 * MIB, 64 * MIB],
-    cacheAge: [true],
-    bandwidthsBytesPerS: null,
-    linkBytesPerS: [1.25e9],
-    downtimeLimitsMs: null,
-    convergence: ["qemu"],
-    bulkSkip: [true],
-    threads: [1],
-    maxTimeMs: [600_000],
-    maxPasses: [null],
     seeds: [1, 2, 3],
-    calibration: "builtin",
     ...overrides,
   };
 }

@@ -3,11 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { writeFileAtomic } from "../../harness/atomic-file.ts";
 import type { CellResult } from "../../harness/cell.ts";
 import { UsageError } from "../../harness/errors.ts";
-import { buildCells } from "../../harness/sweep.ts";
+import { buildCells, SWEEP_DEFAULTS } from "../../harness/sweep.ts";
 import { parseCsv } from "../../results/csv.ts";
-import { completedPrefix, RunWriter, writeFileAtomic } from "../../results/run-dir.ts";
+import { completedPrefix, RunWriter } from "../../results/run-dir.ts";
 import { runCell } from "../fixtures/stub-run-cell.ts";
 
 const root = mkdtempSync(join(tmpdir(), "migbench-run-dir-"));
@@ -15,24 +16,14 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const MIB = 1024 ** 2;
 const cells = buildCells({
+  ...SWEEP_DEFAULTS,
   workloads: [{ name: "toy", ramBytes: [4 * MIB], paramSets: [{ rate: 1 }] }],
   codecs: [
     { name: "raw", module: null },
     { name: "xbzrle", module: null },
   ],
-  cacheModels: ["direct"],
   cacheSizesBytes: [16 * MIB, 64 * MIB],
-  cacheAge: [true],
-  bandwidthsBytesPerS: null,
-  linkBytesPerS: [1.25e9],
-  downtimeLimitsMs: null,
-  convergence: ["qemu"],
-  bulkSkip: [true],
-  threads: [1],
-  maxTimeMs: [600_000],
-  maxPasses: [null],
   seeds: [1, 2],
-  calibration: "builtin",
 });
 const results: CellResult[] = await Promise.all(cells.map((c) => runCell(c)));
 
