@@ -1,5 +1,3 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import yargs from "yargs";
@@ -239,7 +237,6 @@ export async function benchCodecsCommand(
   }
   if (calibrating) {
     const calibration = calibrationFromRows(rows, codecs, machine);
-    mkdirSync(dirname(calibrationFile), { recursive: true });
     writeFileAtomic(calibrationFile, `${JSON.stringify(calibration, null, 2)}\n`);
     io.out(`wrote ${calibrationFile}`);
   }

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Table from "cli-table3";
 import yargs from "yargs";
@@ -299,7 +298,6 @@ export interface ScaleDeps {
 const builtinCatalogue: WorkloadCatalogue = { findWorkload, resolveParams, describeWorkload };
 
 function writeJson(path: string, plan: Plan, rows: readonly ScaleRow[]): void {
-  mkdirSync(dirname(path), { recursive: true });
   const { choice } = plan;
   const document = {
     migbenchVersion: migbenchVersion(),

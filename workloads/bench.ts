@@ -1,5 +1,3 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
@@ -412,7 +410,6 @@ export async function benchWorkloadsMain(
       wallS,
       ...result,
     };
-    mkdirSync(dirname(jsonPath), { recursive: true });
     writeFileAtomic(jsonPath, `${JSON.stringify(document, null, 2)}\n`);
     io.stdout.write(`wrote ${jsonPath}\n`);
   }

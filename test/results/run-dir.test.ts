@@ -106,4 +106,8 @@ test("writeFileAtomic replaces the file whole and leaves no temp file", () => {
   assert.throws(() => writeFileAtomic(dir, "c\n"));
   assert.ok(readdirSync(root).every((f) => !f.includes(".tmp-")));
   assert.ok(readdirSync(dir).every((f) => !f.includes(".tmp-")));
+  // Bytes as well as text, into a directory that does not exist yet.
+  const nested = join(root, "atomic-new", "deeper", "page.bin");
+  writeFileAtomic(nested, Uint8Array.of(1, 2, 3));
+  assert.deepEqual([...readFileSync(nested)], [1, 2, 3]);
 });
