@@ -15,6 +15,8 @@ export interface PairSet {
   readonly count: number;
   readonly oldPages: readonly Uint8Array[];
   readonly newPages: readonly Uint8Array[];
+  /** The output buffer timed encodes write into: PagePairs.out, in the pages' memory. */
+  readonly out: Uint8Array;
 }
 
 export function makePairSet(kind: PageKind, count: number, seed: number): PairSet {
@@ -25,7 +27,7 @@ export function makePairSet(kind: PageKind, count: number, seed: number): PairSe
     oldPages.push(pairs.old.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
     newPages.push(pairs.new.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
   }
-  return { kind, count, oldPages, newPages };
+  return { kind, count, oldPages, newPages, out: pairs.out };
 }
 
 /** Every pair encoded once, kept for the timed decode. */
@@ -186,8 +188,7 @@ export function timeEncode(
   set: PairSet,
   options: TimingOptions,
 ): Rate {
-  const out = new Uint8Array(PAGE_SIZE);
-  const { oldPages, newPages, count } = set;
+  const { oldPages, newPages, count, out } = set;
   return timePairs(name, count, options, (first, n) => {
     let acc = 0;
     let i = first;

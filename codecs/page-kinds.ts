@@ -41,33 +41,40 @@ export interface PagePairs {
   readonly old: Uint8Array;
   readonly new: Uint8Array;
   readonly count: number;
+  /**
+   * A 4096-byte output buffer in the same memory as the pages, so that a WebAssembly kernel
+   * writes its delta in place, as QEMU's encoder writes into its own buffer (codecs/xbzrle.ts).
+   */
+  readonly out: Uint8Array;
 }
 
 /**
  * Make `count` deterministic (old, new) pairs of one kind. `old` and `new` are count × 4096-byte
- * views into ONE shared buffer (old first; use their byteOffset, or subarray()), allocated with
- * allocatePages() so WebAssembly kernels read them without copying (codecs/page-memory.ts).
+ * views into ONE shared buffer (old first, then new, then `out`; use their byteOffset, or
+ * subarray()), allocated with allocatePages() so WebAssembly kernels read them without copying
+ * (codecs/page-memory.ts).
  * Page views at i × 4096 meet the codecs' alignment rule (codecs/types.ts). The same
  * (kind, count, seed) always gives the same bytes.
  */
 export function makePagePairs(kind: PageKind, count: number, seed = 1): PagePairs {
   if (!isPageKind(kind)) throw new RangeError(`unknown page kind "${kind}"`);
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`bad page count ${count}`);
-  const both = allocatePages(2 * count * PAGE_SIZE);
+  const both = allocatePages((2 * count + 1) * PAGE_SIZE);
   const old = both.subarray(0, count * PAGE_SIZE);
-  const next = both.subarray(count * PAGE_SIZE);
+  const next = both.subarray(count * PAGE_SIZE, 2 * count * PAGE_SIZE);
+  const out = both.subarray(2 * count * PAGE_SIZE);
   const prng = new Prng(seed ^ hashKind(kind));
   if (kind === "zero") {
     // Write the zeros: untouched fresh memory maps the OS's shared zero page, which would make
     // reading these pages look faster than reading real RAM.
     old.fill(0);
     next.fill(0);
-    return { old, new: next, count };
+    return { old, new: next, count, out };
   }
   prng.fill(old);
   if (kind === "random-full") {
     prng.fill(next);
-    return { old, new: next, count };
+    return { old, new: next, count, out };
   }
   next.set(old);
   const marks = new Uint8Array(PAGE_SIZE);
@@ -75,7 +82,7 @@ export function makePagePairs(kind: PageKind, count: number, seed = 1): PagePair
     const page = next.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
     mutatePage(kind, page, prng, marks);
   }
-  return { old, new: next, count };
+  return { old, new: next, count, out };
 }
 
 /** Apply one kind's change to a page that starts equal to its old copy. */

@@ -18,7 +18,8 @@ import { XBZRLE_KERNEL_BASE64 } from "./xbzrle-kernel.generated.ts";
  *
  * Encode runs a WebAssembly SIMD kernel (codecs/xbzrle.wat) that finds run boundaries 16 bytes
  * at a time. Pages allocated with allocatePages() (codecs/page-memory.ts) are read in place;
- * other pages are first copied into the kernel's memory (8 KiB per page). Without wasm SIMD,
+ * other pages are first copied into the kernel's memory (8 KiB per page). An output buffer in
+ * the same arena is written in place; any other gets the delta copied out of the arena. Without wasm SIMD,
  * a plain-JS word-at-a-time encoder gives the same bytes. Decode is plain JS: its work is a
  * page copy plus the runs, and it runs onto `page` in place when `page === previous`.
  *
@@ -40,6 +41,9 @@ try {
 export const defaultXbzrleEngine: XbzrleEngine = kernelModule ? "wasm-simd" : "js";
 
 type EncodeKernel = (oldPtr: number, newPtr: number, outPtr: number, limit: number) => number;
+
+/** Size of each encoder's table of views known to lie in its arena (a power of two). */
+const KNOWN_SLOTS = 1 << 16;
 
 function kernelFor(arena: PageArena): EncodeKernel {
   let kernel = arena.attached.get("xbzrle") as EncodeKernel | undefined;
@@ -172,8 +176,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   const words = int32Views();
   let privateArena: PageArena | null = null;
 
-  // Where the last pages lived: resolved again only when a buffer changes, so the common case
-  // (pages from the same few long-lived buffers) costs two identity compares per page.
+  // Where the last pages lived: resolved again only when a buffer changes.
   let lastPageBuffer: ArrayBufferLike | null = null;
   let lastPreviousBuffer: ArrayBufferLike | null = null;
   let arena: PageArena | null = null;
@@ -181,16 +184,33 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   let pageInArena = false;
   let previousInArena = false;
 
-  function resolveArena(page: Uint8Array, previous: Uint8Array): void {
-    const pageArena = arenaOf(page.buffer);
-    const previousArena = arenaOf(previous.buffer);
+  // Views already found to lie in `arena`, by page index (byteOffset / 4096 modulo the table
+  // size). A view's buffer never changes, so an identity hit proves where its bytes are without
+  // reading `.buffer`: in Node 20's V8 that getter is a C++ builtin call, and two per page cost
+  // sparse pages streamed from RAM a third of their encode speed (bench:qemu-baseline). The
+  // table holds views of the current arena only (cleared when it changes); `arena` keeps that
+  // memory alive anyway.
+  let known: (Uint8Array | null)[] = [];
+  // The last output buffer, and its offset in `arena` when the kernel can write into it
+  // directly (-1: it lies elsewhere, so the delta is copied out of the arena's output area).
+  let lastOut: Uint8Array | null = null;
+  let outPtr = -1;
+
+  function resolveArena(pageBuffer: ArrayBufferLike, previousBuffer: ArrayBufferLike): void {
+    const pageArena = arenaOf(pageBuffer);
+    const previousArena = arenaOf(previousBuffer);
     if (!pageArena && !previousArena && !privateArena) privateArena = createScratchArena();
-    arena = pageArena ?? previousArena ?? privateArena!;
-    kernel = kernelFor(arena);
+    const next = pageArena ?? previousArena ?? privateArena!;
+    if (next !== arena) {
+      arena = next;
+      kernel = kernelFor(next);
+      known = new Array<Uint8Array | null>(KNOWN_SLOTS).fill(null);
+      lastOut = null;
+    }
     pageInArena = pageArena === arena;
     previousInArena = previousArena === arena;
-    lastPageBuffer = page.buffer;
-    lastPreviousBuffer = previous.buffer;
+    lastPageBuffer = pageBuffer;
+    lastPreviousBuffer = previousBuffer;
   }
 
   function encodeWasm(
@@ -200,23 +220,39 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     limit: number,
   ): number {
     if (limit < 2) return OVERFLOW; // QEMU's first reservation check, before any scan
-    if (page.buffer !== lastPageBuffer || previous.buffer !== lastPreviousBuffer) {
-      resolveArena(page, previous);
+    let newPtr = page.byteOffset;
+    let oldPtr = previous.byteOffset;
+    const pageSlot = (newPtr >>> 12) & (KNOWN_SLOTS - 1);
+    const previousSlot = (oldPtr >>> 12) & (KNOWN_SLOTS - 1);
+    if (known[pageSlot] !== page || known[previousSlot] !== previous) {
+      const pageBuffer = page.buffer;
+      const previousBuffer = previous.buffer;
+      if (pageBuffer !== lastPageBuffer || previousBuffer !== lastPreviousBuffer) {
+        resolveArena(pageBuffer, previousBuffer);
+      }
+      const memory = arena!;
+      if (pageInArena) known[pageSlot] = page;
+      else {
+        memory.bytes.set(page, memory.scratchNew);
+        newPtr = memory.scratchNew;
+      }
+      if (previousInArena) known[previousSlot] = previous;
+      else {
+        memory.bytes.set(previous, memory.scratchOld);
+        oldPtr = memory.scratchOld;
+      }
+    }
+    if (out !== lastOut) {
+      lastOut = out;
+      outPtr = arenaOf(out.buffer) === arena ? out.byteOffset : -1;
+    }
+    const kernelLimit = Math.min(limit, MAX_KERNEL_LIMIT);
+    if (outPtr >= 0) {
+      return kernel!(oldPtr, newPtr, outPtr, Math.min(kernelLimit, out.length));
     }
     const memory = arena!;
-    let oldPtr = previous.byteOffset;
-    if (!previousInArena) {
-      memory.bytes.set(previous, memory.scratchOld);
-      oldPtr = memory.scratchOld;
-    }
-    let newPtr = page.byteOffset;
-    if (!pageInArena) {
-      memory.bytes.set(page, memory.scratchNew);
-      newPtr = memory.scratchNew;
-    }
-    const outPtr = memory.scratchOut;
-    const result = kernel!(oldPtr, newPtr, outPtr, Math.min(limit, MAX_KERNEL_LIMIT));
-    if (result > 0) copyOut(memory, outPtr, out, result);
+    const result = kernel!(oldPtr, newPtr, memory.scratchOut, kernelLimit);
+    if (result > 0) copyOut(memory, memory.scratchOut, out, result);
     return result;
   }
 
@@ -224,7 +260,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   // each length is made once and kept (at most MAX_KERNEL_LIMIT per arena), so after warm-up
   // no page allocates; JS loops over wasm-memory-backed arrays measured 5-25x slower here.
   let outputViews: Uint8Array[] = [];
-  function copyOut(memory: PageArena, outPtr: number, out: Uint8Array, result: number): void {
+  function copyOut(memory: PageArena, from: number, out: Uint8Array, result: number): void {
     if (memory !== viewsArena) {
       viewsArena = memory;
       outputViews = (memory.attached.get("xbzrle-out") as Uint8Array[] | undefined) ?? [];
@@ -232,7 +268,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     }
     let view = outputViews[result];
     if (view === undefined) {
-      view = memory.bytes.subarray(outPtr, outPtr + result);
+      view = memory.bytes.subarray(from, from + result);
       outputViews[result] = view;
     }
     out.set(view);

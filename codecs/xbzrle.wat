@@ -12,10 +12,11 @@
 ;; or-of-xors over 64 bytes (v128.any_true) skips long equal stretches.
 ;;
 ;; Memory contract (codecs/page-memory.ts): the old page, the new page and the output area all
-;; lie in the imported memory; at least 16 readable bytes follow each page, and the output area
-;; has limit + 16 bytes (short nonzero runs are copied 16 bytes at a time; the caller copies out
-;; only the returned length). `limit` is at most 8192 here (no page's delta is longer than
-;; 6146 bytes, so a larger limit gives the same result).
+;; lie in the imported memory, and at least 16 readable bytes follow each page. Nothing is
+;; written outside out[0, limit): short nonzero runs are copied 16 bytes at a time only while
+;; the rounded-up copy still ends inside the limit, so the output area may be the caller's own
+;; buffer. Bytes past the returned length may be overwritten. `limit` is at most 8192 here (no
+;; page's delta is longer than 6146 bytes, so a larger limit gives the same result).
 ;; Layout assumption (codecs/page-memory.ts): nothing here needs aligned addresses (align=1).
 ;; The equal-mask, all-equal and length-writing steps are written out inline (V8 in Node 20 does
 ;; not inline wasm calls, and a call per 64 bytes costs as much as the compare).
@@ -128,9 +129,13 @@
           (local.set $d (i32.add (local.get $d) (i32.const 2)))))
       (if (i32.gt_s (i32.add (local.get $d) (local.get $count)) (local.get $limit))
         (then (return (i32.const -1))))
-      ;; copy the run: 16 bytes at a time when short (the output area has 16 bytes of slack)
+      ;; copy the run: 16 bytes at a time when short and the rounded-up copy ends inside the limit
       (local.set $at (i32.add (local.get $out) (local.get $d)))
-      (if (i32.le_u (local.get $count) (i32.const 256))
+      (if (i32.and
+            (i32.le_u (local.get $count) (i32.const 256))
+            (i32.le_s
+              (i32.add (local.get $d) (i32.and (i32.add (local.get $count) (i32.const 15)) (i32.const -16)))
+              (local.get $limit)))
         (then
           (local.set $c (i32.const 0))
           (loop $copy

@@ -34,6 +34,8 @@ const engines = {
 
 // ---- page-pair generators -------------------------------------------------------------------
 
+const GUARD = 32;
+
 interface Edit {
   offset: number;
   length: number;
@@ -64,9 +66,11 @@ const pairArb = fc
   })
   .map(({ seed, zeroOld, edits, dense }) => {
     const prng = new Prng(seed);
-    const both = allocatePages(2 * PAGE_SIZE);
+    // old, new, and an output region in the same memory (the kernel writes there in place)
+    const both = allocatePages(2 * PAGE_SIZE + 9000 + GUARD);
     const old = both.subarray(0, PAGE_SIZE);
-    const page = both.subarray(PAGE_SIZE);
+    const page = both.subarray(PAGE_SIZE, 2 * PAGE_SIZE);
+    const outRegion = both.subarray(2 * PAGE_SIZE);
     if (!zeroOld) prng.fill(old);
     page.set(old);
     for (const { offset, length } of edits) {
@@ -80,7 +84,7 @@ const pairArb = fc
         if (prng.below(1 << dense) === 0) page[i] ^= prng.nonZeroByte();
       }
     }
-    return { old, page };
+    return { old, page, outRegion };
   });
 
 /** Limits worth testing for a pair: around the delta size S, tiny ones, QEMU's 4096. */
@@ -92,18 +96,21 @@ function limitsFor(old: Uint8Array, page: Uint8Array, extra: number): number[] {
   return [...limits];
 }
 
-const GUARD = 32;
-
-/** Encode with guard bytes after `limit`; returns [result, bytes] and checks the guard. */
+/**
+ * Encode with guard bytes after `limit`; returns [result, bytes] and checks the guard. With
+ * `region` (longer than limit + GUARD), `out` is the whole region, so the guard is inside the
+ * caller's buffer: nothing may be written at or past `limit` even where `out` has room.
+ */
 function encodeGuarded(
   codec: PageCodec,
   page: Uint8Array,
   old: Uint8Array,
   limit: number,
+  region?: Uint8Array,
 ): [number, Uint8Array] {
-  const out = new Uint8Array(limit + GUARD).fill(0xc3);
+  const out = (region ?? new Uint8Array(limit + GUARD)).fill(0xc3);
   const result = codec.encode(page, old, out, limit);
-  for (let i = limit; i < out.length; i++) {
+  for (let i = limit; i < Math.min(out.length, limit + GUARD); i++) {
     assert.equal(out[i], 0xc3, `wrote past limit ${limit} at ${i}`);
   }
   return [result, result > 0 ? out.slice(0, result) : new Uint8Array(0)];
@@ -200,18 +207,23 @@ describe("xbzrle fast encoders equal the reference", () => {
   it("on random structured pages, every engine, every interesting limit", () => {
     const codecs = [createXbzrle("wasm-simd"), createXbzrle("js")];
     fc.assert(
-      fc.property(pairArb, fc.integer({ min: 0, max: 6200 }), ({ old, page }, extra) => {
+      fc.property(pairArb, fc.integer({ min: 0, max: 6200 }), ({ old, page, outRegion }, extra) => {
         const plainOld = old.slice();
         const plainPage = page.slice();
         for (const limit of limitsFor(old, page, extra)) {
           const [expected, bytes] = encodeGuarded(referenceCodec, page, old, limit);
           for (const codec of codecs) {
-            for (const [p, o] of [
-              [page, old],
-              [plainPage, plainOld],
-              [page, plainOld],
-            ]) {
-              const [result, got] = encodeGuarded(codec, p, o, limit);
+            // Each placement twice: the second call finds the views already known.
+            for (const [p, o, region] of [
+              [page, old, undefined],
+              [page, old, undefined],
+              [page, old, outRegion],
+              [page, old, outRegion],
+              [plainPage, plainOld, undefined],
+              [page, plainOld, outRegion],
+              [plainPage, old, outRegion],
+            ] as const) {
+              const [result, got] = encodeGuarded(codec, p, o, limit, region);
               assert.equal(result, expected, `limit ${limit}`);
               assert.deepEqual(got, bytes);
             }
