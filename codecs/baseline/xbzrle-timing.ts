@@ -3,18 +3,27 @@ import { PAGE_SIZE, type PageCodec } from "../types.ts";
 import { createXbzrle, type XbzrleEngine } from "../xbzrle.ts";
 
 /**
- * Times migbench's xbzrle the way codecs/baseline/harness.c times the C baseline, so the two sit
- * side by side: best-of-`reps` encode over every pair (limit 4096), then decode in place onto
- * the old pages (QEMU's receiver decodes onto the guest page) for pages that produced a delta.
- * Page views are made before timing, so the loop measures the codec, not view allocation.
- * Time is CPU time (process.cpuUsage(), user + system), as harness.c uses its thread's CPU time:
- * on a shared machine, time spent descheduled counts against neither side.
+ * Times migbench's xbzrle the way codecs/baseline/harness.c times the C baseline, one pass at a
+ * time, so that run.ts can alternate the two sides' passes: an encode pass encodes `passPages`
+ * pages (limit 4096, one reused output buffer), going round the pairs as often as needed; a
+ * decode pass decodes in place onto a copy of the old pages (QEMU's receiver decodes onto the
+ * guest page) for the pages that produced a delta. Page views are made before timing, so a pass
+ * measures the codec, not view allocation. Time is wall time (performance.now()); callers keep
+ * the fastest pass, which drops passes another process interrupted.
  */
-export interface XbzrleTiming {
-  encodeGBps: number;
-  decodeGBps: number | null;
-  /** Decode into a separate page (page !== previous: includes the 4 KiB copy of previous). */
-  decodeCopyGBps: number | null;
+export interface XbzrlePasses {
+  /** Seconds for one encode pass over `passPages` pages. */
+  encode(): number;
+  /** Seconds for one in-place decode pass, or null when no page produced a delta. */
+  decode(): number | null;
+  /** Same, decoding into a separate page (page !== previous: adds the 4 KiB copy). */
+  decodeCopy(): number | null;
+  /** Page bytes one decode pass rebuilds (4096 per decoded page visited). */
+  readonly decodedBytesPerPass: number;
+  /** Throws unless every in-place decoded page equals its new page. */
+  verify(): void;
+  /** Totals of one encode of every pair, to check against the C side's. */
+  readonly totals: { encodedBytes: number; overflows: number; unchanged: number };
 }
 
 /** Where the pages live: in a wasm-visible arena (zero copy) or in plain JS buffers. */
@@ -26,77 +35,84 @@ function views(buffer: Uint8Array, count: number): Uint8Array[] {
   );
 }
 
-function best(reps: number, run: () => void): number {
-  let fastest = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < reps; r++) {
-    const start = process.cpuUsage();
-    run();
-    const used = process.cpuUsage(start);
-    fastest = Math.min(fastest, used.user + used.system);
-  }
-  return fastest / 1e6;
-}
-
-export function timeXbzrle(
+export function xbzrlePasses(
   pairs: PagePairs,
   engine: XbzrleEngine,
   placement: PagePlacement,
-  reps: number,
-): XbzrleTiming {
+  passPages: number,
+): XbzrlePasses {
   const count = pairs.count;
   const oldBytes = placement === "arena" ? pairs.old : new Uint8Array(pairs.old);
   const newBytes = placement === "arena" ? pairs.new : new Uint8Array(pairs.new);
   const olds = views(oldBytes, count);
   const news = views(newBytes, count);
   const codec: PageCodec = createXbzrle(engine);
-  const out = new Uint8Array(PAGE_SIZE);
-  let sink = 0;
-  const encodeSeconds = best(reps, () => {
-    for (let i = 0; i < count; i++) sink += codec.encode(news[i], olds[i], out, PAGE_SIZE);
-  });
+  // Arena placement writes into the pairs' own output page, in the same memory (PagePairs.out).
+  const out = placement === "arena" ? pairs.out : new Uint8Array(PAGE_SIZE);
 
   const deltaBytes = new Uint8Array(count * PAGE_SIZE);
-  const deltas: Uint8Array[] = [];
-  const targets: Uint8Array[] = [];
-  const previous: Uint8Array[] = [];
+  const deltas: (Uint8Array | null)[] = [];
   const inPlace = new Uint8Array(oldBytes);
+  const targets = views(inPlace, count);
+  let decodedPages = 0;
+  const totals = { encodedBytes: 0, overflows: 0, unchanged: 0 };
   for (let i = 0; i < count; i++) {
     const slot = deltaBytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     const n = codec.encode(news[i], olds[i], slot, PAGE_SIZE);
+    deltas.push(n > 0 ? slot.subarray(0, n) : null);
     if (n > 0) {
-      deltas.push(slot.subarray(0, n));
-      targets.push(inPlace.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-      previous.push(olds[i]);
-    }
+      decodedPages++;
+      totals.encodedBytes += n;
+    } else if (n === 0) totals.unchanged++;
+    else totals.overflows++;
   }
-  if (deltas.length === 0) {
-    return {
-      encodeGBps: (count * PAGE_SIZE) / encodeSeconds / 1e9,
-      decodeGBps: null,
-      decodeCopyGBps: null,
-    };
-  }
-  // In place: decoding onto the already-decoded page again gives the same page (idempotent).
-  const decodeSeconds = best(reps, () => {
-    for (let i = 0; i < deltas.length; i++) codec.decode(deltas[i], targets[i], targets[i]);
-  });
+  const decodedPerPass = Math.floor(passPages / count) * decodedPages;
   const scratch = new Uint8Array(PAGE_SIZE);
-  const decodeCopySeconds = best(reps, () => {
-    for (let i = 0; i < deltas.length; i++) codec.decode(deltas[i], previous[i], scratch);
-  });
-  for (let i = 0, t = 0; i < count; i++) {
-    if (t < targets.length && targets[t].byteOffset === i * PAGE_SIZE) {
-      if (Buffer.compare(targets[t], news[i]) !== 0) {
-        throw new Error(`xbzrle decoded page ${i} wrong: the benchmark's check failed`);
-      }
-      t++;
-    }
-  }
-  if (sink === Number.MIN_SAFE_INTEGER) console.log(sink);
-  const pageBytes = deltas.length * PAGE_SIZE;
+  let sink = 0;
+
   return {
-    encodeGBps: (count * PAGE_SIZE) / encodeSeconds / 1e9,
-    decodeGBps: pageBytes / decodeSeconds / 1e9,
-    decodeCopyGBps: pageBytes / decodeCopySeconds / 1e9,
+    encode() {
+      const start = performance.now();
+      for (let done = 0, i = 0; done < passPages; done++) {
+        sink += codec.encode(news[i], olds[i], out, PAGE_SIZE);
+        if (++i === count) i = 0;
+      }
+      return (performance.now() - start) / 1e3;
+    },
+    decode() {
+      if (decodedPages === 0) return null;
+      const start = performance.now();
+      for (let done = 0, i = 0; done < passPages; done++) {
+        const delta = deltas[i];
+        if (delta !== null) codec.decode(delta, targets[i], targets[i]);
+        if (++i === count) i = 0;
+      }
+      return (performance.now() - start) / 1e3;
+    },
+    decodeCopy() {
+      if (decodedPages === 0) return null;
+      const start = performance.now();
+      for (let done = 0, i = 0; done < passPages; done++) {
+        const delta = deltas[i];
+        if (delta !== null) codec.decode(delta, olds[i], scratch);
+        if (++i === count) i = 0;
+      }
+      return (performance.now() - start) / 1e3;
+    },
+    decodedBytesPerPass: decodedPerPass * PAGE_SIZE,
+    totals,
+    verify() {
+      for (let i = 0; i < count; i++) {
+        if (deltas[i] !== null && Buffer.compare(targets[i], news[i]) !== 0) {
+          throw new Error(`xbzrle decoded page ${i} wrong: the benchmark's check failed`);
+        }
+      }
+      if (sink === Number.MIN_SAFE_INTEGER) console.log(sink);
+    },
   };
+}
+
+/** Pages one pass covers: at least 16384 (64 MiB), and whole rounds of the pairs. */
+export function passPagesFor(count: number): number {
+  return count * Math.ceil(16384 / count);
 }
