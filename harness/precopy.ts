@@ -181,9 +181,11 @@ class PrecopySimulation {
     this.dirty = new PageBitmap(this.pageCount);
     this.written = new PageBitmap(this.pageCount);
     this.cache = inputs.codec.usesPrevious ? createPageCache(inputs.spec) : null;
-    this.current = new Uint8Array(new ArrayBuffer(PAGE_SIZE));
-    // Codecs write at most `limit` (4096) bytes; the slack is for plug-ins that overshoot.
-    this.encoded = new Uint8Array(new ArrayBuffer(2 * PAGE_SIZE));
+    // With a cache, the work pages share its memory so a WASM kernel works in place
+    // (harness/cache/slots.ts). Codecs write at most `limit` (4096) bytes into `encoded`; the
+    // slack is for plug-ins that overshoot.
+    this.current = this.cache?.workPages.current ?? new Uint8Array(PAGE_SIZE);
+    this.encoded = this.cache?.workPages.output ?? new Uint8Array(2 * PAGE_SIZE);
     this.byteIndependentResult = inputs.codec.usesPrevious
       ? undefined
       : BYTE_INDEPENDENT_RESULT[inputs.codec.name];

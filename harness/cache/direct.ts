@@ -71,4 +71,8 @@ export class DirectPageCache implements PageCache {
   view(slot: number): Uint8Array {
     return this.store.view(slot);
   }
+
+  get workPages(): SlotStore {
+    return this.store;
+  }
 }

@@ -78,6 +78,10 @@ export class LruPageCache implements PageCache {
     return this.store.view(slot);
   }
 
+  get workPages(): SlotStore {
+    return this.store;
+  }
+
   /** Pages from most to least recent (for tests). */
   order(): number[] {
     const pages: number[] = [];

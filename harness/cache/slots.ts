@@ -1,3 +1,4 @@
+import { allocatePages } from "../../codecs/page-memory.ts";
 import { PAGE_SIZE } from "../../codecs/types.ts";
 
 export interface CacheStats {
@@ -13,13 +14,25 @@ export function emptyStats(): CacheStats {
   return { hits: 0, misses: 0, refused: 0, inserts: 0, evictions: 0 };
 }
 
-/** The page bytes of a cache: one ArrayBuffer, a view per slot made on first use. */
+/**
+ * The page bytes of a cache: one buffer, a view per slot made on first use. The buffer is a
+ * WebAssembly arena (codecs/page-memory.ts) that also holds the sender's work pages: the page
+ * being sent and the encoder's output. So xbzrle's kernel reads the page and its cached copy and
+ * writes the delta in place, instead of copying 8 KiB in and the delta out for every page.
+ */
 export class SlotStore {
   readonly bytes: Uint8Array;
+  /** The page being sent (4096 bytes), in the same memory as the slots. */
+  readonly current: Uint8Array;
+  /** The encoder's output (8192 bytes: codecs write at most 4096; the rest is for plug-ins). */
+  readonly output: Uint8Array;
   private readonly views: (Uint8Array | undefined)[];
 
   constructor(readonly capacity: number) {
-    this.bytes = new Uint8Array(capacity * PAGE_SIZE);
+    const memory = allocatePages((capacity + 3) * PAGE_SIZE);
+    this.bytes = memory.subarray(0, capacity * PAGE_SIZE);
+    this.current = memory.subarray(capacity * PAGE_SIZE, (capacity + 1) * PAGE_SIZE);
+    this.output = memory.subarray((capacity + 1) * PAGE_SIZE);
     this.views = new Array(capacity);
   }
 

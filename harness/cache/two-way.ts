@@ -64,4 +64,8 @@ export class TwoWayPageCache implements PageCache {
   view(slot: number): Uint8Array {
     return this.store.view(slot);
   }
+
+  get workPages(): SlotStore {
+    return this.store;
+  }
 }

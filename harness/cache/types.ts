@@ -27,6 +27,8 @@ export interface PageCache {
   insert(page: number, generation: number): number;
   /** The 4096 bytes of a slot (a view made once per slot, then reused). */
   view(slot: number): Uint8Array;
+  /** Work pages in the slots' memory for the sender (SlotStore.current / .output). */
+  readonly workPages: { readonly current: Uint8Array; readonly output: Uint8Array };
   readonly stats: CacheStats;
 }
 
