@@ -70,6 +70,20 @@ export function xbzrlePasses(
   const scratch = new Uint8Array(PAGE_SIZE);
   let sink = 0;
 
+  function decodePass(inPlace: boolean): number | null {
+    if (decodedPages === 0) return null;
+    const start = performance.now();
+    for (let done = 0, i = 0; done < passPages; done++) {
+      const delta = deltas[i];
+      if (delta !== null) {
+        if (inPlace) codec.decode(delta, targets[i], targets[i]);
+        else codec.decode(delta, olds[i], scratch);
+      }
+      if (++i === count) i = 0;
+    }
+    return (performance.now() - start) / 1e3;
+  }
+
   return {
     encode() {
       const start = performance.now();
@@ -79,26 +93,8 @@ export function xbzrlePasses(
       }
       return (performance.now() - start) / 1e3;
     },
-    decode() {
-      if (decodedPages === 0) return null;
-      const start = performance.now();
-      for (let done = 0, i = 0; done < passPages; done++) {
-        const delta = deltas[i];
-        if (delta !== null) codec.decode(delta, targets[i], targets[i]);
-        if (++i === count) i = 0;
-      }
-      return (performance.now() - start) / 1e3;
-    },
-    decodeCopy() {
-      if (decodedPages === 0) return null;
-      const start = performance.now();
-      for (let done = 0, i = 0; done < passPages; done++) {
-        const delta = deltas[i];
-        if (delta !== null) codec.decode(delta, olds[i], scratch);
-        if (++i === count) i = 0;
-      }
-      return (performance.now() - start) / 1e3;
-    },
+    decode: () => decodePass(true),
+    decodeCopy: () => decodePass(false),
     decodedBytesPerPass: decodedPerPass * PAGE_SIZE,
     totals,
     verify() {
