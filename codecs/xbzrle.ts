@@ -55,6 +55,16 @@ function kernelFor(arena: PageArena): EncodeKernel {
   return kernel;
 }
 
+/** The arena's table of views known to lie in it (see `known` in createXbzrle). */
+function knownViewsOf(arena: PageArena): (Uint8Array | null)[] {
+  let table = arena.attached.get("xbzrle-known") as (Uint8Array | null)[] | undefined;
+  if (!table) {
+    table = new Array<Uint8Array | null>(KNOWN_SLOTS).fill(null);
+    arena.attached.set("xbzrle-known", table);
+  }
+  return table;
+}
+
 /** ULEB128 of 1 or 2 bytes (util/cutils.c uleb128_encode_small); returns bytes written. */
 function putLength(out: Uint8Array, at: number, n: number): number {
   if (n < 0x80) {
@@ -187,9 +197,9 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   // Views already found to lie in `arena`, by page index (byteOffset / 4096 modulo the table
   // size). A view's buffer never changes, so an identity hit proves where its bytes are without
   // reading `.buffer`: in Node 20's V8 that getter is a C++ builtin call, and two per page cost
-  // sparse pages streamed from RAM a third of their encode speed (bench:qemu-baseline). The
-  // table holds views of the current arena only (cleared when it changes); `arena` keeps that
-  // memory alive anyway.
+  // sparse pages streamed from RAM a third of their encode speed (bench:qemu-baseline). Each
+  // arena has its own table (knownViewsOf), so switching arenas allocates nothing after the first
+  // time, and the table lives exactly as long as its arena.
   let known: (Uint8Array | null)[] = [];
   // The last output buffer, and its offset in `arena` when the kernel can write into it
   // directly (-1: it lies elsewhere, so the delta is copied out of the arena's output area).
@@ -204,7 +214,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     if (next !== arena) {
       arena = next;
       kernel = kernelFor(next);
-      known = new Array<Uint8Array | null>(KNOWN_SLOTS).fill(null);
+      known = knownViewsOf(next);
       lastOut = null;
     }
     pageInArena = pageArena === arena;
