@@ -6,10 +6,9 @@ import {
   type CodecDefinition,
   CodecError,
   OVERFLOW,
-  PAGE_HEADER_BYTES,
   PAGE_SIZE,
   type PageCodec,
-  RAW_RECORD_BYTES,
+  recordWireBytes,
   UNCHANGED,
 } from "./types.ts";
 import { PageXor } from "./xor-page.ts";
@@ -158,9 +157,7 @@ function deflateCompressor(codec: string): PageCompressor {
 }
 
 function compressedWireBytes(result: number): number {
-  if (result === UNCHANGED) return 0;
-  if (result === OVERFLOW) return RAW_RECORD_BYTES;
-  return PAGE_HEADER_BYTES + COMPRESSED_RECORD_HEADER_BYTES + result;
+  return recordWireBytes(result, COMPRESSED_RECORD_HEADER_BYTES);
 }
 
 /** A general compressor on the page itself; the cached copy is not used. */

@@ -23,6 +23,17 @@ export const UNCHANGED = 0;
 export const OVERFLOW = -1;
 export type EncodeResult = number;
 
+/**
+ * wireBytes() of a codec whose encoded page goes in one record with its own small header
+ * after QEMU's page header (xbzrle: flag byte + be16 length = 3): nothing when unchanged, a
+ * raw record on overflow, else 8 + `recordHeaderBytes` + n.
+ */
+export function recordWireBytes(result: EncodeResult, recordHeaderBytes: number): number {
+  if (result === UNCHANGED) return 0;
+  if (result === OVERFLOW) return RAW_RECORD_BYTES;
+  return PAGE_HEADER_BYTES + recordHeaderBytes + result;
+}
+
 /** The one error every decoder throws on malformed input. `offset` is where in the input. */
 export class CodecError extends Error {
   override readonly name = "CodecError";

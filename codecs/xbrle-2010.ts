@@ -2,10 +2,9 @@ import {
   type CodecDefinition,
   CodecError,
   OVERFLOW,
-  PAGE_HEADER_BYTES,
   PAGE_SIZE,
   type PageCodec,
-  RAW_RECORD_BYTES,
+  recordWireBytes,
   UNCHANGED,
 } from "./types.ts";
 import { applyXorRun, PageXor } from "./xor-page.ts";
@@ -115,9 +114,7 @@ class Xbrle2010Codec implements PageCodec {
   }
 
   wireBytes(result: number): number {
-    if (result === UNCHANGED) return 0;
-    if (result === OVERFLOW) return RAW_RECORD_BYTES;
-    return PAGE_HEADER_BYTES + XBRLE2010_HEADER_BYTES + result;
+    return recordWireBytes(result, XBRLE2010_HEADER_BYTES);
   }
 }
 

@@ -3,10 +3,9 @@ import {
   type CodecDefinition,
   CodecError,
   OVERFLOW,
-  PAGE_HEADER_BYTES,
   PAGE_SIZE,
   type PageCodec,
-  RAW_RECORD_BYTES,
+  recordWireBytes,
   UNCHANGED,
 } from "./types.ts";
 import { applyXorRun, PageXor } from "./xor-page.ts";
@@ -130,9 +129,7 @@ class XbrleCodec implements PageCodec {
   }
 
   wireBytes(result: number): number {
-    if (result === UNCHANGED) return 0;
-    if (result === OVERFLOW) return RAW_RECORD_BYTES;
-    return PAGE_HEADER_BYTES + XBRLE_HEADER_BYTES + result;
+    return recordWireBytes(result, XBRLE_HEADER_BYTES);
   }
 }
 

@@ -3,10 +3,9 @@ import {
   type CodecDefinition,
   CodecError,
   OVERFLOW,
-  PAGE_HEADER_BYTES,
   PAGE_SIZE,
   type PageCodec,
-  RAW_RECORD_BYTES,
+  recordWireBytes,
   UNCHANGED,
 } from "./types.ts";
 import { int32Views, type WordViews } from "./word-views.ts";
@@ -294,11 +293,8 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
       return encodeJs(page, previous, out, limit, words);
     },
     decode,
-    wireBytes(result) {
-      if (result === UNCHANGED) return 0;
-      if (result === OVERFLOW) return RAW_RECORD_BYTES;
-      return PAGE_HEADER_BYTES + 1 + 2 + result;
-    },
+    // ENCODING_FLAG_XBZRLE byte + be16 length (migration/ram.c save_xbzrle_page)
+    wireBytes: (result) => recordWireBytes(result, 3),
   };
 }
 
