@@ -132,3 +132,22 @@ test("bad input is an InputError naming the file and what is wrong", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the committed report fixtures are what test/fixtures/reports/generate.ts writes", async () => {
+  // The fixtures must carry every column the runner writes; a schema change that forgot to
+  // regenerate them left results.csv two columns short once.
+  const { FIXTURE_RUN_DIR, writeFixtures } = await import("../fixtures/reports/generate.ts");
+  const dir = mkdtempSync(join(tmpdir(), "migbench-fixtures-"));
+  try {
+    writeFixtures(dir);
+    for (const file of ["results.csv", "passes.csv", "manifest.json", "codec-bench.json"]) {
+      assert.equal(
+        readFileSync(join(dir, file), "utf8"),
+        readFileSync(join(FIXTURE_RUN_DIR, file), "utf8"),
+        `${file} is stale: rerun test/fixtures/reports/generate.ts`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
