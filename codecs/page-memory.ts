@@ -81,3 +81,30 @@ export function createScratchArena(): PageArena {
   if (!arena) throw new Error("cannot allocate a small WebAssembly.Memory");
   return arena;
 }
+
+/** Slots in an arena's known-views table (a power of two): 256 MiB of pages without a clash. */
+const KNOWN_SLOTS = 1 << 16;
+const knownTables = new WeakMap<PageArena, (Uint8Array | null)[]>();
+
+/**
+ * The arena's table of views already found to lie in it, slot knownSlot(view.byteOffset). A
+ * view's buffer never changes, so `table[slot] === view` proves where its bytes are without
+ * reading `view.buffer`: in Node 20's V8 that getter is a C++ builtin call, and two per page
+ * cost xbzrle a third of its encode speed on sparse pages streamed from RAM
+ * (bench:qemu-baseline). A kernel-backed codec fills the table as it meets views (after one
+ * `.buffer` check each) and keeps it per arena, so switching arenas allocates nothing after the
+ * first time; the table lives as long as its arena.
+ */
+export function knownViews(arena: PageArena): (Uint8Array | null)[] {
+  let table = knownTables.get(arena);
+  if (!table) {
+    table = new Array<Uint8Array | null>(KNOWN_SLOTS).fill(null);
+    knownTables.set(arena, table);
+  }
+  return table;
+}
+
+/** A view's slot in knownViews(): its page index, modulo the table size. */
+export function knownSlot(byteOffset: number): number {
+  return (byteOffset >>> 12) & (KNOWN_SLOTS - 1);
+}

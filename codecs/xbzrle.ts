@@ -1,4 +1,11 @@
-import { arenaOf, createScratchArena, MAX_KERNEL_LIMIT, type PageArena } from "./page-memory.ts";
+import {
+  arenaOf,
+  createScratchArena,
+  knownSlot,
+  knownViews,
+  MAX_KERNEL_LIMIT,
+  type PageArena,
+} from "./page-memory.ts";
 import {
   type CodecDefinition,
   CodecError,
@@ -41,9 +48,6 @@ export const defaultXbzrleEngine: XbzrleEngine = kernelModule ? "wasm-simd" : "j
 
 type EncodeKernel = (oldPtr: number, newPtr: number, outPtr: number, limit: number) => number;
 
-/** Size of each encoder's table of views known to lie in its arena (a power of two). */
-const KNOWN_SLOTS = 1 << 16;
-
 function kernelFor(arena: PageArena): EncodeKernel {
   let kernel = arena.attached.get("xbzrle") as EncodeKernel | undefined;
   if (!kernel) {
@@ -52,16 +56,6 @@ function kernelFor(arena: PageArena): EncodeKernel {
     arena.attached.set("xbzrle", kernel);
   }
   return kernel;
-}
-
-/** The arena's table of views known to lie in it (see `known` in createXbzrle). */
-function knownViewsOf(arena: PageArena): (Uint8Array | null)[] {
-  let table = arena.attached.get("xbzrle-known") as (Uint8Array | null)[] | undefined;
-  if (!table) {
-    table = new Array<Uint8Array | null>(KNOWN_SLOTS).fill(null);
-    arena.attached.set("xbzrle-known", table);
-  }
-  return table;
 }
 
 /** ULEB128 of 1 or 2 bytes (util/cutils.c uleb128_encode_small); returns bytes written. */
@@ -193,12 +187,8 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   let pageInArena = false;
   let previousInArena = false;
 
-  // Views already found to lie in `arena`, by page index (byteOffset / 4096 modulo the table
-  // size). A view's buffer never changes, so an identity hit proves where its bytes are without
-  // reading `.buffer`: in Node 20's V8 that getter is a C++ builtin call, and two per page cost
-  // sparse pages streamed from RAM a third of their encode speed (bench:qemu-baseline). Each
-  // arena has its own table (knownViewsOf), so switching arenas allocates nothing after the first
-  // time, and the table lives exactly as long as its arena.
+  // The current arena's table of views known to lie in it (codecs/page-memory.ts knownViews):
+  // a hit saves the two `.buffer` reads per page.
   let known: (Uint8Array | null)[] = [];
   // The last output buffer, and its offset in `arena` when the kernel can write into it
   // directly (-1: it lies elsewhere, so the delta is copied out of the arena's output area).
@@ -213,7 +203,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     if (next !== arena) {
       arena = next;
       kernel = kernelFor(next);
-      known = knownViewsOf(next);
+      known = knownViews(next);
       lastOut = null;
     }
     pageInArena = pageArena === arena;
@@ -231,8 +221,8 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     if (limit < 2) return OVERFLOW; // QEMU's first reservation check, before any scan
     let newPtr = page.byteOffset;
     let oldPtr = previous.byteOffset;
-    const pageSlot = (newPtr >>> 12) & (KNOWN_SLOTS - 1);
-    const previousSlot = (oldPtr >>> 12) & (KNOWN_SLOTS - 1);
+    const pageSlot = knownSlot(newPtr);
+    const previousSlot = knownSlot(oldPtr);
     if (known[pageSlot] !== page || known[previousSlot] !== previous) {
       const pageBuffer = page.buffer;
       const previousBuffer = previous.buffer;
