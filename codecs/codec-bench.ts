@@ -1,5 +1,5 @@
 import { Bench } from "tinybench";
-import { makePagePairs, type PageKind } from "./page-kinds.ts";
+import { makePagePairs, type PageKind, pageViews } from "./page-kinds.ts";
 import { CodecError, OVERFLOW, PAGE_SIZE, type PageCodec, UNCHANGED } from "./types.ts";
 
 /**
@@ -21,13 +21,13 @@ export interface PairSet {
 
 export function makePairSet(kind: PageKind, count: number, seed: number): PairSet {
   const pairs = makePagePairs(kind, count, seed);
-  const oldPages: Uint8Array[] = [];
-  const newPages: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    oldPages.push(pairs.old.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-    newPages.push(pairs.new.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-  }
-  return { kind, count, oldPages, newPages, out: pairs.out };
+  return {
+    kind,
+    count,
+    oldPages: pageViews(pairs.old),
+    newPages: pageViews(pairs.new),
+    out: pairs.out,
+  };
 }
 
 /** Every pair encoded once, kept for the timed decode. */

@@ -85,6 +85,13 @@ export function makePagePairs(kind: PageKind, count: number, seed = 1): PagePair
   return { old, new: next, count, out };
 }
 
+/** One 4096-byte view per page of `bytes`, made once so that timed loops allocate nothing. */
+export function pageViews(bytes: Uint8Array): Uint8Array[] {
+  return Array.from({ length: Math.floor(bytes.length / PAGE_SIZE) }, (_, i) =>
+    bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE),
+  );
+}
+
 /** Apply one kind's change to a page that starts equal to its old copy. */
 function mutatePage(kind: PageKind, page: Uint8Array, prng: Prng, marks: Uint8Array): void {
   switch (kind) {

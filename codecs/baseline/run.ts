@@ -10,17 +10,18 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { median } from "simple-statistics";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { writeFileAtomic } from "../../harness/atomic-file.ts";
 import { InputError, UsageError } from "../../harness/errors.ts";
 import { runMain } from "../../harness/main.ts";
-import { isPageKind, makePagePairs, PAGE_KINDS, type PageKind } from "../page-kinds.ts";
+import { isPageKind, PAGE_KINDS, type PageKind } from "../page-kinds.ts";
 import { PAGE_SIZE } from "../types.ts";
 import { defaultXbzrleEngine } from "../xbzrle.ts";
 import type { TimingJob, TimingResult } from "./timing-worker.ts";
@@ -84,12 +85,6 @@ export interface ComparisonRow {
 const rate = (bytes: number, passes: number[] | null): number | null =>
   passes === null || passes.length === 0 ? null : bytes / Math.min(...passes) / 1e9;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 const gbps = (x: number | null | undefined, width: number) =>
   (x === null || x === undefined ? "-" : x.toFixed(2)).padStart(width);
 const times = (x: number | undefined, width: number) =>
@@ -101,10 +96,7 @@ async function compareKind(
   binary: string,
   dir: string,
 ): Promise<ComparisonRow> {
-  const pagePairs = makePagePairs(kind, argv.pairs, 1);
   const pairsFile = join(dir, `${kind}.pairs`);
-  writeFileSync(pairsFile, pagePairs.old);
-  writeFileSync(pairsFile, pagePairs.new, { flag: "a" });
   const passPages = passPagesFor(argv.pairs);
   const passBytes = passPages * PAGE_SIZE;
   const job = {
@@ -118,7 +110,6 @@ async function compareKind(
   // With --no-migbench the worker still runs the C side's passes; migbench's are not shown.
   const side = await timeInWorker({ ...job, c: { binary, pairsFile } });
   const c = side.c!;
-  const decodedBytes = Math.floor(passPages / argv.pairs) * c.totals.decodedPages * PAGE_SIZE;
   const mbTotals = side.migbench.totals;
   if (
     mbTotals.encodedBytes !== c.totals.encodedBytes ||
@@ -130,6 +121,8 @@ async function compareKind(
         `(${JSON.stringify(mbTotals)} vs ${JSON.stringify(c.totals)})`,
     );
   }
+  // The totals agree, so both sides decode the same pages in a pass.
+  const decodedBytes = side.decodedBytesPerPass;
   const row: ComparisonRow = {
     kind,
     qemuScalar: {
@@ -144,8 +137,8 @@ async function compareKind(
   const mb = side.migbench;
   row.migbench = {
     encodeGBps: rate(passBytes, mb.encode)!,
-    decodeGBps: rate(side.decodedBytesPerPass, mb.decode),
-    decodeCopyGBps: rate(side.decodedBytesPerPass, mb.decodeCopy),
+    decodeGBps: rate(decodedBytes, mb.decode),
+    decodeCopyGBps: rate(decodedBytes, mb.decodeCopy),
   };
   row.encodeRatio = row.migbench.encodeGBps / row.qemuScalar.encodeGBps;
   row.encodeRatioMedian = median(c.encode.map((cs, r) => cs / mb.encode[r]));

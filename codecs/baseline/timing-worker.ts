@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parentPort, workerData } from "node:worker_threads";
 import { makePagePairs, type PageKind } from "../page-kinds.ts";
@@ -24,7 +25,10 @@ export interface TimingJob {
   readonly placement: PagePlacement;
   /** Timed passes per side (and per measure). */
   readonly reps: number;
-  /** The compiled harness and the pairs file it reads; absent: time migbench alone. */
+  /**
+   * The compiled harness, and where to write the pairs for it (this worker writes the pairs it
+   * made, so they are made once per worker); absent: time migbench alone.
+   */
   readonly c?: { readonly binary: string; readonly pairsFile: string };
 }
 
@@ -105,35 +109,44 @@ async function run(job: TimingJob): Promise<TimingResult> {
     return { decodedBytesPerPass: passes.decodedBytesPerPass, migbench: mb };
   }
 
+  // harness.c reads the old pages, then the new ones. fsync, so that writing 128 MiB back to
+  // disk is over before the first pass instead of competing with it for memory bandwidth.
+  const fd = openSync(job.c.pairsFile, "w");
+  try {
+    writeSync(fd, pagePairs.old);
+    writeSync(fd, pagePairs.new);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   const harness = startHarness(job.c.binary, job.c.pairsFile, job.pairs, job.passPages);
-  const c = {
-    encode: [] as number[],
-    decode: [] as number[] | null,
-    memory: [] as number[],
-    totals: undefined as unknown as CTotals,
-  };
+  const cEncode: number[] = [];
+  const cMemory: number[] = [];
+  let cDecode: number[] | null = [];
+  let cTotals: CTotals;
   try {
     // Who goes first alternates, so neither side always runs on the other's warm caches.
     for (let r = 0; r < job.reps; r++) {
       if (r % 2 === 0) {
-        c.encode.push(Number(await harness.ask("e")));
+        cEncode.push(Number(await harness.ask("e")));
         mb.encode.push(passes.encode());
       } else {
         mb.encode.push(passes.encode());
-        c.encode.push(Number(await harness.ask("e")));
+        cEncode.push(Number(await harness.ask("e")));
       }
-      c.memory.push(Number(await harness.ask("m")));
+      cMemory.push(Number(await harness.ask("m")));
     }
     for (let r = 0; r < job.reps; r++) {
-      c.decode = push(c.decode, seconds(await harness.ask("d")));
+      cDecode = push(cDecode, seconds(await harness.ask("d")));
       mb.decode = push(mb.decode, passes.decode());
       mb.decodeCopy = push(mb.decodeCopy, passes.decodeCopy());
     }
-    c.totals = JSON.parse(await harness.ask("s")) as CTotals;
+    cTotals = JSON.parse(await harness.ask("s")) as CTotals;
   } finally {
     harness.stop();
   }
   passes.verify();
+  const c = { encode: cEncode, decode: cDecode, memory: cMemory, totals: cTotals };
   return { decodedBytesPerPass: passes.decodedBytesPerPass, migbench: mb, c };
 }
 

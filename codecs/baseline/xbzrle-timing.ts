@@ -1,4 +1,4 @@
-import type { PagePairs } from "../page-kinds.ts";
+import { type PagePairs, pageViews } from "../page-kinds.ts";
 import { PAGE_SIZE, type PageCodec } from "../types.ts";
 import { createXbzrle, type XbzrleEngine } from "../xbzrle.ts";
 
@@ -29,12 +29,6 @@ export interface XbzrlePasses {
 /** Where the pages live: in a wasm-visible arena (zero copy) or in plain JS buffers. */
 export type PagePlacement = "arena" | "plain";
 
-function views(buffer: Uint8Array, count: number): Uint8Array[] {
-  return Array.from({ length: count }, (_, i) =>
-    buffer.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE),
-  );
-}
-
 export function xbzrlePasses(
   pairs: PagePairs,
   engine: XbzrleEngine,
@@ -44,8 +38,8 @@ export function xbzrlePasses(
   const count = pairs.count;
   const oldBytes = placement === "arena" ? pairs.old : new Uint8Array(pairs.old);
   const newBytes = placement === "arena" ? pairs.new : new Uint8Array(pairs.new);
-  const olds = views(oldBytes, count);
-  const news = views(newBytes, count);
+  const olds = pageViews(oldBytes);
+  const news = pageViews(newBytes);
   const codec: PageCodec = createXbzrle(engine);
   // Arena placement writes into the pairs' own output page, in the same memory (PagePairs.out).
   const out = placement === "arena" ? pairs.out : new Uint8Array(PAGE_SIZE);
@@ -53,7 +47,7 @@ export function xbzrlePasses(
   const deltaBytes = new Uint8Array(count * PAGE_SIZE);
   const deltas: (Uint8Array | null)[] = [];
   const inPlace = new Uint8Array(oldBytes);
-  const targets = views(inPlace, count);
+  const targets = pageViews(inPlace);
   let decodedPages = 0;
   const totals = { encodedBytes: 0, overflows: 0, unchanged: 0 };
   for (let i = 0; i < count; i++) {
