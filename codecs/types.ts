@@ -4,6 +4,8 @@
  * (migration/xbzrle.c): the hot path never allocates.
  */
 
+import type { PageArena } from "./page-memory.ts";
+
 /** Every codec works on 4096-byte pages, the x86 page size QEMU migrates. */
 export const PAGE_SIZE = 4096;
 
@@ -54,6 +56,22 @@ export class CodecError extends Error {
  */
 export const PAGE_ALIGNMENT = 8;
 
+/**
+ * encode() for pages named by byte offsets into one page arena (codecs/page-memory.ts): the same
+ * result and the same output bytes as encode() on views at those offsets, writing at most
+ * `limit` bytes at `outAt`. It is the JS counterpart of C's page pointers: the caller holds no
+ * view object per page. A view is a heap object, and a page streamed from RAM usually has a cold
+ * one, so reading its byteOffset is a dependent cache miss per page: up to 30 % of xbzrle's
+ * encode time on run-heavy pages from RAM (bench:qemu-baseline, `mb enc` vs `mb enc@`). Throws
+ * RangeError when an offset or the limit leaves the arena. Must not allocate.
+ */
+export type ArenaEncode = (
+  pageAt: number,
+  previousAt: number,
+  outAt: number,
+  limit: number,
+) => EncodeResult;
+
 /** One codec instance. Instances own scratch state, so use one per thread. */
 export interface PageCodec {
   readonly name: string;
@@ -75,6 +93,12 @@ export interface PageCodec {
    * writes outside `page`, never reads outside `encoded`.
    */
   decode(encoded: Uint8Array, previous: Uint8Array | null, page: Uint8Array): void;
+  /**
+   * Optional: an ArenaEncode bound to `arena`, for codecs whose encoder reads arena memory in
+   * place (a WebAssembly kernel). Callers that keep pages in an arena use it when present and
+   * encode() otherwise.
+   */
+  arenaEncoder?(arena: PageArena): ArenaEncode;
   /**
    * Bytes this page costs on the wire given encode()'s result, including QEMU's record
    * headers: e.g. xbzrle 8 + 1 + 2 + n; OVERFLOW → RAW_RECORD_BYTES; UNCHANGED → 0.

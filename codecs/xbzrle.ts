@@ -7,6 +7,7 @@ import {
   type PageArena,
 } from "./page-memory.ts";
 import {
+  type ArenaEncode,
   type CodecDefinition,
   CodecError,
   OVERFLOW,
@@ -274,7 +275,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   }
   let viewsArena: PageArena | null = null;
 
-  return {
+  const codec: PageCodec = {
     name: "xbzrle",
     encode(page, previous, out, limit) {
       // No cached copy: QEMU sends the page raw (save_xbzrle_page is only called on a hit).
@@ -285,6 +286,39 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     decode,
     // ENCODING_FLAG_XBZRLE byte + be16 length (migration/ram.c save_xbzrle_page)
     wireBytes: (result) => recordWireBytes(result, 3),
+  };
+  if (engine === "wasm-simd") codec.arenaEncoder = arenaEncoder;
+  return codec;
+}
+
+/**
+ * The kernel on offsets into one arena (codecs/types.ts ArenaEncode). The checks keep the
+ * kernel's reads and writes inside the memory: a page needs 16 readable bytes after it (the run
+ * copy's vector loads), and the output area min(limit, MAX_KERNEL_LIMIT) bytes.
+ */
+function arenaEncoder(arena: PageArena): ArenaEncode {
+  const kernel = kernelFor(arena);
+  const size = arena.bytes.length;
+  const lastPageAt = size - PAGE_SIZE - 16;
+  return (pageAt, previousAt, outAt, limit) => {
+    const kernelLimit = Math.min(limit, MAX_KERNEL_LIMIT);
+    if (
+      !(
+        pageAt >>> 0 === pageAt &&
+        pageAt <= lastPageAt &&
+        previousAt >>> 0 === previousAt &&
+        previousAt <= lastPageAt &&
+        outAt >>> 0 === outAt &&
+        (limit | 0) === limit &&
+        outAt + kernelLimit <= size
+      )
+    ) {
+      throw new RangeError(
+        `xbzrle: page ${pageAt}, previous ${previousAt} or output ${outAt} + limit ${limit} lies outside the arena (${size} bytes)`,
+      );
+    }
+    if (limit < 2) return OVERFLOW; // QEMU's first reservation check, before any scan
+    return kernel(previousAt, pageAt, outAt, kernelLimit);
   };
 }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { GENERATED_PATH, generateKernelSource } from "../../codecs/build-xbzrle-kernel.ts";
 import { makePagePairs, PAGE_KINDS } from "../../codecs/page-kinds.ts";
-import { allocatePages } from "../../codecs/page-memory.ts";
+import { allocatePages, arenaOf } from "../../codecs/page-memory.ts";
 import { Prng } from "../../codecs/prng.ts";
 import { resolveCodecs } from "../../codecs/registry.ts";
 import { CodecError, OVERFLOW, PAGE_SIZE, type PageCodec, UNCHANGED } from "../../codecs/types.ts";
@@ -228,6 +228,13 @@ describe("xbzrle fast encoders equal the reference", () => {
               assert.deepEqual(got, bytes);
             }
           }
+          // The arena entry point: the same bytes, nothing written at or past the limit.
+          const encodeAt = codecs[0].arenaEncoder!(arenaOf(old.buffer)!);
+          outRegion.fill(0xc3);
+          const result = encodeAt(page.byteOffset, old.byteOffset, outRegion.byteOffset, limit);
+          assert.equal(result, expected, `arena, limit ${limit}`);
+          assert.deepEqual(outRegion.slice(0, Math.max(result, 0)), bytes);
+          for (let i = limit; i < limit + GUARD; i++) assert.equal(outRegion[i], 0xc3);
         }
       }),
       { numRuns: 150 },
@@ -329,6 +336,34 @@ describe("xbzrle decoder on bad input", () => {
       }),
       { numRuns: 600 },
     );
+  });
+});
+
+describe("xbzrle arena encoder", () => {
+  it("rejects offsets and limits that leave the arena, and binds only on the wasm engine", () => {
+    const pages = allocatePages(3 * PAGE_SIZE);
+    const arena = arenaOf(pages.buffer)!;
+    const encodeAt = createXbzrle("wasm-simd").arenaEncoder!(arena);
+    const size = arena.bytes.length;
+    assert.equal(encodeAt(PAGE_SIZE, 0, 2 * PAGE_SIZE, PAGE_SIZE), UNCHANGED);
+    assert.equal(encodeAt(PAGE_SIZE, 0, 2 * PAGE_SIZE, 1), OVERFLOW);
+    assert.equal(encodeAt(PAGE_SIZE, 0, 2 * PAGE_SIZE, -5), OVERFLOW);
+    const bad: [number, number, number, number][] = [
+      [-1, 0, 2 * PAGE_SIZE, PAGE_SIZE],
+      [0, -4096, 2 * PAGE_SIZE, PAGE_SIZE],
+      [size - PAGE_SIZE - 15, 0, 2 * PAGE_SIZE, PAGE_SIZE],
+      [0, size, 2 * PAGE_SIZE, PAGE_SIZE],
+      [0.5, 0, 2 * PAGE_SIZE, PAGE_SIZE],
+      [0, 0, size - 100, PAGE_SIZE],
+      [0, 0, -1, PAGE_SIZE],
+      [0, 0, 2 * PAGE_SIZE, 2.5],
+      [Number.NaN, 0, 2 * PAGE_SIZE, PAGE_SIZE],
+    ];
+    for (const args of bad) {
+      assert.throws(() => encodeAt(...args), RangeError, args.join(", "));
+    }
+    assert.equal(encodeAt(size - PAGE_SIZE - 16, 0, 0, 100) >= -1, true);
+    assert.equal(createXbzrle("js").arenaEncoder, undefined);
   });
 });
 
