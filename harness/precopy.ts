@@ -1,4 +1,5 @@
 import {
+  type ArenaEncode,
   type CodecDefinition,
   OVERFLOW,
   PAGE_HEADER_BYTES,
@@ -8,6 +9,7 @@ import {
 } from "../codecs/types.ts";
 import { PageBitmap } from "../workloads/page-bitmap.ts";
 import { WorkloadEndedError, type WorkloadRun } from "../workloads/types.ts";
+import type { WorkPages } from "./cache/slots.ts";
 import type { PageCache } from "./cache/types.ts";
 import { createPageCache } from "./cache/types.ts";
 import type { CellMetrics, CellSpec, CellStatus, PassRecord } from "./cell.ts";
@@ -116,6 +118,17 @@ class PrecopySimulation {
   private readonly cache: PageCache | null;
   private readonly current: Uint8Array;
   private readonly encoded: Uint8Array;
+  /**
+   * The codec's arena entry point on the cache's memory (codecs/types.ts ArenaEncode), with the
+   * work pages' offsets and the memory's bytes; null when the codec or the cache has none.
+   */
+  private readonly arenaEncode: {
+    readonly encode: ArenaEncode;
+    readonly work: WorkPages;
+    readonly bytes: Uint8Array;
+    readonly currentAt: number;
+    readonly outputAt: number;
+  } | null;
   private readonly zeroPage = new Uint8Array(PAGE_SIZE);
   private readonly byteIndependentResult: number | undefined;
   private readonly costZero: number;
@@ -186,6 +199,18 @@ class PrecopySimulation {
     // slack is for plug-ins that overshoot.
     this.current = this.cache?.workPages.current ?? new Uint8Array(PAGE_SIZE);
     this.encoded = this.cache?.workPages.output ?? new Uint8Array(2 * PAGE_SIZE);
+    const work = this.cache?.workPages;
+    const encode = work?.arena && this.codec.arenaEncoder?.(work.arena);
+    this.arenaEncode =
+      work?.arena && encode
+        ? {
+            encode,
+            work,
+            bytes: work.arena.bytes,
+            currentAt: work.current.byteOffset,
+            outputAt: work.output.byteOffset,
+          }
+        : null;
     this.byteIndependentResult = inputs.codec.usesPrevious
       ? undefined
       : BYTE_INDEPENDENT_RESULT[inputs.codec.name];
@@ -421,10 +446,21 @@ class PrecopySimulation {
     }
     this.deltaPages++;
     this.pass.hits++;
-    const previous = cache.view(slot);
     this.workload.readPage(page, this.current);
-    const result = this.codec.encode(this.current, previous, this.encoded, PAGE_SIZE);
-    if (result !== 0 && !this.lastStage) previous.set(this.current);
+    let result: number;
+    const arena = this.arenaEncode;
+    if (arena !== null) {
+      // Offsets, not views: no slot view object to touch (codecs/types.ts ArenaEncode).
+      const previousAt = arena.work.slotAt(slot);
+      result = arena.encode(arena.currentAt, previousAt, arena.outputAt, PAGE_SIZE);
+      if (result !== 0 && !this.lastStage) {
+        arena.bytes.copyWithin(previousAt, arena.currentAt, arena.currentAt + PAGE_SIZE);
+      }
+    } else {
+      const previous = cache.view(slot);
+      result = this.codec.encode(this.current, previous, this.encoded, PAGE_SIZE);
+      if (result !== 0 && !this.lastStage) previous.set(this.current);
+    }
     if (result === 0) {
       this.unchangedPages++;
       this.spend(this.costUnchanged);

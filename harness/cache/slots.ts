@@ -1,4 +1,4 @@
-import { allocatePages } from "../../codecs/page-memory.ts";
+import { allocatePages, arenaOf, type PageArena } from "../../codecs/page-memory.ts";
 import { PAGE_SIZE } from "../../codecs/types.ts";
 
 export interface CacheStats {
@@ -14,18 +14,32 @@ export function emptyStats(): CacheStats {
   return { hits: 0, misses: 0, refused: 0, inserts: 0, evictions: 0 };
 }
 
+/** Where a cache's pages live, for the sender's encode path (harness/precopy.ts). */
+export interface WorkPages {
+  /** The page being sent (4096 bytes), in the same memory as the slots. */
+  readonly current: Uint8Array;
+  /** The encoder's output (8192 bytes: codecs write at most 4096; the rest is for plug-ins). */
+  readonly output: Uint8Array;
+  /**
+   * The arena holding the slots and both work pages, for a codec's arena entry point
+   * (codecs/types.ts ArenaEncode); undefined when the cache is too large for a wasm memory.
+   */
+  readonly arena: PageArena | undefined;
+  /** A slot's byte offset in that memory. */
+  slotAt(slot: number): number;
+}
+
 /**
  * The page bytes of a cache: one buffer, a view per slot made on first use. The buffer is a
  * WebAssembly arena (codecs/page-memory.ts) that also holds the sender's work pages: the page
  * being sent and the encoder's output. So xbzrle's kernel reads the page and its cached copy and
  * writes the delta in place, instead of copying 8 KiB in and the delta out for every page.
  */
-export class SlotStore {
+export class SlotStore implements WorkPages {
   readonly bytes: Uint8Array;
-  /** The page being sent (4096 bytes), in the same memory as the slots. */
   readonly current: Uint8Array;
-  /** The encoder's output (8192 bytes: codecs write at most 4096; the rest is for plug-ins). */
   readonly output: Uint8Array;
+  readonly arena: PageArena | undefined;
   private readonly views: (Uint8Array | undefined)[];
 
   constructor(readonly capacity: number) {
@@ -33,7 +47,12 @@ export class SlotStore {
     this.bytes = memory.subarray(0, capacity * PAGE_SIZE);
     this.current = memory.subarray(capacity * PAGE_SIZE, (capacity + 1) * PAGE_SIZE);
     this.output = memory.subarray((capacity + 1) * PAGE_SIZE);
+    this.arena = arenaOf(memory.buffer);
     this.views = new Array(capacity);
+  }
+
+  slotAt(slot: number): number {
+    return slot * PAGE_SIZE; // allocatePages() puts the slots at offset 0 of the memory
   }
 
   view(slot: number): Uint8Array {

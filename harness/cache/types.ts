@@ -1,7 +1,7 @@
 import type { CacheModel } from "../cell.ts";
 import { DirectPageCache } from "./direct.ts";
 import { LruPageCache } from "./lru.ts";
-import type { CacheStats } from "./slots.ts";
+import type { CacheStats, WorkPages } from "./slots.ts";
 import { TwoWayPageCache } from "./two-way.ts";
 
 /**
@@ -27,8 +27,8 @@ export interface PageCache {
   insert(page: number, generation: number): number;
   /** The 4096 bytes of a slot (a view made once per slot, then reused). */
   view(slot: number): Uint8Array;
-  /** Work pages in the slots' memory for the sender (SlotStore.current / .output). */
-  readonly workPages: { readonly current: Uint8Array; readonly output: Uint8Array };
+  /** Work pages in the slots' memory for the sender, and where the slots lie in it. */
+  readonly workPages: WorkPages;
   readonly stats: CacheStats;
 }
 

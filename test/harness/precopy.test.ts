@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { raw } from "../../codecs/raw.ts";
 import { builtinCodecs } from "../../codecs/registry.ts";
-import { RAW_RECORD_BYTES } from "../../codecs/types.ts";
+import { type CodecDefinition, RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import { xbzrle } from "../../codecs/xbzrle.ts";
 import type { CellSpec } from "../../harness/cell.ts";
 import { type SimulationOutcome, simulate } from "../../harness/precopy.ts";
@@ -271,6 +271,46 @@ describe("rules", () => {
     const first = once();
     assert.ok(first.metrics.deltaPages > 0);
     assert.deepEqual(once(), first);
+  });
+
+  it("xbzrle through its arena entry point and through encode() on views: the same migration", () => {
+    let arenaCalls = 0;
+    const counted: CodecDefinition = {
+      ...xbzrle,
+      create: () => {
+        const codec = xbzrle.create();
+        const bind = codec.arenaEncoder!;
+        codec.arenaEncoder = (arena) => {
+          const encode = bind(arena);
+          return (pageAt, previousAt, outAt, limit) => {
+            arenaCalls++;
+            return encode(pageAt, previousAt, outAt, limit);
+          };
+        };
+        return codec;
+      },
+    };
+    const viewsOnly: CodecDefinition = {
+      ...xbzrle,
+      create: () => {
+        const { arenaEncoder: _, ...codec } = xbzrle.create();
+        return codec;
+      },
+    };
+    const run = (codec: CodecDefinition) => {
+      const spec = baseSpec({ workload: "uniform", ramBytes: 64 * MiB, codec: "xbzrle", seed: 5 });
+      const workload = uniform.create({
+        ramBytes: spec.ramBytes,
+        seed: 5,
+        params: { wss: 16 * MiB, writes_per_s: 20_000 },
+      });
+      assert.ok(!(workload instanceof Promise));
+      return simulate({ spec, workload, codec, encodeSecondsPerPage: FREE_CPU });
+    };
+    const viaArena = run(counted);
+    assert.equal(arenaCalls, viaArena.metrics.deltaPages);
+    assert.ok(arenaCalls > 0);
+    assert.deepEqual(run(viewsOnly), viaArena);
   });
 });
 
