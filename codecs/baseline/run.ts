@@ -4,13 +4,15 @@
  * gcc -O2 into a temp dir and times it side by side with migbench's xbzrle on the same page
  * pairs as the codec benchmark (codecs/page-kinds.ts, 16384 pairs = 64 MiB old + 64 MiB new
  * per kind), printing GB/s per kind. This is the comparison issue 2 asks migbench's xbzrle to
- * win. The two sides alternate pass by pass (timing-worker.ts says why); each keeps its fastest
- * pass, and the median of the per-round speed ratios is printed too. `--pairs 32` times the
- * code with the pages in the CPU caches; the default times it against RAM.
+ * win. The sides take turns pass by pass (timing-worker.ts says why), on one CPU (rerunPinned()
+ * says why); each keeps its fastest pass, and the median of the per-round speed ratios is
+ * printed too. migbench is timed twice: encode() on page views, and its arena entry point on
+ * page offsets (codecs/types.ts ArenaEncode), which is how the C side gets its pages.
+ * `--pairs 32` times the code with the pages in the CPU caches; the default times it against RAM.
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +47,43 @@ function timeInWorker(job: TimingJob): Promise<TimingResult> {
   });
 }
 
+const PINNED_ENV = "MIGBENCH_BASELINE_CPU";
+
+/** The CPUs this process may run on (Linux), from /proc/self/status; null elsewhere. */
+function allowedCpus(): number[] | null {
+  let status: string;
+  try {
+    status = readFileSync("/proc/self/status", "utf8");
+  } catch {
+    return null;
+  }
+  const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1];
+  if (!list) return null;
+  const cpus: number[] = [];
+  for (const part of list.split(",")) {
+    const [from, to = from] = part.split("-").map(Number);
+    for (let cpu = from; cpu <= to; cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+/**
+ * Run this benchmark again under `taskset -c cpu`, so the C harness (a child, which inherits the
+ * affinity) and migbench's worker time their passes on the same CPU. On this class of shared
+ * VM the two vCPUs see different memory bandwidth from moment to moment, and a side that
+ * happened to run on the other vCPU was up to 2x slower for whole stretches of passes. Returns
+ * the exit code, or null when taskset is missing (the caller runs unpinned).
+ */
+function rerunPinned(cpu: number): number | null {
+  const child = spawnSync(
+    "taskset",
+    ["-c", String(cpu), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: "inherit", env: { ...process.env, [PINNED_ENV]: String(cpu) } },
+  );
+  if (child.error) return null;
+  return child.status ?? 1;
+}
+
 /** Compile the harness into a fresh temp dir; returns the binary's path and the dir. */
 export function compileBaseline(): { binary: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "migbench-qemu-baseline-"));
@@ -68,12 +107,24 @@ export interface ComparisonRow {
   qemuScalar: { encodeGBps: number; decodeGBps: number | null };
   /** Reading both pages whole, no early exit (SSE2, in C): the RAM ceiling for `identical`. */
   memoryReadGBps: number;
-  /** migbench xbzrle, default engine, pages in a wasm-visible arena (no copy). */
-  migbench?: { encodeGBps: number; decodeGBps: number | null; decodeCopyGBps: number | null };
+  /**
+   * migbench xbzrle, default engine, pages in a wasm-visible arena (no copy): encode() on page
+   * views, and the arena entry point on page offsets (codecs/types.ts ArenaEncode; null
+   * without one).
+   */
+  migbench?: {
+    encodeGBps: number;
+    encodeAtGBps: number | null;
+    decodeGBps: number | null;
+    decodeCopyGBps: number | null;
+  };
   /** migbench encode ÷ C encode, from the fastest pass of each. */
   encodeRatio?: number;
   /** The median over rounds of (C pass seconds ÷ adjacent migbench pass seconds). */
   encodeRatioMedian?: number;
+  /** The same two ratios for the arena entry point. */
+  encodeAtRatio?: number;
+  encodeAtRatioMedian?: number;
   /** Same engine, pages in plain JS buffers (the wasm kernel copies them in). */
   migbenchPlainBuffersEncodeGBps?: number;
   /** The plain-JS encoder (the fallback without wasm SIMD). */
@@ -137,11 +188,17 @@ async function compareKind(
   const mb = side.migbench;
   row.migbench = {
     encodeGBps: rate(passBytes, mb.encode)!,
+    encodeAtGBps: rate(passBytes, mb.encodeAt),
     decodeGBps: rate(decodedBytes, mb.decode),
     decodeCopyGBps: rate(decodedBytes, mb.decodeCopy),
   };
   row.encodeRatio = row.migbench.encodeGBps / row.qemuScalar.encodeGBps;
   row.encodeRatioMedian = median(c.encode.map((cs, r) => cs / mb.encode[r]));
+  if (row.migbench.encodeAtGBps !== null && mb.encodeAt) {
+    const at = mb.encodeAt;
+    row.encodeAtRatio = row.migbench.encodeAtGBps / row.qemuScalar.encodeGBps;
+    row.encodeAtRatioMedian = median(c.encode.map((cs, r) => cs / at[r]));
+  }
   const plain = await timeInWorker({ ...job, placement: "plain" });
   row.migbenchPlainBuffersEncodeGBps = rate(passBytes, plain.migbench.encode)!;
   const js = await timeInWorker({ ...job, engine: "js", placement: "plain" });
@@ -152,7 +209,9 @@ async function compareKind(
 async function main(): Promise<number> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName("bench:qemu-baseline")
-    .usage("$0 [--pairs N] [--reps N] [--kind K...] [--no-migbench] [--json FILE]")
+    .usage(
+      "$0 [--pairs N] [--reps N] [--kind K...] [--cpu N | --no-pin] [--no-migbench] [--json FILE]",
+    )
     .option("pairs", {
       type: "number",
       default: 16384,
@@ -170,6 +229,15 @@ async function main(): Promise<number> {
       describe: "also time migbench's xbzrle on the same pairs, side by side",
     })
     .option("json", { type: "string", describe: "also write the rows as JSON to FILE" })
+    .option("cpu", {
+      type: "number",
+      describe: "the CPU both sides run on (taskset; default: the last one allowed)",
+    })
+    .option("pin", {
+      type: "boolean",
+      default: true,
+      describe: "run both sides on one CPU (--no-pin: let the scheduler place them)",
+    })
     .strict()
     .help()
     .fail((msg, err) => {
@@ -184,6 +252,20 @@ async function main(): Promise<number> {
     if (!isPageKind(k)) throw new UsageError(`unknown --kind "${k}" (known: ${PAGE_KINDS})`);
     return k;
   });
+  let pinnedTo = process.env[PINNED_ENV];
+  if (argv.pin && pinnedTo === undefined) {
+    const cpus = allowedCpus();
+    if (argv.cpu !== undefined && cpus && !cpus.includes(argv.cpu)) {
+      throw new UsageError(`--cpu ${argv.cpu} is not one this process may use (${cpus})`);
+    }
+    const cpu = argv.cpu ?? cpus?.at(-1);
+    if (cpu !== undefined) {
+      const code = rerunPinned(cpu);
+      if (code !== null) return code;
+    }
+    console.error("bench:qemu-baseline: taskset is not available; both sides run unpinned");
+    pinnedTo = undefined;
+  }
   const { binary, dir } = compileBaseline();
   try {
     const passPages = passPagesFor(argv.pairs);
@@ -191,11 +273,14 @@ async function main(): Promise<number> {
       `QEMU scalar XBZRLE algorithm (re-implementation in C, gcc -O2) vs migbench xbzrle ` +
         `(${defaultXbzrleEngine}); ${argv.pairs} pairs per kind, ${passPages} pages per pass, ` +
         `fastest of ${argv.reps} alternating passes per side; GB/s of page bytes (4096 per pair), ` +
-        `wall time; decode in place. Node ${process.version}.`,
+        `wall time; decode in place; ` +
+        (pinnedTo === undefined ? "unpinned" : `both sides on CPU ${pinnedTo} (taskset)`) +
+        `. Node ${process.version}.`,
     );
     console.log(
       `${"kind".padEnd(13)}${"C enc".padStart(7)}${"mb enc".padStart(8)}${"ratio".padStart(7)}` +
-        `${"median".padStart(8)}${"mem".padStart(7)}${"mb enc*".padStart(9)}${"js enc".padStart(8)}` +
+        `${"median".padStart(8)}${"mb@ enc".padStart(9)}${"ratio@".padStart(8)}` +
+        `${"median@".padStart(9)}${"mem".padStart(7)}${"mb enc*".padStart(9)}${"js enc".padStart(8)}` +
         `${"C dec".padStart(8)}${"mb dec".padStart(8)}${"mb dec+".padStart(9)}` +
         `${"size %".padStart(8)}${"ovf %".padStart(7)}`,
     );
@@ -205,7 +290,9 @@ async function main(): Promise<number> {
       rows.push(r);
       console.log(
         `${kind.padEnd(13)}${gbps(r.qemuScalar.encodeGBps, 7)}${gbps(r.migbench?.encodeGBps, 8)}` +
-          `${times(r.encodeRatio, 7)}${times(r.encodeRatioMedian, 8)}${gbps(r.memoryReadGBps, 7)}` +
+          `${times(r.encodeRatio, 7)}${times(r.encodeRatioMedian, 8)}` +
+          `${gbps(r.migbench?.encodeAtGBps, 9)}${times(r.encodeAtRatio, 8)}` +
+          `${times(r.encodeAtRatioMedian, 9)}${gbps(r.memoryReadGBps, 7)}` +
           `${gbps(r.migbenchPlainBuffersEncodeGBps, 9)}${gbps(r.migbenchJsEncodeGBps, 8)}` +
           `${gbps(r.qemuScalar.decodeGBps, 8)}${gbps(r.migbench?.decodeGBps, 8)}` +
           `${gbps(r.migbench?.decodeCopyGBps, 9)}` +
@@ -213,8 +300,10 @@ async function main(): Promise<number> {
       );
     }
     console.log(
-      "mb = migbench xbzrle, pages in a wasm-visible arena (codecs/page-memory.ts); ratio = mb enc / " +
-        "C enc; median = median over rounds of the ratio of adjacent passes; mem = reading both " +
+      "mb = migbench xbzrle, pages in a wasm-visible arena (codecs/page-memory.ts), encode() on " +
+        "page views; mb@ = its arena entry point on page offsets, as C gets page pointers " +
+        "(codecs/types.ts ArenaEncode); ratio = mb enc / C enc; median = median over rounds of " +
+        "the ratio of adjacent passes; @ = the same for mb@; mem = reading both " +
         "pages whole (C, SSE2), the RAM ceiling for identical/zero; mb enc* = pages in plain JS " +
         "buffers (copied into wasm memory, 8 KiB/page); js enc = plain-JS encoder; mb dec+ = decode " +
         "into a separate page (adds the 4 KiB copy of previous).",

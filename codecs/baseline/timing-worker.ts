@@ -44,6 +44,8 @@ export interface TimingResult {
   readonly decodedBytesPerPass: number;
   readonly migbench: {
     encode: number[];
+    /** Through the arena entry point (XbzrlePasses.encodeAt); null where there is none. */
+    encodeAt: number[] | null;
     decode: number[] | null;
     decodeCopy: number[] | null;
     totals: { encodedBytes: number; overflows: number; unchanged: number };
@@ -90,6 +92,7 @@ async function run(job: TimingJob): Promise<TimingResult> {
   const passes = xbzrlePasses(pagePairs, job.engine, job.placement, job.passPages);
   const mb = {
     encode: [] as number[],
+    encodeAt: passes.encodeAt ? ([] as number[]) : null,
     decode: [] as number[] | null,
     decodeCopy: [] as number[] | null,
     totals: passes.totals,
@@ -102,7 +105,10 @@ async function run(job: TimingJob): Promise<TimingResult> {
   };
 
   if (!job.c) {
-    for (let r = 0; r < job.reps; r++) mb.encode.push(passes.encode());
+    for (let r = 0; r < job.reps; r++) {
+      mb.encode.push(passes.encode());
+      if (passes.encodeAt) mb.encodeAt!.push(passes.encodeAt());
+    }
     for (let r = 0; r < job.reps; r++) mb.decode = push(mb.decode, passes.decode());
     for (let r = 0; r < job.reps; r++) mb.decodeCopy = push(mb.decodeCopy, passes.decodeCopy());
     passes.verify();
@@ -125,15 +131,23 @@ async function run(job: TimingJob): Promise<TimingResult> {
   let cDecode: number[] | null = [];
   let cTotals: CTotals;
   try {
-    // Who goes first alternates, so neither side always runs on the other's warm caches.
+    // Who goes first rotates, so no side always runs on another's warm caches.
+    const sides: (() => Promise<void>)[] = [
+      async () => {
+        cEncode.push(Number(await harness.ask("e")));
+      },
+      async () => {
+        mb.encode.push(passes.encode());
+      },
+    ];
+    const encodeAt = passes.encodeAt;
+    if (encodeAt) {
+      sides.push(async () => {
+        mb.encodeAt!.push(encodeAt());
+      });
+    }
     for (let r = 0; r < job.reps; r++) {
-      if (r % 2 === 0) {
-        cEncode.push(Number(await harness.ask("e")));
-        mb.encode.push(passes.encode());
-      } else {
-        mb.encode.push(passes.encode());
-        cEncode.push(Number(await harness.ask("e")));
-      }
+      for (let s = 0; s < sides.length; s++) await sides[(r + s) % sides.length]();
       cMemory.push(Number(await harness.ask("m")));
     }
     for (let r = 0; r < job.reps; r++) {

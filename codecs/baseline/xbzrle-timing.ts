@@ -1,4 +1,5 @@
 import { type PagePairs, pageViews } from "../page-kinds.ts";
+import { arenaOf } from "../page-memory.ts";
 import { PAGE_SIZE, type PageCodec } from "../types.ts";
 import { createXbzrle, type XbzrleEngine } from "../xbzrle.ts";
 
@@ -14,6 +15,12 @@ import { createXbzrle, type XbzrleEngine } from "../xbzrle.ts";
 export interface XbzrlePasses {
   /** Seconds for one encode pass over `passPages` pages. */
   encode(): number;
+  /**
+   * Same, through the codec's arena entry point (codecs/types.ts ArenaEncode): pages named by
+   * offset, as the C harness names them by pointer. Null where the pages are not in an arena or
+   * the engine has none.
+   */
+  readonly encodeAt: (() => number) | null;
   /** Seconds for one in-place decode pass, or null when no page produced a delta. */
   decode(): number | null;
   /** Same, decoding into a separate page (page !== previous: adds the 4 KiB copy). */
@@ -50,9 +57,11 @@ export function xbzrlePasses(
   const targets = pageViews(inPlace);
   let decodedPages = 0;
   const totals = { encodedBytes: 0, overflows: 0, unchanged: 0 };
+  const results = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const slot = deltaBytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     const n = codec.encode(news[i], olds[i], slot, PAGE_SIZE);
+    results[i] = n;
     deltas.push(n > 0 ? slot.subarray(0, n) : null);
     if (n > 0) {
       decodedPages++;
@@ -78,7 +87,36 @@ export function xbzrlePasses(
     return (performance.now() - start) / 1e3;
   }
 
+  const arena = placement === "arena" ? arenaOf(pairs.old.buffer) : undefined;
+  const encodeInArena = arena ? codec.arenaEncoder?.(arena) : undefined;
+  let encodeAt: (() => number) | null = null;
+  if (encodeInArena) {
+    const oldAt = pairs.old.byteOffset;
+    const newAt = pairs.new.byteOffset;
+    const outAt = pairs.out.byteOffset;
+    for (let i = 0; i < count; i++) {
+      const n = encodeInArena(newAt + i * PAGE_SIZE, oldAt + i * PAGE_SIZE, outAt, PAGE_SIZE);
+      const delta = deltas[i];
+      if (
+        n !== results[i] ||
+        (delta !== null && Buffer.compare(delta, pairs.out.subarray(0, n)) !== 0)
+      ) {
+        throw new Error(`xbzrle's arena encoder and encode() differ on pair ${i}`);
+      }
+    }
+    encodeAt = () => {
+      const start = performance.now();
+      for (let done = 0, at = 0; done < passPages; done++) {
+        sink += encodeInArena(newAt + at, oldAt + at, outAt, PAGE_SIZE);
+        at += PAGE_SIZE;
+        if (at === count * PAGE_SIZE) at = 0;
+      }
+      return (performance.now() - start) / 1e3;
+    };
+  }
+
   return {
+    encodeAt,
     encode() {
       const start = performance.now();
       for (let done = 0, i = 0; done < passPages; done++) {
