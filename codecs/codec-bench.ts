@@ -1,12 +1,22 @@
 import { Bench } from "tinybench";
 import { makePagePairs, type PageKind, pageViews } from "./page-kinds.ts";
-import { CodecError, OVERFLOW, PAGE_SIZE, type PageCodec, UNCHANGED } from "./types.ts";
+import { arenaOf, type PageArena } from "./page-memory.ts";
+import {
+  type ArenaEncode,
+  CodecError,
+  OVERFLOW,
+  PAGE_SIZE,
+  type PageCodec,
+  UNCHANGED,
+} from "./types.ts";
 
 /**
  * The measuring core of `npm run bench:codecs` (codecs/bench.ts is the command around it),
  * after lzbench: encode every page pair once and decode-and-compare it (outside any timing),
  * then time encode and decode with tinybench over all the pairs, so 64 MiB of old pages and
- * 64 MiB of new ones stream through the caches instead of one hot page.
+ * 64 MiB of new ones stream through the caches instead of one hot page. A codec with an arena
+ * entry point (codecs/types.ts ArenaEncode; xbzrle) is timed through it, on page offsets, as
+ * the simulator calls it; encodeAndVerify() checks it gives encode()'s bytes on every pair.
  */
 
 /** One page kind's pairs, with a view per page made once so timed loops allocate nothing. */
@@ -17,17 +27,32 @@ export interface PairSet {
   readonly newPages: readonly Uint8Array[];
   /** The output buffer timed encodes write into: PagePairs.out, in the pages' memory. */
   readonly out: Uint8Array;
+  /** The arena holding the pages and `out` (allocatePages()), or undefined (a plain buffer). */
+  readonly arena: PageArena | undefined;
+  /** Each pair's byte offsets in `arena`, for a codec's arena entry point. */
+  readonly oldAt: Int32Array;
+  readonly newAt: Int32Array;
 }
 
 export function makePairSet(kind: PageKind, count: number, seed: number): PairSet {
   const pairs = makePagePairs(kind, count, seed);
+  const offsets = (first: number) =>
+    Int32Array.from({ length: count }, (_, i) => first + i * PAGE_SIZE);
   return {
     kind,
     count,
     oldPages: pageViews(pairs.old),
     newPages: pageViews(pairs.new),
     out: pairs.out,
+    arena: arenaOf(pairs.old.buffer),
+    oldAt: offsets(pairs.old.byteOffset),
+    newAt: offsets(pairs.new.byteOffset),
   };
+}
+
+/** The codec's arena entry point on the set's memory, when both exist. */
+function arenaEncoderFor(codec: PageCodec, set: PairSet): ArenaEncode | undefined {
+  return set.arena && codec.arenaEncoder?.(set.arena);
 }
 
 /** Every pair encoded once, kept for the timed decode. */
@@ -57,9 +82,11 @@ export class VerificationError extends Error {
 /**
  * Encode every pair with limit 4096 (QEMU's dlen), decode each encoded page and compare it
  * byte for byte with the page that was encoded. An UNCHANGED claim is checked against the
- * pages. Throws VerificationError on the first mismatch (or decoder error on its own output).
+ * pages, and an arena entry point against encode(). Throws VerificationError on the first
+ * mismatch (or decoder error on its own output).
  */
 export function encodeAndVerify(codecName: string, codec: PageCodec, set: PairSet): EncodedSet {
+  const encodeAt = arenaEncoderFor(codec, set);
   const storage = new Uint8Array(set.count * PAGE_SIZE);
   const results = new Int32Array(set.count);
   const encoded: Uint8Array[] = [];
@@ -72,6 +99,19 @@ export function encodeAndVerify(codecName: string, codec: PageCodec, set: PairSe
     const previous = set.oldPages[i];
     const result = codec.encode(page, previous, out, PAGE_SIZE);
     results[i] = result;
+    if (encodeAt) {
+      const atResult = encodeAt(set.newAt[i], set.oldAt[i], set.out.byteOffset, PAGE_SIZE);
+      const same =
+        atResult === result && (result <= 0 || firstDifferenceIn(set.out, out, result) < 0);
+      if (!same) {
+        throw new VerificationError(
+          codecName,
+          set.kind,
+          i,
+          `the arena entry point gives ${atResult} where encode() gives ${result}, or other bytes`,
+        );
+      }
+    }
     if (result === OVERFLOW) {
       overflowPages++;
       encodedBytes += PAGE_SIZE;
@@ -118,7 +158,11 @@ export function encodeAndVerify(codecName: string, codec: PageCodec, set: PairSe
 }
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return i;
+  return firstDifferenceIn(a, b, PAGE_SIZE);
+}
+
+function firstDifferenceIn(a: Uint8Array, b: Uint8Array, length: number): number {
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
   return -1;
 }
 
@@ -181,7 +225,10 @@ export function timePairs(
   };
 }
 
-/** Timed encode: every pair against its old page, limit 4096, into one scratch buffer. */
+/**
+ * Timed encode: every pair against its old page, limit 4096, into one scratch buffer; through
+ * the codec's arena entry point when it has one.
+ */
 export function timeEncode(
   name: string,
   codec: PageCodec,
@@ -189,6 +236,20 @@ export function timeEncode(
   options: TimingOptions,
 ): Rate {
   const { oldPages, newPages, count, out } = set;
+  const encodeAt = arenaEncoderFor(codec, set);
+  if (encodeAt) {
+    const { oldAt, newAt } = set;
+    const outAt = out.byteOffset;
+    return timePairs(name, count, options, (first, n) => {
+      let acc = 0;
+      let i = first;
+      for (let k = 0; k < n; k++) {
+        acc += encodeAt(newAt[i], oldAt[i], outAt, PAGE_SIZE);
+        if (++i === count) i = 0;
+      }
+      return acc;
+    });
+  }
   return timePairs(name, count, options, (first, n) => {
     let acc = 0;
     let i = first;

@@ -51,6 +51,19 @@ export default {
 };
 `;
 
+// xbzrle with an arena entry point that claims every page unchanged: encode() disagrees.
+const lyingArenaCodec = `
+import { xbzrle } from ${JSON.stringify(join(root, "codecs", "xbzrle.ts"))};
+export default {
+  ...xbzrle,
+  name: "lying-arena",
+  create() {
+    const codec = xbzrle.create();
+    return { ...codec, name: "lying-arena", arenaEncoder: () => () => 0 };
+  },
+};
+`;
+
 describe("npm run bench:codecs (smoke)", () => {
   it("writes the JSON rows, with a memcpy row per kind", () => {
     const json = join(dir, "rows.json");
@@ -105,6 +118,22 @@ describe("npm run bench:codecs (smoke)", () => {
     );
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.match(run.stderr, /verification failed: broken on sparse, pair 0: .* byte 7/);
+  });
+
+  it("fails loudly (exit 1) when a codec's arena entry point and encode() disagree", async () => {
+    const module = join(dir, "lying-arena-codec.mts");
+    writeFileSync(module, lyingArenaCodec);
+    const run = await benchInProcess(
+      ...tiny,
+      "--codec-module",
+      module,
+      "--codec",
+      "lying-arena",
+      "--kind",
+      "sparse",
+    );
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /lying-arena on sparse, pair 0: the arena entry point gives 0 where/);
   });
 
   it("writes a calibration the loader accepts", async () => {
