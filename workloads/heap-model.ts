@@ -39,6 +39,8 @@ export interface HeapModelOptions {
   readonly zeroShare: number;
   /** Workload name for error messages. */
   readonly name: string;
+  /** The workload parameter that sizes the active set, for error messages. */
+  readonly activeParam?: string;
 }
 
 export class HeapModel {
@@ -78,8 +80,12 @@ export class HeapModel {
     }
     const outside = pages - activePages;
     if (options.zeroShare * pages > outside) {
+      // A too-small --ram with the default active set lands here: name the knobs that fix it.
+      const knobs = options.activeParam
+        ? `--set ${options.activeParam}=... or zero_share=...`
+        : "--set zero_share=...";
       throw new UsageError(
-        `${name}: zero_share ${options.zeroShare} does not fit outside the active set (at most ${(outside / pages).toFixed(3)})`,
+        `${name}: zero_share ${options.zeroShare} does not fit outside the active set (at most ${(outside / pages).toFixed(3)}: ${activePages} of ${pages} pages are active); lower ${knobs}, or raise --ram`,
       );
     }
     this.seed = options.seed >>> 0;

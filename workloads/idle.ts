@@ -60,6 +60,7 @@ export const idle: WorkloadDefinition = {
       name: "idle",
       seed: options.seed,
       activePages: regionPages(numberParam(p, "os_hot_bytes"), pageCount, "os_hot_bytes"),
+      activeParam: "os_hot_bytes",
       zipfExponent: 0,
       writesPerS: numberParam(p, "writes_per_s"),
       wordsPerWrite: 1,

@@ -114,6 +114,7 @@ export const sapLike: WorkloadDefinition = {
       name: "sap-like",
       seed: options.seed,
       activePages: regionPages(numberParam(p, "active_bytes"), pageCount, "active_bytes"),
+      activeParam: "active_bytes",
       zipfExponent: numberParam(p, "zipf_exponent"),
       writesPerS: numberParam(p, "writes_per_s"),
       wordsPerWrite: numberParam(p, "words_per_write"),

@@ -97,6 +97,7 @@ export const videoLike: WorkloadDefinition = {
       firstPage: ringPages,
       pages: pageCount - ringPages,
       activePages: regionPages(numberParam(p, "meta_bytes"), pageCount - ringPages, "meta_bytes"),
+      activeParam: "meta_bytes",
       zipfExponent: 0,
       writesPerS: numberParam(p, "meta_writes_per_s"),
       wordsPerWrite: 1,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { PAGE_SIZE } from "../../codecs/types.ts";
+import { UsageError } from "../../harness/errors.ts";
 import { PageBitmap } from "../../workloads/page-bitmap.ts";
 import { builtinWorkloads, resolveParams } from "../../workloads/registry.ts";
 import type { WorkloadDefinition, WorkloadRun } from "../../workloads/types.ts";
@@ -182,4 +183,21 @@ describe("every generator", () => {
       });
     });
   }
+});
+
+describe("a --ram too small for a workload's defaults", () => {
+  it("says which parameters to change, in one line", async () => {
+    const sapLike = builtinWorkloads.find((w) => w.name === "sap-like")!;
+    // The default 1 GiB active set fills a 1 GiB VM, leaving no room for the free pages.
+    await assert.rejects(
+      async () =>
+        sapLike.create({ ramBytes: 1024 ** 3, seed: 1, params: resolveParams(sapLike, []) }),
+      (error: Error) =>
+        error instanceof UsageError &&
+        /zero_share 0\.1 does not fit .*lower --set active_bytes=\.\.\. or zero_share=\.\.\., or raise --ram$/.test(
+          error.message,
+        ) &&
+        !error.message.includes("\n"),
+    );
+  });
 });
