@@ -103,35 +103,22 @@ describe("npm run bench:codecs (smoke)", () => {
     assert.ok(!existsSync(`${json}.tmp-${process.pid}`));
   });
 
-  it("fails loudly (exit 1) when a plug-in's decode does not give back the page", async () => {
+  /** Bench one plug-in codec (module source, registered `name`) on the sparse kind. */
+  async function benchPlugin(source: string, name: string) {
     // .mts: outside the project there is no package.json saying "type": "module".
-    const module = join(dir, "broken-codec.mts");
-    writeFileSync(module, brokenCodec);
-    const run = await benchInProcess(
-      ...tiny,
-      "--codec-module",
-      module,
-      "--codec",
-      "broken",
-      "--kind",
-      "sparse",
-    );
+    const module = join(dir, `${name}-codec.mts`);
+    writeFileSync(module, source);
+    return benchInProcess(...tiny, "--codec-module", module, "--codec", name, "--kind", "sparse");
+  }
+
+  it("fails loudly (exit 1) when a plug-in's decode does not give back the page", async () => {
+    const run = await benchPlugin(brokenCodec, "broken");
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.match(run.stderr, /verification failed: broken on sparse, pair 0: .* byte 7/);
   });
 
   it("fails loudly (exit 1) when a codec's arena entry point and encode() disagree", async () => {
-    const module = join(dir, "lying-arena-codec.mts");
-    writeFileSync(module, lyingArenaCodec);
-    const run = await benchInProcess(
-      ...tiny,
-      "--codec-module",
-      module,
-      "--codec",
-      "lying-arena",
-      "--kind",
-      "sparse",
-    );
+    const run = await benchPlugin(lyingArenaCodec, "lying-arena");
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.match(run.stderr, /lying-arena on sparse, pair 0: the arena entry point gives 0 where/);
   });
