@@ -1,5 +1,5 @@
 import { Bench } from "tinybench";
-import { makePagePairs, type PageKind, pageViews } from "./page-kinds.ts";
+import { makePagePairs, type PageKind, type PagePairs, pageViews } from "./page-kinds.ts";
 import { arenaOf, type PageArena } from "./page-memory.ts";
 import {
   type ArenaEncode,
@@ -29,29 +29,33 @@ export interface PairSet {
   readonly out: Uint8Array;
   /** The arena holding the pages and `out` (allocatePages()), or undefined (a plain buffer). */
   readonly arena: PageArena | undefined;
-  /** Each pair's byte offsets in `arena`, for a codec's arena entry point. */
-  readonly oldAt: Int32Array;
-  readonly newAt: Int32Array;
+  /** Pair i's old and new pages start at oldAt / newAt + i * PAGE_SIZE in `arena`. */
+  readonly oldAt: number;
+  readonly newAt: number;
 }
 
-export function makePairSet(kind: PageKind, count: number, seed: number): PairSet {
-  const pairs = makePagePairs(kind, count, seed);
-  const offsets = (first: number) =>
-    Int32Array.from({ length: count }, (_, i) => first + i * PAGE_SIZE);
+/** A PairSet over pages laid out as PagePairs (in an arena or not). */
+export function pairSetOf(kind: PageKind, pairs: PagePairs): PairSet {
+  const { buffer } = pairs.old;
+  const shared = pairs.new.buffer === buffer && pairs.out.buffer === buffer;
   return {
     kind,
-    count,
+    count: pairs.count,
     oldPages: pageViews(pairs.old),
     newPages: pageViews(pairs.new),
     out: pairs.out,
-    arena: arenaOf(pairs.old.buffer),
-    oldAt: offsets(pairs.old.byteOffset),
-    newAt: offsets(pairs.new.byteOffset),
+    arena: shared ? arenaOf(buffer) : undefined,
+    oldAt: pairs.old.byteOffset,
+    newAt: pairs.new.byteOffset,
   };
 }
 
+export function makePairSet(kind: PageKind, count: number, seed: number): PairSet {
+  return pairSetOf(kind, makePagePairs(kind, count, seed));
+}
+
 /** The codec's arena entry point on the set's memory, when both exist. */
-function arenaEncoderFor(codec: PageCodec, set: PairSet): ArenaEncode | undefined {
+export function arenaEncoderFor(codec: PageCodec, set: PairSet): ArenaEncode | undefined {
   return set.arena && codec.arenaEncoder?.(set.arena);
 }
 
@@ -100,7 +104,8 @@ export function encodeAndVerify(codecName: string, codec: PageCodec, set: PairSe
     const result = codec.encode(page, previous, out, PAGE_SIZE);
     results[i] = result;
     if (encodeAt) {
-      const atResult = encodeAt(set.newAt[i], set.oldAt[i], set.out.byteOffset, PAGE_SIZE);
+      const at = i * PAGE_SIZE;
+      const atResult = encodeAt(set.newAt + at, set.oldAt + at, set.out.byteOffset, PAGE_SIZE);
       const same =
         atResult === result && (result <= 0 || firstDifferenceIn(set.out, out, result) < 0);
       if (!same) {
@@ -242,10 +247,11 @@ export function timeEncode(
     const outAt = out.byteOffset;
     return timePairs(name, count, options, (first, n) => {
       let acc = 0;
-      let i = first;
+      let at = first * PAGE_SIZE;
       for (let k = 0; k < n; k++) {
-        acc += encodeAt(newAt[i], oldAt[i], outAt, PAGE_SIZE);
-        if (++i === count) i = 0;
+        acc += encodeAt(newAt + at, oldAt + at, outAt, PAGE_SIZE);
+        at += PAGE_SIZE;
+        if (at === count * PAGE_SIZE) at = 0;
       }
       return acc;
     });

@@ -89,7 +89,7 @@ const seconds = (line: string): number | null => (line === "-" ? null : Number(l
 
 async function run(job: TimingJob): Promise<TimingResult> {
   const pagePairs = makePagePairs(job.kind, job.pairs, 1);
-  const passes = xbzrlePasses(pagePairs, job.engine, job.placement, job.passPages);
+  const passes = xbzrlePasses(job.kind, pagePairs, job.engine, job.placement, job.passPages);
   const mb = {
     encode: [] as number[],
     encodeAt: passes.encodeAt ? ([] as number[]) : null,

@@ -1,6 +1,6 @@
-import { type PagePairs, pageViews } from "../page-kinds.ts";
-import { arenaOf } from "../page-memory.ts";
-import { PAGE_SIZE, type PageCodec } from "../types.ts";
+import { arenaEncoderFor, encodeAndVerify, pairSetOf } from "../codec-bench.ts";
+import { type PageKind, type PagePairs, pageViews } from "../page-kinds.ts";
+import { PAGE_SIZE, type PageCodec, UNCHANGED } from "../types.ts";
 import { createXbzrle, type XbzrleEngine } from "../xbzrle.ts";
 
 /**
@@ -37,38 +37,41 @@ export interface XbzrlePasses {
 export type PagePlacement = "arena" | "plain";
 
 export function xbzrlePasses(
+  kind: PageKind,
   pairs: PagePairs,
   engine: XbzrleEngine,
   placement: PagePlacement,
   passPages: number,
 ): XbzrlePasses {
   const count = pairs.count;
-  const oldBytes = placement === "arena" ? pairs.old : new Uint8Array(pairs.old);
-  const newBytes = placement === "arena" ? pairs.new : new Uint8Array(pairs.new);
-  const olds = pageViews(oldBytes);
-  const news = pageViews(newBytes);
+  const set = pairSetOf(
+    kind,
+    placement === "arena"
+      ? pairs
+      : {
+          count,
+          old: new Uint8Array(pairs.old),
+          new: new Uint8Array(pairs.new),
+          out: new Uint8Array(PAGE_SIZE),
+        },
+  );
+  const { oldPages: olds, newPages: news, out } = set;
   const codec: PageCodec = createXbzrle(engine);
-  // Arena placement writes into the pairs' own output page, in the same memory (PagePairs.out).
-  const out = placement === "arena" ? pairs.out : new Uint8Array(PAGE_SIZE);
-
-  const deltaBytes = new Uint8Array(count * PAGE_SIZE);
-  const deltas: (Uint8Array | null)[] = [];
-  const inPlace = new Uint8Array(oldBytes);
-  const targets = pageViews(inPlace);
-  let decodedPages = 0;
+  // Encode every pair once, decode and compare it, and check the arena entry point against
+  // encode() (codec-bench.ts encodeAndVerify): the passes below reuse the deltas.
+  const { results, encoded } = encodeAndVerify("xbzrle", codec, set);
+  const deltas = encoded.map((delta, i) => (results[i] > 0 ? delta : null));
   const totals = { encodedBytes: 0, overflows: 0, unchanged: 0 };
-  const results = new Int32Array(count);
+  let decodedPages = 0;
   for (let i = 0; i < count; i++) {
-    const slot = deltaBytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
-    const n = codec.encode(news[i], olds[i], slot, PAGE_SIZE);
-    results[i] = n;
-    deltas.push(n > 0 ? slot.subarray(0, n) : null);
+    const n = results[i];
     if (n > 0) {
       decodedPages++;
       totals.encodedBytes += n;
-    } else if (n === 0) totals.unchanged++;
+    } else if (n === UNCHANGED) totals.unchanged++;
     else totals.overflows++;
   }
+  const targets = pageViews(new Uint8Array(pairs.old)); // decoded in place, onto the old pages
   const decodedPerPass = Math.floor(passPages / count) * decodedPages;
   const scratch = new Uint8Array(PAGE_SIZE);
   let sink = 0;
@@ -87,23 +90,11 @@ export function xbzrlePasses(
     return (performance.now() - start) / 1e3;
   }
 
-  const arena = placement === "arena" ? arenaOf(pairs.old.buffer) : undefined;
-  const encodeInArena = arena ? codec.arenaEncoder?.(arena) : undefined;
+  const encodeInArena = arenaEncoderFor(codec, set);
   let encodeAt: (() => number) | null = null;
   if (encodeInArena) {
-    const oldAt = pairs.old.byteOffset;
-    const newAt = pairs.new.byteOffset;
-    const outAt = pairs.out.byteOffset;
-    for (let i = 0; i < count; i++) {
-      const n = encodeInArena(newAt + i * PAGE_SIZE, oldAt + i * PAGE_SIZE, outAt, PAGE_SIZE);
-      const delta = deltas[i];
-      if (
-        n !== results[i] ||
-        (delta !== null && Buffer.compare(delta, pairs.out.subarray(0, n)) !== 0)
-      ) {
-        throw new Error(`xbzrle's arena encoder and encode() differ on pair ${i}`);
-      }
-    }
+    const { oldAt, newAt } = set;
+    const outAt = out.byteOffset;
     encodeAt = () => {
       const start = performance.now();
       for (let done = 0, at = 0; done < passPages; done++) {
