@@ -1,6 +1,6 @@
 import { HeapRun } from "./heap-model.ts";
 import type { WorkloadDefinition } from "./types.ts";
-import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+import { activeRegion, checkedPageCount, numberParam, param } from "./workload-params.ts";
 
 /**
  * `idle` — a guest that is booted and doing nothing: most of RAM never touched since boot (zero
@@ -59,8 +59,7 @@ export const idle: WorkloadDefinition = {
     return new HeapRun(pageCount, {
       name: "idle",
       seed: options.seed,
-      activePages: regionPages(numberParam(p, "os_hot_bytes"), pageCount, "os_hot_bytes"),
-      activeParam: "os_hot_bytes",
+      ...activeRegion(p, "os_hot_bytes", pageCount),
       zipfExponent: 0,
       writesPerS: numberParam(p, "writes_per_s"),
       wordsPerWrite: 1,

@@ -1,6 +1,6 @@
 import { HeapRun } from "./heap-model.ts";
 import type { WorkloadDefinition } from "./types.ts";
-import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+import { activeRegion, checkedPageCount, numberParam, param } from "./workload-params.ts";
 
 /**
  * `sap-like` — a large enterprise VM (SAP ERP on a database), the VEE'11 paper's third
@@ -113,8 +113,7 @@ export const sapLike: WorkloadDefinition = {
     return new HeapRun(pageCount, {
       name: "sap-like",
       seed: options.seed,
-      activePages: regionPages(numberParam(p, "active_bytes"), pageCount, "active_bytes"),
-      activeParam: "active_bytes",
+      ...activeRegion(p, "active_bytes", pageCount),
       zipfExponent: numberParam(p, "zipf_exponent"),
       writesPerS: numberParam(p, "writes_per_s"),
       wordsPerWrite: numberParam(p, "words_per_write"),

@@ -4,7 +4,13 @@ import type { PageBitmap } from "./page-bitmap.ts";
 import { fillRandom, PageWords } from "./page-content.ts";
 import { hash3 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
-import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+import {
+  activeRegion,
+  checkedPageCount,
+  numberParam,
+  param,
+  regionPages,
+} from "./workload-params.ts";
 
 /**
  * `video-like` — a VLC transcoding/streaming server, the VEE'11 paper's second workload (an 8 s
@@ -96,8 +102,7 @@ export const videoLike: WorkloadDefinition = {
       seed: options.seed,
       firstPage: ringPages,
       pages: pageCount - ringPages,
-      activePages: regionPages(numberParam(p, "meta_bytes"), pageCount - ringPages, "meta_bytes"),
-      activeParam: "meta_bytes",
+      ...activeRegion(p, "meta_bytes", pageCount - ringPages),
       zipfExponent: 0,
       writesPerS: numberParam(p, "meta_writes_per_s"),
       wordsPerWrite: 1,

@@ -57,3 +57,15 @@ export function regionPages(bytes: number, limit: number, name: string): number 
   }
   return pages;
 }
+
+/**
+ * A heap model's active set (workloads/heap-model.ts) sized by the byte parameter `name`: its
+ * page count, checked by regionPages(), and the name, for error messages.
+ */
+export function activeRegion(
+  params: WorkloadParams,
+  name: string,
+  limit: number,
+): { readonly activePages: number; readonly activeParam: string } {
+  return { activePages: regionPages(numberParam(params, name), limit, name), activeParam: name };
+}
