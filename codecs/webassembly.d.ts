@@ -1,6 +1,7 @@
 // The few WebAssembly JS-API types migbench's wasm kernels use. Node 20 has the API as a global,
 // but neither lib "ES2023" nor @types/node 20 declares it (only lib "dom" does, which would bring
-// browser globals in), so declare just what codecs/xbzrle.ts and codecs/page-memory.ts call.
+// browser globals in), so declare just what the kernels' callers (codecs/xbzrle.ts,
+// codecs/zero-page.ts, codecs/page-memory.ts) use.
 declare namespace WebAssembly {
   interface MemoryDescriptor {
     initial: number;
@@ -13,8 +14,9 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
   }
+  type Exports = Record<string, unknown>;
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
-    readonly exports: Record<string, unknown>;
+    readonly exports: Exports;
   }
 }

@@ -1,6 +1,7 @@
 import {
   arenaOf,
   createScratchArena,
+  instanceOn,
   knownSlot,
   knownViews,
   MAX_KERNEL_LIMIT,
@@ -50,13 +51,7 @@ export const defaultXbzrleEngine: XbzrleEngine = kernelModule ? "wasm-simd" : "j
 type EncodeKernel = (oldPtr: number, newPtr: number, outPtr: number, limit: number) => number;
 
 function kernelFor(arena: PageArena): EncodeKernel {
-  let kernel = arena.attached.get("xbzrle") as EncodeKernel | undefined;
-  if (!kernel) {
-    const instance = new WebAssembly.Instance(kernelModule!, { env: { memory: arena.memory } });
-    kernel = instance.exports.encode as EncodeKernel;
-    arena.attached.set("xbzrle", kernel);
-  }
-  return kernel;
+  return instanceOn(arena, "xbzrle", kernelModule!).encode as EncodeKernel;
 }
 
 /** ULEB128 of 1 or 2 bytes (util/cutils.c uleb128_encode_small); returns bytes written. */

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { generatedPath, generateKernelSource, KERNELS } from "../../codecs/build-kernels.ts";
+import { allocatePages, arenaOf } from "../../codecs/page-memory.ts";
+import { OVERFLOW, PAGE_SIZE } from "../../codecs/types.ts";
+import { zero } from "../../codecs/zero.ts";
+import { isZeroPage } from "../../codecs/zero-page.ts";
+
+describe("wasm kernels", () => {
+  for (const kernel of KERNELS) {
+    it(`the committed ${kernel.generated} is what codecs/${kernel.wat} assembles to`, async () => {
+      assert.equal(readFileSync(generatedPath(kernel), "utf8"), await generateKernelSource(kernel));
+    });
+  }
+});
+
+/** Three pages back to back, so a check that reads past its page would see a neighbour's bytes. */
+const PAGES = 3;
+
+describe("isZeroPage", () => {
+  it("is true exactly when the page's own 4096 bytes are zero: in an arena, in a plain buffer, unaligned", () => {
+    const arena = allocatePages(PAGES * PAGE_SIZE + 64);
+    const plain = new Uint8Array(PAGES * PAGE_SIZE + 64);
+    assert.ok(arenaOf(arena.buffer), "the first buffer is an arena (the kernel's path)");
+    assert.equal(arenaOf(plain.buffer), undefined, "the second is not (the word loop's path)");
+    fc.assert(
+      fc.property(
+        fc.constantFrom(arena, plain),
+        fc.constantFrom(0, 1, 3, 16, 64),
+        fc.array(
+          fc.record({
+            at: fc.oneof(
+              fc.integer({ min: -64, max: PAGE_SIZE + 63 }),
+              fc.constantFrom(-1, 0, 15, 16, 63, 64, 4032, 4095, PAGE_SIZE),
+            ),
+            value: fc.integer({ min: 1, max: 255 }),
+          }),
+          { maxLength: 3 },
+        ),
+        (memory, shift, writes) => {
+          memory.fill(0);
+          const start = PAGE_SIZE + shift;
+          for (const { at, value } of writes) memory[start + at] = value;
+          const page = memory.subarray(start, start + PAGE_SIZE);
+          const expected = writes.every(({ at }) => at < 0 || at >= PAGE_SIZE);
+          assert.equal(isZeroPage(page), expected);
+          // and again from the other memory, so the per-buffer state switches both ways
+          const other = memory === arena ? plain : arena;
+          other.fill(0);
+          assert.equal(isZeroPage(other.subarray(start, start + PAGE_SIZE)), true);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("the zero codec sends a ZERO record only for a zero page, on either path", () => {
+    const codec = zero.create();
+    for (const memory of [allocatePages(2 * PAGE_SIZE), new Uint8Array(2 * PAGE_SIZE)]) {
+      const out = new Uint8Array(8);
+      const page = memory.subarray(PAGE_SIZE);
+      assert.equal(codec.encode(page, null, out, 8), 1);
+      page[PAGE_SIZE - 1] = 1;
+      assert.equal(codec.encode(page, null, out, 8), OVERFLOW);
+    }
+  });
+});
