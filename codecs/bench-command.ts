@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import yargs from "yargs";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
+import { flagList } from "../harness/flag-list.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
 import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
 import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
@@ -31,15 +32,6 @@ const BATCH = 256;
 const DEFAULT_CALIBRATION_FILE = "results/calibration.json";
 /** Above this relative margin of error (%, 95 % CI of the mean) a rate is flagged. */
 const RME_WARN_PERCENT = 10;
-
-function parseList(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
-  return items.length === 0 ? undefined : items;
-}
 
 function formatRate(gbps: number): string {
   if (!Number.isFinite(gbps)) return "inf";
@@ -155,9 +147,9 @@ export async function benchCodecsCommand(
   const calibrating = argv.calibrate !== undefined;
   const calibrationFile = argv.calibrate || DEFAULT_CALIBRATION_FILE;
 
-  const codecNames = parseList(argv.codec) ?? ["all"];
+  const codecNames = flagList(argv.codec, "codec") ?? ["all"];
   let codecs = resolveCodecs(codecNames, plugins);
-  const kindNames = parseList(argv.kind);
+  const kindNames = flagList(argv.kind, "kind");
   for (const kind of kindNames ?? []) {
     if (!isPageKind(kind)) {
       throw new UsageError(`unknown page kind "${kind}" (known: ${PAGE_KINDS.join(", ")})`);

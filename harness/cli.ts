@@ -23,6 +23,7 @@ import { describeWorkload, findWorkload, resolveParams } from "../workloads/regi
 import type { WorkloadDefinition } from "../workloads/types.ts";
 import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
 import { UsageError } from "./errors.ts";
+import { flagList } from "./flag-list.ts";
 import { runMain } from "./main.ts";
 import { defaultWorkers, runCells } from "./pool.ts";
 import { createProgress, formatSeconds, progressMode } from "./progress.ts";
@@ -242,22 +243,6 @@ function parseArgs(args: readonly string[]): { argv: ParsedArgs; help: () => Pro
   return { argv, help: () => p.getHelp() };
 }
 
-/** A flag's values: repeated and/or comma-separated → one list. undefined → undefined. */
-function list(value: unknown, flag: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = ([] as unknown[])
-    .concat(value)
-    .flatMap((v) => String(v).split(","))
-    .map((v) => v.trim());
-  if (items.some((v) => v === "")) throw new UsageError(`--${flag}: empty value in the list`);
-  const seen = new Set<string>();
-  for (const item of items) {
-    if (seen.has(item)) throw new UsageError(`--${flag}: "${item}" is listed twice`);
-    seen.add(item);
-  }
-  return items;
-}
-
 function single(value: unknown, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw new UsageError(`--${flag} takes one value`);
@@ -316,11 +301,11 @@ interface Plan {
 
 async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue): Promise<Plan> {
   const at = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
-  const workloadNames = list(argv.workload, "workload") ?? ["sap-like"];
+  const workloadNames = flagList(argv.workload, "workload") ?? ["sap-like"];
   const definitions = workloadNames.map((name) => catalogue.findWorkload(name));
 
   const ramBytes =
-    list(argv.ram, "ram")?.map((text) => {
+    flagList(argv.ram, "ram")?.map((text) => {
       const bytes = parseBytes(text, "--ram");
       if (bytes <= 0 || bytes % PAGE_SIZE !== 0)
         throw new UsageError(`--ram: "${text}" is not a positive multiple of 4096 bytes`);
@@ -335,7 +320,7 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     const eq = text.indexOf("=");
     if (eq <= 0) throw new UsageError(`--set: "${text}" is not key=value`);
     const key = text.slice(0, eq);
-    const values = list(text.slice(eq + 1), `set ${key}`) ?? [];
+    const values = flagList(text.slice(eq + 1), `set ${key}`) ?? [];
     if (set.some(([k]) => k === key)) throw new UsageError(`--set: ${key} is set twice`);
     if (!definitions.some((d) => d.params.some((p) => p.name === key)))
       throw new UsageError(
@@ -368,7 +353,7 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     .map((p) => at(String(p)));
   const plugins: { path: string; codec: CodecDefinition }[] = [];
   for (const path of codecModules) plugins.push({ path, codec: await loadCodecModule(path) });
-  const codecNames = list(argv.codec, "codec") ?? [
+  const codecNames = flagList(argv.codec, "codec") ?? [
     "paper",
     ...plugins.map((plugin) => plugin.codec.name),
   ];
@@ -395,49 +380,49 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     codecs,
     codecModules,
     cacheModels:
-      list(argv.cache, "cache")?.map((t) => oneOf(t, CACHE_MODELS, "cache")) ??
+      flagList(argv.cache, "cache")?.map((t) => oneOf(t, CACHE_MODELS, "cache")) ??
       SWEEP_DEFAULTS.cacheModels,
-    cacheSizesBytes: (list(argv["cache-size"], "cache-size") ?? DEFAULT_CACHE_SIZES.split(",")).map(
-      (t) => {
-        const bytes = parseBytes(t, "--cache-size");
-        if (bytes < PAGE_SIZE) throw new UsageError(`--cache-size: "${t}" is smaller than a page`);
-        return bytes;
-      },
-    ),
+    cacheSizesBytes: (
+      flagList(argv["cache-size"], "cache-size") ?? DEFAULT_CACHE_SIZES.split(",")
+    ).map((t) => {
+      const bytes = parseBytes(t, "--cache-size");
+      if (bytes < PAGE_SIZE) throw new UsageError(`--cache-size: "${t}" is smaller than a page`);
+      return bytes;
+    }),
     cacheAge:
-      list(argv["cache-age"], "cache-age")?.map((t) => onOff(t, "cache-age")) ??
+      flagList(argv["cache-age"], "cache-age")?.map((t) => onOff(t, "cache-age")) ??
       SWEEP_DEFAULTS.cacheAge,
     bandwidthsBytesPerS:
-      list(argv.bandwidth, "bandwidth")?.map((t) => parseRate(t, "--bandwidth")) ?? null,
+      flagList(argv.bandwidth, "bandwidth")?.map((t) => parseRate(t, "--bandwidth")) ?? null,
     linkBytesPerS:
-      list(argv["link-speed"], "link-speed")?.map((t) => parseRate(t, "--link-speed")) ??
+      flagList(argv["link-speed"], "link-speed")?.map((t) => parseRate(t, "--link-speed")) ??
       SWEEP_DEFAULTS.linkBytesPerS,
     downtimeLimitsMs:
-      list(argv["downtime-limit"], "downtime-limit")?.map((t) => {
+      flagList(argv["downtime-limit"], "downtime-limit")?.map((t) => {
         const ms = parseDurationMs(t, "--downtime-limit");
         if (ms <= 0) throw new UsageError(`--downtime-limit: "${t}" must be positive`);
         return ms;
       }) ?? null,
     convergence:
-      list(argv.convergence, "convergence")?.map((t) => oneOf(t, RULES, "convergence")) ??
+      flagList(argv.convergence, "convergence")?.map((t) => oneOf(t, RULES, "convergence")) ??
       SWEEP_DEFAULTS.convergence,
     bulkSkip:
-      list(argv["bulk-skip"], "bulk-skip")?.map((t) => onOff(t, "bulk-skip")) ??
+      flagList(argv["bulk-skip"], "bulk-skip")?.map((t) => onOff(t, "bulk-skip")) ??
       SWEEP_DEFAULTS.bulkSkip,
     threads:
-      list(argv.threads, "threads")?.map((t) => positiveInt(t, "threads")) ??
+      flagList(argv.threads, "threads")?.map((t) => positiveInt(t, "threads")) ??
       SWEEP_DEFAULTS.threads,
     maxTimeMs:
-      list(argv["max-time"], "max-time")?.map((t) => {
+      flagList(argv["max-time"], "max-time")?.map((t) => {
         const ms = parseDurationMs(t, "--max-time");
         if (ms <= 0) throw new UsageError(`--max-time: "${t}" must be positive`);
         return ms;
       }) ?? SWEEP_DEFAULTS.maxTimeMs,
     maxPasses:
-      list(argv["max-passes"], "max-passes")?.map((t) =>
+      flagList(argv["max-passes"], "max-passes")?.map((t) =>
         t === "none" ? null : positiveInt(t, "max-passes"),
       ) ?? SWEEP_DEFAULTS.maxPasses,
-    seeds: seeds(list(argv.seed, "seed") ?? ["1"]),
+    seeds: seeds(flagList(argv.seed, "seed") ?? ["1"]),
     calibration: calibrationPath,
   };
   const cells = buildCells({ ...options, workloads });
@@ -522,7 +507,7 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
   }
   const catalogue = deps.catalogue ?? builtinCatalogue;
   if (argv["help-workload"]) {
-    for (const name of list(argv.workload, "workload") ?? ["sap-like"])
+    for (const name of flagList(argv.workload, "workload") ?? ["sap-like"])
       stdout.write(`${catalogue.describeWorkload(catalogue.findWorkload(name))}\n`);
     return 0;
   }

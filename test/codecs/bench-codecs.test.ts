@@ -131,12 +131,37 @@ describe("npm run bench:codecs (smoke)", () => {
     assert.deepEqual(Object.keys(calibration.encodeGBps), ["raw", "zero", "xbrle"]);
   });
 
+  it("takes a list flag repeated as well as comma-separated, like npm run bench", async () => {
+    const run = await benchInProcess(
+      ...tiny,
+      "--codec",
+      "raw",
+      "--kind",
+      "zero",
+      "--kind",
+      "sparse",
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const rows = run.stdout.split("\n").filter((line) => line.startsWith("raw "));
+    assert.deepEqual(
+      rows.map((line) => line.split("|")[1].trim()),
+      ["zero", "sparse"],
+    );
+  });
+
   it("rejects an unknown kind, codec or flag as a usage error (one line, exit 2)", async () => {
     const run = bench(...tiny, "--kind", "sparse,nope");
     assert.equal(run.status, 2, run.stderr);
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     assert.match(run.stderr, /unknown page kind "nope"/);
-    for (const args of [["--codec", "nope"], ["--pairs", "0"], ["--bogus"], ["--time", "x"]]) {
+    for (const args of [
+      ["--codec", "nope"],
+      ["--pairs", "0"],
+      ["--bogus"],
+      ["--time", "x"],
+      ["--kind", "zero,"],
+      ["--kind", "zero", "--kind", "zero"],
+    ]) {
       await assert.rejects(benchInProcess(...tiny, ...args), UsageError, args.join(" "));
     }
   });
