@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import yargs from "yargs";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
-import { flagList } from "../harness/flag-list.ts";
+import { flagList, singleValued } from "../harness/flag-list.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
 import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
 import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
@@ -129,6 +129,7 @@ export async function benchCodecsCommand(
       array: true,
       describe: "load a plug-in codec from a module (repeatable)",
     })
+    .check(singleValued(["pairs", "time", "seed", "json", "calibrate"]))
     .strict()
     .help()
     .fail((message, error) => {

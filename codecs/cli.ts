@@ -11,6 +11,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { InputError, UsageError } from "../harness/errors.ts";
+import { singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import { type CodecDefinition, OVERFLOW, PAGE_SIZE, UNCHANGED } from "./types.ts";
@@ -171,6 +172,10 @@ async function main(): Promise<number | undefined> {
       },
     )
     .demandCommand(1, "give a command: encode, decode or verify")
+    .check(
+      singleValued(["codec", "codec-module", "previous", "page", "limit", "out", "delta", "dir"]),
+      true,
+    )
     .strict()
     .help()
     .fail((msg, err) => {

@@ -23,7 +23,7 @@ import { describeWorkload, findWorkload, resolveParams } from "../workloads/regi
 import type { WorkloadDefinition } from "../workloads/types.ts";
 import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
 import { UsageError } from "./errors.ts";
-import { flagList } from "./flag-list.ts";
+import { flagList, flagValue } from "./flag-list.ts";
 import { runMain } from "./main.ts";
 import { defaultWorkers, runCells } from "./pool.ts";
 import { createProgress, formatSeconds, progressMode } from "./progress.ts";
@@ -243,12 +243,6 @@ function parseArgs(args: readonly string[]): { argv: ParsedArgs; help: () => Pro
   return { argv, help: () => p.getHelp() };
 }
 
-function single(value: unknown, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`--${flag} takes one value`);
-  return String(value);
-}
-
 function onOff(text: string, flag: string): boolean {
   if (text === "on") return true;
   if (text === "off") return false;
@@ -365,7 +359,7 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     module: plugins.find((p) => p.codec === codec)?.path ?? null,
   }));
 
-  const calibrationArg = single(argv.calibration, "calibration") ?? SWEEP_DEFAULTS.calibration;
+  const calibrationArg = flagValue(argv.calibration, "calibration") ?? SWEEP_DEFAULTS.calibration;
   const calibrationPath = calibrationArg === "builtin" ? "builtin" : at(calibrationArg);
   const calibration = await loadCalibration(calibrationPath);
   const calibrationSha256 =
@@ -514,10 +508,10 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
   const workers =
     argv.workers === undefined
       ? defaultWorkers()
-      : positiveInt(single(argv.workers, "workers") ?? "", "workers", 0);
+      : positiveInt(flagValue(argv.workers, "workers") ?? "", "workers", 0);
 
   // A fresh run, or the rest of an interrupted one.
-  const resumeArg = single(argv.resume, "resume");
+  const resumeArg = flagValue(argv.resume, "resume");
   let dir: string;
   let thePlan: Plan;
   let manifest: Manifest;
@@ -562,7 +556,7 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
     };
   } else {
     thePlan = await plan(argv, cwd, catalogue);
-    const outArg = single(argv.out, "out");
+    const outArg = flagValue(argv.out, "out");
     dir = outArg
       ? resolve(cwd, outArg)
       : resolve(cwd, defaultRunDir(thePlan.options.workloads, now(), join(cwd, "results")));

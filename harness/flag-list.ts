@@ -19,3 +19,24 @@ export function flagList(value: unknown, flag: string): string[] | undefined {
   }
   return items;
 }
+
+/** A single-value flag's text; undefined when absent; given twice, a UsageError naming it. */
+export function flagValue(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) {
+    throw new UsageError(`--${flag} takes one value, but was given ${value.length}`);
+  }
+  return String(value);
+}
+
+/**
+ * A yargs `.check()` that applies flagValue() to `names`: a single-value option given twice is
+ * one usage line naming it, where yargs would hand the command an array that reads as a wrong
+ * value or a missing file.
+ */
+export function singleValued(names: readonly string[]): (argv: Record<string, unknown>) => true {
+  return (argv) => {
+    for (const name of names) flagValue(argv[name], name);
+    return true;
+  };
+}

@@ -12,6 +12,7 @@ import { writeFileAtomic } from "./atomic-file.ts";
 import type { CellSpec } from "./cell.ts";
 import type { WorkloadCatalogue } from "./cli.ts";
 import { UsageError } from "./errors.ts";
+import { flagValue } from "./flag-list.ts";
 import { runMain } from "./main.ts";
 import { PRELOAD_FILE } from "./pool.ts";
 import { measurementOf, type ScaleMeasurement } from "./scale-bench-child.ts";
@@ -190,11 +191,6 @@ function parser(args: readonly string[]) {
     });
 }
 
-function single(value: unknown, flag: string): string {
-  if (Array.isArray(value)) throw new UsageError(`--${flag} takes one value`);
-  return String(value);
-}
-
 export function parseRamSizes(text: string): number[] {
   const items = text.split(",").map((item) => item.trim());
   const sizes = items.map((item) => {
@@ -217,30 +213,33 @@ interface Plan {
 }
 
 function plan(argv: Record<string, unknown>, catalogue: WorkloadCatalogue): Plan {
-  const definition = catalogue.findWorkload(single(argv.workload, "workload"));
+  const definition = catalogue.findWorkload(String(flagValue(argv.workload, "workload")));
   const given = ([] as unknown[]).concat(argv.set ?? []).map(String);
   const givenKeys = new Set(given.map((set) => set.slice(0, set.indexOf("="))));
   const ours = (SCALE_SETS[definition.name] ?? []).filter(
     (set) => !givenKeys.has(set.slice(0, set.indexOf("="))),
   );
   const params = catalogue.resolveParams(definition, [...ours, ...given]);
-  const codecName = single(argv.codec, "codec");
+  const codecName = String(flagValue(argv.codec, "codec"));
   const codecs = resolveCodecs([codecName]);
   if (codecs.length !== 1)
     throw new UsageError(
       `--codec: bench:scale runs one codec; "${codecName}" names ${codecs.length} (${codecs.map((c) => c.name).join(", ")})`,
     );
-  const cacheSizeBytes = parseBytes(single(argv["cache-size"], "cache-size"), "--cache-size");
+  const cacheSizeBytes = parseBytes(
+    String(flagValue(argv["cache-size"], "cache-size")),
+    "--cache-size",
+  );
   if (cacheSizeBytes < PAGE_SIZE)
     throw new UsageError(`--cache-size: "${argv["cache-size"]}" is smaller than a page`);
-  const seedText = single(argv.seed, "seed");
+  const seedText = String(flagValue(argv.seed, "seed"));
   if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText)))
     throw new UsageError(`--seed: "${seedText}" is not a whole number ≥ 0`);
   const choice: ScaleChoice = {
     workload: definition.name,
     params,
     codec: codecs[0].name,
-    ramBytes: parseRamSizes(single(argv.ram, "ram")),
+    ramBytes: parseRamSizes(String(flagValue(argv.ram, "ram"))),
     cacheSizeBytes,
     seed: Number(seedText),
   };
@@ -334,7 +333,9 @@ export async function scaleBenchMain(
   const thePlan = plan(argv, deps.catalogue ?? builtinCatalogue);
   const { choice, definition, ourSets, cells } = thePlan;
   const jsonPath =
-    argv.json === undefined ? null : resolve(deps.cwd ?? process.cwd(), single(argv.json, "json"));
+    argv.json === undefined
+      ? null
+      : resolve(deps.cwd ?? process.cwd(), String(flagValue(argv.json, "json")));
 
   const machine = machineInfo();
   stdout.write(

@@ -6,6 +6,7 @@ import { hideBin } from "yargs/helpers";
 import { PAGE_SIZE } from "../codecs/types.ts";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
+import { flagValue } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
 import { progressMode } from "../harness/progress.ts";
 import { formatBytes, parseBytes, parseDurationMs } from "../harness/units.ts";
@@ -118,12 +119,6 @@ function parser(args: readonly string[]) {
     });
 }
 
-function single(value: unknown, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`--${flag} takes one value`);
-  return String(value);
-}
-
 /** Non-negative seconds from a duration option (units.ts: a plain number is ms). */
 function seconds(text: string, flag: string, positive: boolean): number {
   const s = parseDurationMs(text, `--${flag}`) / 1000;
@@ -141,22 +136,22 @@ interface Setup {
 }
 
 function setup(argv: Record<string, unknown>): Setup {
-  const definition = findWorkload(single(argv.workload, "workload") ?? "sap-like");
-  const ramText = single(argv.ram, "ram");
+  const definition = findWorkload(flagValue(argv.workload, "workload") ?? "sap-like");
+  const ramText = flagValue(argv.ram, "ram");
   let ramBytes = definition.defaultRamBytes;
   if (ramText !== undefined) {
     ramBytes = parseBytes(ramText, "--ram");
     if (ramBytes <= 0 || ramBytes % PAGE_SIZE !== 0)
       throw new UsageError(`--ram: "${ramText}" is not a positive multiple of 4096 bytes`);
   }
-  const seedText = single(argv.seed, "seed") ?? "1";
+  const seedText = flagValue(argv.seed, "seed") ?? "1";
   const seed = Number(seedText);
   if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed))
     throw new UsageError(`--seed: "${seedText}" is not a whole number ≥ 0`);
   // The registry's resolver, as `npm run bench` uses it: unknown keys and bad values are
   // UsageErrors naming the workload and the key.
   const params = resolveParams(definition, ((argv.set as unknown[]) ?? []).map(String));
-  const atS = seconds(single(argv.at, "at") ?? "0s", "at", false);
+  const atS = seconds(flagValue(argv.at, "at") ?? "0s", "at", false);
   return { definition, ramBytes, seed, params, atS };
 }
 
@@ -375,7 +370,7 @@ export async function benchWorkloadsMain(
   if (!windowsMode && (argv.window !== undefined || argv.span !== undefined))
     throw new UsageError("--window and --span apply to --windows; add --windows");
   const lengthsS = windowsMode ? windowLengths(argv.window) : [];
-  const spanS = seconds(single(argv.span, "span") ?? DEFAULT_SPAN, "span", true);
+  const spanS = seconds(flagValue(argv.span, "span") ?? DEFAULT_SPAN, "span", true);
   const machine = machineInfo();
   io.stdout.write(
     `migbench ${migbenchVersion()} ${COMMAND} · Node ${machine.node} · ${machine.cpu.model} (${machine.cpu.cores} cores)\n`,
@@ -396,7 +391,7 @@ export async function benchWorkloadsMain(
   }
   const wallS = (performance.now() - started) / 1000;
   io.stdout.write(`wall time ${fixed(wallS, 1)} s\n`);
-  const jsonPath = single(argv.json, "json");
+  const jsonPath = flagValue(argv.json, "json");
   if (jsonPath !== undefined) {
     const document = {
       migbenchVersion: migbenchVersion(),

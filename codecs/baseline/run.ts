@@ -22,6 +22,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { writeFileAtomic } from "../../harness/atomic-file.ts";
 import { InputError, UsageError } from "../../harness/errors.ts";
+import { singleValued } from "../../harness/flag-list.ts";
 import { runMain } from "../../harness/main.ts";
 import { isPageKind, PAGE_KINDS, type PageKind } from "../page-kinds.ts";
 import { PAGE_SIZE } from "../types.ts";
@@ -238,6 +239,7 @@ async function main(): Promise<number> {
       default: true,
       describe: "run both sides on one CPU (--no-pin: let the scheduler place them)",
     })
+    .check(singleValued(["pairs", "reps", "json", "cpu"]), true)
     .strict()
     .help()
     .fail((msg, err) => {

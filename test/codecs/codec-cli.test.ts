@@ -82,6 +82,9 @@ test("a wrong flag or a missing file: one line naming it, exit 2", () => {
   assert.equal(run.status, 2, run.stderr);
   assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
   assert.ok(run.stderr.includes(`${missing}: no such file`), run.stderr);
+  const twice = codec("encode", "--page", missing, "--page", missing, "--out", join(dir, "x"));
+  assert.equal(twice.status, 2, twice.stderr);
+  assert.equal(twice.stderr.trim(), "codec: --page takes one value, but was given 2");
 });
 
 test("a malformed delta: one line naming the file, exit 1, no output written", () => {
