@@ -40,12 +40,15 @@ export function downtimeSpec(
     axis: { labelAngle: 0 },
   };
   const xOffset = { field: "codec", type: "nominal", sort: codecs, scale: { domain: codecs } };
+  // With no completed setting there is no downtime to scale to: a fixed domain and a bare axis
+  // keep Vega from warning about an empty log domain ("[,]") and from inventing tick values.
+  const anyCompleted = rows.some((r) => r.mean !== null);
   const y = {
     field: "mean",
     type: "quantitative",
-    scale: { type: "log", padding: 28 },
+    scale: anyCompleted ? { type: "log", padding: 28 } : { type: "log", domain: [1, 10] },
     title: "downtime (ms, log scale)",
-    axis: { grid: true },
+    axis: anyCompleted ? { grid: true } : { labels: false, ticks: false, grid: false },
   };
   const completed = { filter: "datum.mean != null" };
   const layer: VegaLiteSpec[] = [
@@ -114,6 +117,7 @@ export function downtimeSpec(
   }
   const subtitle = [
     `Lower is better. ▲ at the top of a panel: the codec did not converge at that ${axis === "bandwidth_bytes_per_s" ? "bandwidth" : "cache size"}${options.seeds > 1 ? " (k/n: in k of n seeds)" : ""}.`,
+    anyCompleted ? "" : "No setting completed, so there is no downtime to plot.",
     options.seeds > 1
       ? `Points: mean over the seeds that completed; bars: 95 % t-interval (Student's t, n − 1 df; up to ${options.seeds} seeds).`
       : "One seed per setting: no interval.",

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { planCharts } from "../../reports/charts.ts";
 import { loadRun } from "../../reports/data.ts";
+import { renderSvg } from "../../reports/render.ts";
+import { downtimeSpec } from "../../reports/specs/downtime.ts";
 
 /**
  * Snapshot tests of the chart specs built from the fixture run: each spec is a pure function of
@@ -107,4 +109,24 @@ test("every chart uses the shipped font", () => {
   for (const plan of plans)
     if ("spec" in plan)
       assert.equal((plan.spec.config as { font: string }).font, "DejaVu Sans", plan.name);
+});
+
+test("a run where nothing converged draws its triangles without a log-scale warning", async () => {
+  const row = {
+    panel: "all cells",
+    codec: "xbzrle",
+    x: "128 MiB/s",
+    xValue: 134217728,
+    mean: null,
+    low: null,
+    high: null,
+    completed: 0,
+    notConverged: 1,
+    seeds: 1,
+    notConvergedLabel: "1/1",
+  };
+  const spec = downtimeSpec([row], "bandwidth_bytes_per_s", { failedCells: 0, seeds: 1 });
+  const rendered = await renderSvg({ ...spec, data: { values: [row] } });
+  assert.deepEqual(rendered.warnings, []);
+  assert.match(JSON.stringify(spec), /no downtime to plot/);
 });
