@@ -10,9 +10,12 @@ import { ZERO_PAGE_KERNEL_BASE64 } from "./zero-page-kernel.generated.ts";
  * kept for pages elsewhere, ran 7.7 and 9.5.
  */
 export function isZeroPage(page: Uint8Array): boolean {
+  if (page.length < PAGE_SIZE) {
+    throw new RangeError(`isZeroPage: a page is ${PAGE_SIZE} bytes, got a view of ${page.length}`);
+  }
   const buffer = page.buffer;
   if (buffer !== viewedBuffer) viewBuffer(buffer);
-  if (kernel !== null && page.length >= PAGE_SIZE) {
+  if (kernel !== null) {
     // Most nonzero pages show it in their first byte: answer those without the wasm call.
     return page[0] === 0 && kernel(page.byteOffset) !== 0;
   }

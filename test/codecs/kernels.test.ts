@@ -56,6 +56,12 @@ describe("isZeroPage", () => {
     );
   });
 
+  it("throws RangeError on a view shorter than a page, in an arena or not", () => {
+    for (const memory of [allocatePages(2 * PAGE_SIZE), new Uint8Array(2 * PAGE_SIZE)]) {
+      assert.throws(() => isZeroPage(memory.subarray(0, PAGE_SIZE - 1)), RangeError);
+    }
+  });
+
   it("the zero codec sends a ZERO record only for a zero page, on either path", () => {
     const codec = zero.create();
     for (const memory of [allocatePages(2 * PAGE_SIZE), new Uint8Array(2 * PAGE_SIZE)]) {
