@@ -33,10 +33,10 @@ export const KERNELS: readonly Kernel[] = [
     what: "The XBZRLE encoder kernel (WebAssembly SIMD) as base64.",
   },
   {
-    wat: "zero-page.wat",
-    generated: "zero-page-kernel.generated.ts",
-    constant: "ZERO_PAGE_KERNEL_BASE64",
-    what: "The zero-page check (WebAssembly SIMD) as base64.",
+    wat: "page-scan.wat",
+    generated: "page-scan-kernel.generated.ts",
+    constant: "PAGE_SCAN_KERNEL_BASE64",
+    what: "The whole-page scans, zero and equal (WebAssembly SIMD), as base64.",
   },
 ];
 

@@ -1,3 +1,4 @@
+import { type PageScan, pageScanFor } from "./page-scan.ts";
 import { PAGE_SIZE } from "./types.ts";
 import { int32Views } from "./word-views.ts";
 
@@ -16,6 +17,9 @@ export class PageXor {
   private baseOld = 0;
   private baseNew = 0;
   private aligned = false;
+  // The buffer equal() last met, and its arena's page scans (null: not an arena).
+  private scanBuffer: ArrayBufferLike | null = null;
+  private scan: PageScan | null = null;
 
   /** A whole-buffer Int32Array view of `buffer`, cached (index it at byteOffset >>> 2). */
   wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
@@ -57,14 +61,28 @@ export class PageXor {
     return any === 0;
   }
 
-  /** True when the two pages are byte-for-byte equal (no output written). */
+  /**
+   * True when the two pages are byte-for-byte equal (no output written). Pages in one wasm
+   * arena go through the SIMD scan (codecs/page-scan.ts), others through the word loop.
+   */
   equal(a: Uint8Array, b: Uint8Array): boolean {
+    const bufferA = a.buffer;
+    const bufferB = b.buffer;
+    if (bufferA === bufferB && a.length >= PAGE_SIZE && b.length >= PAGE_SIZE) {
+      if (bufferA !== this.scanBuffer) {
+        this.scanBuffer = bufferA;
+        this.scan = pageScanFor(bufferA);
+      }
+      // A first byte that differs answers without the wasm call.
+      if (this.scan !== null)
+        return a[0] === b[0] && this.scan.equal(a.byteOffset, b.byteOffset) !== 0;
+    }
     if (((a.byteOffset | b.byteOffset) & 3) !== 0) {
       for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return false;
       return true;
     }
-    const wa = this.wordsOf(a.buffer);
-    const wb = this.wordsOf(b.buffer);
+    const wa = this.wordsOf(bufferA);
+    const wb = this.wordsOf(bufferB);
     const ia = a.byteOffset >>> 2;
     const ib = b.byteOffset >>> 2;
     for (let i = 0; i < PAGE_SIZE >>> 2; i += 4) {

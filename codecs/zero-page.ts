@@ -1,11 +1,10 @@
-import { arenaOf, instanceOn } from "./page-memory.ts";
+import { pageScanFor } from "./page-scan.ts";
 import { PAGE_SIZE } from "./types.ts";
-import { ZERO_PAGE_KERNEL_BASE64 } from "./zero-page-kernel.generated.ts";
 
 /**
  * True when every byte of the page is zero. QEMU's buffer_is_zero() (util/bufferiszero.c) runs
  * this before any codec; it is the hottest check in migration. A page in a wasm arena
- * (codecs/page-memory.ts) is checked by the SIMD kernel (codecs/zero-page.wat) in place: 18 GB/s
+ * (codecs/page-memory.ts) is checked by the SIMD kernel (codecs/page-scan.wat) in place: 18 GB/s
  * from RAM and 53 in the CPU caches on the development machine, where the word loop below,
  * kept for pages elsewhere, ran 7.7 and 9.5.
  */
@@ -31,13 +30,6 @@ export function isZeroPage(page: Uint8Array): boolean {
   return true;
 }
 
-let kernelModule: WebAssembly.Module | null = null;
-try {
-  kernelModule = new WebAssembly.Module(Buffer.from(ZERO_PAGE_KERNEL_BASE64, "base64"));
-} catch {
-  kernelModule = null; // no wasm SIMD here: every page takes the word loop
-}
-
 // The last buffer seen, and how to check pages in it: the arena's kernel, or one word view
 // (made once per buffer, so the per-page check allocates nothing; callers pass pages that are
 // views into a few long-lived buffers, see the alignment rule in types.ts).
@@ -47,9 +39,6 @@ let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
 function viewBuffer(buffer: ArrayBufferLike): void {
   viewedBuffer = buffer;
-  const arena = kernelModule ? arenaOf(buffer) : undefined;
-  kernel = arena
-    ? (instanceOn(arena, "zero-page", kernelModule!).isZero as (at: number) => number)
-    : null;
+  kernel = pageScanFor(buffer)?.isZero ?? null;
   words = kernel ? new Uint32Array(0) : new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 }

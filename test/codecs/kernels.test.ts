@@ -4,7 +4,9 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { generatedPath, generateKernelSource, KERNELS } from "../../codecs/build-kernels.ts";
 import { allocatePages, arenaOf } from "../../codecs/page-memory.ts";
+import { Prng } from "../../codecs/prng.ts";
 import { OVERFLOW, PAGE_SIZE } from "../../codecs/types.ts";
+import { PageXor } from "../../codecs/xor-page.ts";
 import { zero } from "../../codecs/zero.ts";
 import { isZeroPage } from "../../codecs/zero-page.ts";
 
@@ -71,5 +73,44 @@ describe("isZeroPage", () => {
       page[PAGE_SIZE - 1] = 1;
       assert.equal(codec.encode(page, null, out, 8), OVERFLOW);
     }
+  });
+});
+
+describe("PageXor.equal", () => {
+  it("is true exactly when the two pages' own 4096 bytes are equal: one arena, plain buffers, unaligned", () => {
+    const arena = allocatePages(2 * PAGES * PAGE_SIZE + 64);
+    const plain = new Uint8Array(2 * PAGES * PAGE_SIZE + 64);
+    const pageXor = new PageXor();
+    fc.assert(
+      fc.property(
+        fc.constantFrom(arena, plain),
+        fc.constantFrom(0, 1, 4, 16),
+        fc.integer(),
+        fc.array(
+          fc.record({
+            at: fc.oneof(
+              fc.integer({ min: -64, max: PAGE_SIZE + 63 }),
+              fc.constantFrom(-1, 0, 63, 64, 4032, 4095, PAGE_SIZE),
+            ),
+            flip: fc.integer({ min: 1, max: 255 }),
+          }),
+          { maxLength: 3 },
+        ),
+        (memory, shift, seed, edits) => {
+          new Prng(seed).fill(memory);
+          // b starts as a copy of a, a whole number of pages later, then gets the edits
+          const aAt = PAGE_SIZE + shift;
+          const bAt = aAt + PAGES * PAGE_SIZE;
+          memory.copyWithin(bAt - 64, aAt - 64, aAt + PAGE_SIZE + 64);
+          for (const { at, flip } of edits) memory[bAt + at] ^= flip;
+          const a = memory.subarray(aAt, aAt + PAGE_SIZE);
+          const b = memory.subarray(bAt, bAt + PAGE_SIZE);
+          const expected = edits.every(({ at }) => at < 0 || at >= PAGE_SIZE);
+          assert.equal(pageXor.equal(a, b), expected);
+          assert.equal(pageXor.equal(b, a), expected);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
