@@ -75,23 +75,6 @@ export function arenaOf(buffer: ArrayBufferLike): PageArena | undefined {
   return arenas.get(buffer);
 }
 
-/**
- * An instance of `module` on the arena's memory, made the first time and kept in `attached`
- * under `key`, so every caller of a kernel on this arena shares one instance.
- */
-export function instanceOn(
-  arena: PageArena,
-  key: string,
-  module: WebAssembly.Module,
-): WebAssembly.Exports {
-  let exports = arena.attached.get(key) as WebAssembly.Exports | undefined;
-  if (!exports) {
-    exports = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports;
-    arena.attached.set(key, exports);
-  }
-  return exports;
-}
-
 /** An arena with no page area: a codec's private memory for pages that live elsewhere. */
 export function createScratchArena(): PageArena {
   const arena = makeArena(0);

@@ -1,7 +1,6 @@
 // The few WebAssembly JS-API types migbench's wasm kernels use. Node 20 has the API as a global,
 // but neither lib "ES2023" nor @types/node 20 declares it (only lib "dom" does, which would bring
-// browser globals in), so declare just what the kernels' callers (codecs/xbzrle.ts,
-// codecs/zero-page.ts, codecs/page-memory.ts) use.
+// browser globals in), so declare just what codecs/xbzrle.ts and codecs/page-memory.ts call.
 declare namespace WebAssembly {
   interface MemoryDescriptor {
     initial: number;
@@ -14,9 +13,8 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
   }
-  type Exports = Record<string, unknown>;
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
-    readonly exports: Exports;
+    readonly exports: Record<string, unknown>;
   }
 }

@@ -1,7 +1,6 @@
 import {
   arenaOf,
   createScratchArena,
-  instanceOn,
   knownSlot,
   knownViews,
   MAX_KERNEL_LIMIT,
@@ -51,7 +50,13 @@ export const defaultXbzrleEngine: XbzrleEngine = kernelModule ? "wasm-simd" : "j
 type EncodeKernel = (oldPtr: number, newPtr: number, outPtr: number, limit: number) => number;
 
 function kernelFor(arena: PageArena): EncodeKernel {
-  return instanceOn(arena, "xbzrle", kernelModule!).encode as EncodeKernel;
+  let kernel = arena.attached.get("xbzrle") as EncodeKernel | undefined;
+  if (!kernel) {
+    const instance = new WebAssembly.Instance(kernelModule!, { env: { memory: arena.memory } });
+    kernel = instance.exports.encode as EncodeKernel;
+    arena.attached.set("xbzrle", kernel);
+  }
+  return kernel;
 }
 
 /** ULEB128 of 1 or 2 bytes (util/cutils.c uleb128_encode_small); returns bytes written. */
@@ -214,7 +219,6 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
     out: Uint8Array,
     limit: number,
   ): number {
-    if (limit < 2) return OVERFLOW; // QEMU's first reservation check, before any scan
     let newPtr = page.byteOffset;
     let oldPtr = previous.byteOffset;
     const pageSlot = knownSlot(newPtr);
@@ -312,7 +316,6 @@ function arenaEncoder(arena: PageArena): ArenaEncode {
         `xbzrle: page ${pageAt}, previous ${previousAt} or output ${outAt} + limit ${limit} lies outside the arena (${size} bytes)`,
       );
     }
-    if (limit < 2) return OVERFLOW; // QEMU's first reservation check, before any scan
     return kernel(previousAt, pageAt, outAt, kernelLimit);
   };
 }

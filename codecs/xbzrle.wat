@@ -1,5 +1,5 @@
 ;; XBZRLE encoder kernel, WebAssembly SIMD (v128). Source of codecs/xbzrle-kernel.generated.ts
-;; (run `node --require ./scripts/register-tsx.cjs codecs/build-kernels.ts` after editing).
+;; (run `node --require ./scripts/register-tsx.cjs codecs/build-xbzrle-kernel.ts` after editing).
 ;;
 ;; Produces exactly what QEMU's scalar xbzrle_encode_buffer() (migration/xbzrle.c) produces for a
 ;; 4096-byte page: maximal alternating zero runs (old == new) and nonzero runs (length + new

@@ -168,16 +168,6 @@ export function ticksToSeconds(ticks: number, timeUnitNs: number): number {
   return (ticks * timeUnitNs) / 1e9;
 }
 
-const ZERO_PAGE = Buffer.alloc(TRACE_PAGE_SIZE);
-
-/**
- * True when the 4096 bytes at bytes[offset..] are all zero. Buffer#compare is a native memcmp
- * over a shared zero page: no view is allocated per page.
- */
-export function isZeroPage(bytes: Uint8Array, offset = 0): boolean {
-  return ZERO_PAGE.compare(bytes, offset, offset + TRACE_PAGE_SIZE) === 0;
-}
-
 /** Writes a non-negative safe integer as u64 little-endian. */
 export function writeU64(buffer: Buffer, value: number, offset: number): void {
   buffer.writeUInt32LE(value % 0x1_0000_0000, offset);

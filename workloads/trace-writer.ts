@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
+import { isZeroPage } from "../codecs/zero-page.ts";
 import {
   BLOCK,
   BLOCK_FLAG_LAST_IN_EPOCH,
@@ -18,7 +19,6 @@ import {
   HEADER,
   INDEX,
   INDEX_MAGIC,
-  isZeroPage,
   MAX_PAGE_COUNT,
   MAX_RECORDS_PER_BLOCK,
   RECORD_ZERO_FLAG,

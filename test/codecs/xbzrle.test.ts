@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { GENERATED_PATH, generateKernelSource } from "../../codecs/build-xbzrle-kernel.ts";
 import { makePagePairs, PAGE_KINDS } from "../../codecs/page-kinds.ts";
 import { allocatePages, arenaOf } from "../../codecs/page-memory.ts";
 import { Prng } from "../../codecs/prng.ts";
@@ -382,6 +383,10 @@ describe("xbzrle plumbing", () => {
     assert.equal(defaultXbzrleEngine, "wasm-simd");
   });
 
+  it("the committed kernel is what codecs/xbzrle.wat assembles to", async () => {
+    assert.equal(readFileSync(GENERATED_PATH, "utf8"), await generateKernelSource());
+  });
+
   it("page kinds are deterministic and change what they say", () => {
     const expectChanged: Record<string, number> = {
       identical: 0,
@@ -406,5 +411,6 @@ describe("xbzrle plumbing", () => {
         else assert.equal(changed, expectChanged[kind], kind);
       }
     }
+    assert.ok(existsSync(GENERATED_PATH));
   });
 });
