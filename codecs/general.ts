@@ -1,5 +1,10 @@
 import { createRequire } from "node:module";
-import { deflateRawSync, inflateRawSync, type ZlibOptions } from "node:zlib";
+import {
+  deflateRawSync,
+  InflateRaw,
+  type ZlibOptions,
+  constants as zlibConstants,
+} from "node:zlib";
 import { compressSync as lz4CompressSync, uncompressSync as lz4UncompressSync } from "lz4-napi";
 import type * as ZstdBinding from "zstd-napi/binding.js";
 import {
@@ -25,8 +30,10 @@ import { PageXor } from "./xor-page.ts";
  * limit is OVERFLOW (sent as a raw record). The xor+ codecs return UNCHANGED for an identical
  * page and OVERFLOW when there is no cached copy (the page goes raw, like an XBZRLE miss).
  *
- * Allocation: lz4-napi and node:zlib return a fresh Buffer from every call — that allocation
- * is inside the library and cannot be avoided through their APIs. zstd goes through
+ * Allocation: lz4-napi and node:zlib's deflateRawSync return a fresh Buffer from every call —
+ * that allocation is inside the library and cannot be avoided through their APIs. The deflate
+ * decoders reuse one native inflate stream per codec instance (see reusableInflater). zstd goes
+ * through
  * zstd-napi's low-level CCtx/DCtx, which compress and decompress into caller-owned buffers, so
  * zstd allocates nothing per page. Our own scratch (the XOR page, zstd's bounded output, the
  * lz4 input with its size prefix) is allocated once per codec instance and reused.
@@ -131,11 +138,84 @@ function zstdCompressor(codec: string): PageCompressor {
 }
 
 const DEFLATE_OPTIONS: ZlibOptions = { level: DEFLATE_LEVEL };
-// maxOutputLength: a stream that inflates past one page fails inside zlib instead of growing.
-const INFLATE_OPTIONS: ZlibOptions = { maxOutputLength: PAGE_SIZE };
 
-/** Raw deflate via node:zlib (deflateRawSync / inflateRawSync). */
+/**
+ * The native half of a node:zlib stream (`engine._handle`): the calls processChunkSync in Node's
+ * lib/zlib.js makes for inflateRawSync. Node does not document it, so reusableInflater checks
+ * that it is there and fails loudly otherwise; test/robustness/decoders.test.ts compares every
+ * outcome with inflateRawSync's, so a Node upgrade that changes it fails there first.
+ */
+interface ZlibHandle {
+  reset(): void;
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inputOffset: number,
+    inputLength: number,
+    output: Uint8Array,
+    outputOffset: number,
+    outputLength: number,
+  ): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/** inflateRaw(encoded) → bytes written into `output`; throws the zlib message on an error. */
+type Inflater = (encoded: Uint8Array, output: Uint8Array) => number;
+
+/**
+ * Raw inflate on one reused native zlib stream, reset before each input.
+ *
+ * Why not inflateRawSync: on a malformed stream, zlib's error callback (zlibOnError in Node's
+ * lib/zlib.js) destroys the one-shot engine, and stream destroy emits 'error'/'close' on
+ * process.nextTick. Those callbacks keep the engine (its 16 KiB output chunk and native state)
+ * reachable until the tick queue drains, which never happens inside a synchronous decode loop:
+ * every rejected stream kept ~16 KiB of external memory (fuzz:codecs reached 3.1 GB RSS in 200k
+ * cases). Here the error callback only records the message, and reset() (zlib's inflateReset,
+ * which also forgets the window, so no history leaks from one page to the next) makes the stream
+ * usable again; nothing is allocated per call.
+ *
+ * Outcomes equal inflateRawSync's: the same zlib inflate() with Z_FINISH, and the same success
+ * test as Node's ZlibContext::GetErrorInfo (Z_OK/Z_BUF_ERROR with output room left is
+ * "unexpected end of file"; Z_STREAM_END is success even with input left over).
+ */
+function reusableInflater(): Inflater {
+  const engine = new InflateRaw() as InflateRaw & {
+    _handle?: ZlibHandle;
+    _writeState?: Uint32Array;
+  };
+  const handle = engine._handle;
+  const writeState = engine._writeState;
+  if (
+    typeof handle?.writeSync !== "function" ||
+    typeof handle.reset !== "function" ||
+    !(writeState instanceof Uint32Array)
+  ) {
+    throw new Error(
+      `node:zlib internals changed in Node ${process.version}: InflateRaw has no _handle.writeSync/_writeState`,
+    );
+  }
+  let failure: string | null = null;
+  handle.onerror = (message) => {
+    failure = message;
+  };
+  return (encoded, output) => {
+    failure = null;
+    handle.reset();
+    handle.writeSync(zlibConstants.Z_FINISH, encoded, 0, encoded.length, output, 0, output.length);
+    if (failure !== null) throw new Error(failure);
+    // writeState[0] is avail_out after the call (UpdateWriteResult in Node's node_zlib.cc).
+    return output.length - writeState[0];
+  };
+}
+
+/** Raw deflate via node:zlib: deflateRawSync to encode, a reused inflate stream to decode. */
 function deflateCompressor(codec: string): PageCompressor {
+  let inflate: Inflater | null = null;
+  // One byte more than a page: a stream that inflates past a page fills it and is rejected,
+  // without zlib stopping at exactly PAGE_SIZE and hiding the excess (inflateRawSync's
+  // maxOutputLength did the same job before).
+  const inflated = new Uint8Array(PAGE_SIZE + 1);
+  const inflatedPage = inflated.subarray(0, PAGE_SIZE);
   return {
     compress(input, out, limit) {
       const compressed = deflateRawSync(input, DEFLATE_OPTIONS);
@@ -144,14 +224,20 @@ function deflateCompressor(codec: string): PageCompressor {
       return compressed.length;
     },
     decompress(encoded, page) {
-      let result: Buffer;
+      inflate ??= reusableInflater();
+      let size: number;
       try {
-        result = inflateRawSync(encoded, INFLATE_OPTIONS);
+        size = inflate(encoded, inflated);
       } catch (error) {
         throw libraryError(codec, encoded, error);
       }
-      if (result.length !== PAGE_SIZE) throw wrongSize(codec, encoded, result.length);
-      page.set(result);
+      if (size !== PAGE_SIZE) {
+        if (size > PAGE_SIZE) {
+          throw new CodecError(codec, encoded.length, `inflates to more than ${PAGE_SIZE} bytes`);
+        }
+        throw wrongSize(codec, encoded, size);
+      }
+      page.set(inflatedPage);
     },
   };
 }

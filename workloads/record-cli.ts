@@ -91,6 +91,7 @@ async function main(): Promise<number> {
   const tty = process.stderr.isTTY === true;
   let lastPlainLine = 0;
   const onSnapshot = (p: RecordProgress): void => {
+    if (p.epoch === 0) announce();
     const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${formatBytes(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
     if (tty) progressLine(text, false);
     else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
@@ -99,10 +100,13 @@ async function main(): Promise<number> {
     }
   };
   const out = resolve(argv.out);
-  progressLine(
-    `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${argv.out}`,
-    true,
-  );
+  // Announced once the first snapshot has been read, so that a process that cannot be read
+  // (gone, a kernel thread, no ptrace permission) gets its one error line and nothing else.
+  const announce = (): void =>
+    progressLine(
+      `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${argv.out}`,
+      true,
+    );
   try {
     const summary = await recordProcess({
       pid,
@@ -113,6 +117,7 @@ async function main(): Promise<number> {
       signal: controller.signal,
       onSnapshot,
       exited: () => childExited,
+      label: command.length > 0 ? `the command \`${command[0]}\` (pid ${pid})` : undefined,
       metadata: command.length > 0 ? { command, spawned: true } : { command: readCommandLine(pid) },
     });
     if (tty) process.stderr.write("\n");

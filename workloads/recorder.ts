@@ -31,6 +31,16 @@ import { TraceWriter, type TraceWriteSummary } from "./trace-writer.ts";
  * Snapshots are not atomic: the process keeps running while it is read (as QEMU's pre-copy reads
  * a running guest). Reading another process's /proc/PID/mem needs ptrace permission (root, or
  * the process's parent under yama ptrace_scope 1).
+ *
+ * An open /proc/PID/mem reads the memory image it was opened on (proc_mem_open in the kernel's
+ * fs/proc/base.c takes the mm then); once that image is gone, reads return 0 bytes (mem_rw:
+ * mmget_not_zero fails). A process that execs another program (a shell, or a pyenv shim that
+ * execs the real python) keeps its pid and gets a new image, so an end-of-file read makes the
+ * recorder reopen /proc/PID/mem (and pagemap), once per snapshot, and carry on.
+ *
+ * A recording that could not read one page of the first snapshot is not a trace: it fails with
+ * one line saying why (no such process, a zombie, a kernel thread, ptrace permission, or reads
+ * the kernel refused), and so does one whose process exited before a second snapshot.
  */
 
 export interface RecordOptions {
@@ -49,6 +59,8 @@ export interface RecordOptions {
   readonly metadata?: Record<string, unknown>;
   /** Resolves when the process has exited (spawn mode), so the recorder stops at once. */
   readonly exited?: () => boolean;
+  /** How errors name the process, e.g. "the command `sort` (pid 42)"; default "pid N (NAME)". */
+  readonly label?: string;
 }
 
 export interface RecordProgress {
@@ -148,34 +160,149 @@ class PageStore {
   }
 }
 
+/** PF_KTHREAD in /proc/PID/stat's flags (include/linux/sched.h). */
+const PF_KTHREAD = 0x0020_0000;
+
+/** What /proc says about a process now: gone, a zombie, a kernel thread, or a live process. */
+export interface ProcessState {
+  readonly kind: "gone" | "zombie" | "kernel-thread" | "live";
+  /** The command name (comm), "" when gone. */
+  readonly name: string;
+}
+
+export function processState(pid: number): ProcessState {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return { kind: "gone", name: "" };
+  }
+  // "PID (COMM) STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ..." (proc(5)); COMM may hold
+  // spaces and parentheses, so split after the last ")".
+  const close = stat.lastIndexOf(")");
+  const name = stat.slice(stat.indexOf("(") + 1, close);
+  const fields = stat.slice(close + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X" || fields[0] === "x") return { kind: "zombie", name };
+  if ((Number(fields[6]) & PF_KTHREAD) !== 0) return { kind: "kernel-thread", name };
+  return { kind: "live", name };
+}
+
+/**
+ * Why ptrace permission was refused and what to do, from Yama's ptrace_scope when the kernel
+ * has Yama (Documentation/admin-guide/LSM/Yama.rst): 1 lets only an ancestor read a process,
+ * 2 only CAP_SYS_PTRACE (root), 3 nobody until reboot. Without Yama (or at 0), the reader must
+ * be root or the process's owner, and an owner is refused a process that is not dumpable (one
+ * that changed its uid, or called prctl(PR_SET_DUMPABLE, 0)).
+ */
+export function ptraceAdvice(scopeFile = "/proc/sys/kernel/yama/ptrace_scope"): string {
+  let scope = "";
+  try {
+    scope = readFileSync(scopeFile, "utf8").trim();
+  } catch {
+    // No Yama: only the classic owner/root rule applies.
+  }
+  const need = "reading another process's memory needs ptrace permission";
+  switch (scope) {
+    case "1":
+      return `${need}, and kernel.yama.ptrace_scope is 1 (only a parent may): run as root, record a command you start with \`-- CMD\`, or allow it with \`sudo sysctl kernel.yama.ptrace_scope=0\``;
+    case "2":
+      return `${need}, and kernel.yama.ptrace_scope is 2 (only root may): run as root`;
+    case "3":
+      return `${need}, and kernel.yama.ptrace_scope is 3: no process may read another's memory until the machine reboots with a lower setting`;
+    default:
+      return `${need}: run as root (or as the process's owner, for a process that did not change its user or make itself undumpable)`;
+  }
+}
+
 const READ_CHUNK_PAGES = 256;
+/** How long the first snapshot is retried while the process keeps exec'ing, and how often. */
+const FIRST_SNAPSHOT_SETTLE_MS = 2000;
+const FIRST_SNAPSHOT_RETRY_MS = 20;
 const ZERO_PAGE = new Uint8Array(TRACE_PAGE_SIZE);
 const PAGEMAP_PRESENT_HIGH = 0x8000_0000; // bit 63 of the u64 entry = bit 31 of its high word
 const PAGEMAP_SWAPPED_HIGH = 0x4000_0000; // bit 62
 
+/**
+ * The error for a process with nothing to read, by what /proc says about it now. `what` ends
+ * the sentence for a live process, whose memory could not be read for another reason.
+ */
+function cannotRecord(pid: number, label: string | undefined, what: string): InputError {
+  const state = processState(pid);
+  const who = label ?? (state.name === "" ? `pid ${pid}` : `pid ${pid} (${state.name})`);
+  switch (state.kind) {
+    case "gone":
+      return new InputError(
+        label ?? `/proc/${pid}`,
+        label === undefined
+          ? "no such process (it is not running, or it exited before it could be read)"
+          : "exited before its memory could be read: nothing recorded (record a program that runs for at least one --interval)",
+      );
+    case "zombie":
+      return new InputError(
+        who,
+        `exited before its memory could be read${label === undefined ? " (it is a zombie now)" : ""}: nothing recorded (record a program that runs for at least one --interval)`,
+      );
+    case "kernel-thread":
+      return new InputError(
+        who,
+        "is a kernel thread: it has no user memory to record (give the pid of a user process)",
+      );
+    default:
+      return new InputError(who, what);
+  }
+}
+
 export async function recordProcess(options: RecordOptions): Promise<RecordSummary> {
-  const { pid } = options;
+  const { pid, label } = options;
   const memPath = `/proc/${pid}/mem`;
   const mapsPath = `/proc/${pid}/maps`;
+  const pagemapPath = `/proc/${pid}/pagemap`;
   let memFd: number;
   try {
     memFd = openSync(memPath, "r");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new InputError(`/proc/${pid}`, "no such process");
     if (code === "EACCES" || code === "EPERM")
-      throw new InputError(
-        memPath,
-        "permission denied: reading another process's memory needs ptrace permission (run as root, or record a command you start with `-- CMD`)",
-      );
-    throw new InputError(memPath, `cannot open (${code})`);
+      throw new InputError(label ?? memPath, `permission denied: ${ptraceAdvice()}`);
+    // ENOENT: no such process; ESRCH: one without memory (a zombie, a kernel thread).
+    throw cannotRecord(pid, label, `cannot open ${memPath} (${code})`);
   }
   let pagemapFd = -1;
   try {
-    pagemapFd = openSync(`/proc/${pid}/pagemap`, "r");
+    pagemapFd = openSync(pagemapPath, "r");
   } catch {
     // Without pagemap every mapped page is read; slower on sparse mappings, same result.
   }
+  /** Times /proc/PID/mem was reopened on a new memory image (the process exec'd). */
+  let memReopened = 0;
+  /** Reopened (or tried to) in this snapshot already; the process's image is gone if so. */
+  let reopenTried = false;
+  let memoryGone = false;
+  /**
+   * An end-of-file read: the image memFd was opened on is gone. Reopen both files once per
+   * snapshot; false when the process has no image any more (it exited).
+   */
+  const reopenMem = (): boolean => {
+    if (reopenTried) return false;
+    reopenTried = true;
+    let fd: number;
+    try {
+      fd = openSync(memPath, "r");
+    } catch {
+      memoryGone = true;
+      return false;
+    }
+    closeSync(memFd);
+    memFd = fd;
+    memReopened++;
+    if (pagemapFd >= 0) closeSync(pagemapFd);
+    try {
+      pagemapFd = openSync(pagemapPath, "r");
+    } catch {
+      pagemapFd = -1;
+    }
+    return true;
+  };
 
   const writer = TraceWriter.create(options.out, {
     pageCount: 1,
@@ -233,6 +360,10 @@ export async function recordProcess(options: RecordOptions): Promise<RecordSumma
     });
     virtualPages += pages;
   };
+
+  const nothingRead = (read: number): boolean => read === 0 && changedPages.length === 0;
+  /** The snapshot met an end-of-file read and reopened /proc/PID/mem on a new image. */
+  const imageReplaced = (): boolean => reopenTried && !memoryGone;
 
   /** Read one snapshot and hand the changed pages to the writer. Returns [changed, read]. */
   const snapshot = (regions: MemoryRegion[]): [number, number] => {
@@ -299,8 +430,16 @@ export async function recordProcess(options: RecordOptions): Promise<RecordSumma
   const readRun = (address: number, slot: number, run: number): boolean[] => {
     runOk.length = run;
     const bytes = run * TRACE_PAGE_SIZE;
-    if (safeRead(memFd, chunk.subarray(slot * TRACE_PAGE_SIZE), bytes, address) === bytes) {
+    let got = safeRead(memFd, chunk.subarray(slot * TRACE_PAGE_SIZE), bytes, address);
+    if (got === 0 && reopenMem())
+      got = safeRead(memFd, chunk.subarray(slot * TRACE_PAGE_SIZE), bytes, address);
+    if (got === bytes) {
       runOk.fill(true);
+      return runOk;
+    }
+    if (got === 0 || memoryGone) {
+      // End of file even after reopening: no image to read page by page.
+      runOk.fill(false);
       return runOk;
     }
     // EIO or a short read somewhere in the run: retry page by page to keep what is readable.
@@ -351,8 +490,8 @@ export async function recordProcess(options: RecordOptions): Promise<RecordSumma
   try {
     const firstRegions = readMaps();
     if (firstRegions === null)
-      throw new InputError(mapsPath, "the process has no readable mappings (it exited?)");
-    const t0 = performance.now();
+      throw cannotRecord(pid, label, `${mapsPath} lists no writable private memory to record`);
+    let t0 = performance.now();
     let regions: MemoryRegion[] | null = firstRegions;
     for (let epoch = 0; ; epoch++) {
       const began = performance.now();
@@ -367,7 +506,34 @@ export async function recordProcess(options: RecordOptions): Promise<RecordSumma
       // changed pages' new contents are in the store until the next snapshot.
       changedPages.length = 0;
       changedSlots.length = 0;
-      const [changed, read] = snapshot(regions);
+      reopenTried = false;
+      let [changed, read] = snapshot(regions);
+      if (epoch === 0) {
+        // A process still exec'ing (a pyenv shim: bash, then pyenv, then python) can replace
+        // its image between the maps and the reads more than once in one snapshot, so nothing
+        // of it is read. Take the first snapshot again, briefly, while that is what happens.
+        const giveUpAt = began + FIRST_SNAPSHOT_SETTLE_MS;
+        while (nothingRead(read) && imageReplaced() && performance.now() < giveUpAt) {
+          await sleep(FIRST_SNAPSHOT_RETRY_MS);
+          const again = readMaps();
+          if (again === null) break;
+          regions = again;
+          extendSegments(regions);
+          unreadablePages = 0;
+          reopenTried = false;
+          t0 = performance.now();
+          timeS = 0;
+          [changed, read] = snapshot(regions);
+        }
+        if (nothingRead(read))
+          throw cannotRecord(
+            pid,
+            label,
+            imageReplaced()
+              ? `replaced its memory image (exec) on every try for ${FIRST_SNAPSHOT_SETTLE_MS / 1000} s: nothing recorded`
+              : `none of its ${unreadablePages} mapped pages could be read through ${memPath} (the kernel refused every read): nothing recorded`,
+          );
+      }
       for (let k = 0; k < changedPages.length; k++) {
         const slot = changedSlots[k];
         if (slot < 0) writer.addPage(changedPages[k], ZERO_PAGE);
@@ -411,6 +577,13 @@ export async function recordProcess(options: RecordOptions): Promise<RecordSumma
         break;
       }
     }
+    if (endedBy === "exit" && snapshots === 1) {
+      const who = label ?? `pid ${pid}`;
+      throw new InputError(
+        who,
+        `exited after the first snapshot, before a second could show what it writes: nothing recorded (record a program that runs for longer than --interval, ${options.intervalMs} ms)`,
+      );
+    }
     writer.setMetadata({
       startedAt,
       kernel: release(),
@@ -419,6 +592,7 @@ export async function recordProcess(options: RecordOptions): Promise<RecordSumma
       snapshots,
       unreadablePages,
       skippedSlots,
+      memReopened,
       pageNumbering:
         "writable private mappings of the first snapshot concatenated in address order; later mappings appended when first seen",
       segments: segments.map((s) => ({

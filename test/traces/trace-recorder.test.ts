@@ -141,15 +141,19 @@ test("`npm run record -- --out F -- CMD`: Ctrl-C finishes a complete trace", asy
   t.after(() => recorder.kill("SIGKILL"));
   let stderr = "";
   recorder.stderr.setEncoding("utf8");
-  // Interrupt once a few epochs have been recorded (progress lines, plain since not a TTY).
+  // Interrupt once the progress shows epoch 2 or later (plain lines, since stderr is not a
+  // TTY: epoch 0, then one every 2 s). A fixed delay after epoch 0 raced with slow snapshots on
+  // a loaded machine (the child's first snapshots can take longer than the interval). Exactly
+  // one SIGINT: a second one, sent on a later chunk of stderr, abandons the trace by design.
+  let sent = false;
   const interrupted = new Promise<void>((resolve) => {
     recorder.stderr.on("data", (chunk: string) => {
       stderr += chunk;
-      if (/epoch 0 /.test(stderr)) {
-        setTimeout(() => {
-          recorder.kill("SIGINT");
-          resolve();
-        }, 350);
+      const epochs = [...stderr.matchAll(/^epoch (\d+) /gm)].map((m) => Number(m[1]));
+      if (!sent && epochs.some((epoch) => epoch >= 2)) {
+        sent = true;
+        recorder.kill("SIGINT");
+        resolve();
       }
     });
   });
