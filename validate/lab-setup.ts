@@ -110,7 +110,9 @@ function extractKernel(dir: string, log: (line: string) => void): { kernel: stri
 }
 
 /** A newc cpio archive, written by hand: cpio(1) is not needed for a handful of files. */
-function newcArchive(files: readonly { name: string; mode: number; data: Buffer }[]): Buffer {
+export function newcArchive(
+  files: readonly { name: string; mode: number; data: Buffer }[],
+): Buffer {
   const parts: Buffer[] = [];
   const pad4 = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
   let ino = 1;
