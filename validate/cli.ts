@@ -6,6 +6,7 @@ import { hideBin } from "yargs/helpers";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
 import { runMain } from "../harness/main.ts";
+import { parseBytes } from "../harness/units.ts";
 import { toCsv } from "../results/csv.ts";
 import { realFigures, simulate } from "./compare.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
@@ -46,6 +47,12 @@ function parser(args: readonly string[]) {
     })
     .option("reps", { type: "number", describe: "repetitions per configuration" })
     .option("only", { type: "string", describe: "only configurations whose name contains this" })
+    .option("guest-ram", {
+      type: "string",
+      describe:
+        "guest RAM, e.g. 512MiB: a multiple of 256 KiB reproduces QEMU 7.2 TCG's lost dirty writes",
+      defaultDescription: "524280KiB (512 MiB − 8 KiB)",
+    })
     .option("lab", {
       type: "string",
       describe: "where the guest image lives",
@@ -62,6 +69,15 @@ function parser(args: readonly string[]) {
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
+}
+
+/** --guest-ram in KiB (whole KiB, 64 MiB to 16 GiB), or null for the default. */
+function guestRam(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const bytes = parseBytes(text, "--guest-ram");
+  if (bytes % 1024 !== 0 || bytes < 64 * 2 ** 20 || bytes > 16 * 2 ** 30)
+    throw new UsageError(`--guest-ram: "${text}" is not a whole number of KiB from 64MiB to 16GiB`);
+  return bytes / 1024;
 }
 
 function stamp(now: Date): string {
@@ -101,9 +117,10 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   } else image = readLab(labDir);
   if (!argv.quick && !argv.full) return 0;
 
-  const matrix = (argv.full ? fullMatrix() : quickMatrix()).filter(
-    (c) => argv.only === undefined || c.name.includes(argv.only),
-  );
+  const guestRamKiB = guestRam(argv["guest-ram"]);
+  const matrix = (argv.full ? fullMatrix() : quickMatrix())
+    .filter((c) => argv.only === undefined || c.name.includes(argv.only))
+    .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
   if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${argv.only}"`);
   const reps = argv.reps ?? (argv.full ? 3 : 1);
   const out = resolve(argv.out ?? join("runs", `validate-${stamp(new Date())}`));

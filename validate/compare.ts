@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCsv, toRecords } from "../results/csv.ts";
 import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
-import { GUEST_RAM } from "./vm.ts";
 
 /**
  * Real beside simulated. Each lab configuration is simulated with the synthetic workload that
@@ -13,7 +12,6 @@ import { GUEST_RAM } from "./vm.ts";
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const RAM_BYTES = Number.parseInt(GUEST_RAM, 10) * 1024;
 /**
  * Loopback's speed for the unthrottled stop-and-copy: QEMU's migration_completion() lifts the
  * rate cap, and the final RAM crossed loopback at 0.4–1.2 GiB/s in the lab's runs.
@@ -116,7 +114,7 @@ export function simulate(
     join(ROOT, "harness/cli.ts"),
     ...workload,
     "--ram",
-    String(RAM_BYTES),
+    String(config.guestRamKiB * 1024),
     // Without XBZRLE QEMU 7.2 still sends zero pages as ZERO records: the `zero` codec.
     "--codec",
     xbzrle === null ? "zero" : "xbzrle",

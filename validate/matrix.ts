@@ -1,5 +1,5 @@
 import type { LabConfig } from "./migration-run.ts";
-import type { GuestLoad } from "./vm.ts";
+import { DEFAULT_GUEST_RAM_KIB, type GuestLoad } from "./vm.ts";
 
 /**
  * The configurations the lab migrates. `--quick` is the smallest set that still shows each
@@ -32,6 +32,7 @@ function config(
   return {
     name: `${mode}-xbzrle-${xbzrle}-${bandwidthMiB}MiBps-${downtimeLimitMs}ms`,
     load: LOADS[mode],
+    guestRamKiB: DEFAULT_GUEST_RAM_KIB,
     xbzrleCacheBytes: xbzrleMiB === null ? null : xbzrleMiB * MiB,
     maxBandwidthBytesPerS: bandwidthMiB * MiB,
     downtimeLimitMs,

@@ -23,6 +23,8 @@ import {
 export interface LabConfig {
   readonly name: string;
   readonly load: GuestLoad;
+  /** Guest RAM in KiB (`-m`). */
+  readonly guestRamKiB: number;
   /** null = XBZRLE off. */
   readonly xbzrleCacheBytes: number | null;
   readonly maxBandwidthBytesPerS: number;
@@ -97,13 +99,13 @@ export async function runMigration(
   let cpu: number | null = null;
   const base = { config, repetition, polls };
   try {
-    source = await startVm(image, work, "source", config.load);
+    source = await startVm(image, work, "source", config.load, config.guestRamKiB);
     const booted = await waitForHeartbeats(source.serialLog, 1, 60_000);
     if (booted.length === 0) throw new Error("the source guest printed no heartbeat in 60 s");
     await sleep(config.warmupS * 1000);
     const rate = guestRate(config.load, source.serialLog);
     const port = await freePort();
-    destination = await startVm(image, work, "destination", config.load, port);
+    destination = await startVm(image, work, "destination", config.load, config.guestRamKiB, port);
 
     const qmp = source.qmp;
     await qmp.execute("migrate-set-capabilities", {

@@ -9,12 +9,13 @@ import { QmpClient } from "./qmp.ts";
 /**
  * One QEMU process of the lab: the source guest, or the destination started with the same
  * command line plus `-incoming`. The guest boots the lab's kernel and initramfs with 1 vCPU and
- * `-m 524280k`: QEMU 7.2 under TCG loses dirty-page writes when guest RAM is a multiple of
+ * `-m 524280k` by default: QEMU 7.2 under TCG loses dirty-page writes when guest RAM is a multiple of
  * 256 KiB (a 512 MiB guest failed its own consistency check after 5 of 6 migrations), and
  * 512 MiB − 8 KiB does not.
  */
 
-export const GUEST_RAM = "524280k";
+/** 512 MiB − 8 KiB, in KiB. */
+export const DEFAULT_GUEST_RAM_KIB = 524280;
 
 export interface GuestLoad {
   /** A mode of validate/guest/loadgen.c. */
@@ -51,6 +52,7 @@ export async function startVm(
   workDir: string,
   name: "source" | "destination",
   load: GuestLoad,
+  ramKiB: number,
   incomingPort?: number,
 ): Promise<Vm> {
   const qmpPath = join(workDir, `${name}.qmp`);
@@ -60,7 +62,7 @@ export async function startVm(
     `${name},debug-threads=on`,
     ...acceleratorArgs(),
     "-m",
-    GUEST_RAM,
+    `${ramKiB}k`,
     "-smp",
     "1",
     "-nodefaults",
