@@ -1,0 +1,168 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { UsageError } from "../harness/errors.ts";
+import { runMain } from "../harness/main.ts";
+import { parseBytes } from "../harness/units.ts";
+import { toCsv } from "../results/csv.ts";
+import { realFigures, simulate } from "./compare.ts";
+import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
+import { fullMatrix, quickMatrix } from "./matrix.ts";
+import { type LabRun, runMigration } from "./migration-run.ts";
+import {
+  agreements,
+  COMPARISON_HEADER,
+  type ComparedConfig,
+  comparisonRows,
+  markdownTable,
+  summaryLine,
+} from "./table.ts";
+
+/**
+ * `npm run validate:qemu`: migrate real QEMU guests on this machine and set the simulator's
+ * figures for the same guest load and parameters beside them. Never part of `npm test`: it
+ * needs root (or the Debian packages already installed) and minutes of real migrations.
+ */
+
+function parser(args: readonly string[]) {
+  return yargs([...args])
+    .scriptName("npm run validate:qemu --")
+    .usage(
+      "$0 --setup | --quick | --full [options]\n\n" +
+        "Migrate real QEMU 7.2 guests (loopback, TCG or KVM) and compare each migration with\n" +
+        "migbench's simulation of the same load and parameters.",
+    )
+    .option("setup", {
+      type: "boolean",
+      describe:
+        "install QEMU and busybox from Debian, fetch a Debian cloud kernel, build the guest",
+    })
+    .option("quick", { type: "boolean", describe: "6 configurations, 1 repetition (≈ 5–10 min)" })
+    .option("full", {
+      type: "boolean",
+      describe: "28 configurations, 3 repetitions each (≈ 1–2 h)",
+    })
+    .option("reps", { type: "number", describe: "repetitions per configuration" })
+    .option("only", { type: "string", describe: "only configurations whose name contains this" })
+    .option("guest-ram", {
+      type: "string",
+      describe:
+        "guest RAM, e.g. 512MiB: a multiple of 256 KiB reproduces QEMU 7.2 TCG's lost dirty writes",
+      defaultDescription: "524280KiB (512 MiB − 8 KiB)",
+    })
+    .option("lab", {
+      type: "string",
+      describe: "where the guest image lives",
+      default: defaultLabDir(),
+    })
+    .option("out", {
+      type: "string",
+      describe: "directory to write",
+      defaultDescription: "runs/validate-<UTC timestamp>",
+    })
+    .strict()
+    .help()
+    .version(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+}
+
+/** --guest-ram in KiB (whole KiB, 64 MiB to 16 GiB), or null for the default. */
+function guestRam(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const bytes = parseBytes(text, "--guest-ram");
+  if (bytes % 1024 !== 0 || bytes < 64 * 2 ** 20 || bytes > 16 * 2 ** 30)
+    throw new UsageError(`--guest-ram: "${text}" is not a whole number of KiB from 64MiB to 16GiB`);
+  return bytes / 1024;
+}
+
+function stamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+function describe(run: LabRun): string {
+  const f = realFigures(run);
+  const total = f.totalTimeMs === null ? "—" : `${(f.totalTimeMs / 1000).toFixed(1)} s`;
+  const check = run.destination
+    ? run.destination.consistent
+      ? "destination consistent"
+      : "DESTINATION INCONSISTENT"
+    : (run.error ?? "");
+  return `${run.outcome}, total ${total}, downtime ${f.downtimeMs ?? "—"} ms, ${check}`;
+}
+
+export async function validateMain(args: readonly string[]): Promise<number> {
+  const argv = parser(args).parseSync();
+  const modes = [argv.setup, argv.quick, argv.full].filter(Boolean).length;
+  if (modes === 0) throw new UsageError("say --setup, --quick or --full (see --help)");
+  if (argv.quick && argv.full) throw new UsageError("--quick and --full exclude each other");
+  if (
+    argv.reps !== undefined &&
+    !(Number.isInteger(argv.reps) && argv.reps >= 1 && argv.reps <= 20)
+  )
+    throw new UsageError(`--reps: "${argv.reps}" is not a whole number from 1 to 20`);
+  const labDir = resolve(argv.lab);
+  const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
+  let image: LabImage;
+  if (argv.setup || !existsSync(join(labDir, "lab.json"))) {
+    image = setupLab(labDir, log);
+    log(`guest ready in ${labDir} (QEMU ${image.qemuVersion}, ${image.kernelPackage})`);
+  } else image = readLab(labDir);
+  if (!argv.quick && !argv.full) return 0;
+
+  const guestRamKiB = guestRam(argv["guest-ram"]);
+  const matrix = (argv.full ? fullMatrix() : quickMatrix())
+    .filter((c) => argv.only === undefined || c.name.includes(argv.only))
+    .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
+  if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${argv.only}"`);
+  const reps = argv.reps ?? (argv.full ? 3 : 1);
+  const out = resolve(argv.out ?? join("runs", `validate-${stamp(new Date())}`));
+  if (existsSync(join(out, "real.json")))
+    throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
+
+  const runs: LabRun[] = [];
+  const compared: ComparedConfig[] = [];
+  let n = 0;
+  for (const config of matrix) {
+    const real: LabRun[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      n++;
+      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: migrating`);
+      const run = await runMigration(image, config, rep);
+      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: ${describe(run)}`);
+      real.push(run);
+      runs.push(run);
+      // Every finished migration is kept, as it finishes.
+      writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
+    }
+    const simulated = real.map((run) => simulate(config, run, out));
+    compared.push({ config, real, realFigures: real.map(realFigures), simulated });
+  }
+  writeFileAtomic(
+    join(out, "comparison.csv"),
+    toCsv([COMPARISON_HEADER, ...comparisonRows(compared)]),
+  );
+  const table = markdownTable(compared);
+  const summary = summaryLine(agreements(compared));
+  writeFileSync(join(out, "comparison.md"), `${table}\n${summary}\n`);
+  process.stdout.write(`${table}\n${summary}\nvalidation: ${out}\n`);
+  const inconsistent = runs.filter((r) => r.destination && !r.destination.consistent);
+  if (inconsistent.length > 0) {
+    process.stderr.write(
+      `validate: ${inconsistent.length} destination guest(s) failed their own memory check: QEMU delivered stale pages\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await runMain("validate:qemu", () => validateMain(hideBin(process.argv)));
+}

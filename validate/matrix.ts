@@ -1,0 +1,63 @@
+import type { LabConfig } from "./migration-run.ts";
+import { DEFAULT_GUEST_RAM_KIB, type GuestLoad } from "./vm.ts";
+
+/**
+ * The configurations the lab migrates. `--quick` is the smallest set that still shows each
+ * effect the simulator must reproduce (an idle guest, a sparse random writer with and without
+ * XBZRLE, the QEMU docs stride program with and without XBZRLE, and a rate cap where the bulk
+ * pass dominates); `--full` crosses every load with XBZRLE off/16 MiB/64 MiB and both rate caps
+ * at 300 ms, and adds a 30 ms downtime limit for the two loads where it decides the outcome.
+ */
+
+const MiB = 1024 * 1024;
+
+export const LOADS: Readonly<Record<GuestLoad["mode"], GuestLoad>> = {
+  idle: { mode: "idle", args: [] },
+  // 16 MiB buffer, as in QEMU's docs.
+  stride: { mode: "stride", args: [16] },
+  // 4 000 writes/s over 192 MiB: far more distinct pages per pass than a 16 MiB cache holds.
+  sparse: { mode: "sparse", args: [192, 4000] },
+  // The same rate with Zipf(1.0)-popular pages: a small hot set a cache can keep.
+  zipf: { mode: "zipf", args: [192, 4000] },
+};
+
+function config(
+  mode: GuestLoad["mode"],
+  xbzrleMiB: number | null,
+  bandwidthMiB: number,
+  downtimeLimitMs: number,
+  timeoutS: number,
+): LabConfig {
+  const xbzrle = xbzrleMiB === null ? "off" : `${xbzrleMiB}MiB`;
+  return {
+    name: `${mode}-xbzrle-${xbzrle}-${bandwidthMiB}MiBps-${downtimeLimitMs}ms`,
+    load: LOADS[mode],
+    guestRamKiB: DEFAULT_GUEST_RAM_KIB,
+    xbzrleCacheBytes: xbzrleMiB === null ? null : xbzrleMiB * MiB,
+    maxBandwidthBytesPerS: bandwidthMiB * MiB,
+    downtimeLimitMs,
+    timeoutS,
+    warmupS: 3,
+  };
+}
+
+export function quickMatrix(): LabConfig[] {
+  return [
+    config("idle", null, 128, 300, 45),
+    config("sparse", null, 128, 300, 45),
+    config("sparse", 64, 128, 300, 45),
+    config("stride", null, 128, 300, 45),
+    config("stride", 64, 128, 300, 45),
+    config("stride", 64, 32, 300, 45),
+  ];
+}
+
+export function fullMatrix(): LabConfig[] {
+  const out: LabConfig[] = [];
+  for (const mode of ["idle", "sparse", "zipf", "stride"] as const)
+    for (const xbzrle of [null, 16, 64])
+      for (const bandwidth of [32, 128]) out.push(config(mode, xbzrle, bandwidth, 300, 120));
+  for (const mode of ["sparse", "stride"] as const)
+    for (const xbzrle of [null, 64]) out.push(config(mode, xbzrle, 128, 30, 120));
+  return out;
+}

@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LabImage } from "./lab-setup.ts";
+import {
+  freePort,
+  type GuestLoad,
+  heartbeats,
+  migrationThreadCpuSeconds,
+  startVm,
+  type Vm,
+  waitForHeartbeats,
+} from "./vm.ts";
+
+/**
+ * One real migration: boot the source guest with a load, let the load run, start the
+ * destination with `-incoming`, set QEMU's migration parameters, migrate over loopback TCP, poll
+ * `query-migrate` every 100 ms until it completes, fails or times out (then `migrate_cancel`:
+ * "did not converge"), and check the destination guest is alive and consistent.
+ */
+
+export interface LabConfig {
+  readonly name: string;
+  readonly load: GuestLoad;
+  /** Guest RAM in KiB (`-m`). */
+  readonly guestRamKiB: number;
+  /** null = XBZRLE off. */
+  readonly xbzrleCacheBytes: number | null;
+  readonly maxBandwidthBytesPerS: number;
+  readonly downtimeLimitMs: number;
+  /** Cancel after this long: the run did not converge. */
+  readonly timeoutS: number;
+  /** How long the load runs on the source before the migration starts. */
+  readonly warmupS: number;
+}
+
+/** One `query-migrate` answer, as QEMU gives it, with the time since `migrate` was sent. */
+export interface Poll {
+  readonly atMs: number;
+  readonly info: QueryMigrate;
+}
+
+/** The fields of QEMU's MigrationInfo that the lab uses (qapi/migration.json). */
+export interface QueryMigrate {
+  readonly status: string;
+  readonly "total-time"?: number;
+  readonly "setup-time"?: number;
+  readonly downtime?: number;
+  readonly "expected-downtime"?: number;
+  readonly ram?: Record<string, number>;
+  readonly "xbzrle-cache"?: Record<string, number>;
+}
+
+export type LabOutcome = "completed" | "did-not-converge" | "failed";
+
+export interface LabRun {
+  readonly config: LabConfig;
+  readonly repetition: number;
+  readonly accelerator: "kvm" | "tcg";
+  readonly outcome: LabOutcome;
+  /** The last query-migrate answer (status completed/cancelled/failed). */
+  readonly final: QueryMigrate | null;
+  readonly polls: readonly Poll[];
+  /** CPU seconds of the source's live_migration thread at its last sight. */
+  readonly migrationThreadCpuS: number | null;
+  /** The guest's own write speed before the migration: stride passes/s or writes/s. */
+  readonly guestRatePerS: number | null;
+  /** Destination guest: heartbeats after switch-over, and whether its self-check passed. */
+  readonly destination: { readonly alive: boolean; readonly consistent: boolean } | null;
+  readonly error: string | null;
+}
+
+function guestRate(load: GuestLoad, serialLog: string): number | null {
+  const beats = heartbeats(serialLog);
+  if (beats.length < 2) return null;
+  const [a, b] = [beats[beats.length - 2], beats[beats.length - 1]];
+  const work = load.mode === "stride" ? b.passes - a.passes : b.writes - a.writes;
+  return b.tMs > a.tMs ? (work * 1000) / (b.tMs - a.tMs) : null;
+}
+
+async function checkDestination(vm: Vm): Promise<{ alive: boolean; consistent: boolean }> {
+  // The destination's serial log holds only what the guest printed after it resumed there.
+  const beats = await waitForHeartbeats(vm.serialLog, 2, 15_000);
+  const alive = beats.length >= 2 && beats[beats.length - 1].checks > beats[0].checks - 1;
+  return { alive, consistent: alive && beats.every((beat) => beat.bad === 0) };
+}
+
+export async function runMigration(
+  image: LabImage,
+  config: LabConfig,
+  repetition: number,
+  onPoll?: (poll: Poll) => void,
+): Promise<LabRun> {
+  const work = mkdtempSync(join(tmpdir(), "migbench-lab-"));
+  let source: Vm | null = null;
+  let destination: Vm | null = null;
+  const polls: Poll[] = [];
+  let cpu: number | null = null;
+  const base = { config, repetition, polls };
+  try {
+    source = await startVm(image, work, "source", config.load, config.guestRamKiB);
+    const booted = await waitForHeartbeats(source.serialLog, 1, 60_000);
+    if (booted.length === 0) throw new Error("the source guest printed no heartbeat in 60 s");
+    await sleep(config.warmupS * 1000);
+    const rate = guestRate(config.load, source.serialLog);
+    const port = await freePort();
+    destination = await startVm(image, work, "destination", config.load, config.guestRamKiB, port);
+
+    const qmp = source.qmp;
+    await qmp.execute("migrate-set-capabilities", {
+      capabilities: [{ capability: "xbzrle", state: config.xbzrleCacheBytes !== null }],
+    });
+    await qmp.execute("migrate-set-parameters", {
+      "max-bandwidth": config.maxBandwidthBytesPerS,
+      "downtime-limit": config.downtimeLimitMs,
+      ...(config.xbzrleCacheBytes !== null ? { "xbzrle-cache-size": config.xbzrleCacheBytes } : {}),
+    });
+    const started = performance.now();
+    await qmp.execute("migrate", { uri: `tcp:127.0.0.1:${port}` });
+    let final: QueryMigrate | null = null;
+    let outcome: LabOutcome | null = null;
+    for (;;) {
+      await sleep(100);
+      const info = await qmp.execute<QueryMigrate>("query-migrate");
+      const poll = { atMs: Math.round(performance.now() - started), info };
+      polls.push(poll);
+      onPoll?.(poll);
+      cpu = migrationThreadCpuSeconds(source.process.pid ?? -1) ?? cpu;
+      if (info.status === "completed" || info.status === "failed") {
+        final = info;
+        outcome = info.status;
+        break;
+      }
+      if (poll.atMs > config.timeoutS * 1000) {
+        await qmp.execute("migrate_cancel");
+        for (let i = 0; i < 50; i++) {
+          final = await qmp.execute<QueryMigrate>("query-migrate");
+          if (final.status === "cancelled" || final.status === "completed") break;
+          await sleep(100);
+        }
+        // A migration that completed while being cancelled completed.
+        outcome = final?.status === "completed" ? "completed" : "did-not-converge";
+        break;
+      }
+    }
+    const dest = outcome === "completed" ? await checkDestination(destination) : null;
+    return {
+      ...base,
+      accelerator: source.accelerator,
+      outcome,
+      final,
+      migrationThreadCpuS: cpu,
+      guestRatePerS: rate,
+      destination: dest,
+      error: null,
+    };
+  } catch (error) {
+    return {
+      ...base,
+      accelerator: source?.accelerator ?? "tcg",
+      outcome: "failed",
+      final: null,
+      migrationThreadCpuS: cpu,
+      guestRatePerS: null,
+      destination: null,
+      error: (error as Error).message.split("\n")[0],
+    };
+  } finally {
+    await source?.stop();
+    await destination?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
