@@ -4,7 +4,7 @@ import { InputError } from "../harness/errors.ts";
 import { CodecError, OVERFLOW, PAGE_SIZE, type PageCodec, UNCHANGED } from "./types.ts";
 
 /**
- * Checks a codec against XBZRLE reference vectors (format: ../shared/xbzrle-vectors/README.md):
+ * Checks a codec against XBZRLE reference vectors (format: test/fixtures/xbzrle-vectors/README.md):
  * one directory per case with old.bin, new.bin, optional delta.bin and meta.json
  * {limit, encodeReturn, decodeReturn, decodeOnly?}. Used by `npm run codec -- verify DIR` and
  * by test/codecs/xbzrle.test.ts, so the CLI and the tests check the same things.
