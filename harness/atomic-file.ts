@@ -120,3 +120,19 @@ export function checkWritableDirectory(dir: string): void {
     throw new InputError(dir, "is a file, not a directory");
   probeDirectory(dir, dir);
 }
+
+/**
+ * Check that `path` names a file that can be opened for reading: one InputError naming it
+ * (no such file, is a directory, permission denied...) before any work, where a later read
+ * would fail with the syscall's own words or a parser's complaint about a directory.
+ */
+export function checkReadableFile(path: string, what = "file"): void {
+  const kind = kindAt(path);
+  if (kind === null) throw new InputError(path, `no such file (the ${what})`);
+  if (kind === "directory") throw new InputError(path, `is a directory, not a file (the ${what})`);
+  try {
+    closeSync(openSync(path, "r"));
+  } catch (error) {
+    throw fileError(path, error, `read the ${what}`);
+  }
+}
