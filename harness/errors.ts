@@ -83,3 +83,17 @@ export function fileError(path: string, error: unknown, doing?: string): unknown
   const words = describeErrno(error.code);
   return new InputError(path, doing ? `cannot ${doing}: ${words}` : words);
 }
+
+/** The calls that write through a file descriptor, whose errors carry no path. */
+const WRITE_CALLS = new Set(["write", "writev", "fsync", "fdatasync", "close", "ftruncate"]);
+
+/**
+ * A failed write through a file descriptor (ENOSPC, EIO, EDQUOT...) while writing `path`, as an
+ * InputError naming it; Node's error for write(2) has no path ("write: no space left"). Other
+ * errors are returned as they are.
+ */
+export function outputError(path: string, error: unknown): unknown {
+  if (isSystemError(error) && error.path === undefined && WRITE_CALLS.has(error.syscall))
+    return fileError(path, error, "write");
+  return error;
+}

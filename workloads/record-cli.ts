@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { checkWritableFile } from "../harness/atomic-file.ts";
-import { UsageError } from "../harness/errors.ts";
+import { outputError, UsageError } from "../harness/errors.ts";
 import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
 import { formatBytes, parseDurationMs, parseInteger } from "../harness/units.ts";
@@ -132,6 +132,9 @@ async function main(): Promise<number> {
       `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${formatBytes(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
       true,
     );
+  } catch (error) {
+    // A write(2) that fails mid-recording (ENOSPC) has no path of its own.
+    throw outputError(argv.out, error);
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { checkReadableFile, checkWritableFile } from "../harness/atomic-file.ts";
-import { UsageError } from "../harness/errors.ts";
+import { outputError, UsageError } from "../harness/errors.ts";
 import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
 import { formatBytes, parseDurationMs, parseInteger, parseNumber } from "../harness/units.ts";
@@ -51,18 +51,20 @@ async function main(): Promise<number> {
         const level = deflateLevel(argv.level);
         for (const file of files) checkReadableFile(file, "snapshot");
         checkWritableFile(argv.out);
-        const summary = importSnapshots({
-          files,
-          out: resolve(argv.out),
-          timesS,
-          level,
-          onFile: (i, changed) =>
-            process.stderr.write(
-              i === 0
-                ? `${files[0]}: initial image\n`
-                : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
-            ),
-        });
+        const summary = writingTo(argv.out, () =>
+          importSnapshots({
+            files,
+            out: resolve(argv.out),
+            timesS,
+            level,
+            onFile: (i, changed) =>
+              process.stderr.write(
+                i === 0
+                  ? `${files[0]}: initial image\n`
+                  : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
+              ),
+          }),
+        );
         process.stderr.write(
           `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
         );
@@ -109,7 +111,9 @@ async function main(): Promise<number> {
         checkWritableFile(String(argv.output));
         const reader = TraceReader.open(String(argv.input));
         try {
-          const summary = copyTrace(reader, resolve(String(argv.output)), { level });
+          const summary = writingTo(String(argv.output), () =>
+            copyTrace(reader, resolve(String(argv.output)), { level }),
+          );
           process.stderr.write(
             `wrote ${argv.output}: ${formatBytes(summary.bytes)} (was ${formatBytes(reader.fileBytes)})\n`,
           );
@@ -126,6 +130,15 @@ async function main(): Promise<number> {
     })
     .parseAsync();
   return 0;
+}
+
+/** `work()`, with a failed write(2) while it writes `out` named by `out` (ENOSPC...). */
+function writingTo<T>(out: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw outputError(out, error);
+  }
 }
 
 function deflateLevel(text: string): number {
