@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz:codecs [-- --cases N --codec NAME... --seed S --hang-seconds T]`: feeds every
+ * `npm run fuzz:codecs [-- --cases N --codec NAME,... --seed S --hang-seconds T]`: feeds every
  * registered codec's decoder (resolveCodecs(["all"]) unless --codec names some) random streams
  * and mutated real encodings (bit flips, truncation, insertions, deletions, length-byte edits,
  * splices), ≥ 1,000,000 cases in total by default, and checks that each decoder

@@ -295,7 +295,7 @@ function positiveInt(
  */
 const MAX_SEED = 2 ** 32 - 1;
 const SEED_WHY = "seeds are 32-bit";
-/** QEMU's bound on compress-threads and multifd-channels (migrate_params_check()). */
+/** QEMU's bound on compress-threads: 1..255 (migrate_params_check(), migration/options.c). */
 const MAX_THREADS = 255;
 /** More worker threads than this only costs memory: cells are CPU-bound. */
 const MAX_WORKERS = 1024;
