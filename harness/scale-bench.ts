@@ -52,7 +52,7 @@ const DEFAULT_CACHE_SIZE = "64MiB";
  * run at every default size. sap-like's 1 GiB active set is all of a 1 GiB VM and its pages are
  * never free, so its default 10 % of free (zero) pages has nowhere to go and HeapModel rejects
  * the VM; with no free pages the active set stays the bench's 1 GiB at every size.
- * `--set zero_share=0.1` restores the bench default (then 1 GiB fails).
+ * `--set zero_share=0.1` restores the bench default (then 1 GiB is refused before any size runs).
  */
 export const SCALE_SETS: Readonly<Record<string, readonly string[]>> = {
   "sap-like": ["zero_share=0"],
