@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import yargs from "yargs";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { checkWritableFile, writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
-import { flagList, singleValued } from "../harness/flag-list.ts";
+import { flagList, joinNegativeValues, singleList, singleValued } from "../harness/flag-list.ts";
+import { parseInteger, parseNumber } from "../harness/units.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
 import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
 import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
@@ -27,6 +28,13 @@ import type { CodecDefinition } from "./types.ts";
  */
 
 const DEFAULT_PAIRS = 16384;
+/**
+ * makePagePairs() (codecs/page-kinds.ts) puts a kind's old pages, new pages and an output page
+ * in one typed array, at most 2^32 bytes: (2 × pairs + 1) × 4096 ≤ 2^32.
+ */
+export const MAX_PAIRS = 2 ** 19 - 1;
+/** Seeds are 32-bit (codecs/prng.ts takes `seed | 0`). */
+const MAX_SEED = 2 ** 32 - 1;
 const DEFAULT_TIME_MS = 500;
 const BATCH = 256;
 const DEFAULT_CALIBRATION_FILE = "results/calibration.json";
@@ -94,31 +102,31 @@ export async function benchCodecsCommand(
   args: readonly string[],
   io: BenchIo = consoleIo,
 ): Promise<number> {
-  const argv = await yargs([...args])
+  const argv = await yargs(joinNegativeValues(args, ["help"]))
     .scriptName("npm run bench:codecs --")
     .usage(
       "$0 [options]\n\nEvery codec × page kind, lzbench style: encode/decode GB/s, size %, overflow %.",
     )
     .option("codec", {
       type: "string",
-      describe: "codecs (comma list; names, aliases, groups such as paper, or all)",
+      describe: "codecs (one comma list; names, aliases, groups such as paper, or all)",
       default: "all",
     })
     .option("kind", {
       type: "string",
-      describe: `page kinds (comma list of ${PAGE_KINDS.join(", ")})`,
+      describe: `page kinds (one comma list of ${PAGE_KINDS.join(", ")})`,
     })
     .option("pairs", {
-      type: "number",
-      default: DEFAULT_PAIRS,
-      describe: "page pairs per kind (16384 = 64 MiB old + 64 MiB new)",
+      type: "string",
+      default: String(DEFAULT_PAIRS),
+      describe: `page pairs per kind, 1 to ${MAX_PAIRS} (16384 = 64 MiB old + 64 MiB new)`,
     })
     .option("time", {
-      type: "number",
-      default: DEFAULT_TIME_MS,
+      type: "string",
+      default: String(DEFAULT_TIME_MS),
       describe: "tinybench time budget per task, ms (every pair is encoded at least once)",
     })
-    .option("seed", { type: "number", default: 1, describe: "page generator seed" })
+    .option("seed", { type: "string", default: "1", describe: "page generator seed (0..2^32-1)" })
     .option("json", { type: "string", describe: "also write the rows as JSON to FILE" })
     .option("calibrate", {
       type: "string",
@@ -130,6 +138,7 @@ export async function benchCodecsCommand(
       describe: "load a plug-in codec from a module (repeatable)",
     })
     .check(singleValued(["pairs", "time", "seed", "json", "calibrate"]))
+    .check(singleList(["codec", "kind"]))
     .strict()
     .help()
     .fail((message, error) => {
@@ -137,12 +146,15 @@ export async function benchCodecsCommand(
     })
     .parseAsync();
 
-  if (!Number.isInteger(argv.pairs) || argv.pairs < 1) {
-    throw new UsageError(`--pairs must be a positive integer, got ${argv.pairs}`);
-  }
-  if (!Number.isFinite(argv.time) || argv.time <= 0) {
-    throw new UsageError(`--time must be a positive number of ms, got ${argv.time}`);
-  }
+  const pairs = parseInteger(
+    argv.pairs,
+    "--pairs",
+    1,
+    MAX_PAIRS,
+    "old + new pages in one typed array of at most 2^32 bytes",
+  );
+  const timeMs = parseNumber(argv.time, "--time", { min: 0, unit: "ms" });
+  const seed = parseInteger(argv.seed, "--seed", 0, MAX_SEED, "seeds are 32-bit");
   const plugins: CodecDefinition[] = [];
   for (const path of argv["codec-module"] ?? []) plugins.push(await loadCodecModule(path));
   const calibrating = argv.calibrate !== undefined;
@@ -163,7 +175,10 @@ export async function benchCodecsCommand(
     const needed = [...new Set(Object.values(OUTCOME_KINDS))] as PageKind[];
     kinds = kindNames ? [...new Set([...kinds, ...needed])] : needed;
   }
-  const timing: TimingOptions = { timeMs: argv.time, batch: BATCH };
+  // The outputs must be writable before minutes of benchmarking, not after.
+  if (argv.json) checkWritableFile(argv.json);
+  if (calibrating) checkWritableFile(calibrationFile);
+  const timing: TimingOptions = { timeMs, batch: BATCH };
   const { cpu } = machineInfo();
   const cpuLine = `${cpu.model} (${cpu.cores} cores)`;
   const machine = `${cpuLine}, Node ${process.version}`;
@@ -177,8 +192,8 @@ export async function benchCodecsCommand(
     const result = await measureKind(
       {
         kind,
-        pairs: argv.pairs,
-        seed: argv.seed,
+        pairs,
+        seed,
         codecs: codecs.map((codec) => codec.name),
         codecModules: argv["codec-module"] ?? [],
         timing,
@@ -214,13 +229,13 @@ export async function benchCodecsCommand(
         `±${RME_WARN_PERCENT} % (95 % CI of the mean): ${noisy.join(", ")}. ` +
         `Close other programs and re-run those rows alone with a longer budget, e.g. ` +
         `--codec ${measured.find((m) => noisy[0].startsWith(`${m.row.codec}/`))?.row.codec ?? "NAME"} ` +
-        `--kind KIND --time ${Math.round(argv.time * 4)}.`,
+        `--kind KIND --time ${Math.round(timeMs * 4)}.`,
     );
   }
 
   io.out(
-    `settings: ${argv.pairs} pairs per kind (${((argv.pairs * 4096 * 2) / 2 ** 20).toFixed(0)} MiB), ` +
-      `${BATCH} pairs per timed iteration, --time ${argv.time} ms per task, seed ${argv.seed}, ` +
+    `settings: ${pairs} pairs per kind (${((pairs * 4096 * 2) / 2 ** 20).toFixed(0)} MiB), ` +
+      `${BATCH} pairs per timed iteration, --time ${timeMs} ms per task, seed ${seed}, ` +
       `limit 4096, zstd level ${ZSTD_LEVEL}, deflate level ${DEFLATE_LEVEL}; ` +
       "size % counts unchanged as 0 and overflow as 4096; GB/s = 10^9 page bytes/s over the median iteration; " +
       "a codec with an arena entry point (xbzrle) encodes on page offsets, as the simulator calls it",

@@ -5,23 +5,33 @@
  *   verify DIR            (every vector directory in DIR against xbzrle; exit 1 on a failure)
  * A thin shell: the codecs and codecs/vector-check.ts do the work.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
-import { InputError, UsageError } from "../harness/errors.ts";
-import { singleValued } from "../harness/flag-list.ts";
+import { checkReadableFile, checkWritableFile, writeFileAtomic } from "../harness/atomic-file.ts";
+import { fileError, InputError, UsageError } from "../harness/errors.ts";
+import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
+import { parseInteger } from "../harness/units.ts";
+import { MAX_KERNEL_LIMIT } from "./page-memory.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import { type CodecDefinition, OVERFLOW, PAGE_SIZE, UNCHANGED } from "./types.ts";
 import { checkVectors, loadVectors } from "./vector-check.ts";
 
-/** A file's bytes in a fresh 8-byte-aligned buffer; `pageSized` insists on 4096 bytes. */
+/**
+ * A file's bytes in a fresh 8-byte-aligned buffer; `pageSized` insists on 4096 bytes. A file
+ * that is missing, a directory or unreadable is an InputError naming it (exit 1), as every
+ * file error is in every command.
+ */
 function readInput(path: string, what: string, pageSized: boolean): Uint8Array {
-  // A file named on the command line that is not there is a wrong flag value: exit 2 (issue 2).
-  if (!existsSync(path)) throw new UsageError(`${path}: no such file (the ${what})`);
-  const bytes = readFileSync(path);
+  checkReadableFile(path, what);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw fileError(path, error, `read the ${what}`);
+  }
   if (pageSized && bytes.length !== PAGE_SIZE) {
     throw new InputError(
       path,
@@ -62,18 +72,23 @@ async function encodeCommand(argv: {
   codecModule?: string;
   previous?: string;
   page: string;
-  limit: number;
+  limit: string;
   out: string;
 }): Promise<number> {
-  if (!Number.isInteger(argv.limit) || argv.limit < 0) {
-    throw new UsageError(`--limit must be a whole number of bytes ≥ 0, got ${argv.limit}`);
-  }
+  const limit = parseInteger(
+    argv.limit,
+    "--limit",
+    0,
+    MAX_KERNEL_LIMIT,
+    "bytes; the codecs' output area, codecs/page-memory.ts",
+  );
   const definition = await pickCodec(argv.codec, argv.codecModule);
   const previous = previousFor(definition, argv.previous);
   const page = readInput(argv.page, "page", true);
+  checkWritableFile(argv.out);
   const codec = definition.create();
-  const out = new Uint8Array(Math.max(argv.limit, 1));
-  const result = codec.encode(page, previous, out, argv.limit);
+  const out = new Uint8Array(Math.max(limit, 1));
+  const result = codec.encode(page, previous, out, limit);
   const wire = codec.wireBytes(result);
   if (result === UNCHANGED) {
     writeFileAtomic(argv.out, new Uint8Array(0));
@@ -102,6 +117,7 @@ async function decodeCommand(argv: {
   const definition = await pickCodec(argv.codec, argv.codecModule);
   const previous = previousFor(definition, argv.previous);
   const delta = readInput(argv.delta, "delta", false);
+  checkWritableFile(argv.out);
   const page = new Uint8Array(PAGE_SIZE);
   definition.create().decode(delta, previous, page);
   writeFileAtomic(argv.out, page);
@@ -130,7 +146,7 @@ async function verifyCommand(argv: {
 
 async function main(): Promise<number | undefined> {
   let code: number | undefined;
-  await yargs(hideBin(process.argv))
+  await yargs(joinNegativeValues(hideBin(process.argv), ["help", "version"]))
     .scriptName("codec")
     .command(
       "encode",
@@ -139,9 +155,9 @@ async function main(): Promise<number | undefined> {
         withCodec(args)
           .option("page", { type: "string", demandOption: true, describe: "the current page" })
           .option("limit", {
-            type: "number",
-            default: PAGE_SIZE,
-            describe: "output limit (QEMU's dlen)",
+            type: "string",
+            default: String(PAGE_SIZE),
+            describe: `output limit in bytes, 0 to ${MAX_KERNEL_LIMIT} (QEMU's dlen)`,
           })
           .option("out", { type: "string", demandOption: true, describe: "where the delta goes" }),
       async (argv) => {

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz:codecs [-- --cases N --codec NAME... --seed S --hang-seconds T]`: feeds every
+ * `npm run fuzz:codecs [-- --cases N --codec NAME,... --seed S --hang-seconds T]`: feeds every
  * registered codec's decoder (resolveCodecs(["all"]) unless --codec names some) random streams
  * and mutated real encodings (bit flips, truncation, insertions, deletions, length-byte edits,
  * splices), ≥ 1,000,000 cases in total by default, and checks that each decoder
@@ -16,7 +16,9 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { UsageError } from "../harness/errors.ts";
+import { flagList, joinNegativeValues, singleList, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
+import { parseInteger, parseNumber } from "../harness/units.ts";
 import { makePagePairs, PAGE_KINDS } from "./page-kinds.ts";
 import { Prng } from "./prng.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
@@ -262,35 +264,58 @@ async function workerMain(): Promise<void> {
   parentPort!.postMessage(fuzzCodec(job, definition));
 }
 
+/** Cases done are counted in an Int32Array the watchdog reads (STATUS_INTS). */
+const MAX_CASES = 2 ** 31 - 1;
+/** Seeds are 32-bit (codecs/prng.ts). */
+const MAX_SEED = 2 ** 32 - 1;
+/**
+ * The watchdog counts a worker's start-up (loading tsx and the codecs, building the corpus:
+ * 1-3 s on a loaded 2-core machine) as no progress, so a shorter limit reports hangs that are
+ * not there.
+ */
+const MIN_HANG_SECONDS = 5;
+
 async function main(): Promise<number> {
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await yargs(joinNegativeValues(hideBin(process.argv), ["help", "version"]))
     .scriptName("fuzz:codecs")
-    .usage("$0 [--cases N] [--codec NAME...] [--codec-module FILE] [--seed S]")
+    .usage("$0 [--cases N] [--codec NAME,...] [--codec-module FILE] [--seed S]")
     .option("cases", {
-      type: "number",
-      default: 1_000_000,
-      describe: "cases in total, shared among the codecs",
+      type: "string",
+      default: "1000000",
+      describe: `cases in total, shared among the codecs (1 to ${MAX_CASES})`,
     })
-    .option("codec", { type: "string", array: true, describe: "codecs to fuzz (default: all)" })
+    .option("codec", { type: "string", describe: "codecs to fuzz, one comma list (default: all)" })
     .option("codec-module", { type: "string", describe: "also fuzz a plug-in codec" })
-    .option("seed", { type: "number", default: 1, describe: "PRNG seed (runs are reproducible)" })
-    .option("hang-seconds", {
-      type: "number",
-      default: 20,
-      describe: "a decoder making no progress this long is reported as a hang",
+    .option("seed", {
+      type: "string",
+      default: "1",
+      describe: "PRNG seed, 0..2^32-1 (runs are reproducible)",
     })
+    .option("hang-seconds", {
+      type: "string",
+      default: "20",
+      describe: `a decoder making no progress this long (≥ ${MIN_HANG_SECONDS}) is reported as a hang`,
+    })
+    .check(singleValued(["cases", "codec-module", "seed", "hang-seconds"]))
+    .check(singleList(["codec"]))
     .strict()
     .help()
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })
     .parseAsync();
-  if (!Number.isInteger(argv.cases) || argv.cases < 1) throw new UsageError("--cases must be ≥ 1");
+  const cases = parseInteger(argv.cases, "--cases", 1, MAX_CASES, "the progress counter is 32-bit");
+  const seed = parseInteger(argv.seed, "--seed", 0, MAX_SEED, "seeds are 32-bit");
+  const hangSeconds = parseNumber(argv.hangSeconds, "--hang-seconds", {
+    min: MIN_HANG_SECONDS,
+    inclusive: true,
+    unit: "s (a worker's start-up counts as no progress)",
+  });
   const plugins = argv.codecModule ? [await loadCodecModule(argv.codecModule)] : [];
-  const names = argv.codec ?? ["all"];
+  const names = flagList(argv.codec, "codec") ?? ["all"];
   const codecs = resolveCodecs(names, plugins);
   if (plugins.length && !codecs.includes(plugins[0])) codecs.push(plugins[0]);
-  const perCodec = Math.ceil(argv.cases / codecs.length);
+  const perCodec = Math.ceil(cases / codecs.length);
   const started = performance.now();
   let total = 0;
   let findings = 0;
@@ -300,9 +325,9 @@ async function main(): Promise<number> {
         codec: definition.name,
         codecModule: plugins.includes(definition) ? argv.codecModule : undefined,
         cases: perCodec,
-        seed: argv.seed * 1_000_003 + index,
+        seed: seed * 1_000_003 + index,
       },
-      argv.hangSeconds,
+      hangSeconds,
     );
     total += summary.cases;
     findings += summary.findingCount;

@@ -19,11 +19,19 @@ import {
 } from "../results/manifest.ts";
 import { defaultRunDir, RunWriter } from "../results/run-dir.ts";
 import { RESULTS_FILE } from "../results/schema.ts";
-import { describeWorkload, findWorkload, resolveParams } from "../workloads/registry.ts";
-import type { WorkloadDefinition } from "../workloads/types.ts";
+import {
+  checkWorkloadRun,
+  describeWorkload,
+  findWorkload,
+  resolveParams,
+} from "../workloads/registry.ts";
+import type { WorkloadDefinition, WorkloadOptions } from "../workloads/types.ts";
+import { parseRamBytes } from "../workloads/workload-params.ts";
+import { checkWritableDirectory } from "./atomic-file.ts";
+import { MAX_CACHE_SIZE_BYTES } from "./cache/slots.ts";
 import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
 import { UsageError } from "./errors.ts";
-import { flagList, flagValue } from "./flag-list.ts";
+import { flagList, flagValue, joinNegativeValues } from "./flag-list.ts";
 import { runMain } from "./main.ts";
 import { defaultWorkers, runCells } from "./pool.ts";
 import { createProgress, formatSeconds, progressMode } from "./progress.ts";
@@ -35,7 +43,7 @@ import {
   SWEEP_DEFAULTS,
   type SweepAxes,
 } from "./sweep.ts";
-import { parseBytes, parseDurationMs, parseRate } from "./units.ts";
+import { parseBytes, parseDurationMs, parseInteger, parseRate } from "./units.ts";
 
 /**
  * `npm run bench`: parse the sweep, run its cells on the worker pool, write the run directory
@@ -80,12 +88,18 @@ export interface WorkloadCatalogue {
     sets: readonly string[],
   ): Readonly<Record<string, number | string>>;
   describeWorkload(definition: WorkloadDefinition): string;
+  /**
+   * Reject, before any cell runs, a run the workload's create() would reject (RAM too small
+   * for its active set, a trace without file=...); optional (test stubs leave it out).
+   */
+  checkRun?(definition: WorkloadDefinition, options: WorkloadOptions): Promise<void>;
 }
 
 const builtinCatalogue: WorkloadCatalogue = {
   findWorkload: (name) => findWorkload(name),
   resolveParams,
   describeWorkload,
+  checkRun: checkWorkloadRun,
 };
 
 // --- the command line ---------------------------------------------------------------------
@@ -99,7 +113,8 @@ function parser(args: readonly string[]) {
       "$0 --workload NAME [options]\n\n" +
         "Simulate pre-copy live migration of a workload's VM with each codec and write a run\n" +
         "directory (results.csv, passes.csv, timings.csv, manifest.json, report). Every option\n" +
-        "marked [list] takes a comma list (or is repeated); the cells are the cross product.",
+        "marked [list] takes one comma list (given twice, it is refused); the cells are the\n" +
+        "cross product.",
     )
     .option("workload", {
       type: "string",
@@ -225,7 +240,11 @@ function parser(args: readonly string[]) {
         "  npm run bench -- --workload sap-like --codec paper --cache-size 16MiB,64MiB,256MiB \\\n" +
         "      --bandwidth 32MiB/s,128MiB/s,1Gbit/s --seed 1,2,3\n" +
         "  npm run bench -- --resume results/20261125T183000Z-sap-like\n" +
-        "Sizes: B KiB MiB GiB (1024) or KB MB GB (1000). Rates: MiB/s, Gbit/s. Times: ms s min.\n" +
+        "Sizes: B KiB MiB GiB TiB (1024) or kB MB GB TB (1000); a plain number is bytes.\n" +
+        "Rates: B = byte, b = bit (case matters): MiB/s, MB/s, GB/s; Mbit/s, Gbit/s, Gb/s, Gbps.\n" +
+        "Times: ms s min h; a plain number is ms.\n" +
+        "Limits: --ram ≤ 16TiB (2^32 pages); --cache-size ≤ 4GiB; --threads ≤ 255 (QEMU's);\n" +
+        "--workers ≤ 1024; --seed 0..4294967295 (seeds are 32-bit).\n" +
         "Exit status: 0 done, 1 a cell failed or a file is missing/corrupt, 2 bad option.",
     )
     .fail((message, error) => {
@@ -235,11 +254,17 @@ function parser(args: readonly string[]) {
 
 type ParsedArgs = Record<string, unknown>;
 
+/** Flags of `npm run bench` that take no value (joinNegativeValues leaves their next word). */
+const BOOLEAN_FLAGS = ["help-workload", "report", "quiet", "help", "version"];
+
 function parseArgs(args: readonly string[]): { argv: ParsedArgs; help: () => Promise<string> } {
-  const p = parser(args);
+  const p = parser(joinNegativeValues(args, BOOLEAN_FLAGS));
   const argv = p.parseSync() as ParsedArgs;
   if ((argv._ as unknown[]).length > 0)
     throw new UsageError(`unexpected argument "${String((argv._ as unknown[])[0])}"`);
+  // --workers is read by the run; bound it here so the check comes with the others.
+  if (argv.workers !== undefined)
+    positiveInt(flagValue(argv.workers, "workers") ?? "", "workers", 0, MAX_WORKERS);
   return { argv, help: () => p.getHelp() };
 }
 
@@ -254,23 +279,38 @@ function oneOf<T extends string>(text: string, choices: readonly T[], flag: stri
   throw new UsageError(`--${flag}: "${text}" is not one of ${choices.join(", ")}`);
 }
 
-function positiveInt(text: string, flag: string, min = 1): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min)
-    throw new UsageError(`--${flag}: "${text}" is not a whole number ≥ ${min}`);
-  return value;
+function positiveInt(
+  text: string,
+  flag: string,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+  why?: string,
+): number {
+  return parseInteger(text, `--${flag}`, min, max, why);
 }
+
+/**
+ * Seeds are 32-bit: the generators hash `seed >>> 0` (workloads/heap-model.ts, uniform.ts), so
+ * 2^32 would silently repeat seed 0's results.
+ */
+const MAX_SEED = 2 ** 32 - 1;
+const SEED_WHY = "seeds are 32-bit";
+/** QEMU's bound on compress-threads: 1..255 (migrate_params_check(), migration/options.c). */
+const MAX_THREADS = 255;
+/** More worker threads than this only costs memory: cells are CPU-bound. */
+const MAX_WORKERS = 1024;
 
 function seeds(texts: readonly string[]): number[] {
   const out: number[] = [];
   for (const text of texts) {
     const range = /^(\d+)\.\.(\d+)$/.exec(text);
     if (range) {
-      const [from, to] = [Number(range[1]), Number(range[2])];
+      const from = positiveInt(range[1], "seed", 0, MAX_SEED, SEED_WHY);
+      const to = positiveInt(range[2], "seed", 0, MAX_SEED, SEED_WHY);
       if (to < from || to - from > 100_000)
-        throw new UsageError(`--seed: "${text}" is not a range low..high`);
+        throw new UsageError(`--seed: "${text}" is not a range low..high of at most 100001 seeds`);
       for (let s = from; s <= to; s++) out.push(s);
-    } else out.push(positiveInt(text, "seed", 0));
+    } else out.push(positiveInt(text, "seed", 0, MAX_SEED, SEED_WHY));
   }
   if (new Set(out).size !== out.length) throw new UsageError("--seed: a seed is listed twice");
   return out;
@@ -298,13 +338,7 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
   const workloadNames = flagList(argv.workload, "workload") ?? ["sap-like"];
   const definitions = workloadNames.map((name) => catalogue.findWorkload(name));
 
-  const ramBytes =
-    flagList(argv.ram, "ram")?.map((text) => {
-      const bytes = parseBytes(text, "--ram");
-      if (bytes <= 0 || bytes % PAGE_SIZE !== 0)
-        throw new UsageError(`--ram: "${text}" is not a positive multiple of 4096 bytes`);
-      return bytes;
-    }) ?? null;
+  const ramBytes = flagList(argv.ram, "ram")?.map((text) => parseRamBytes(text, "--ram")) ?? null;
 
   // --set key=v1,v2 (repeatable). A key must belong to at least one chosen workload; each
   // workload takes the keys it declares (so a multi-workload sweep can set each one's knobs).
@@ -361,11 +395,6 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
 
   const calibrationArg = flagValue(argv.calibration, "calibration") ?? SWEEP_DEFAULTS.calibration;
   const calibrationPath = calibrationArg === "builtin" ? "builtin" : at(calibrationArg);
-  const calibration = await loadCalibration(calibrationPath);
-  const calibrationSha256 =
-    calibrationPath === "builtin"
-      ? null
-      : createHash("sha256").update(readFileSync(calibrationPath)).digest("hex");
 
   const options: SweepOptions = {
     workloads: workloadNames,
@@ -381,6 +410,10 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     ).map((t) => {
       const bytes = parseBytes(t, "--cache-size");
       if (bytes < PAGE_SIZE) throw new UsageError(`--cache-size: "${t}" is smaller than a page`);
+      if (bytes > MAX_CACHE_SIZE_BYTES)
+        throw new UsageError(
+          `--cache-size: "${t}" is more than 4GiB, the largest cache the simulator holds (its slots are one typed array of at most 2^32 bytes)`,
+        );
       return bytes;
     }),
     cacheAge:
@@ -404,8 +437,9 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
       flagList(argv["bulk-skip"], "bulk-skip")?.map((t) => onOff(t, "bulk-skip")) ??
       SWEEP_DEFAULTS.bulkSkip,
     threads:
-      flagList(argv.threads, "threads")?.map((t) => positiveInt(t, "threads")) ??
-      SWEEP_DEFAULTS.threads,
+      flagList(argv.threads, "threads")?.map((t) =>
+        positiveInt(t, "threads", 1, MAX_THREADS, "QEMU's limit for compression threads"),
+      ) ?? SWEEP_DEFAULTS.threads,
     maxTimeMs:
       flagList(argv["max-time"], "max-time")?.map((t) => {
         const ms = parseDurationMs(t, "--max-time");
@@ -420,6 +454,27 @@ async function plan(argv: ParsedArgs, cwd: string, catalogue: WorkloadCatalogue)
     calibration: calibrationPath,
   };
   const cells = buildCells({ ...options, workloads });
+
+  // The files and what the workloads reject, after every option is known to be well formed.
+  const calibration = await loadCalibration(calibrationPath);
+  const calibrationSha256 =
+    calibrationPath === "builtin"
+      ? null
+      : createHash("sha256").update(readFileSync(calibrationPath)).digest("hex");
+  if (catalogue.checkRun) {
+    for (const [index, workload] of workloads.entries())
+      for (const ramBytes of workload.ramBytes)
+        for (const params of workload.paramSets)
+          await catalogue.checkRun(definitions[index], {
+            ramBytes,
+            seed: options.seeds[0],
+            params,
+          });
+  }
+  // The run directory (or results/, where the default one goes) must take files before the
+  // first cell runs, not fail on the first row.
+  const outArg = flagValue(argv.out, "out");
+  checkWritableDirectory(outArg === undefined ? join(cwd, "results") : at(outArg));
   return { options, cells, calibration, calibrationSha256 };
 }
 

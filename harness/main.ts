@@ -1,10 +1,10 @@
 import { CodecError } from "../codecs/types.ts";
-import { InputError, UsageError } from "./errors.ts";
+import { describeErrno, InputError, isSystemError, UsageError } from "./errors.ts";
 
 /**
  * The shell around every command: run it, and turn the errors users cause into one line on
- * stderr and a non-zero exit (2 for usage, 1 for bad input). Anything else is a bug and keeps
- * its stack trace.
+ * stderr and a non-zero exit (2 for usage, 1 for bad input or a file-system error). Anything
+ * else is a bug and keeps its stack trace.
  */
 export async function runMain(
   command: string,
@@ -14,25 +14,35 @@ export async function runMain(
     const code = await main();
     process.exitCode = code ?? 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${command}: ${error.message}`);
-      process.exitCode = 2;
-    } else if (error instanceof InputError || error instanceof CodecError) {
-      console.error(`${command}: ${error.message}`);
-      process.exitCode = 1;
-    } else if (isMissingFile(error)) {
-      console.error(`${command}: ${error.path}: no such file`);
-      process.exitCode = 1;
-    } else {
-      throw error;
-    }
+    const line = userErrorLine(error);
+    if (line === null) throw error;
+    console.error(`${command}: ${line.text}`);
+    process.exitCode = line.exitCode;
   }
 }
 
-function isMissingFile(error: unknown): error is NodeJS.ErrnoException & { path: string } {
-  return (
-    error instanceof Error &&
-    (error as NodeJS.ErrnoException).code === "ENOENT" &&
-    typeof (error as NodeJS.ErrnoException).path === "string"
-  );
+/**
+ * The one line (without the command's name) and exit status for an error the user caused, or
+ * null for a bug. Errors thrown inside a worker thread reach the main thread as plain Errors
+ * that keep `name` and their own fields (Node's worker error serialisation), not their class,
+ * so UsageError and InputError are also recognised by name there.
+ */
+export function userErrorLine(error: unknown): { text: string; exitCode: number } | null {
+  if (!(error instanceof Error)) return null;
+  const text = error.message.split("\n")[0];
+  if (error instanceof UsageError || error.name === "UsageError") return { text, exitCode: 2 };
+  if (
+    error instanceof InputError ||
+    error instanceof CodecError ||
+    error.name === "InputError" ||
+    error.name === "CodecError"
+  )
+    return { text, exitCode: 1 };
+  if (isSystemError(error)) {
+    // Every errno a path can meet (ENOENT, EACCES, EISDIR, EROFS, ENOSPC...), not only ENOENT:
+    // "PATH: problem in words"; without a path, the call that failed.
+    const where = error.path ?? error.syscall;
+    return { text: `${where}: ${describeErrno(error.code)}`, exitCode: 1 };
+  }
+  return null;
 }

@@ -6,18 +6,25 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { resolveCodecs } from "../codecs/registry.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
-import { describeWorkload, findWorkload, resolveParams } from "../workloads/registry.ts";
+import {
+  checkWorkloadRun,
+  describeWorkload,
+  findWorkload,
+  resolveParams,
+} from "../workloads/registry.ts";
 import type { WorkloadDefinition } from "../workloads/types.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { parseRamBytes } from "../workloads/workload-params.ts";
+import { checkWritableFile, writeFileAtomic } from "./atomic-file.ts";
+import { MAX_CACHE_SIZE_BYTES } from "./cache/slots.ts";
 import type { CellSpec } from "./cell.ts";
 import type { WorkloadCatalogue } from "./cli.ts";
 import { UsageError } from "./errors.ts";
-import { flagValue } from "./flag-list.ts";
+import { flagValue, joinNegativeValues } from "./flag-list.ts";
 import { runMain } from "./main.ts";
 import { PRELOAD_FILE } from "./pool.ts";
 import { measurementOf, type ScaleMeasurement } from "./scale-bench-child.ts";
 import { buildCells, SWEEP_DEFAULTS } from "./sweep.ts";
-import { formatBytes, parseBytes } from "./units.ts";
+import { formatBytes, parseBytes, parseInteger } from "./units.ts";
 
 /**
  * `npm run bench:scale`: what simulating one migration costs this machine as the VM grows.
@@ -45,7 +52,7 @@ const DEFAULT_CACHE_SIZE = "64MiB";
  * run at every default size. sap-like's 1 GiB active set is all of a 1 GiB VM and its pages are
  * never free, so its default 10 % of free (zero) pages has nowhere to go and HeapModel rejects
  * the VM; with no free pages the active set stays the bench's 1 GiB at every size.
- * `--set zero_share=0.1` restores the bench default (then 1 GiB fails).
+ * `--set zero_share=0.1` restores the bench default (then 1 GiB is refused before any size runs).
  */
 export const SCALE_SETS: Readonly<Record<string, readonly string[]>> = {
   "sap-like": ["zero_share=0"],
@@ -195,10 +202,7 @@ export function parseRamSizes(text: string): number[] {
   const items = text.split(",").map((item) => item.trim());
   const sizes = items.map((item) => {
     if (item === "") throw new UsageError("--ram: empty value in the list");
-    const bytes = parseBytes(item, "--ram");
-    if (bytes <= 0 || bytes % PAGE_SIZE !== 0)
-      throw new UsageError(`--ram: "${item}" is not a positive multiple of 4096 bytes`);
-    return bytes;
+    return parseRamBytes(item, "--ram");
   });
   if (new Set(sizes).size !== sizes.length) throw new UsageError("--ram: a size is listed twice");
   return sizes;
@@ -232,9 +236,12 @@ function plan(argv: Record<string, unknown>, catalogue: WorkloadCatalogue): Plan
   );
   if (cacheSizeBytes < PAGE_SIZE)
     throw new UsageError(`--cache-size: "${argv["cache-size"]}" is smaller than a page`);
+  if (cacheSizeBytes > MAX_CACHE_SIZE_BYTES)
+    throw new UsageError(
+      `--cache-size: "${argv["cache-size"]}" is more than 4GiB, the largest cache the simulator holds`,
+    );
   const seedText = String(flagValue(argv.seed, "seed"));
-  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText)))
-    throw new UsageError(`--seed: "${seedText}" is not a whole number ≥ 0`);
+  parseInteger(seedText, "--seed", 0, 2 ** 32 - 1, "seeds are 32-bit");
   const choice: ScaleChoice = {
     workload: definition.name,
     params,
@@ -294,7 +301,12 @@ export interface ScaleDeps {
   readonly runChild?: ChildRunner;
 }
 
-const builtinCatalogue: WorkloadCatalogue = { findWorkload, resolveParams, describeWorkload };
+const builtinCatalogue: WorkloadCatalogue = {
+  findWorkload,
+  resolveParams,
+  describeWorkload,
+  checkRun: checkWorkloadRun,
+};
 
 function writeJson(path: string, plan: Plan, rows: readonly ScaleRow[]): void {
   const { choice } = plan;
@@ -322,7 +334,7 @@ export async function scaleBenchMain(
   const stdout = deps.stdout ?? process.stdout;
   const stderr = deps.stderr ?? process.stderr;
   const runChild = deps.runChild ?? spawnChild;
-  const p = parser(args);
+  const p = parser(joinNegativeValues(args, ["help"]));
   const argv = p.parseSync() as Record<string, unknown>;
   if ((argv._ as unknown[]).length > 0)
     throw new UsageError(`unexpected argument "${String((argv._ as unknown[])[0])}"`);
@@ -330,12 +342,18 @@ export async function scaleBenchMain(
     stdout.write(`${await p.getHelp()}\n`);
     return 0;
   }
-  const thePlan = plan(argv, deps.catalogue ?? builtinCatalogue);
+  const catalogue = deps.catalogue ?? builtinCatalogue;
+  const thePlan = plan(argv, catalogue);
   const { choice, definition, ourSets, cells } = thePlan;
   const jsonPath =
     argv.json === undefined
       ? null
       : resolve(deps.cwd ?? process.cwd(), String(flagValue(argv.json, "json")));
+  // What a size's child would reject (a RAM too small for the active set...) and where the
+  // JSON goes, before the first child runs.
+  for (const ramBytes of choice.ramBytes)
+    await catalogue.checkRun?.(definition, { ramBytes, seed: choice.seed, params: choice.params });
+  if (jsonPath !== null) checkWritableFile(jsonPath);
 
   const machine = machineInfo();
   stdout.write(

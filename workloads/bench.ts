@@ -4,12 +4,12 @@ import Table from "cli-table3";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PAGE_SIZE } from "../codecs/types.ts";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { checkWritableFile, writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
-import { flagValue } from "../harness/flag-list.ts";
+import { flagList, flagValue, joinNegativeValues } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
 import { progressMode } from "../harness/progress.ts";
-import { formatBytes, parseBytes, parseDurationMs } from "../harness/units.ts";
+import { formatBytes, parseDurationMs, parseInteger } from "../harness/units.ts";
 import { machineInfo, migbenchVersion } from "../results/manifest.ts";
 import {
   dirtyWindows,
@@ -19,13 +19,14 @@ import {
   type WindowStats,
   windowStats,
 } from "./full-pass.ts";
-import { findWorkload, resolveParams } from "./registry.ts";
+import { checkWorkloadRun, findWorkload, resolveParams } from "./registry.ts";
 import {
   type WorkloadDefinition,
   WorkloadEndedError,
   type WorkloadParams,
   type WorkloadRun,
 } from "./types.ts";
+import { parseRamBytes } from "./workload-params.ts";
 
 /**
  * `npm run bench:workloads`: how a generator behaves at full size, without the simulator.
@@ -94,8 +95,7 @@ function parser(args: readonly string[]) {
     })
     .option("window", {
       type: "string",
-      array: true,
-      describe: "window lengths for --windows (comma list or repeated)",
+      describe: "window lengths for --windows (one comma list)",
       defaultDescription: DEFAULT_WINDOWS.join(","),
     })
     .option("span", {
@@ -138,16 +138,10 @@ interface Setup {
 function setup(argv: Record<string, unknown>): Setup {
   const definition = findWorkload(flagValue(argv.workload, "workload") ?? "sap-like");
   const ramText = flagValue(argv.ram, "ram");
-  let ramBytes = definition.defaultRamBytes;
-  if (ramText !== undefined) {
-    ramBytes = parseBytes(ramText, "--ram");
-    if (ramBytes <= 0 || ramBytes % PAGE_SIZE !== 0)
-      throw new UsageError(`--ram: "${ramText}" is not a positive multiple of 4096 bytes`);
-  }
+  const ramBytes =
+    ramText === undefined ? definition.defaultRamBytes : parseRamBytes(ramText, "--ram");
   const seedText = flagValue(argv.seed, "seed") ?? "1";
-  const seed = Number(seedText);
-  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed))
-    throw new UsageError(`--seed: "${seedText}" is not a whole number ≥ 0`);
+  const seed = parseInteger(seedText, "--seed", 0, 2 ** 32 - 1, "seeds are 32-bit");
   // The registry's resolver, as `npm run bench` uses it: unknown keys and bad values are
   // UsageErrors naming the workload and the key.
   const params = resolveParams(definition, ((argv.set as unknown[]) ?? []).map(String));
@@ -161,13 +155,7 @@ async function createRun(s: Setup): Promise<WorkloadRun> {
 
 /** Window lengths in seconds, in the order given; duplicates are a UsageError. */
 function windowLengths(value: unknown): number[] {
-  const texts =
-    value === undefined
-      ? DEFAULT_WINDOWS
-      : ([] as unknown[])
-          .concat(value)
-          .flatMap((v) => String(v).split(","))
-          .map((v) => v.trim());
+  const texts = flagList(value, "window") ?? DEFAULT_WINDOWS;
   const lengths = texts.map((text) => seconds(text, "window", true));
   if (new Set(lengths).size !== lengths.length)
     throw new UsageError("--window: a window length is listed twice");
@@ -362,7 +350,9 @@ export async function benchWorkloadsMain(
   args: readonly string[],
   io: BenchWorkloadsIo = processIo,
 ): Promise<number> {
-  const argv = (await parser(args).parseAsync()) as Record<string, unknown>;
+  const argv = (await parser(
+    joinNegativeValues(args, ["help", "version", "windows", "quiet"]),
+  ).parseAsync()) as Record<string, unknown>;
   if ((argv._ as unknown[]).length > 0)
     throw new UsageError(`unexpected argument "${String((argv._ as unknown[])[0])}"`);
   const s = setup(argv);
@@ -371,6 +361,11 @@ export async function benchWorkloadsMain(
     throw new UsageError("--window and --span apply to --windows; add --windows");
   const lengthsS = windowsMode ? windowLengths(argv.window) : [];
   const spanS = seconds(flagValue(argv.span, "span") ?? DEFAULT_SPAN, "span", true);
+  // What create() rejects (a RAM too small for the active set...) and where --json goes,
+  // before the header and the pass.
+  await checkWorkloadRun(s.definition, { ramBytes: s.ramBytes, seed: s.seed, params: s.params });
+  const jsonPath = flagValue(argv.json, "json");
+  if (jsonPath !== undefined) checkWritableFile(jsonPath);
   const machine = machineInfo();
   io.stdout.write(
     `migbench ${migbenchVersion()} ${COMMAND} · Node ${machine.node} · ${machine.cpu.model} (${machine.cpu.cores} cores)\n`,
@@ -391,7 +386,6 @@ export async function benchWorkloadsMain(
   }
   const wallS = (performance.now() - started) / 1000;
   io.stdout.write(`wall time ${fixed(wallS, 1)} s\n`);
-  const jsonPath = flagValue(argv.json, "json");
   if (jsonPath !== undefined) {
     const document = {
       migbenchVersion: migbenchVersion(),

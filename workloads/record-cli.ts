@@ -3,9 +3,15 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { UsageError } from "../harness/errors.ts";
+import { checkWritableFile } from "../harness/atomic-file.ts";
+import { outputError, UsageError } from "../harness/errors.ts";
+import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
-import { formatBytes, parseDurationMs } from "../harness/units.ts";
+import { formatBytes, parseDurationMs, parseInteger } from "../harness/units.ts";
+
+/** The largest pid Linux hands out (PID_MAX_LIMIT, include/linux/threads.h: 2^22 on 64-bit). */
+const PID_MAX_LIMIT = 2 ** 22;
+
 import { type RecordProgress, recordProcess } from "./recorder.ts";
 
 /**
@@ -16,26 +22,27 @@ import { type RecordProgress, recordProcess } from "./recorder.ts";
  */
 
 async function main(): Promise<number> {
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await yargs(joinNegativeValues(hideBin(process.argv), ["help", "version"]))
     .scriptName("npm run record --")
     .usage(
       "$0 --out FILE (--pid PID | -- CMD ARGS...) [--interval 200ms] [--duration 10s]\n\nRecord a Linux process's writable memory every interval as a migbench trace (docs/TRACE_FORMAT.md).",
     )
     .parserConfiguration({ "populate--": true })
     .option("out", { type: "string", demandOption: true, describe: "trace file to write" })
-    .option("pid", { type: "number", describe: "record this running process" })
+    .option("pid", { type: "string", describe: "record this running process" })
     .option("interval", { type: "string", default: "200ms", describe: "time between snapshots" })
     .option("duration", {
       type: "string",
       describe: "stop after this long (default: until the process exits or Ctrl-C)",
     })
     .option("level", {
-      type: "number",
-      default: 1,
-      describe: "deflate level 1-9 (higher: smaller file, slower snapshots)",
+      type: "string",
+      default: "1",
+      describe: "deflate level 0-9 (higher: smaller file, slower snapshots; 0 stores)",
     })
     .example("$0 --pid 1234 --interval 200ms --duration 10s --out app.trace", "")
     .example("$0 --out sort.trace --duration 5s -- sort -S 64M big.txt", "")
+    .check(singleValued(["out", "pid", "interval", "duration", "level"]))
     .strict()
     .help()
     .fail((message, error) => {
@@ -48,19 +55,24 @@ async function main(): Promise<number> {
     throw new UsageError(`unexpected arguments ${argv._.join(" ")} (put the command after --)`);
   if ((argv.pid === undefined) === (command.length === 0))
     throw new UsageError("give either --pid PID or -- CMD ARGS... (exactly one)");
-  if (argv.pid !== undefined && !(Number.isInteger(argv.pid) && argv.pid > 0))
-    throw new UsageError(`--pid ${argv.pid} is not a process id`);
+  const givenPid =
+    argv.pid === undefined
+      ? undefined
+      : parseInteger(argv.pid, "--pid", 1, PID_MAX_LIMIT, "Linux's PID_MAX_LIMIT");
   const intervalMs = parseDurationMs(argv.interval, "--interval");
-  if (!(intervalMs >= 1)) throw new UsageError("--interval must be at least 1ms");
+  if (!(intervalMs >= 1))
+    throw new UsageError(`--interval: "${argv.interval}" is shorter than 1ms`);
   const durationMs =
     argv.duration === undefined ? null : parseDurationMs(argv.duration, "--duration");
-  if (durationMs !== null && !(durationMs > 0)) throw new UsageError("--duration must be positive");
-  if (!(Number.isInteger(argv.level) && argv.level >= 0 && argv.level <= 9))
-    throw new UsageError("--level must be 0..9");
+  if (durationMs !== null && !(durationMs > 0))
+    throw new UsageError(`--duration: "${argv.duration}" must be positive`);
+  const level = parseInteger(argv.level, "--level", 0, 9, "deflate levels");
+  // Before a command starts or a snapshot is taken: the trace must have somewhere to go.
+  checkWritableFile(argv.out);
 
   let child: ChildProcess | null = null;
   let childExited = false;
-  let pid = argv.pid ?? 0;
+  let pid = givenPid ?? 0;
   if (command.length > 0) {
     child = spawn(command[0], command.slice(1), { stdio: "inherit" });
     child.on("exit", () => {
@@ -113,7 +125,7 @@ async function main(): Promise<number> {
       out,
       intervalMs,
       durationMs,
-      level: argv.level,
+      level,
       signal: controller.signal,
       onSnapshot,
       exited: () => childExited,
@@ -125,6 +137,9 @@ async function main(): Promise<number> {
       `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${formatBytes(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
       true,
     );
+  } catch (error) {
+    // A write(2) that fails mid-recording (ENOSPC) has no path of its own.
+    throw outputError(argv.out, error);
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);

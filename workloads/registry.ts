@@ -1,4 +1,4 @@
-import { UsageError } from "../harness/errors.ts";
+import { InputError, isSystemError, UsageError } from "../harness/errors.ts";
 import { parseBytes, parseDurationMs, parseRate } from "../harness/units.ts";
 import { idle } from "./idle.ts";
 import { lmbenchLike } from "./lmbench-like.ts";
@@ -6,7 +6,12 @@ import { sapLike } from "./sap-like.ts";
 import { medium, sparse } from "./scenario-2011.ts";
 import { stride } from "./stride.ts";
 import { traceWorkload } from "./trace-workload.ts";
-import type { WorkloadDefinition, WorkloadParam, WorkloadParams } from "./types.ts";
+import type {
+  WorkloadDefinition,
+  WorkloadOptions,
+  WorkloadParam,
+  WorkloadParams,
+} from "./types.ts";
 import { uniform } from "./uniform.ts";
 import { videoLike } from "./video-like.ts";
 import type { BoundedParam } from "./workload-params.ts";
@@ -120,6 +125,27 @@ function unitSuffix(unit: string): string {
 function exampleSet(definition: WorkloadDefinition): string {
   const first = definition.params[0];
   return first ? `${first.name}=${formatDefault(first)}` : "key=value";
+}
+
+/**
+ * Make one run of `definition` and drop it, so that what its create() rejects — a RAM too
+ * small for an active set (workloads/heap-model.ts), `--workload trace` without `file=`, a
+ * trace file that is missing or corrupt — is one line before any cell runs instead of a
+ * failed cell per seed after the sweep has started. Creating a run is cheap (no page is
+ * built: workloads/types.ts; ~0.1 s for a 64 GiB sap-like VM). Only errors users cause are
+ * passed on (UsageError, InputError, a file-system error); anything else is left for the cell
+ * to report with its stack, as before.
+ */
+export async function checkWorkloadRun(
+  definition: WorkloadDefinition,
+  options: WorkloadOptions,
+): Promise<void> {
+  try {
+    await definition.create(options);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof InputError || isSystemError(error))
+      throw error;
+  }
 }
 
 /** Text for `--help-workload`: what it models, where it comes from, and a table of knobs. */

@@ -1,9 +1,11 @@
 import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { UsageError } from "../harness/errors.ts";
+import { checkReadableFile, checkWritableFile } from "../harness/atomic-file.ts";
+import { outputError, UsageError } from "../harness/errors.ts";
+import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
-import { formatBytes, parseDurationMs } from "../harness/units.ts";
+import { formatBytes, parseDurationMs, parseInteger, parseNumber } from "../harness/units.ts";
 import { copyTrace } from "./trace-copy.ts";
 import { importSnapshots } from "./trace-import.ts";
 import { formatTraceInfo, summarizeTrace } from "./trace-info.ts";
@@ -17,7 +19,7 @@ import { TraceReader } from "./trace-reader.ts";
  */
 
 async function main(): Promise<number> {
-  await yargs(hideBin(process.argv))
+  await yargs(joinNegativeValues(hideBin(process.argv), ["help", "version", "all", "json"]))
     .scriptName("npm run trace --")
     .usage("$0 <command>\n\nMigbench memory traces (docs/TRACE_FORMAT.md).")
     .command(
@@ -40,25 +42,29 @@ async function main(): Promise<number> {
             type: "string",
             describe: "comma-separated snapshot times in seconds, instead of --interval",
           })
-          .option("level", { type: "number", default: 6, describe: "deflate level 1-9" })
+          .option("level", { type: "string", default: "6", describe: "deflate level 0-9" })
+          .check(singleValued(["out", "interval", "times", "level"]))
           .example("$0 import --interval 500ms --out vm.trace snap0.bin snap1.bin snap2.bin", ""),
       (argv) => {
         const files = (argv.snapshots ?? []).map(String);
         const timesS = snapshotTimes(files.length, argv.interval, argv.times);
-        if (!(Number.isInteger(argv.level) && argv.level >= 0 && argv.level <= 9))
-          throw new UsageError("--level must be 0..9");
-        const summary = importSnapshots({
-          files,
-          out: resolve(argv.out),
-          timesS,
-          level: argv.level,
-          onFile: (i, changed) =>
-            process.stderr.write(
-              i === 0
-                ? `${files[0]}: initial image\n`
-                : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
-            ),
-        });
+        const level = deflateLevel(argv.level);
+        for (const file of files) checkReadableFile(file, "snapshot");
+        checkWritableFile(argv.out);
+        const summary = writingTo(argv.out, () =>
+          importSnapshots({
+            files,
+            out: resolve(argv.out),
+            timesS,
+            level,
+            onFile: (i, changed) =>
+              process.stderr.write(
+                i === 0
+                  ? `${files[0]}: initial image\n`
+                  : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
+              ),
+          }),
+        );
         process.stderr.write(
           `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
         );
@@ -74,6 +80,7 @@ async function main(): Promise<number> {
           .option("json", { type: "boolean", default: false, describe: "print JSON instead" }),
       (argv) => {
         const file = String(argv.file);
+        checkReadableFile(file, "trace");
         const reader = TraceReader.open(file);
         try {
           const summary = summarizeTrace(reader);
@@ -94,15 +101,19 @@ async function main(): Promise<number> {
         y
           .positional("input", { type: "string", demandOption: true, describe: "trace to read" })
           .positional("output", { type: "string", demandOption: true, describe: "trace to write" })
-          .option("level", { type: "number", default: 9, describe: "deflate level 1-9" }),
+          .option("level", { type: "string", default: "9", describe: "deflate level 0-9" })
+          .check(singleValued(["level"])),
       (argv) => {
-        if (!(Number.isInteger(argv.level) && argv.level >= 0 && argv.level <= 9))
-          throw new UsageError("--level must be 0..9");
+        const level = deflateLevel(argv.level);
         if (resolve(String(argv.input)) === resolve(String(argv.output)))
           throw new UsageError("the output must be a different file from the input");
+        checkReadableFile(String(argv.input), "trace");
+        checkWritableFile(String(argv.output));
         const reader = TraceReader.open(String(argv.input));
         try {
-          const summary = copyTrace(reader, resolve(String(argv.output)), { level: argv.level });
+          const summary = writingTo(String(argv.output), () =>
+            copyTrace(reader, resolve(String(argv.output)), { level }),
+          );
           process.stderr.write(
             `wrote ${argv.output}: ${formatBytes(summary.bytes)} (was ${formatBytes(reader.fileBytes)})\n`,
           );
@@ -121,19 +132,30 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** `work()`, with a failed write(2) while it writes `out` named by `out` (ENOSPC...). */
+function writingTo<T>(out: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw outputError(out, error);
+  }
+}
+
+function deflateLevel(text: string): number {
+  return parseInteger(text, "--level", 0, 9, "deflate levels; 0 stores");
+}
+
 function snapshotTimes(count: number, interval?: string, times?: string): number[] {
   if ((interval === undefined) === (times === undefined))
     throw new UsageError("give either --interval or --times (exactly one)");
   if (interval !== undefined) {
     const ms = parseDurationMs(interval, "--interval");
-    if (!(ms > 0)) throw new UsageError("--interval must be positive");
+    if (!(ms > 0)) throw new UsageError(`--interval: "${interval}" must be positive`);
     return Array.from({ length: count }, (_, i) => (i * ms) / 1000);
   }
   const list = String(times)
     .split(",")
-    .map((text) => Number(text.trim()));
-  if (list.some((t) => !Number.isFinite(t)))
-    throw new UsageError(`--times "${times}" is not a comma-separated list of seconds`);
+    .map((text) => parseNumber(text.trim(), "--times", { min: 0, inclusive: true, unit: "s" }));
   if (list.length !== count)
     throw new UsageError(`--times lists ${list.length} times for ${count} snapshots`);
   return list;

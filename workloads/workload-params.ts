@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from "../codecs/types.ts";
 import { UsageError } from "../harness/errors.ts";
+import { parseBytes } from "../harness/units.ts";
 import type { WorkloadParam, WorkloadParams } from "./types.ts";
 
 /**
@@ -36,14 +37,40 @@ export function stringParam(params: WorkloadParams, name: string): string {
   return value;
 }
 
-/** RAM bytes → pages; RAM must be a positive multiple of 4096 and at most 2^32 pages. */
+/**
+ * The most RAM the simulator models: 2^32 pages (16 TiB). Page numbers are 32-bit everywhere a
+ * generator or the simulator stores them (Uint32Array page lists, PageBitmap's word index
+ * `page >>> 5`, seeds hashed with page numbers as uint32).
+ */
+export const MAX_RAM_PAGES = 2 ** 32;
+export const MAX_RAM_BYTES = MAX_RAM_PAGES * PAGE_SIZE;
+
+/** RAM bytes → pages; RAM must be a positive multiple of 4096 and at most MAX_RAM_PAGES. */
 export function checkedPageCount(ramBytes: number): number {
   if (!Number.isSafeInteger(ramBytes) || ramBytes <= 0 || ramBytes % PAGE_SIZE !== 0) {
     throw new UsageError(`RAM size ${ramBytes} bytes is not a positive multiple of ${PAGE_SIZE}`);
   }
   const pages = ramBytes / PAGE_SIZE;
-  if (pages > 2 ** 32) throw new UsageError(`RAM size ${ramBytes} bytes is too large`);
+  if (pages > MAX_RAM_PAGES)
+    throw new UsageError(
+      `RAM size ${ramBytes} bytes is more than the simulator's limit of 16TiB (2^32 pages)`,
+    );
   return pages;
+}
+
+/**
+ * A RAM size option's text → bytes: a positive multiple of 4096 of at most 16TiB
+ * (MAX_RAM_BYTES), or a UsageError naming the option (`what`, e.g. "--ram").
+ */
+export function parseRamBytes(text: string, what: string): number {
+  const bytes = parseBytes(text, what);
+  if (bytes <= 0 || bytes % PAGE_SIZE !== 0)
+    throw new UsageError(`${what}: "${text}" is not a positive multiple of 4096 bytes`);
+  if (bytes > MAX_RAM_BYTES)
+    throw new UsageError(
+      `${what}: "${text}" is more than 16TiB, the most the simulator models (2^32 pages: page numbers are 32-bit)`,
+    );
+  return bytes;
 }
 
 /** Pages of a region given in bytes, at least 1 and at most `limit` pages. */

@@ -20,10 +20,12 @@ import { Worker } from "node:worker_threads";
 import { median } from "simple-statistics";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { writeFileAtomic } from "../../harness/atomic-file.ts";
+import { checkWritableFile, writeFileAtomic } from "../../harness/atomic-file.ts";
 import { InputError, UsageError } from "../../harness/errors.ts";
-import { singleValued } from "../../harness/flag-list.ts";
+import { flagList, joinNegativeValues, singleList, singleValued } from "../../harness/flag-list.ts";
 import { runMain } from "../../harness/main.ts";
+import { parseInteger } from "../../harness/units.ts";
+import { MAX_PAIRS } from "../bench-command.ts";
 import { isPageKind, PAGE_KINDS, type PageKind } from "../page-kinds.ts";
 import { PAGE_SIZE } from "../types.ts";
 import { defaultXbzrleEngine } from "../xbzrle.ts";
@@ -208,22 +210,24 @@ async function compareKind(
 }
 
 async function main(): Promise<number> {
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await yargs(
+    joinNegativeValues(hideBin(process.argv), ["help", "version", "migbench", "pin"]),
+  )
     .scriptName("bench:qemu-baseline")
     .usage(
-      "$0 [--pairs N] [--reps N] [--kind K...] [--cpu N | --no-pin] [--no-migbench] [--json FILE]",
+      "$0 [--pairs N] [--reps N] [--kind K,...] [--cpu N | --no-pin] [--no-migbench] [--json FILE]",
     )
     .option("pairs", {
-      type: "number",
-      default: 16384,
-      describe: "page pairs per kind (a pass covers at least 16384 pages; 32 fits the CPU caches)",
+      type: "string",
+      default: "16384",
+      describe: `page pairs per kind, 1 to ${MAX_PAIRS} (a pass covers at least 16384 pages; 32 fits the CPU caches)`,
     })
     .option("reps", {
-      type: "number",
-      default: 15,
+      type: "string",
+      default: "15",
       describe: "timed passes per side, C and migbench taking turns; the fastest is kept",
     })
-    .option("kind", { type: "string", array: true, describe: `page kinds (${PAGE_KINDS})` })
+    .option("kind", { type: "string", describe: `page kinds, one comma list (${PAGE_KINDS})` })
     .option("migbench", {
       type: "boolean",
       default: true,
@@ -231,7 +235,7 @@ async function main(): Promise<number> {
     })
     .option("json", { type: "string", describe: "also write the rows as JSON to FILE" })
     .option("cpu", {
-      type: "number",
+      type: "string",
       describe: "the CPU both sides run on (taskset; default: the last one allowed)",
     })
     .option("pin", {
@@ -240,27 +244,35 @@ async function main(): Promise<number> {
       describe: "run both sides on one CPU (--no-pin: let the scheduler place them)",
     })
     .check(singleValued(["pairs", "reps", "json", "cpu"]), true)
+    .check(singleList(["kind"]), true)
     .strict()
     .help()
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })
     .parseAsync();
-  for (const name of ["pairs", "reps"] as const) {
-    if (!Number.isInteger(argv[name]) || argv[name] < 1)
-      throw new UsageError(`--${name} must be ≥ 1`);
-  }
-  const kinds = (argv.kind ?? [...PAGE_KINDS]).map((k) => {
-    if (!isPageKind(k)) throw new UsageError(`unknown --kind "${k}" (known: ${PAGE_KINDS})`);
+  const pairs = parseInteger(
+    argv.pairs,
+    "--pairs",
+    1,
+    MAX_PAIRS,
+    "old + new pages in one typed array of at most 2^32 bytes",
+  );
+  const reps = parseInteger(argv.reps, "--reps", 1);
+  const kinds = (flagList(argv.kind, "kind") ?? [...PAGE_KINDS]).map((k) => {
+    if (!isPageKind(k)) throw new UsageError(`--kind: unknown kind "${k}" (known: ${PAGE_KINDS})`);
     return k;
   });
+  const chosenCpu = argv.cpu === undefined ? undefined : parseInteger(argv.cpu, "--cpu", 0);
+  // The JSON must have somewhere to go before minutes of timing (and before the pinned rerun).
+  if (argv.json) checkWritableFile(argv.json);
   let pinnedTo = process.env[PINNED_ENV];
   if (argv.pin && pinnedTo === undefined) {
     const cpus = allowedCpus();
-    if (argv.cpu !== undefined && cpus && !cpus.includes(argv.cpu)) {
-      throw new UsageError(`--cpu ${argv.cpu} is not one this process may use (${cpus})`);
+    if (chosenCpu !== undefined && cpus && !cpus.includes(chosenCpu)) {
+      throw new UsageError(`--cpu: ${chosenCpu} is not one this process may use (${cpus})`);
     }
-    const cpu = argv.cpu ?? cpus?.at(-1);
+    const cpu = chosenCpu ?? cpus?.at(-1);
     if (cpu !== undefined) {
       const code = rerunPinned(cpu);
       if (code !== null) return code;
@@ -270,11 +282,11 @@ async function main(): Promise<number> {
   }
   const { binary, dir } = compileBaseline();
   try {
-    const passPages = passPagesFor(argv.pairs);
+    const passPages = passPagesFor(pairs);
     console.log(
       `QEMU scalar XBZRLE algorithm (re-implementation in C, gcc -O2) vs migbench xbzrle ` +
-        `(${defaultXbzrleEngine}); ${argv.pairs} pairs per kind, ${passPages} pages per pass, ` +
-        `fastest of ${argv.reps} alternating passes per side; GB/s of page bytes (4096 per pair), ` +
+        `(${defaultXbzrleEngine}); ${pairs} pairs per kind, ${passPages} pages per pass, ` +
+        `fastest of ${reps} alternating passes per side; GB/s of page bytes (4096 per pair), ` +
         `wall time; decode in place; ` +
         (pinnedTo === undefined ? "unpinned" : `both sides on CPU ${pinnedTo} (taskset)`) +
         `. Node ${process.version}.`,
@@ -288,7 +300,7 @@ async function main(): Promise<number> {
     );
     const rows: ComparisonRow[] = [];
     for (const kind of kinds) {
-      const r = await compareKind(kind, argv, binary, dir);
+      const r = await compareKind(kind, { pairs, reps, migbench: argv.migbench }, binary, dir);
       rows.push(r);
       console.log(
         `${kind.padEnd(13)}${gbps(r.qemuScalar.encodeGBps, 7)}${gbps(r.migbench?.encodeGBps, 8)}` +

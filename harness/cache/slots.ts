@@ -14,6 +14,15 @@ export function emptyStats(): CacheStats {
   return { hits: 0, misses: 0, refused: 0, inserts: 0, evictions: 0 };
 }
 
+/**
+ * The largest typed array Node 20's V8 makes is 2^32 bytes (buffer.constants.MAX_LENGTH), and
+ * a cache's slots are one typed array (SlotStore): at most 2^20 slots of 4096 bytes.
+ */
+const MAX_TYPED_ARRAY_BYTES = 2 ** 32;
+export const MAX_CACHE_PAGES = MAX_TYPED_ARRAY_BYTES / PAGE_SIZE;
+/** The largest --cache-size any cache model can hold: 4 GiB. */
+export const MAX_CACHE_SIZE_BYTES = MAX_CACHE_PAGES * PAGE_SIZE;
+
 /** Where a cache's pages live, for the sender's encode path (harness/precopy.ts). */
 export interface WorkPages {
   /** The page being sent (4096 bytes), in the same memory as the slots. */
@@ -43,16 +52,28 @@ export class SlotStore implements WorkPages {
   private readonly views: (Uint8Array | undefined)[];
 
   constructor(readonly capacity: number) {
-    const memory = allocatePages((capacity + 3) * PAGE_SIZE);
-    this.bytes = memory.subarray(0, capacity * PAGE_SIZE);
-    this.current = memory.subarray(capacity * PAGE_SIZE, (capacity + 1) * PAGE_SIZE);
-    this.output = memory.subarray((capacity + 1) * PAGE_SIZE);
-    this.arena = arenaOf(memory.buffer);
+    if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_CACHE_PAGES)
+      throw new RangeError(`a page cache holds at most ${MAX_CACHE_PAGES} pages, not ${capacity}`);
+    if ((capacity + 3) * PAGE_SIZE <= MAX_TYPED_ARRAY_BYTES) {
+      const memory = allocatePages((capacity + 3) * PAGE_SIZE);
+      this.bytes = memory.subarray(0, capacity * PAGE_SIZE);
+      this.current = memory.subarray(capacity * PAGE_SIZE, (capacity + 1) * PAGE_SIZE);
+      this.output = memory.subarray((capacity + 1) * PAGE_SIZE);
+      this.arena = arenaOf(memory.buffer);
+    } else {
+      // The slots alone fill the largest typed array (a 4 GiB cache): the work pages get their
+      // own memory, and codecs copy pages into their scratch arena (codecs/page-memory.ts).
+      this.bytes = new Uint8Array(capacity * PAGE_SIZE);
+      const work = allocatePages(3 * PAGE_SIZE);
+      this.current = work.subarray(0, PAGE_SIZE);
+      this.output = work.subarray(PAGE_SIZE);
+      this.arena = undefined;
+    }
     this.views = new Array(capacity);
   }
 
   slotAt(slot: number): number {
-    return slot * PAGE_SIZE; // allocatePages() puts the slots at offset 0 of the memory
+    return slot * PAGE_SIZE; // the slots are at offset 0 of their memory
   }
 
   view(slot: number): Uint8Array {

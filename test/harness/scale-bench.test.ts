@@ -260,7 +260,8 @@ test("scaleBenchMain: bad options are usage errors; --help prints the options", 
 test("SCALE_SETS: sap-like runs with no free pages at every size unless --set says otherwise", async () => {
   const run = async (args: string[]) => {
     const out = sink();
-    const code = await scaleBenchMain(["--ram", "1GiB", ...args], {
+    const ram = args.includes("--ram") ? [] : ["--ram", "1GiB"];
+    const code = await scaleBenchMain([...ram, ...args], {
       stdout: out,
       stderr: sink(),
       runChild: stubChild,
@@ -271,7 +272,15 @@ test("SCALE_SETS: sap-like runs with no free pages at every size unless --set sa
   assert.equal(ours.code, 0);
   assert.match(ours.text, /active_bytes 1\.00 GiB, .*zero_share 0 of RAM/);
   assert.match(ours.text, /bench:scale sets zero_share=0 \(not sap-like's default\)/);
-  const theirs = await run(["--set", "zero_share=0.1"]);
+  // sap-like's default 10 % of free pages fits beside its 1 GiB active set in 2 GiB...
+  const theirs = await run(["--ram", "2GiB", "--set", "zero_share=0.1"]);
+  assert.equal(theirs.code, 0);
   assert.match(theirs.text, /zero_share 0\.1 of RAM/);
   assert.doesNotMatch(theirs.text, /bench:scale sets/);
+  // ...not in 1 GiB: a usage error before any size runs, not a failed row.
+  await assert.rejects(run(["--set", "zero_share=0.1"]), (error: Error) => {
+    assert.ok(error instanceof UsageError, String(error));
+    assert.match(error.message, /zero_share 0\.1 does not fit outside the active set/);
+    return true;
+  });
 });

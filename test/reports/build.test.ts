@@ -210,7 +210,7 @@ test("npm run report: a wrong flag is one line and exit 2; a missing run is one 
   assert.match(wrong.stderr, /^report: Unknown argument/);
   const missing = cli(join(tmpdir(), "no-such-migbench-run"));
   assert.equal(missing.status, 1, missing.stderr);
-  assert.match(missing.stderr, /^report: .*results\.csv: no such file/);
+  assert.match(missing.stderr, /^report: .*no-such-migbench-run: no such results directory/);
   assert.equal(missing.stderr.trim().split("\n").length, 1);
 });
 
