@@ -3,10 +3,11 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { checkWritableDirectory, writeFileAtomic } from "../harness/atomic-file.ts";
 import { UsageError } from "../harness/errors.ts";
+import { flagValue } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
-import { parseBytes } from "../harness/units.ts";
+import { parseBytes, parseInteger } from "../harness/units.ts";
 import { toCsv } from "../results/csv.ts";
 import { realFigures, simulate } from "./compare.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
@@ -45,7 +46,7 @@ function parser(args: readonly string[]) {
       type: "boolean",
       describe: "28 configurations, 3 repetitions each (≈ 1–2 h)",
     })
-    .option("reps", { type: "number", describe: "repetitions per configuration" })
+    .option("reps", { type: "string", describe: "repetitions per configuration (1 to 20)" })
     .option("only", { type: "string", describe: "only configurations whose name contains this" })
     .option("guest-ram", {
       type: "string",
@@ -56,7 +57,7 @@ function parser(args: readonly string[]) {
     .option("lab", {
       type: "string",
       describe: "where the guest image lives",
-      default: defaultLabDir(),
+      defaultDescription: defaultLabDir(),
     })
     .option("out", {
       type: "string",
@@ -103,12 +104,24 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const modes = [argv.setup, argv.quick, argv.full].filter(Boolean).length;
   if (modes === 0) throw new UsageError("say --setup, --quick or --full (see --help)");
   if (argv.quick && argv.full) throw new UsageError("--quick and --full exclude each other");
-  if (
-    argv.reps !== undefined &&
-    !(Number.isInteger(argv.reps) && argv.reps >= 1 && argv.reps <= 20)
-  )
-    throw new UsageError(`--reps: "${argv.reps}" is not a whole number from 1 to 20`);
-  const labDir = resolve(argv.lab);
+  // Every option is checked before the setup or the first migration.
+  const reps =
+    argv.reps === undefined
+      ? argv.full
+        ? 3
+        : 1
+      : parseInteger(flagValue(argv.reps, "reps") ?? "", "--reps", 1, 20);
+  const guestRamKiB = guestRam(flagValue(argv["guest-ram"], "guest-ram"));
+  const only = flagValue(argv.only, "only");
+  const matrix = (argv.full ? fullMatrix() : quickMatrix())
+    .filter((c) => only === undefined || c.name.includes(only))
+    .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
+  if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${only}"`);
+  const out = resolve(flagValue(argv.out, "out") ?? join("runs", `validate-${stamp(new Date())}`));
+  if (existsSync(join(out, "real.json")))
+    throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
+  if (argv.quick || argv.full) checkWritableDirectory(out);
+  const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   let image: LabImage;
   if (argv.setup || !existsSync(join(labDir, "lab.json"))) {
@@ -116,16 +129,6 @@ export async function validateMain(args: readonly string[]): Promise<number> {
     log(`guest ready in ${labDir} (QEMU ${image.qemuVersion}, ${image.kernelPackage})`);
   } else image = readLab(labDir);
   if (!argv.quick && !argv.full) return 0;
-
-  const guestRamKiB = guestRam(argv["guest-ram"]);
-  const matrix = (argv.full ? fullMatrix() : quickMatrix())
-    .filter((c) => argv.only === undefined || c.name.includes(argv.only))
-    .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
-  if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${argv.only}"`);
-  const reps = argv.reps ?? (argv.full ? 3 : 1);
-  const out = resolve(argv.out ?? join("runs", `validate-${stamp(new Date())}`));
-  if (existsSync(join(out, "real.json")))
-    throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
 
   const runs: LabRun[] = [];
   const compared: ComparedConfig[] = [];
