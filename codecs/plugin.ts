@@ -4,7 +4,7 @@
  * process or — worst — numbers that look fine (README "Plug-ins").
  */
 import { InputError } from "../harness/errors.ts";
-import { type CodecDefinition, OVERFLOW, type PageCodec } from "./types.ts";
+import { type CodecDefinition, CodecError, OVERFLOW, type PageCodec } from "./types.ts";
 
 /** Where each loaded plug-in came from (registry.ts loadCodecModule records it). */
 const pluginModules = new WeakMap<CodecDefinition, string>();
@@ -148,4 +148,22 @@ export function badEncodeResult(
     `encode() returned ${shown} for ${where}; an encode result is an integer in [-1, ${limit}] ` +
       "(-1 overflow, 0 unchanged, else the bytes written, at most the limit)",
   );
+}
+
+/**
+ * Call into a codec for a command (codec encode/decode/verify, bench:codecs, fuzz:codecs): for
+ * a plug-in, under the exit guard, with anything it throws but a CodecError (a decoder's
+ * rejection, which commands report themselves) turned into one line naming it. A built-in's
+ * unexpected throw is a bug in migbench and keeps its stack trace (harness/main.ts).
+ */
+export function callCodec<T>(definition: CodecDefinition, what: string, call: () => T): T {
+  const path = pluginModules.get(definition);
+  if (path === undefined) return call();
+  const label = codecLabel(definition);
+  try {
+    return withExitGuard(label, what, call);
+  } catch (error) {
+    if (error instanceof PluginError || error instanceof CodecError) throw error;
+    throw new PluginError(label, `${what} threw ${describeThrown(error)}`);
+  }
 }
