@@ -68,8 +68,8 @@ async function run(job: KindJob): Promise<KindResult> {
           );
         } catch (error) {
           if (error instanceof VerificationError) {
-            const where = `on ${error.kind}, pair ${error.pair}: ${error.detail}`;
-            return { ok: false, verification: `${label} ${where}` };
+            const path = pluginModuleOf(definition);
+            return { ok: false, verification: `${error.message} (plug-in from ${path})` };
           }
           if (error instanceof PluginError) return { ok: false, failure: error.message };
           return { ok: false, failure: `${label}: ${describeThrown(error)} on ${job.kind}` };
