@@ -11,6 +11,7 @@ import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
 import type { KindJob, KindResult } from "./codec-bench-worker.ts";
 import { DEFLATE_LEVEL, ZSTD_LEVEL } from "./general.ts";
 import { isPageKind, PAGE_KINDS, type PageKind } from "./page-kinds.ts";
+import { codecLabel, describeThrown } from "./plugin.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import type { CodecDefinition } from "./types.ts";
 
@@ -65,21 +66,54 @@ function tableLines(rows: readonly BenchRow[]): string[] {
 const WORKER_FILE = fileURLToPath(new URL("./codec-bench-worker.ts", import.meta.url));
 const PRELOAD_FILE = fileURLToPath(new URL("../scripts/register-tsx.cjs", import.meta.url));
 
-/** Measure one kind in a fresh worker (codec-bench-worker.ts says why). */
-function measureKind(job: KindJob, onProgress: (codec: string) => void): Promise<KindResult> {
+/**
+ * Measure one kind in a fresh worker (codec-bench-worker.ts says why). The worker guards its
+ * plug-in calls (codecs/plugin.ts); a worker that still dies or ends without a result while a
+ * plug-in is being measured (an exit or throw from a timer the plug-in left) is one line naming
+ * that plug-in; anything else a built-in did is a bug and keeps its stack.
+ */
+function measureKind(
+  job: KindJob,
+  plugins: readonly CodecDefinition[],
+  onProgress: (codec: string) => void,
+): Promise<KindResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_FILE, {
       workerData: job,
       execArgv: ["--require", PRELOAD_FILE],
     });
+    let measured = 0; // memcpy, then job.codecs in order
+    const inPlugin = () => {
+      const name = measured === 0 ? undefined : job.codecs[measured - 1];
+      const plugin = plugins.find((definition) => definition.name === name);
+      return plugin && codecLabel(plugin);
+    };
+    let settled = false;
     worker.on("message", (message: { progress?: string; result?: KindResult }) => {
-      if (message.progress !== undefined) onProgress(message.progress);
+      if (message.progress !== undefined) {
+        measured++;
+        onProgress(message.progress);
+      }
       if (message.result !== undefined) {
+        settled = true;
         resolve(message.result);
         void worker.terminate();
       }
     });
-    worker.once("error", reject);
+    worker.once("error", (error) => {
+      settled = true;
+      const label = inPlugin();
+      if (label === undefined) reject(error);
+      else resolve({ ok: false, failure: `${label}: ${describeThrown(error)} on ${job.kind}` });
+    });
+    worker.once("exit", (code) => {
+      if (settled) return;
+      const label = inPlugin() ?? `bench:codecs' worker for ${job.kind}`;
+      resolve({
+        ok: false,
+        failure: `${label}: the worker exited (code ${code}) before it finished`,
+      });
+    });
   });
 }
 
@@ -198,13 +232,15 @@ export async function benchCodecsCommand(
         codecModules: argv["codec-module"] ?? [],
         timing,
       },
+      plugins,
       (name) => {
         if (showProgress) process.stderr.write(`\r\x1b[K[${++done}/${total}] ${name} on ${kind}`);
       },
     );
     if (!result.ok) {
       if (showProgress) process.stderr.write("\r\x1b[K");
-      io.err(`bench:codecs: verification failed: ${result.verification}`);
+      if ("failure" in result) io.err(`bench:codecs: ${result.failure}`);
+      else io.err(`bench:codecs: verification failed: ${result.verification}`);
       return 1;
     }
     measured.push(...result.measured);

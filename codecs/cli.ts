@@ -15,6 +15,14 @@ import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
 import { runMain } from "../harness/main.ts";
 import { parseInteger } from "../harness/units.ts";
 import { MAX_KERNEL_LIMIT } from "./page-memory.ts";
+import {
+  badEncodeResult,
+  callCodec,
+  codecLabel,
+  createChecked,
+  isEncodeResult,
+  PluginError,
+} from "./plugin.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import { type CodecDefinition, OVERFLOW, PAGE_SIZE, UNCHANGED } from "./types.ts";
 import { checkVectors, loadVectors } from "./vector-check.ts";
@@ -86,16 +94,26 @@ async function encodeCommand(argv: {
   const previous = previousFor(definition, argv.previous);
   const page = readInput(argv.page, "page", true);
   checkWritableFile(argv.out);
-  const codec = definition.create();
+  const codec = createChecked(definition);
   const out = new Uint8Array(Math.max(limit, 1));
-  const result = codec.encode(page, previous, out, limit);
-  const wire = codec.wireBytes(result);
+  const result = callCodec(definition, "encode()", () => codec.encode(page, previous, out, limit));
+  // A plug-in's NaN, fraction or length past --limit must not be written out as a delta.
+  if (!isEncodeResult(result, limit)) {
+    throw badEncodeResult(definition, result, limit, argv.page);
+  }
+  const wire = callCodec(definition, "wireBytes()", () => codec.wireBytes(result));
+  if (!Number.isSafeInteger(wire) || wire < result) {
+    throw new PluginError(
+      codecLabel(definition),
+      `wireBytes(${result}) returned ${wire}; wire bytes are a whole number, at least the encoded length`,
+    );
+  }
   if (result === UNCHANGED) {
     writeFileAtomic(argv.out, new Uint8Array(0));
     console.log(`${definition.name}: unchanged (0): nothing to send; wrote an empty ${argv.out}`);
   } else if (result === OVERFLOW) {
     console.log(
-      `${definition.name}: overflow (-1): the encoding does not fit ${argv.limit} bytes; ` +
+      `${definition.name}: overflow (-1): the encoding does not fit ${limit} bytes; ` +
         `the page goes raw (${wire} wire bytes); ${argv.out} not written`,
     );
   } else {
@@ -119,7 +137,8 @@ async function decodeCommand(argv: {
   const delta = readInput(argv.delta, "delta", false);
   checkWritableFile(argv.out);
   const page = new Uint8Array(PAGE_SIZE);
-  definition.create().decode(delta, previous, page);
+  const codec = createChecked(definition);
+  callCodec(definition, "decode()", () => codec.decode(delta, previous, page));
   writeFileAtomic(argv.out, page);
   console.log(
     `${definition.name}: decoded ${delta.length} bytes into a page written to ${argv.out}`,
@@ -133,7 +152,9 @@ async function verifyCommand(argv: {
   codecModule?: string;
 }): Promise<number> {
   const definition = await pickCodec(argv.codec, argv.codecModule);
-  const results = checkVectors(definition.create(), loadVectors(argv.dir));
+  const vectors = loadVectors(argv.dir);
+  const codec = createChecked(definition);
+  const results = callCodec(definition, "encode()/decode()", () => checkVectors(codec, vectors));
   let failed = 0;
   for (const result of results) {
     if (result.failures.length === 0) continue;

@@ -8,6 +8,14 @@ import {
   VerificationError,
 } from "./codec-bench.ts";
 import type { PageKind } from "./page-kinds.ts";
+import {
+  codecLabel,
+  createChecked,
+  describeThrown,
+  PluginError,
+  pluginModuleOf,
+  withExitGuard,
+} from "./plugin.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 
 /**
@@ -26,29 +34,53 @@ export interface KindJob {
   readonly timing: TimingOptions;
 }
 
-/** What the worker posts back: the rows in contestant order, or the verification failure. */
+/**
+ * What the worker posts back: the rows in contestant order, the verification failure, or a
+ * plug-in's failure (codecs/plugin.ts: it threw, exited or broke the contract), one line each.
+ */
 export type KindResult =
   | { readonly ok: true; readonly measured: MeasuredRow[] }
-  | { readonly ok: false; readonly verification: string };
+  | { readonly ok: false; readonly verification: string }
+  | { readonly ok: false; readonly failure: string };
 
 async function run(job: KindJob): Promise<KindResult> {
   const plugins = [];
   for (const path of job.codecModules) plugins.push(await loadCodecModule(path));
   const definitions = resolveCodecs([...job.codecs], plugins);
   const set = makePairSet(job.kind, job.pairs, job.seed);
-  const contestants = [
-    { name: "memcpy", codec: memcpyCodec },
-    ...definitions.map((definition) => ({ name: definition.name, codec: definition.create() })),
-  ];
   const measured: MeasuredRow[] = [];
-  for (const { name, codec } of contestants) {
-    try {
-      measured.push(measure(name, codec, set, job.timing));
-    } catch (error) {
-      if (error instanceof VerificationError) return { ok: false, verification: error.message };
-      throw error;
+  try {
+    measured.push(measure("memcpy", memcpyCodec, set, job.timing));
+    parentPort!.postMessage({ progress: "memcpy" });
+    for (const definition of definitions) {
+      const codec = createChecked(definition);
+      const label = pluginModuleOf(definition) && codecLabel(definition);
+      if (!label) {
+        measured.push(measure(definition.name, codec, set, job.timing));
+      } else {
+        // A plug-in: its mismatch names its module, and whatever else it throws (but a
+        // CodecError, which encodeAndVerify reports as a mismatch) is one line, not a crash.
+        try {
+          measured.push(
+            withExitGuard(label, "encode()/decode()", () =>
+              measure(definition.name, codec, set, job.timing),
+            ),
+          );
+        } catch (error) {
+          if (error instanceof VerificationError) {
+            const path = pluginModuleOf(definition);
+            return { ok: false, verification: `${error.message} (plug-in from ${path})` };
+          }
+          if (error instanceof PluginError) return { ok: false, failure: error.message };
+          return { ok: false, failure: `${label}: ${describeThrown(error)} on ${job.kind}` };
+        }
+      }
+      parentPort!.postMessage({ progress: definition.name });
     }
-    parentPort!.postMessage({ progress: name });
+  } catch (error) {
+    if (error instanceof VerificationError) return { ok: false, verification: error.message };
+    if (error instanceof PluginError) return { ok: false, failure: error.message };
+    throw error;
   }
   return { ok: true, measured };
 }

@@ -20,6 +20,14 @@ import { flagList, joinNegativeValues, singleList, singleValued } from "../harne
 import { runMain } from "../harness/main.ts";
 import { parseInteger, parseNumber } from "../harness/units.ts";
 import { makePagePairs, PAGE_KINDS } from "./page-kinds.ts";
+import {
+  callCodec,
+  codecLabel,
+  createChecked,
+  describeThrown,
+  installExitGuard,
+  PluginError,
+} from "./plugin.ts";
 import { Prng } from "./prng.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import { type CodecDefinition, CodecError, PAGE_SIZE } from "./types.ts";
@@ -142,8 +150,10 @@ function fuzzCodec(job: FuzzJob, definition: CodecDefinition): FuzzSummary {
   const prng = new Prng(job.seed);
   const previous = new Uint8Array(PAGE_SIZE);
   prng.fill(previous);
-  const corpus = buildCorpus(definition, previous);
-  const codec = definition.create();
+  const corpus = callCodec(definition, "encode() (building the corpus)", () =>
+    buildCorpus(definition, previous),
+  );
+  const codec = createChecked(definition);
   const input = new Uint8Array(MAX_STREAM + POISON_BYTES);
   const frame = new Uint8Array(PAGE_SIZE + 2 * GUARD);
   const page = frame.subarray(GUARD, GUARD + PAGE_SIZE);
@@ -157,9 +167,20 @@ function fuzzCodec(job: FuzzJob, definition: CodecDefinition): FuzzSummary {
     findingCount: 0,
     seconds: 0,
   };
-  const report = (kind: string, detail: string, stream: Uint8Array) => {
+  // What is wrong with the current case. Each case is decoded twice (two poisons), so the same
+  // fault usually shows twice: a case with any problems is one finding, its distinct problems
+  // listed together.
+  const problems: { kind: string; detail: string }[] = [];
+  const problem = (kind: string, detail: string) => {
+    if (!problems.some((p) => p.kind === kind && p.detail === detail))
+      problems.push({ kind, detail });
+  };
+  const report = (stream: Uint8Array) => {
     summary.findingCount++;
-    if (summary.findings.length < 5) summary.findings.push({ kind, detail, input: toHex(stream) });
+    if (summary.findings.length >= 5) return;
+    const kind = [...new Set(problems.map((p) => p.kind))].join(" + ");
+    const detail = problems.map((p) => p.detail).join("; ");
+    summary.findings.push({ kind, detail, input: toHex(stream) });
   };
 
   // Decode with the given poison after the stream; returns "ok", "rejected" or the finding.
@@ -173,14 +194,19 @@ function fuzzCodec(job: FuzzJob, definition: CodecDefinition): FuzzSummary {
       codec.decode(stream, previous, page);
     } catch (error) {
       if (error instanceof CodecError) outcome = "rejected";
-      else {
-        report("non-CodecError", `${(error as Error)?.name}: ${(error as Error)?.message}`, stream);
+      else if (error instanceof PluginError) {
+        // The exit guard (fuzzPlugin) stopped a plug-in's process.exit(): the decoder would
+        // have ended the receiver.
+        problem("process.exit()", error.problem);
+        outcome = "exited";
+      } else {
+        problem("non-CodecError", describeThrown(error));
         outcome = "threw";
       }
     }
     for (let i = 0; i < GUARD; i++) {
       if (frame[i] !== 0xee || frame[GUARD + PAGE_SIZE + i] !== 0xee) {
-        report("wrote outside the page", `guard byte ${i} changed`, stream);
+        problem("wrote outside the page", `guard byte ${i} changed`);
         break;
       }
     }
@@ -189,18 +215,16 @@ function fuzzCodec(job: FuzzJob, definition: CodecDefinition): FuzzSummary {
 
   for (let c = 0; c < job.cases; c++) {
     const length = makeCase(prng, corpus, input);
+    problems.length = 0;
     status[1] = length;
     statusBytes.set(input.subarray(0, Math.min(length, statusBytes.length)));
     const first = attempt(length, 0x00);
     firstPage.set(page);
     const second = attempt(length, 0xff);
     if (first !== second || (first === "ok" && Buffer.compare(firstPage, page) !== 0)) {
-      report(
-        "reads past the input",
-        `outcome with poison 0x00: ${first}, with 0xff: ${second}`,
-        input.subarray(0, length),
-      );
+      problem("reads past the input", `outcome with poison 0x00: ${first}, with 0xff: ${second}`);
     }
+    if (problems.length > 0) report(input.subarray(0, length));
     if (first === "ok") summary.accepted++;
     else summary.rejected++;
     summary.cases++;
@@ -211,7 +235,11 @@ function fuzzCodec(job: FuzzJob, definition: CodecDefinition): FuzzSummary {
 }
 
 /** Run one codec's fuzz in a worker, watching its progress; a stall is a hang finding. */
-function runWorker(job: Omit<FuzzJob, "status">, hangSeconds: number): Promise<FuzzSummary> {
+function runWorker(
+  job: Omit<FuzzJob, "status">,
+  label: string,
+  hangSeconds: number,
+): Promise<FuzzSummary> {
   const status = new SharedArrayBuffer(STATUS_INTS * 4 + MAX_STREAM);
   const counters = new Int32Array(status, 0, STATUS_INTS);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { ...job, status } });
@@ -246,22 +274,50 @@ function runWorker(job: Omit<FuzzJob, "status">, hangSeconds: number): Promise<F
         seconds: 0,
       });
     }, 250);
-    worker.once("message", (summary: FuzzSummary) => {
+    worker.once("message", (summary: FuzzSummary | { failure: string }) => {
       clearInterval(watchdog);
-      resolve(summary);
+      if ("failure" in summary) reject(new PluginError(label, summary.failure));
+      else resolve(summary);
     });
     worker.once("error", (error) => {
       clearInterval(watchdog);
-      reject(error);
+      // A plug-in's throw from a timer it left behind: one line naming it. A built-in's is a bug.
+      if (job.codecModule === undefined) reject(error);
+      else reject(new PluginError(label, describeThrown(error)));
+    });
+    // A worker that ends without its summary (an exit the guard could not see) used to leave
+    // the watchdog to call it a hang 20 s later.
+    worker.once("exit", (code) => {
+      clearInterval(watchdog);
+      reject(new PluginError(label, `the fuzz worker exited (code ${code}) before it finished`));
     });
   });
+}
+
+/**
+ * A plug-in's fuzz, run under an exit guard for the whole worker: a decoder's process.exit()
+ * on a malformed stream is a finding (the receiver would die), and a throw or exit while
+ * building the corpus or creating the codec is a failure, one line naming the plug-in.
+ */
+function fuzzPlugin(job: FuzzJob, definition: CodecDefinition): FuzzSummary | { failure: string } {
+  const guard = installExitGuard(codecLabel(definition), "decode()");
+  try {
+    return fuzzCodec(job, definition);
+  } catch (error) {
+    if (error instanceof PluginError) return { failure: error.problem };
+    return { failure: describeThrown(error) };
+  } finally {
+    guard.restore();
+  }
 }
 
 async function workerMain(): Promise<void> {
   const job = workerData as FuzzJob;
   const plugins = job.codecModule ? [await loadCodecModule(job.codecModule)] : [];
   const [definition] = resolveCodecs([job.codec], plugins);
-  parentPort!.postMessage(fuzzCodec(job, definition));
+  parentPort!.postMessage(
+    plugins.includes(definition) ? fuzzPlugin(job, definition) : fuzzCodec(job, definition),
+  );
 }
 
 /** Cases done are counted in an Int32Array the watchdog reads (STATUS_INTS). */
@@ -327,6 +383,7 @@ async function main(): Promise<number> {
         cases: perCodec,
         seed: seed * 1_000_003 + index,
       },
+      codecLabel(definition),
       hangSeconds,
     );
     total += summary.cases;

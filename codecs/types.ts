@@ -36,8 +36,24 @@ export function recordWireBytes(result: EncodeResult, recordHeaderBytes: number)
   return PAGE_HEADER_BYTES + recordHeaderBytes + result;
 }
 
+/**
+ * Marks CodecErrors across copies of this module: a plug-in outside a `"type": "module"`
+ * package is compiled to CommonJS by tsx, and so is the codecs/types.ts it imports — a second
+ * CodecError class. Symbol.for gives every copy the same key, so `instanceof CodecError`
+ * still recognises the plug-in decoder's rejections (fuzz:codecs, codec decode).
+ */
+const CODEC_ERROR_BRAND = Symbol.for("migbench.CodecError");
+
 /** The one error every decoder throws on malformed input. `offset` is where in the input. */
 export class CodecError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[CODEC_ERROR_BRAND] === true
+    );
+  }
+
   override readonly name = "CodecError";
   constructor(
     readonly codec: string,
@@ -47,6 +63,7 @@ export class CodecError extends Error {
     super(`${codec}: ${reason} (at input offset ${offset})`);
   }
 }
+Object.defineProperty(CodecError.prototype, CODEC_ERROR_BRAND, { value: true });
 
 /**
  * Page buffers: every page handed to a codec is a PAGE_SIZE-byte Uint8Array view whose

@@ -7,7 +7,11 @@ import type { CellResult, CellSpec } from "./cell.ts";
  * worker is a thin shell). Which module provides runCell comes from the pool's workerData so a
  * test can hand in a stub; by default it is the simulator, harness/run-cell.ts.
  */
-type RunCell = (spec: CellSpec) => Promise<CellResult>;
+type RunCell = (
+  spec: CellSpec,
+  observer?: undefined,
+  options?: { readonly verify?: boolean },
+) => Promise<CellResult>;
 
 const DEFAULT_RUN_CELL_MODULE = new URL("./run-cell.ts", import.meta.url).href;
 
@@ -23,9 +27,8 @@ export async function loadRunCell(moduleUrl: string = DEFAULT_RUN_CELL_MODULE): 
 }
 
 export default async function runCellTask(spec: CellSpec): Promise<CellResult> {
-  runCellPromise ??= loadRunCell(
-    (workerData as { runCellModule?: string } | undefined)?.runCellModule,
-  );
+  const data = workerData as { runCellModule?: string; verify?: boolean } | undefined;
+  runCellPromise ??= loadRunCell(data?.runCellModule);
   const runCell = await runCellPromise;
-  return runCell(spec);
+  return runCell(spec, undefined, { verify: data?.verify });
 }

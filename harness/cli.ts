@@ -209,6 +209,11 @@ function parser(args: readonly string[]) {
       describe: "codec encode-rate file from `npm run bench:codecs -- --calibrate`, or builtin",
       defaultDescription: "builtin",
     })
+    .option("verify", {
+      type: "boolean",
+      describe:
+        "decode and compare every encoded page of every codec (default: a sample of plug-ins' pages)",
+    })
     .option("workers", {
       type: "string",
       describe: "worker threads running cells (0 = in the main thread); results do not change",
@@ -663,7 +668,12 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
   try {
     await runCells(
       pending,
-      { workers, runCellModule: deps.runCellModule, signal: controller.signal },
+      {
+        workers,
+        runCellModule: deps.runCellModule,
+        signal: controller.signal,
+        verify: Boolean(argv.verify),
+      },
       (result) => {
         writer.add(result);
         progress.cellDone(result);

@@ -20,6 +20,8 @@ export interface PoolOptions {
   readonly runCellModule?: string;
   /** Abort to stop handing out cells (Ctrl-C); cells in flight are dropped, not reported. */
   readonly signal?: AbortSignal;
+  /** bench --verify: decode and compare every encoded page (harness/run-cell.ts). */
+  readonly verify?: boolean;
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./cell-worker.ts", import.meta.url));
@@ -120,7 +122,7 @@ async function runEveryCell(
       if (signal?.aborted) return;
       let result: CellResult;
       try {
-        result = await runCell(spec);
+        result = await runCell(spec, undefined, { verify: options.verify });
       } catch (error) {
         result = failedResult(spec, error);
       }
@@ -135,7 +137,7 @@ async function runEveryCell(
     minThreads: threads,
     maxThreads: threads,
     execArgv: workerExecArgv(),
-    workerData: { runCellModule: options.runCellModule },
+    workerData: { runCellModule: options.runCellModule, verify: options.verify },
   });
   // One abort listener for the pool (not one per task): stop the workers, drop what is queued.
   const stop = () => void pool.destroy();

@@ -1,3 +1,4 @@
+import { badEncodeResult, codecLabel, createChecked, PluginError } from "../codecs/plugin.ts";
 import {
   type ArenaEncode,
   type CodecDefinition,
@@ -6,6 +7,7 @@ import {
   PAGE_SIZE,
   type PageCodec,
   RAW_RECORD_BYTES,
+  UNCHANGED,
 } from "../codecs/types.ts";
 import { PageBitmap } from "../workloads/page-bitmap.ts";
 import { WorkloadEndedError, type WorkloadRun } from "../workloads/types.ts";
@@ -45,6 +47,12 @@ export interface SimulationInputs {
   readonly codec: CodecDefinition;
   /** Seconds of one sender thread's CPU per page of each outcome (codecs/calibration.ts). */
   readonly encodeSecondsPerPage: Readonly<Record<EncodeOutcome, number>>;
+  /**
+   * Decode and compare one encoded page in this many (the first, then every n-th; 1 = all,
+   * 0 = none), as the receiver would rebuild it; a mismatch fails the cell. run-cell.ts
+   * samples plug-ins and verifies everything under bench's --verify.
+   */
+  readonly verifyEvery?: number;
 }
 
 /** CellMetrics plus what only the simulator knows (extra fields; CellMetrics stays valid). */
@@ -84,6 +92,13 @@ const BYTE_INDEPENDENT_RESULT: Readonly<Record<string, number>> = {
   raw: PAGE_SIZE,
   zero: OVERFLOW,
 };
+
+/** Index of the first byte where two pages differ, or -1 (a native memcmp when equal). */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (Buffer.compare(a, b) === 0) return -1;
+  for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
 
 export function simulate(
   inputs: SimulationInputs,
@@ -130,6 +145,12 @@ class PrecopySimulation {
     readonly outputAt: number;
   } | null;
   private readonly zeroPage = new Uint8Array(PAGE_SIZE);
+  private readonly verifyEvery: number;
+  /** Encoded pages until the next one is verified. */
+  private verifyCountdown = 1;
+  /** Where verify() rebuilds a page, and views of `encoded` by length, made once per length. */
+  private readonly rebuilt: Uint8Array;
+  private readonly encodedViews: (Uint8Array | undefined)[];
   private readonly byteIndependentResult: number | undefined;
   private readonly costZero: number;
   private readonly costUnchanged: number;
@@ -188,7 +209,7 @@ class PrecopySimulation {
     this.spec = inputs.spec;
     this.workload = inputs.workload;
     this.codecDefinition = inputs.codec;
-    this.codec = inputs.codec.create();
+    this.codec = createChecked(inputs.codec);
     this.observer = observer;
     this.pageCount = inputs.workload.pageCount;
     this.dirty = new PageBitmap(this.pageCount);
@@ -211,6 +232,9 @@ class PrecopySimulation {
             outputAt: work.output.byteOffset,
           }
         : null;
+    this.verifyEvery = inputs.verifyEvery ?? 0;
+    this.rebuilt = new Uint8Array(this.verifyEvery > 0 ? PAGE_SIZE : 0);
+    this.encodedViews = this.verifyEvery > 0 ? new Array(PAGE_SIZE + 1) : [];
     this.byteIndependentResult = inputs.codec.usesPrevious
       ? undefined
       : BYTE_INDEPENDENT_RESULT[inputs.codec.name];
@@ -404,11 +428,12 @@ class PrecopySimulation {
     if (result === undefined) {
       this.workload.readPage(page, this.current);
       result = this.codec.encode(this.current, null, this.encoded, PAGE_SIZE);
+      this.checkEncoded(page, result, -1);
     }
     if (result === OVERFLOW || definition.name === "raw") {
       this.normalPages++;
       this.spend(this.costRaw);
-      return this.codec.wireBytes(result);
+      return this.wireBytes(page, result);
     }
     if (result === 0) {
       this.unchangedPages++;
@@ -420,7 +445,7 @@ class PrecopySimulation {
     // smaller record. It is not an XBZRLE page, so it never counts as a cache hit.
     this.normalPages++;
     this.spend(this.costDelta);
-    return this.codec.wireBytes(result);
+    return this.wireBytes(page, result);
   }
 
   /**
@@ -453,12 +478,15 @@ class PrecopySimulation {
       // Offsets, not views: no slot view object to touch (codecs/types.ts ArenaEncode).
       const previousAt = arena.work.slotAt(slot);
       result = arena.encode(arena.currentAt, previousAt, arena.outputAt, PAGE_SIZE);
+      // Before the cached copy becomes this page: it is the reference the delta was made on.
+      this.checkEncoded(page, result, slot);
       if (result !== 0 && !this.lastStage) {
         arena.bytes.copyWithin(previousAt, arena.currentAt, arena.currentAt + PAGE_SIZE);
       }
     } else {
       const previous = cache.view(slot);
       result = this.codec.encode(this.current, previous, this.encoded, PAGE_SIZE);
+      this.checkEncoded(page, result, slot);
       if (result !== 0 && !this.lastStage) previous.set(this.current);
     }
     if (result === 0) {
@@ -472,12 +500,98 @@ class PrecopySimulation {
       this.deltaBytes += PAGE_SIZE;
       this.normalPages++;
       this.spend(this.costOverflow);
-      return this.codec.wireBytes(OVERFLOW);
+      return this.wireBytes(page, OVERFLOW);
     }
-    const bytes = this.codec.wireBytes(result);
+    const bytes = this.wireBytes(page, result);
     this.deltaBytes += bytes - PAGE_HEADER_BYTES;
     this.spend(this.costDelta);
     return bytes;
+  }
+
+  /**
+   * What the codec returned for `page` must be an EncodeResult for the limit (codecs/types.ts);
+   * a plug-in's NaN, fraction or length past the limit would otherwise become silently wrong
+   * counters (codecs/plugin.ts isEncodeResult, inlined: one integer compare and two bounds).
+   * Every verifyEvery-th page that was not an overflow is then rebuilt and compared. `slot` is
+   * the cache slot of the page's reference copy, not yet updated; -1 for a codec without one.
+   */
+  private checkEncoded(page: number, result: number, slot: number): void {
+    if ((result | 0) !== result || result < OVERFLOW || result > PAGE_SIZE) {
+      throw badEncodeResult(this.codecDefinition, result, PAGE_SIZE, this.pageName(page));
+    }
+    if (this.verifyEvery > 0 && result !== OVERFLOW && --this.verifyCountdown === 0) {
+      this.verifyCountdown = this.verifyEvery;
+      this.verify(page, result, slot);
+    }
+  }
+
+  /** The codec's wire bytes for a result: a whole number, at least the bytes it encoded. */
+  private wireBytes(page: number, result: number): number {
+    const bytes = this.codec.wireBytes(result);
+    if ((bytes | 0) !== bytes || bytes < result || bytes < 0) {
+      throw new PluginError(
+        codecLabel(this.codecDefinition),
+        `wireBytes(${result}) returned ${bytes} for ${this.pageName(page)}; wire bytes are a ` +
+          "whole number, at least the encoded length",
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * Rebuild the page as the receiver would — decode the delta onto the reference copy, or keep
+   * the copy when encode() said unchanged — and compare it with the page that was encoded.
+   * Allocation-free: `rebuilt` and the length views are made once per cell.
+   */
+  private verify(page: number, result: number, slot: number): void {
+    const previous = slot < 0 || this.cache === null ? null : this.cache.view(slot);
+    let differsAt: number;
+    if (result === UNCHANGED) {
+      if (previous === null) {
+        throw this.mismatch(
+          page,
+          "encode() returned 0 (unchanged) but the codec has no previous copy",
+        );
+      }
+      differsAt = firstDifference(previous, this.current);
+      if (differsAt >= 0) {
+        throw this.mismatch(
+          page,
+          `encode() returned 0 (unchanged) but the page differs from its cached copy at byte ${differsAt}`,
+        );
+      }
+      return;
+    }
+    let encoded = this.encodedViews[result];
+    if (encoded === undefined) {
+      encoded = this.encoded.subarray(0, result);
+      this.encodedViews[result] = encoded;
+    }
+    try {
+      this.codec.decode(encoded, previous, this.rebuilt);
+    } catch (error) {
+      if (error instanceof PluginError) throw error;
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw this.mismatch(page, `decode() rejected the ${result} bytes encode() wrote: ${reason}`);
+    }
+    differsAt = firstDifference(this.rebuilt, this.current);
+    if (differsAt >= 0) {
+      throw this.mismatch(
+        page,
+        `the ${result} bytes encode() wrote decode to a different page (first difference at byte ${differsAt})`,
+      );
+    }
+  }
+
+  private mismatch(page: number, problem: string): PluginError {
+    return new PluginError(
+      codecLabel(this.codecDefinition),
+      `verification failed for ${this.pageName(page)}: ${problem}`,
+    );
+  }
+
+  private pageName(page: number): string {
+    return `page ${page} (pass ${this.passes.length + 1}${this.lastStage ? ", stop-and-copy" : ""})`;
   }
 
   /** ram.c save_normal_page(): header + 4096 bytes, ram_counters.normal + 1. */

@@ -1,10 +1,26 @@
 import { encodeSeconds, loadCalibration } from "../codecs/calibration.ts";
+import { codecLabel, describeThrown, pluginModuleOf, withExitGuard } from "../codecs/plugin.ts";
 import { loadCodecModule, resolveCodecs } from "../codecs/registry.ts";
 import { type CodecDefinition, PAGE_SIZE } from "../codecs/types.ts";
 import { findWorkload } from "../workloads/registry.ts";
 import type { WorkloadRun } from "../workloads/types.ts";
 import type { CellResult, CellSpec } from "./cell.ts";
+import { InputError } from "./errors.ts";
 import { type EncodeOutcome, type SimulationObserver, simulate } from "./precopy.ts";
+
+/** How a cell checks its codec's output (bench's --verify; harness/pool.ts passes it on). */
+export interface RunCellOptions {
+  /** Decode and compare every encoded page, of every codec (built-ins too). */
+  readonly verify?: boolean;
+}
+
+/**
+ * Without --verify, a plug-in's encoded pages are decoded and compared one in this many (the
+ * cell's first encoded page, then every 64th: about 1.6 % of its decode time). Built-in codecs
+ * are checked by their own tests and QEMU's vectors instead (test/codecs/), so they run
+ * unverified and results.csv stays byte-identical.
+ */
+export const PLUGIN_VERIFY_EVERY = 64;
 
 /**
  * One cell, end to end: resolve the workload, the codec and the calibration named by the spec,
@@ -12,22 +28,40 @@ import { type EncodeOutcome, type SimulationObserver, simulate } from "./precopy
  * becomes a `failed` result with a one-line message (a failed cell is a row, not a crash), and a
  * recorded workload that runs out of data becomes `trace-ended`.
  */
-export async function runCell(spec: CellSpec, observer?: SimulationObserver): Promise<CellResult> {
+export async function runCell(
+  spec: CellSpec,
+  observer?: SimulationObserver,
+  options: RunCellOptions = {},
+): Promise<CellResult> {
   const started = performance.now();
   const wallMs = () => Math.round((performance.now() - started) * 1000) / 1000;
+  let codec: CodecDefinition | undefined;
   try {
-    const codec = await resolveCodec(spec);
+    codec = await resolveCodec(spec);
     const encodeSecondsPerPage = await resolveEncodeCosts(spec, codec);
     const workload = await createWorkload(spec);
     // A recorded trace brings its own RAM size (its --ram is ignored): the row says what ran.
     const ramBytes = workload.pageCount * PAGE_SIZE;
     const ran = ramBytes === spec.ramBytes ? spec : { ...spec, ramBytes };
-    const outcome = simulate({ spec: ran, workload, codec, encodeSecondsPerPage }, observer);
+    const plugin = pluginModuleOf(codec) !== undefined;
+    const verifyEvery = options.verify ? 1 : plugin ? PLUGIN_VERIFY_EVERY : 0;
+    const inputs = { spec: ran, workload, codec, encodeSecondsPerPage, verifyEvery };
+    // A plug-in runs under the exit guard for the whole cell (codecs/plugin.ts): installed
+    // once here, it costs nothing per page.
+    const outcome = plugin
+      ? withExitGuard(codecLabel(codec), "a cell's codec calls", () => simulate(inputs, observer))
+      : simulate(inputs, observer);
     return { spec: ran, ...outcome, wallMs: wallMs() };
   } catch (error) {
     // simulate() itself turns a WorkloadEndedError into a `trace-ended` result with the metrics
     // so far; one escaping here came from creating the workload, before anything ran.
-    return { spec, status: "failed", error: oneLine(error), wallMs: wallMs() };
+    // An unexpected throw in a plug-in's cell names the plug-in; its own checks already do.
+    const plugin = codec && pluginModuleOf(codec) !== undefined;
+    const message =
+      plugin && !(error instanceof InputError)
+        ? `${codecLabel(codec as CodecDefinition)}: the cell failed with ${describeThrown(error)}`
+        : oneLine(error);
+    return { spec, status: "failed", error: message, wallMs: wallMs() };
   }
 }
 

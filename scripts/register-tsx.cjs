@@ -7,3 +7,10 @@ const { register } = require("node:module");
 const { pathToFileURL } = require("node:url");
 
 register("tsx/esm", pathToFileURL(__filename), { data: { active: true } });
+
+// tsx's CommonJS hooks too, as `--import tsx` installs them (tsx/dist/loader.mjs imports its
+// cjs loader first). Node takes a `.ts` file outside a `"type": "module"` package for
+// CommonJS; without these hooks Node 20's own CommonJS loader gets it, finds ESM syntax and
+// fails with "Cannot require() ES Module ... in a cycle". That is where a user's
+// `--codec-module ./my-codec.ts` plug-in usually lives (README "Plug-ins").
+require("tsx/cjs/api").register();
