@@ -16,7 +16,7 @@ import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import type { CodecDefinition } from "./types.ts";
 
 /**
- * `npm run bench:codecs` (codecs/bench.ts runs this): every codec × page kind, lzbench style (issue 2, "Speed"). A header
+ * `npm run bench:codecs` (codecs/bench.ts runs this): every codec × page kind, lzbench style. A header
  * line (migbench, Node, CPU), one row per codec and kind with a `memcpy` baseline row per
  * kind, warnings that say what to do, and the settings last. `--json FILE` writes the rows;
  * `--calibrate [FILE]` writes the simulator's encode rates (codecs/calibration.ts).

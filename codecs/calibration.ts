@@ -5,7 +5,7 @@ import type { CodecDefinition } from "./types.ts";
 import { PAGE_SIZE } from "./types.ts";
 
 /**
- * Codec CPU cost for the simulator (issue 4, "Codec CPU cost"): encoding a page takes time at
+ * Codec CPU cost for the simulator (docs/SIMULATOR.md): encoding a page takes time at
  * a per-codec, per-outcome rate, so a simulation's result does not depend on how busy the
  * machine was. Rates come from a calibration file written by
  * `npm run bench:codecs -- --calibrate [FILE]` (default results/calibration.json) or from the

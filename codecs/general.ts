@@ -19,7 +19,7 @@ import {
 import { PageXor } from "./xor-page.ts";
 
 /**
- * General-purpose compressors for comparison (DESIGN.md §2; the Aug 2011 qemu-devel codec
+ * General-purpose compressors for comparison (docs/SOURCES.md#patches; the Aug 2011 qemu-devel codec
  * table compared lzo/snappy/zlib on the raw page and after XOR; QEMU's multifd offers zlib and
  * zstd today): `lz4`, `zstd`, `deflate` on the page, and `xor+lz4`, `xor+zstd`, `xor+deflate`
  * on the XOR of the page with its cached copy.

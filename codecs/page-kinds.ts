@@ -3,7 +3,7 @@ import { Prng } from "./prng.ts";
 import { PAGE_SIZE } from "./types.ts";
 
 /**
- * The page-pair kinds every codec benchmark runs (issue 2), each an (old, new) pair of 4096-byte
+ * The page-pair kinds every codec benchmark runs, each an (old, new) pair of 4096-byte
  * pages: `old` is the cached copy, `new` the dirtied page.
  * - identical:    new = old, a random page (encoders find no difference).
  * - zero:         old and new are both all-zero pages (QEMU caches a zero page as zeros once

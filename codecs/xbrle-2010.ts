@@ -11,7 +11,7 @@ import { applyXorRun, PageXor } from "./xor-page.ts";
 
 /**
  * `xbrle-2010`: the VEE'11 authors' Aug 2010 prototype ("2-way" cache version) of XOR-based
- * run-length encoding, as DESIGN.md §2 describes it from the authors' prototype history
+ * run-length encoding, as docs/SOURCES.md#paper describes it from the authors' prototype history
  * (public repo aidanshribman/qemu-kvm, 2010). That history's text is our only source for this
  * variant; the code below is written from it:
  * - XOR the cached copy with the new page and RLE the XOR: "a byte, and when it repeats the
@@ -153,7 +153,7 @@ export const xbrle2010: CodecDefinition = {
   name: "xbrle-2010",
   description:
     "XOR + byte/repeat/count run-length code, 37.5 % probe give-up (VEE'11 authors' Aug 2010 prototype)",
-  source: "aidanshribman/qemu-kvm Aug 2010 2-way-cache prototype, as described in DESIGN.md §2",
+  source: "aidanshribman/qemu-kvm Aug 2010 2-way-cache prototype (docs/SOURCES.md#paper)",
   usesPrevious: true,
   detectsZeroPages: true,
   decodesInPlace: true,

@@ -12,7 +12,7 @@ import { applyXorRun, PageXor } from "./xor-page.ts";
 
 /**
  * `xbrle`: the VEE'11 authors' XOR-based run-length encoding, 2011 qemu-devel patch variant
- * (XBRLE patch v1/v2, May/July 2011; DESIGN.md §2). We follow the authors' public prototype
+ * (XBRLE patch v1/v2, May/July 2011; docs/SOURCES.md#patches). We follow the authors' public prototype
  * tree aidanshribman/qemu-kvm, arch_init.c (rle_encode, rle_decode, is_page_good_for_xbrle,
  * save_xbrle_page, load_xbrle), which has exactly this design:
  * - XOR the cached copy with the new page, then code the XOR as (count u8 1..255, value u8)
@@ -27,7 +27,7 @@ import { applyXorRun, PageXor } from "./xor-page.ts";
  *   4096), so a code of exactly the limit is accepted.
  * Wire: QEMU's 8-byte page header (flag RAM_SAVE_FLAG_XBRLE 0x40) + {u8 type, u16 length} + the
  * code. The prototype's C struct xbrle_hdr_t {uint8_t; uint16_t} is 4 bytes with padding; the
- * patch text and DESIGN.md count 3, and so do we.
+ * patch text counts 3, and so do we.
  * encode() writes only the pair code; wireBytes() adds the 8 + 3 header bytes.
  */
 

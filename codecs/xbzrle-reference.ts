@@ -1,7 +1,7 @@
 import { CodecError, OVERFLOW, PAGE_SIZE, UNCHANGED } from "./types.ts";
 
 /**
- * XBZRLE, byte at a time, written straight from the format's specification (DESIGN.md §2,
+ * XBZRLE, byte at a time, written straight from the format's specification (docs/SOURCES.md#qemu,
  * after QEMU's migration/xbzrle.c). It is slow on purpose: the tests hold the fast codec
  * (codecs/xbzrle.ts) to it, so it favours being obviously right over being quick, and it
  * follows the specification's wording rather than QEMU's loop structure.
@@ -28,7 +28,7 @@ function writeUleb(out: Uint8Array, at: number, n: number): number {
 /**
  * Encode `page` against `previous` into `out`, writing at most `limit` bytes.
  * Returns UNCHANGED (0) for identical pages, OVERFLOW (-1), or the delta length. Overflow rule
- * (QEMU's, DESIGN.md §2): with S the full delta size, −1 if S > limit; −1 if the page ends with
+ * (QEMU's xbzrle_encode_buffer()): with S the full delta size, −1 if S > limit; −1 if the page ends with
  * unchanged bytes and S > limit − 2 (QEMU reserves 2 bytes before every zero-run scan, the
  * trailing one included); −1 if limit < 2 (even for identical pages: the reservation comes
  * first).

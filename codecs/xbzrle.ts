@@ -21,7 +21,7 @@ import { XBZRLE_KERNEL_BASE64 } from "./xbzrle-kernel.generated.ts";
 
 /**
  * XBZRLE, byte-identical to QEMU's scalar xbzrle_encode_buffer() / xbzrle_decode_buffer()
- * (migration/xbzrle.c; format in DESIGN.md §2; the plain reference is codecs/xbzrle-reference.ts).
+ * (migration/xbzrle.c; format in docs/SOURCES.md#qemu; the plain reference is codecs/xbzrle-reference.ts).
  *
  * Encode runs a WebAssembly SIMD kernel (codecs/xbzrle.wat) that finds run boundaries 16 bytes
  * at a time. Pages allocated with allocatePages() (codecs/page-memory.ts) are read in place;

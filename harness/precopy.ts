@@ -454,7 +454,7 @@ class PrecopySimulation {
    * QEMU's limit TARGET_PAGE_SIZE, updates the copy (not in the last stage, not when
    * unchanged), and sends nothing (unchanged), the page raw (overflow) or a delta record.
    * xbzrle bytes = delta + 3 per encoded page (the 8-byte header is not counted), + 4096 per
-   * overflow (DESIGN.md §4).
+   * overflow (QEMU's xbzrle_counters in migration/ram.c).
    */
   private saveXbzrlePage(cache: PageCache, page: number): number {
     const generation = this.dirtySyncCount;

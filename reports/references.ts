@@ -1,5 +1,5 @@
 /**
- * Published figures shown beside migbench's own (DESIGN.md §6), as data with a `source`
+ * Published figures shown beside migbench's own (docs/SOURCES.md), as data with a `source`
  * column. The Aug 2011 qemu-devel codec table measured one 4096-byte page per scenario on 2011
  * hardware: compare ratios and ordering, not absolute speed.
  */

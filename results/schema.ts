@@ -28,7 +28,7 @@ export const PARAM_PREFIX = "param_";
 /** A row as written: every value already formatted text ("" = no value). */
 export type CsvRow = readonly string[];
 
-/** What a cell's spec contributes to results.csv, before the outcome (issue 4's names first). */
+/** What a cell's spec contributes to results.csv, before the outcome (the sweep's axes first). */
 export const RESULT_SPEC_COLUMNS = [
   "cell",
   "workload",

@@ -14,12 +14,12 @@ import { activeRegion, checkedPageCount, numberParam, param } from "./workload-p
  * Memory: 4 bytes per page (rewrite counters) + 16 bytes per hot page.
  * Defaults: 4 GiB guest, 90 % zero (a freshly booted guest uses a few hundred MiB), 1 MiB of
  * hot kernel pages, 20 writes/s and 1 rewrite/s — a few pages per pass, far below any threshold.
- * Source: DESIGN.md §5 (no published idle figures; ours).
+ * Source: none published (docs/SOURCES.md#paper has no idle figures); the defaults are ours.
  */
 export const idle: WorkloadDefinition = {
   name: "idle",
   description: "booted, idle guest: mostly zero pages and a trickle of OS writes",
-  source: "migbench baseline (DESIGN.md §5); the harness's analytic idle-VM check",
+  source: "migbench baseline (no published idle figures); the harness's analytic idle-VM check",
   defaultRamBytes: 4 * 1024 ** 3,
   params: [
     param({

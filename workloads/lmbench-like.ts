@@ -13,7 +13,7 @@ import {
 
 /**
  * `lmbench-like` — LMbench's memory-write bandwidth benchmark, the VEE'11 paper's first workload
- * (downtime ÷100 with delta compression; DESIGN.md §5). `bw_mem SIZE fwr` walks a buffer writing
+ * (downtime ÷100 with delta compression; docs/SOURCES.md#paper). `bw_mem SIZE fwr` walks a buffer writing
  * every int (`p[i] = 1`, lmbench src/bw_mem.c) over and over: whole pages overwritten
  * sequentially in a loop, at memory-write speed.
  *

@@ -5,7 +5,7 @@ import { activeRegion, checkedPageCount, numberParam, param } from "./workload-p
 /**
  * `sap-like` — a large enterprise VM (SAP ERP on a database), the VEE'11 paper's third
  * workload, where "standard migration fails and delta compression succeeds". The paper gives no
- * sizes or rates (DESIGN.md §5), so the defaults below are ours, chosen and argued here.
+ * sizes or rates (docs/SOURCES.md#paper), so the defaults below are ours, chosen and argued here.
  *
  * Model:
  * - RAM is a heap / buffer pool of structured rows (page-content.ts fillRecords), with a share
@@ -48,7 +48,7 @@ export const sapLike: WorkloadDefinition = {
   description:
     "large ERP/database VM: Zipf-popular sparse field updates over a buffer pool, some page replacements, free zero pages",
   source:
-    "VEE'11 paper (SAP ERP: standard migration fails, delta compression succeeds); sizes are migbench's, DESIGN.md §5",
+    "VEE'11 paper (SAP ERP: standard migration fails, delta compression succeeds); sizes are migbench's (none were published)",
   defaultRamBytes: 16 * 1024 ** 3,
   params: [
     param({

@@ -9,7 +9,7 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
 
 /**
  * `sparse` and `medium` — the two scenarios of the Aug 2011 qemu-devel codec comparison
- * (DESIGN.md §5–6): a changed area of `len` bytes every `step` bytes of a page.
+ * (docs/SOURCES.md#patches): a changed area of `len` bytes every `step` bytes of a page.
  * SPARSE: step 1111, len 12 (areas at offsets 0, 1111, 2222, 3333); MEDIUM: step 701, len 33
  * (offsets 0, 701, …, 3505). The table measured one page at a time; here the pattern is put in
  * time: `pages_per_s` page updates per second (steady stream), each on a page drawn uniformly from
@@ -63,7 +63,7 @@ function scenario(name: string, len: number, step: number): WorkloadDefinition {
   return {
     name,
     description: `2011 codec-comparison scenario: ${len} changed bytes every ${step} bytes of each updated page`,
-    source: "qemu-devel XBZRLE/XBRLE codec comparison, Aug 2011 (DESIGN.md §5–6)",
+    source: "qemu-devel XBZRLE/XBRLE codec comparison, Aug 2011 (docs/SOURCES.md#patches)",
     defaultRamBytes: 1024 ** 3,
     params: scenarioParams(len, step),
     create(options) {

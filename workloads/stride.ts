@@ -7,7 +7,7 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
 /**
  * `stride` — the load generator of QEMU's XBZRLE documentation (docs/devel/migration, "xbzrle"
  * section; the same test as patch v3/v4's "with XBZRLE migration completed in 110 s; without it
- * could not complete", DESIGN.md §5):
+ * could not complete", docs/SOURCES.md#patches):
  *
  *     char *buf = calloc(4096, 4096);            // a 16 MiB buffer, zeroed
  *     while (1) for (i = 0; i < 4096 * 4; i++) buf[i * 4096 / 4]++;

@@ -141,7 +141,7 @@ export const traceWorkload: WorkloadDefinition = {
   description:
     "Replays a recorded trace of real memory (npm run record, npm run trace -- import): pages dirtied per interval and their contents, as recorded",
   source:
-    "issue 3 (recorded traces); docs/TRACE_FORMAT.md; recorder reads /proc/PID/mem, importer reads raw dumps such as QEMU pmemsave",
+    "recorded traces (docs/TRACE_FORMAT.md); recorder reads /proc/PID/mem, importer reads raw dumps such as QEMU pmemsave",
   // The trace sets the RAM size (its page count); --ram is ignored for this workload.
   defaultRamBytes: 0,
   params: [

@@ -59,7 +59,7 @@ export interface WorkloadDefinition {
   readonly name: string;
   /** One line: what it models. */
   readonly description: string;
-  /** The source that motivated it (DESIGN.md §5, the paper, QEMU's docs). */
+  /** The source that motivated it (the paper, a patch series, QEMU's docs: docs/SOURCES.md). */
   readonly source: string;
   /** RAM when --ram is not given, in bytes. */
   readonly defaultRamBytes: number;

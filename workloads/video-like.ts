@@ -14,7 +14,7 @@ import {
 
 /**
  * `video-like` — a VLC transcoding/streaming server, the VEE'11 paper's second workload (an 8 s
- * picture freeze without delta compression, none noticeable with it; DESIGN.md §5; sizes not
+ * picture freeze without delta compression, none noticeable with it; docs/SOURCES.md#paper; sizes not
  * published, ours below).
  *
  * Model:

@@ -3,8 +3,8 @@
  * re-implementation of QEMU's scalar XBZRLE algorithm (xbzrle-scalar.c, not QEMU's code) with
  * gcc -O2 into a temp dir and times it side by side with migbench's xbzrle on the same page
  * pairs as the codec benchmark (codecs/page-kinds.ts, 16384 pairs = 64 MiB old + 64 MiB new
- * per kind), printing GB/s per kind. This is the comparison issue 2 asks migbench's xbzrle to
- * win. The sides take turns pass by pass (timing-worker.ts says why), on one CPU (rerunPinned()
+ * per kind), printing GB/s per kind. migbench's xbzrle is meant to
+ * win this comparison. The sides take turns pass by pass (timing-worker.ts says why), on one CPU (rerunPinned()
  * says why); each keeps its fastest pass, and the median of the per-round speed ratios is
  * printed too. migbench is timed twice: encode() on page views, and its arena entry point on
  * page offsets (codecs/types.ts ArenaEncode), which is how the C side gets its pages.

@@ -6,7 +6,7 @@ const NONE = -1;
 
 /**
  * Fully associative LRU (the XBZRLE patch v3/v4 of 2011 describes "an LRU cache of 64 MB";
- * DESIGN.md §3). Capacity = cache size / 4096 pages (no power-of-two rounding). Recency is an
+ * docs/SOURCES.md#patches). Capacity = cache size / 4096 pages (no power-of-two rounding). Recency is an
  * intrusive doubly linked list over slots (prev/next typed arrays, head = most recent) and the
  * page → slot index is an open-addressing hash (linear probing, backward-shift deletion), so
  * a lookup or insert allocates nothing. A hit or an insert makes the page most recent; a new

@@ -2,7 +2,7 @@ import { emptyStats, powerOfTwoEntries, SlotStore } from "./slots.ts";
 import type { PageCache } from "./types.ts";
 
 /**
- * The 2010 prototype's cache (aidanshribman/qemu-kvm, Aug 2010; DESIGN.md §3): 2-way
+ * The 2010 prototype's cache (aidanshribman/qemu-kvm, Aug 2010; docs/SOURCES.md#paper): 2-way
  * set-associative, set = page number & (sets − 1), a new page evicts the older of the two
  * ways by insertion order (FIFO within the set; an empty way is used first). Re-inserting a
  * resident page updates its bytes and keeps its insertion stamp; hits do not reorder.

@@ -5,7 +5,7 @@ import type { CacheStats, WorkPages } from "./slots.ts";
 import { TwoWayPageCache } from "./two-way.ts";
 
 /**
- * The sender's page cache (DESIGN.md §3): copies of pages already sent, so a page dirtied again
+ * The sender's page cache (docs/SOURCES.md#qemu, QEMU's migration/page_cache.c): copies of pages already sent, so a page dirtied again
  * can be delta-encoded against what the receiver has. Every model stores real page bytes in one
  * preallocated ArrayBuffer (memory grows with the cache size, never with RAM) and keeps its
  * bookkeeping in typed arrays: nothing is allocated per page.
