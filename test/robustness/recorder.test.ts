@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -70,7 +78,11 @@ test("record --pid 2: a kernel thread has no user memory", (t) => {
 
 test("record --pid of no process", (t) => {
   const dir = tempDir(t);
-  const result = record(["--out", join(dir, "t.trace"), "--pid", String(2 ** 22 + 4321)]);
+  // A pid the option accepts (≤ pid_max) that no process holds now.
+  const pidMax = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+  let pid = pidMax - 1;
+  while (existsSync(`/proc/${pid}`)) pid--;
+  const result = record(["--out", join(dir, "t.trace"), "--pid", String(pid)]);
   assertOneLineFailure(result, dir, /\/proc\/\d+: no such process/);
 });
 
