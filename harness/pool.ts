@@ -117,6 +117,9 @@ async function runEveryCell(
   if (options.workers <= 0) {
     const runCell = await loadRunCell(options.runCellModule);
     for (const spec of specs) {
+      // The simulator is synchronous: without a turn of the event loop between cells the
+      // SIGINT/SIGTERM handlers (which only set `signal`) would never run until the sweep ended.
+      await yieldToEventLoop();
       if (signal?.aborted) return;
       let result: CellResult;
       try {
@@ -137,24 +140,50 @@ async function runEveryCell(
     execArgv: workerExecArgv(),
     workerData: { runCellModule: options.runCellModule },
   });
-  // One abort listener for the pool (not one per task): stop the workers, drop what is queued.
-  const stop = () => void pool.destroy();
+  // Once stopping (Ctrl-C, or onResult threw), no result is handed on: the tasks destroy()
+  // terminates reject with "Terminating worker thread", and those must not become failed rows.
+  let stopping = false;
+  // A worker may post its result just before destroy() terminates it; piscina then finds no task
+  // for that message and emits 'error' ("Unexpected message from Worker", ThreadPool.onMessage in
+  // piscina/dist/index.js). With no listener that event kills the process, which is how a Ctrl-C
+  // under load used to crash the run. While stopping it is expected and dropped; at any other
+  // time it is a pool failure the run must report.
+  let poolError: unknown = null;
+  pool.on("error", (error: unknown) => {
+    if (!stopping) poolError ??= error;
+  });
+  const stop = () => {
+    stopping = true;
+    void pool.destroy();
+  };
+  const deliver = (result: CellResult) => {
+    if (stopping) return;
+    try {
+      onResult(result);
+    } catch (error) {
+      stopping = true; // e.g. the disk is full: nothing after this may be written
+      throw error;
+    }
+  };
   signal?.addEventListener("abort", stop, { once: true });
   try {
     await Promise.all(
       specs.map((spec) =>
         pool.run(spec).then(
-          (result: CellResult) => {
-            if (!signal?.aborted) onResult(result);
-          },
-          (error: unknown) => {
-            if (!signal?.aborted) onResult(failedResult(spec, error));
-          },
+          (result: CellResult) => deliver(result),
+          (error: unknown) => deliver(failedResult(spec, error)),
         ),
       ),
     );
   } finally {
+    stopping = true;
     signal?.removeEventListener("abort", stop);
     await pool.destroy();
   }
+  if (poolError !== null) throw poolError;
+}
+
+/** One macrotask turn (setImmediate), so signal handlers and I/O callbacks get to run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
