@@ -18,7 +18,10 @@ export interface PoolOptions {
   readonly workers: number;
   /** Module exporting runCell(spec) (path or file: URL); default harness/run-cell.ts. */
   readonly runCellModule?: string;
-  /** Abort to stop handing out cells (Ctrl-C); cells in flight are dropped, not reported. */
+  /**
+   * Abort to stop handing out cells (Ctrl-C); a worker's cell in flight is dropped, not reported
+   * (the worker is terminated); with `workers: 0` the cell running inline finishes and is kept.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -127,7 +130,8 @@ async function runEveryCell(
       } catch (error) {
         result = failedResult(spec, error);
       }
-      if (signal?.aborted) return;
+      // A cell that finished is kept even if the signal came while it ran: it cost nothing to
+      // stop for, unlike a worker's cell, which is dropped so Ctrl-C need not wait for it.
       onResult(result);
     }
     return;

@@ -14,7 +14,7 @@ import {
   writeSync,
 } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
 import type { CellResult, CellSpec } from "../harness/cell.ts";
 import { InputError, UsageError } from "../harness/errors.ts";
@@ -95,6 +95,24 @@ export function onFile<T>(path: string, action: () => T): T {
   }
 }
 
+/**
+ * Make a run directory (and its parents). Tried plainly first so the error names what is really
+ * wrong: a recursive mkdir on a read-only file system reports ENOENT, not EROFS.
+ */
+export function makeRunDir(dir: string): void {
+  onFile(dir, () => {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" && statSync(dir).isDirectory()) return;
+      if (code !== "ENOENT") throw error;
+      mkdirSync(dirname(dir), { recursive: true });
+      mkdirSync(dir);
+    }
+  });
+}
+
 /** `results/20261125T183000Z-sap-like` (UTC, second resolution; `-2`, `-3`... if taken). */
 export function defaultRunDir(workloads: readonly string[], now: Date, root = "results"): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -166,7 +184,7 @@ export interface RunLock {
  * and taken over; a live one → InputError naming the lock and its holder.
  */
 export function lockRunDir(dir: string): RunLock {
-  onFile(dir, () => mkdirSync(dir, { recursive: true }));
+  makeRunDir(dir);
   const path = join(dir, LOCK_FILE);
   const mine: LockHolder = {
     pid: process.pid,
@@ -402,7 +420,7 @@ export class RunWriter {
     this.cells = cells;
     this.columns = runColumns(cells);
     this.journalPath = join(dir, JOURNAL_FILE);
-    onFile(dir, () => mkdirSync(dir, { recursive: true }));
+    makeRunDir(dir);
     const kept = resume ? this.resumeState() : this.freshState();
     this.keptCells = kept;
     this.journalFd = onFile(this.journalPath, () => openSync(this.journalPath, "a"));
