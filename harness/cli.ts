@@ -666,14 +666,16 @@ async function runAndReport(
   // every finished one is kept (cells.journal), and --resume finishes the run.
   const controller = new AbortController();
   let stoppedBy: "SIGINT" | "SIGTERM" | null = null;
-  const onSigint = () => {
-    stoppedBy ??= "SIGINT";
+  const stop = (signal: "SIGINT" | "SIGTERM") => {
+    stoppedBy ??= signal;
     controller.abort();
+    // A second Ctrl-C gets the default action and ends the process at once (the journal keeps
+    // the finished cells either way; a stale lock is taken over by the next run).
+    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGTERM", onSigterm);
   };
-  const onSigterm = () => {
-    stoppedBy ??= "SIGTERM";
-    controller.abort();
-  };
+  const onSigint = () => stop("SIGINT");
+  const onSigterm = () => stop("SIGTERM");
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
   deps.signal?.addEventListener("abort", onSigint, { once: true });

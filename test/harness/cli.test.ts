@@ -152,6 +152,26 @@ test("an interrupted run, resumed, equals an uninterrupted one byte for byte", a
   await assert.rejects(bench(["--resume", join(root, "nowhere")]), InputError);
 });
 
+test("Ctrl-C after the last cell has finished is not an interruption", async () => {
+  const dir = join(root, "late-ctrl-c");
+  const controller = new AbortController();
+  // The abort comes as the last cell is reported, before the pool has returned.
+  const stderr = {
+    isTTY: false,
+    write(text: string) {
+      if (text.startsWith("[4/4]")) controller.abort();
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
+  const run = await bench([...SWEEP, "--out", dir, "--workers", "0"], {
+    stderr,
+    signal: controller.signal,
+  });
+  assert.ok(controller.signal.aborted);
+  assert.equal(run.code, 0);
+  assert.equal(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).status, "completed");
+});
+
 test("a cell that throws is a failed row with its error, and the run exits 1", async () => {
   const dir = join(root, "failed");
   const run = await bench([
