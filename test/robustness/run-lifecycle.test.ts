@@ -557,3 +557,25 @@ test("a report that cannot be drawn after every cell finished: results intact, o
   assert.equal(manifestOf(dir).status, "completed");
   assert.match(readFileSync(join(dir, "results.csv"), "utf8"), /\n0,stride,raw,.*,completed,/);
 });
+
+test("a disk that fills up while the charts are drawn: results intact, one line, exit 1", async (t) => {
+  const why = canMount();
+  if (why) return t.skip(why);
+  // Room for the run files (~15 KB) but not for the charts' PNGs.
+  const mount = tmpfs("full-report", "size=160k");
+  const dir = join(mount, "run");
+  const run = await bench([
+    ...["--workload", "stride", "--ram", "16MiB", "--codec", "raw,xbzrle", "--quiet"],
+    ...["--report", "--out", dir],
+  ]);
+  assertOneLine(
+    run,
+    1,
+    new RegExp(
+      `report not built \\(ENOSPC: no space left on device.*\\); results are intact; retry with npm run report -- ${dir}$`,
+    ),
+  );
+  assert.equal(manifestOf(dir).status, "completed");
+  const rows = readFileSync(join(dir, "results.csv"), "utf8").trimEnd().split("\n");
+  assert.equal(rows.length, 1 + 6);
+});
