@@ -255,14 +255,17 @@ function breakStaleLock(path: string, stale: LockHolder | null): void {
 }
 
 function heldBy(path: string, holder: LockHolder | null): InputError {
-  const who =
-    holder === null
-      ? "another migbench process"
-      : `migbench PID ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})`;
-  return new InputError(
-    path,
-    `${who} is writing this run directory; wait for it to finish (a lock left by a process that is gone on this host is taken over by itself)`,
-  );
+  if (holder === null)
+    return new InputError(
+      path,
+      "another migbench process is writing this run directory; wait for it to finish",
+    );
+  const who = `migbench PID ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})`;
+  const what =
+    holder.hostname === hostname()
+      ? "wait for it to finish or stop it (a lock whose process is gone is taken over)"
+      : "wait for it to finish; if that process is gone, delete this file (another host's process cannot be checked from here)";
+  return new InputError(path, `${who} is writing this run directory; ${what}`);
 }
 
 // --- the journal ----------------------------------------------------------------------------
@@ -342,7 +345,7 @@ function checkView(
   view: View,
 ): boolean {
   let offset = 0;
-  // false = the file ended (fine); otherwise whether this expected row matched.
+  // null = the file ended there (a crash, fine); else whether the expected row is there.
   const matches = (expected: Buffer): boolean | null => {
     if (offset >= actual.length) return null;
     const got = actual.subarray(offset, offset + expected.length);
