@@ -9,6 +9,7 @@ import { loadCodecModule, resolveCodecs } from "../codecs/registry.ts";
 import type { CodecDefinition } from "../codecs/types.ts";
 import { readCsv, toRecords } from "../results/csv.ts";
 import {
+  fileSha256,
   gitInfo,
   type Manifest,
   machineInfo,
@@ -17,7 +18,7 @@ import {
   shellQuote,
   writeManifest,
 } from "../results/manifest.ts";
-import { defaultRunDir, RunWriter } from "../results/run-dir.ts";
+import { defaultRunDir, lockRunDir, RunWriter } from "../results/run-dir.ts";
 import { RESULTS_FILE } from "../results/schema.ts";
 import {
   checkWorkloadRun,
@@ -30,7 +31,7 @@ import { parseRamBytes } from "../workloads/workload-params.ts";
 import { checkWritableDirectory } from "./atomic-file.ts";
 import { MAX_CACHE_SIZE_BYTES } from "./cache/slots.ts";
 import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
-import { UsageError } from "./errors.ts";
+import { InputError, UsageError } from "./errors.ts";
 import { flagList, flagValue, joinNegativeValues } from "./flag-list.ts";
 import { runMain } from "./main.ts";
 import { defaultWorkers, runCells } from "./pool.ts";
@@ -595,6 +596,22 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
       throw new UsageError(
         `--resume: the run's command line no longer gives the options it recorded (${differingOptions(previous.options as unknown as SweepOptions, thePlan.options).join(", ")} changed: codecs, workloads or files changed since); start a new run`,
       );
+    // The same options can still mean other results: a plug-in or calibration file edited
+    // since. Their bytes were hashed when the run started.
+    for (const plugin of previous.plugins ?? []) {
+      const sha256 = fileSha256(plugin.path);
+      if (sha256 !== plugin.sha256)
+        throw new InputError(
+          plugin.path,
+          `this codec plug-in changed since the run started (sha256 ${plugin.sha256.slice(0, 12)}… → ${sha256.slice(0, 12)}…), so its cells would mix two codecs; restore it or start a new run`,
+        );
+    }
+    const calibrationSha256 = previous.calibration.sha256;
+    if (typeof calibrationSha256 === "string" && calibrationSha256 !== thePlan.calibrationSha256)
+      throw new InputError(
+        thePlan.options.calibration,
+        `this calibration file changed since the run started (sha256 ${calibrationSha256.slice(0, 12)}… → ${thePlan.calibrationSha256?.slice(0, 12)}…); restore it or start a new run`,
+      );
     if (JSON.stringify(previous.calibration.rates) !== JSON.stringify(thePlan.calibration))
       throw new UsageError(
         `--resume: the calibration (${thePlan.options.calibration}) changed since the run started; start a new run`,
@@ -606,6 +623,7 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
       );
     manifest = {
       ...previous,
+      plugins: previous.plugins ?? [],
       status: "running",
       endedAt: null,
       workers,
@@ -635,6 +653,7 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
         sha256: thePlan.calibrationSha256,
         rates: thePlan.calibration,
       },
+      plugins: thePlan.options.codecModules.map((path) => ({ path, sha256: fileSha256(path) })),
       cells: thePlan.cells.length,
       workers,
       startedAt: now().toISOString(),
@@ -645,26 +664,84 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
       machine: null,
     };
   }
+
+  // One writer per run directory: a second run (or a --resume of a run still going) stops here.
+  const lock = lockRunDir(dir);
+  try {
+    return await runAndReport(dir, thePlan, manifest, {
+      argv,
+      workers,
+      resumed: resumeArg !== undefined,
+      deps,
+      stdout,
+      stderr,
+      env,
+      now,
+      wallStart,
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+interface RunContext {
+  readonly argv: ParsedArgs;
+  readonly workers: number;
+  readonly resumed: boolean;
+  readonly deps: BenchDeps;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+  readonly wallStart: number;
+}
+
+/** Exit statuses of a run stopped by a signal: 128 + the signal's number, as a shell reports. */
+const SIGNAL_EXIT: Readonly<Record<"SIGINT" | "SIGTERM", number>> = { SIGINT: 130, SIGTERM: 143 };
+
+async function runAndReport(
+  dir: string,
+  thePlan: Plan,
+  started: Manifest,
+  context: RunContext,
+): Promise<number> {
+  const { argv, workers, deps, stdout, stderr, env, now } = context;
   const { cells } = thePlan;
-  const writer = new RunWriter(dir, cells, resumeArg !== undefined);
+  const writer = new RunWriter(dir, cells, context.resumed);
+  for (const notice of writer.notices) stderr.write(`bench: ${notice}\n`);
+  let manifest = started;
   if (manifest.resumes.length > 0) {
     const resumes = [...manifest.resumes];
-    resumes[resumes.length - 1] = {
-      ...resumes[resumes.length - 1],
-      cellsAlreadyDone: writer.written,
-    };
+    resumes[resumes.length - 1] = { ...resumes[resumes.length - 1], cellsAlreadyDone: writer.kept };
     manifest = { ...manifest, resumes };
   }
-  writeManifest(dir, { ...manifest, cellsDone: writer.written });
+  try {
+    writeManifest(dir, { ...manifest, cellsDone: writer.finished });
+  } catch (error) {
+    closeQuietly(writer);
+    throw error;
+  }
 
-  // Run what is left; Ctrl-C stops handing out cells and leaves a resumable directory.
+  // Run what is left. Ctrl-C or SIGTERM stops handing out cells; cells in flight are dropped,
+  // every finished one is kept (cells.journal), and --resume finishes the run.
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
+  let stoppedBy: "SIGINT" | "SIGTERM" | null = null;
+  const stop = (signal: "SIGINT" | "SIGTERM") => {
+    stoppedBy ??= signal;
+    controller.abort();
+    // A second Ctrl-C gets the default action and ends the process at once (the journal keeps
+    // the finished cells either way; a stale lock is taken over by the next run).
+    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGTERM", onSigterm);
+  };
+  const onSigint = () => stop("SIGINT");
+  const onSigterm = () => stop("SIGTERM");
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigterm);
   deps.signal?.addEventListener("abort", onSigint, { once: true });
   const progress = createProgress(progressMode(stderr, env, Boolean(argv.quiet)), stderr);
-  const pending = cells.slice(writer.written);
-  progress.start(cells.length, writer.written);
+  const pending = cells.filter((cell) => !writer.has(cell.index));
+  progress.start(cells.length, writer.kept);
   try {
     await runCells(
       pending,
@@ -679,44 +756,60 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
         progress.cellDone(result);
       },
     );
+    writer.close();
   } catch (error) {
     progress.stop();
-    writeManifest(dir, { ...manifest, status: "failed", cellsDone: writer.written });
+    closeQuietly(writer);
+    try {
+      writeManifest(dir, { ...manifest, status: "failed", cellsDone: writer.finished });
+    } catch {
+      // the disk that refused the cells may refuse the manifest too; the first error is the news
+    }
+    if (error instanceof InputError)
+      throw new InputError(
+        error.input,
+        `${error.problem}; the ${writer.finished} finished cells are kept: fix that, then finish with npm run bench -- --resume ${dir}`,
+      );
     throw error;
   } finally {
     process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGTERM", onSigterm);
+    deps.signal?.removeEventListener("abort", onSigint);
   }
   progress.stop();
   const machine = {
-    wallMs: Math.round(performance.now() - wallStart),
+    wallMs: Math.round(performance.now() - context.wallStart),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
-  if (controller.signal.aborted) {
+  // A signal after the last cell was written interrupted nothing: the run is complete.
+  if (stoppedBy !== null && writer.written < cells.length) {
     writeManifest(dir, {
       ...manifest,
       status: "interrupted",
       endedAt: now().toISOString(),
-      cellsDone: writer.written,
+      cellsDone: writer.finished,
       machine,
     });
     stderr.write(
-      `bench: interrupted with ${writer.written} of ${cells.length} cells written; finish with: npm run bench -- --resume ${dir}\n`,
+      `bench: interrupted (${stoppedBy}) with ${writer.finished} of ${cells.length} cells finished and kept; finish with: npm run bench -- --resume ${dir}\n`,
     );
-    return 130;
+    return SIGNAL_EXIT[stoppedBy];
   }
   writeManifest(dir, {
     ...manifest,
     status: "completed",
     endedAt: now().toISOString(),
-    cellsDone: writer.written,
+    cellsDone: writer.finished,
     machine,
   });
 
   // Summary (from results.csv, so it covers earlier sessions of a resumed run), report, path.
   const records = toRecords(readCsv(join(dir, RESULTS_FILE)));
   for (const table of summaryTables(records)) stdout.write(`${table}\n`);
+  let reportFailed = false;
   if (argv.report) {
     if (await buildReportFor(dir, stderr)) stdout.write(`report: ${join(dir, "report.html")}\n`);
+    else reportFailed = true;
   }
   stdout.write(
     `results: ${dir} (${cells.length} cells, ${formatSeconds(machine.wallMs / 1000)})\n`,
@@ -724,11 +817,20 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
   const failed = records.filter((r) => r.status === "failed");
   if (failed.length > 0) {
     stderr.write(
-      `bench: ${failed.length} of ${records.length} cells failed (first, cell ${failed[0].cell}: ${failed[0].error}); see the error column of results.csv\n`,
+      `bench: ${failed.length} of ${records.length} cells failed (first, cell ${failed[0].cell}: ${failed[0].error}); see the error column of results.csv; --resume runs them again\n`,
     );
     return 1;
   }
-  return 0;
+  return reportFailed ? 1 : 0;
+}
+
+/** Close after an error: the first error is the one to report. */
+function closeQuietly(writer: RunWriter): void {
+  try {
+    writer.close();
+  } catch {
+    // already failing
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

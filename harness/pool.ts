@@ -18,7 +18,10 @@ export interface PoolOptions {
   readonly workers: number;
   /** Module exporting runCell(spec) (path or file: URL); default harness/run-cell.ts. */
   readonly runCellModule?: string;
-  /** Abort to stop handing out cells (Ctrl-C); cells in flight are dropped, not reported. */
+  /**
+   * Abort to stop handing out cells (Ctrl-C); a worker's cell in flight is dropped, not reported
+   * (the worker is terminated); with `workers: 0` the cell running inline finishes and is kept.
+   */
   readonly signal?: AbortSignal;
   /** bench --verify: decode and compare every encoded page (harness/run-cell.ts). */
   readonly verify?: boolean;
@@ -119,6 +122,9 @@ async function runEveryCell(
   if (options.workers <= 0) {
     const runCell = await loadRunCell(options.runCellModule);
     for (const spec of specs) {
+      // The simulator is synchronous: without a turn of the event loop between cells the
+      // SIGINT/SIGTERM handlers (which only set `signal`) would never run until the sweep ended.
+      await yieldToEventLoop();
       if (signal?.aborted) return;
       let result: CellResult;
       try {
@@ -126,7 +132,8 @@ async function runEveryCell(
       } catch (error) {
         result = failedResult(spec, error);
       }
-      if (signal?.aborted) return;
+      // A cell that finished is kept even if the signal came while it ran: it cost nothing to
+      // stop for, unlike a worker's cell, which is dropped so Ctrl-C need not wait for it.
       onResult(result);
     }
     return;
@@ -139,24 +146,50 @@ async function runEveryCell(
     execArgv: workerExecArgv(),
     workerData: { runCellModule: options.runCellModule, verify: options.verify },
   });
-  // One abort listener for the pool (not one per task): stop the workers, drop what is queued.
-  const stop = () => void pool.destroy();
+  // Once stopping (Ctrl-C, or onResult threw), no result is handed on: the tasks destroy()
+  // terminates reject with "Terminating worker thread", and those must not become failed rows.
+  let stopping = false;
+  // A worker may post its result just before destroy() terminates it; piscina then finds no task
+  // for that message and emits 'error' ("Unexpected message from Worker", ThreadPool.onMessage in
+  // piscina/dist/index.js). With no listener that event kills the process, which is how a Ctrl-C
+  // under load used to crash the run. While stopping it is expected and dropped; at any other
+  // time it is a pool failure the run must report.
+  let poolError: unknown = null;
+  pool.on("error", (error: unknown) => {
+    if (!stopping) poolError ??= error;
+  });
+  const stop = () => {
+    stopping = true;
+    void pool.destroy();
+  };
+  const deliver = (result: CellResult) => {
+    if (stopping) return;
+    try {
+      onResult(result);
+    } catch (error) {
+      stopping = true; // e.g. the disk is full: nothing after this may be written
+      throw error;
+    }
+  };
   signal?.addEventListener("abort", stop, { once: true });
   try {
     await Promise.all(
       specs.map((spec) =>
         pool.run(spec).then(
-          (result: CellResult) => {
-            if (!signal?.aborted) onResult(result);
-          },
-          (error: unknown) => {
-            if (!signal?.aborted) onResult(failedResult(spec, error));
-          },
+          (result: CellResult) => deliver(result),
+          (error: unknown) => deliver(failedResult(spec, error)),
         ),
       ),
     );
   } finally {
+    stopping = true;
     signal?.removeEventListener("abort", stop);
     await pool.destroy();
   }
+  if (poolError !== null) throw poolError;
+}
+
+/** One macrotask turn (setImmediate), so signal handlers and I/O callbacks get to run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,10 +1,12 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../harness/errors.ts";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { fileError } from "./run-dir.ts";
 import { MANIFEST_FILE } from "./schema.ts";
 
 /**
@@ -19,7 +21,7 @@ export type RunStatus = "running" | "completed" | "interrupted" | "failed";
 export interface ManifestResume {
   readonly startedAt: string;
   readonly commandLine: string;
-  /** Cells results.csv already held when this resume started. */
+  /** Cells kept from earlier sessions (finished, not failed) when this resume started. */
   readonly cellsAlreadyDone: number;
 }
 
@@ -45,11 +47,14 @@ export interface Manifest {
   readonly seeds: readonly number[];
   /** Where codec rates came from and the rates themselves (DESIGN: results must not depend on load). */
   readonly calibration: Readonly<Record<string, unknown>>;
+  /** Each --codec-module plug-in and the sha256 of its file: a resume refuses a changed one. */
+  readonly plugins: readonly { readonly path: string; readonly sha256: string }[];
   readonly cells: number;
   readonly workers: number;
   readonly startedAt: string;
   readonly endedAt: string | null;
   readonly status: RunStatus;
+  /** Cells with a result (a failed one included; it runs again on resume). */
   readonly cellsDone: number;
   readonly resumes: readonly ManifestResume[];
   /** Machine figures of the last session: wall time and peak RSS of the bench process. */
@@ -99,8 +104,41 @@ export function machineInfo() {
 }
 
 export function writeManifest(dir: string, manifest: Manifest): void {
-  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  const path = join(dir, MANIFEST_FILE);
+  try {
+    writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  } catch (error) {
+    throw fileError(path, error);
+  }
 }
+
+/** sha256 of a file's bytes (plug-ins, calibration), for a resume to see they did not change. */
+export function fileSha256(path: string): string {
+  try {
+    return createHash("sha256").update(readFileSync(path)).digest("hex");
+  } catch (error) {
+    throw fileError(path, error);
+  }
+}
+
+const isString = (v: unknown) => typeof v === "string";
+const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The fields --resume reads, each with its check: a manifest missing one (or with null, or the
+ * wrong type) is named field by field instead of failing later with a TypeError.
+ */
+const RESUME_FIELDS: readonly [string, (v: unknown) => boolean, string][] = [
+  ["argv", (v) => Array.isArray(v) && v.every(isString), "a list of strings"],
+  ["cwd", isString, "a string"],
+  ["options", isObject, "an object"],
+  ["calibration", (v) => isObject(v) && isObject((v as Record<string, unknown>).rates), "an object with rates"],
+  ["cells", (v) => Number.isSafeInteger(v) && (v as number) >= 0, "a whole number"],
+  ["resumes", Array.isArray, "a list"],
+  ["gitCommit", (v) => v === null || isString(v), "a string or null"],
+  ["startedAt", isString, "a string"],
+  ["plugins", (v) => v === undefined || (Array.isArray(v) && v.every((p) => isObject(p) && isString(p.path) && isString(p.sha256))), "a list of {path, sha256}"],
+];
 
 export function readManifest(dir: string): Manifest {
   const path = join(dir, MANIFEST_FILE);
@@ -109,10 +147,9 @@ export function readManifest(dir: string): Manifest {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      path,
-      code === "ENOENT" ? "no such file (is this a migbench run directory?)" : `cannot read (${code})`,
-    );
+    if (code === "ENOENT")
+      throw new InputError(path, "no such file (is this a migbench run directory?)");
+    throw fileError(path, error);
   }
   let manifest: Manifest;
   try {
@@ -120,7 +157,14 @@ export function readManifest(dir: string): Manifest {
   } catch (error) {
     throw new InputError(path, `not valid JSON: ${(error as Error).message}`);
   }
-  if (manifest.format !== 1 || !Array.isArray(manifest.argv))
-    throw new InputError(path, "not a migbench manifest (format 1 with argv)");
+  if (!isObject(manifest) || manifest.format !== 1)
+    throw new InputError(path, "not a migbench manifest (an object with format 1)");
+  const record = manifest as unknown as Record<string, unknown>;
+  for (const [field, ok, what] of RESUME_FIELDS)
+    if (!ok(record[field]))
+      throw new InputError(
+        path,
+        `field "${field}" is ${record[field] === undefined ? "missing" : `${JSON.stringify(record[field])?.slice(0, 40)}`}, not ${what}; the manifest is damaged, so the run cannot be resumed`,
+      );
   return manifest;
 }

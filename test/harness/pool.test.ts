@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { CellResult } from "../../harness/cell.ts";
 import { cacheIndependentKey, runCells } from "../../harness/pool.ts";
@@ -7,6 +10,7 @@ import { ranCells } from "../fixtures/stub-run-cell.ts";
 
 const MIB = 1024 ** 2;
 const STUB = new URL("../fixtures/stub-run-cell.ts", import.meta.url).href;
+const MARKS = new URL("../fixtures/stub-run-cell-marks.ts", import.meta.url).href;
 
 const axes: SweepAxes = {
   ...SWEEP_DEFAULTS,
@@ -56,4 +60,42 @@ test("runCells simulates a cache-independent cell once and copies it to its twin
   const ran = cells.filter((cell) => ranCells.includes(cell.index));
   assert.equal(ran.filter((cell) => cell.codec === "raw").length, 2);
   assert.equal(ran.filter((cell) => cell.codec === "xbzrle").length, 12);
+});
+
+test("stopping while workers are posting results neither crashes nor reports late cells", async () => {
+  // The race a Ctrl-C under load hit: a worker posts its result while the main thread is busy,
+  // the run stops (pool destroyed), and the result arrives for a task piscina has forgotten.
+  // Here the main thread waits, busy, inside onResult until another worker has finished a cell
+  // and then a little longer, so that result is in flight when the abort destroys the pool.
+  const marks = mkdtempSync(join(tmpdir(), "migbench-pool-"));
+  process.env.MIGBENCH_TEST_MARK_DIR = marks;
+  try {
+    const cells = buildCells({ ...axes, seeds: Array.from({ length: 12 }, (_, i) => i + 1) });
+    for (let round = 0; round < 1; round++) {
+      rmSync(marks, { recursive: true, force: true });
+      mkdirSync(marks);
+      const controller = new AbortController();
+      const reported: number[] = [];
+      await runCells(
+        cells,
+        { workers: 2, runCellModule: MARKS, signal: controller.signal },
+        (result) => {
+          reported.push(result.spec.index);
+          if (controller.signal.aborted || reported.length > 1) return;
+          const deadline = Date.now() + 10_000;
+          const other = () =>
+            readdirSync(marks).some((name) => name !== `${result.spec.index}.done`);
+          while (!other() && Date.now() < deadline) {}
+          const settle = Date.now() + 100;
+          while (Date.now() < settle) {}
+          controller.abort();
+        },
+      );
+      // Only what was reported before the abort; the copies of a cache-independent leader count.
+      assert.ok(reported.length >= 1 && reported.length < cells.length, `${reported.length}`);
+    }
+  } finally {
+    delete process.env.MIGBENCH_TEST_MARK_DIR;
+    rmSync(marks, { recursive: true, force: true });
+  }
 });
