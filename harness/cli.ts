@@ -510,7 +510,7 @@ export interface BenchDeps {
   readonly signal?: AbortSignal;
 }
 
-/** Builds charts and report.html for a run directory (reports/, issue 5). */
+/** Builds charts and report.html for a run directory (reports/build.ts). */
 const REPORT_MODULE = new URL("../reports/build.ts", import.meta.url).href;
 
 async function buildReportFor(dir: string, stderr: NodeJS.WriteStream) {

@@ -4,9 +4,8 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { InputError } from "../harness/errors.ts";
 import { writeFileAtomic } from "../harness/atomic-file.ts";
-import { fileError } from "./run-dir.ts";
+import { fileError, InputError } from "../harness/errors.ts";
 import { MANIFEST_FILE } from "./schema.ts";
 
 /**
@@ -45,7 +44,7 @@ export interface Manifest {
   /** The normalised options (sizes in bytes, rates in bytes/s, times in ms, absolute paths). */
   readonly options: Readonly<Record<string, unknown>>;
   readonly seeds: readonly number[];
-  /** Where codec rates came from and the rates themselves (DESIGN: results must not depend on load). */
+  /** Where codec rates came from and the rates themselves: results must not depend on the machine's load. */
   readonly calibration: Readonly<Record<string, unknown>>;
   /** Each --codec-module plug-in and the sha256 of its file: a resume refuses a changed one. */
   readonly plugins: readonly { readonly path: string; readonly sha256: string }[];
@@ -132,12 +131,22 @@ const RESUME_FIELDS: readonly [string, (v: unknown) => boolean, string][] = [
   ["argv", (v) => Array.isArray(v) && v.every(isString), "a list of strings"],
   ["cwd", isString, "a string"],
   ["options", isObject, "an object"],
-  ["calibration", (v) => isObject(v) && isObject((v as Record<string, unknown>).rates), "an object with rates"],
+  [
+    "calibration",
+    (v) => isObject(v) && isObject((v as Record<string, unknown>).rates),
+    "an object with rates",
+  ],
   ["cells", (v) => Number.isSafeInteger(v) && (v as number) >= 0, "a whole number"],
   ["resumes", Array.isArray, "a list"],
   ["gitCommit", (v) => v === null || isString(v), "a string or null"],
   ["startedAt", isString, "a string"],
-  ["plugins", (v) => v === undefined || (Array.isArray(v) && v.every((p) => isObject(p) && isString(p.path) && isString(p.sha256))), "a list of {path, sha256}"],
+  [
+    "plugins",
+    (v) =>
+      v === undefined ||
+      (Array.isArray(v) && v.every((p) => isObject(p) && isString(p.path) && isString(p.sha256))),
+    "a list of {path, sha256}",
+  ],
 ];
 
 export function readManifest(dir: string): Manifest {

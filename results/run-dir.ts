@@ -5,7 +5,6 @@ import {
   fsyncSync,
   ftruncateSync,
   linkSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -14,10 +13,10 @@ import {
   writeSync,
 } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { join } from "node:path";
+import { makeDirectory, writeFileAtomic } from "../harness/atomic-file.ts";
 import type { CellResult, CellSpec } from "../harness/cell.ts";
-import { InputError, UsageError } from "../harness/errors.ts";
+import { fileError, InputError, UsageError } from "../harness/errors.ts";
 import { toCsv } from "./csv.ts";
 import {
   type CsvRow,
@@ -61,30 +60,7 @@ export const LOCK_FILE = ".lock";
 /** Longest a finished cell's journal line waits for its fsync. */
 const JOURNAL_SYNC_MS = 200;
 
-// --- file-system errors name the path ---------------------------------------------------------
-
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "read-only file system",
-  ENOSPC: "no space left on device",
-  EDQUOT: "disk quota exceeded",
-  ENOTDIR: "a part of the path is not a directory",
-  EISDIR: "is a directory",
-  EEXIST: "already exists (and is not a directory)",
-  ENOENT: "no such file or directory",
-  EIO: "input/output error",
-  ENAMETOOLONG: "name too long",
-  ELOOP: "too many symbolic links",
-  EMFILE: "too many open files",
-};
-
-/** An fs error (errno) → InputError naming `path`; anything else is rethrown as it is. */
-export function fileError(path: string, error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== "string" || !(error instanceof Error)) return error as Error;
-  return new InputError(path, `${ERRNO_TEXT[code] ?? "cannot access"} (${code})`);
-}
+// --- file-system errors name the path (harness/errors.ts words them) ---------------------------
 
 /** Run `action` on `path`; an errno error becomes one line naming the path. */
 export function onFile<T>(path: string, action: () => T): T {
@@ -95,27 +71,17 @@ export function onFile<T>(path: string, action: () => T): T {
   }
 }
 
-/**
- * Make a run directory (and its parents). Tried plainly first so the error names what is really
- * wrong: a recursive mkdir on a read-only file system reports ENOENT, not EROFS.
- */
+/** Make a run directory and its parents; an error names the directory. */
 export function makeRunDir(dir: string): void {
-  onFile(dir, () => {
-    try {
-      mkdirSync(dir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EEXIST" && statSync(dir).isDirectory()) return;
-      if (code !== "ENOENT") throw error;
-      mkdirSync(dirname(dir), { recursive: true });
-      mkdirSync(dir);
-    }
-  });
+  onFile(dir, () => makeDirectory(dir));
 }
 
 /** `results/20261125T183000Z-sap-like` (UTC, second resolution; `-2`, `-3`... if taken). */
 export function defaultRunDir(workloads: readonly string[], now: Date, root = "results"): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const base = join(root, `${stamp}-${workloads.join("+")}`);
   let dir = base;
   for (let n = 2; existsSync(dir); n++) dir = `${base}-${n}`;
@@ -312,7 +278,11 @@ function readJournal(path: string, cells: readonly CellSpec[]) {
       );
     latest.set(entry.cell, entry);
   });
-  return { latest, wholeBytes: Buffer.byteLength(text.slice(0, end)), tornBytes: text.length > end };
+  return {
+    latest,
+    wholeBytes: Buffer.byteLength(text.slice(0, end)),
+    tornBytes: text.length > end,
+  };
 }
 
 // --- the CSV views --------------------------------------------------------------------------

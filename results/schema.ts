@@ -105,8 +105,7 @@ export const TIMING_COLUMNS = ["cell", "workload", "codec", "status", "machine_w
 export function paramColumns(specs: readonly CellSpec[]): string[] {
   const names: string[] = [];
   for (const spec of specs)
-    for (const name of Object.keys(spec.params))
-      if (!names.includes(name)) names.push(name);
+    for (const name of Object.keys(spec.params)) if (!names.includes(name)) names.push(name);
   return names.map((name) => PARAM_PREFIX + name);
 }
 
