@@ -27,7 +27,14 @@ if (files.length === 0) {
 const reporter = process.stdout.isTTY ? "spec" : "tap";
 const result = spawnSync(
   process.execPath,
-  ["--require", "./scripts/register-tsx.cjs", "--test", "--test-concurrency=3", `--test-reporter=${reporter}`, ...files],
+  [
+    "--require",
+    "./scripts/register-tsx.cjs",
+    "--test",
+    "--test-concurrency=3",
+    `--test-reporter=${reporter}`,
+    ...files,
+  ],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
