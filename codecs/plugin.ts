@@ -53,13 +53,9 @@ export function withExitGuard<T>(label: string, what: string, call: () => T): T 
   try {
     result = call();
   } catch (error) {
-    guard.restore();
-    throw guard.exitError() ?? error;
+    return guard.fail(error);
   }
-  guard.restore();
-  const exited = guard.exitError();
-  if (exited) throw exited;
-  return result;
+  return guard.end(result);
 }
 
 /** withExitGuard for an async step (importing a module). */
@@ -73,34 +69,48 @@ export async function withExitGuardAsync<T>(
   try {
     result = await call();
   } catch (error) {
-    guard.restore();
-    throw guard.exitError() ?? error;
+    return guard.fail(error);
   }
-  guard.restore();
-  const exited = guard.exitError();
-  if (exited) throw exited;
-  return result;
+  return guard.end(result);
+}
+
+/** The guard installExitGuard leaves in place until restore(). */
+export interface ExitGuard {
+  restore(): void;
+  /** The exit the plug-in called, if it did. */
+  exitError(): PluginError | undefined;
+  /** restore(), then `result`, or the exit the plug-in called (it wins over what it returned). */
+  end<T>(result: T): T;
+  /** restore(), then throw the exit the plug-in called, or else `error`. */
+  fail(error: unknown): never;
 }
 
 /**
  * Replace process.exit until restore(): a call throws (unwinding the plug-in) and is
  * remembered. For code that handles the throw itself (codecs/fuzz.ts counts it as a finding).
  */
-export function installExitGuard(
-  label: string,
-  what: string,
-): { restore(): void; exitError(): PluginError | undefined } {
+export function installExitGuard(label: string, what: string): ExitGuard {
   const realExit = process.exit;
   let exitError: PluginError | undefined;
   process.exit = ((code?: number | string | null) => {
     exitError ??= new PluginError(label, `called process.exit(${code ?? ""}) in ${what}`);
     throw exitError;
   }) as typeof process.exit;
+  const restore = () => {
+    process.exit = realExit;
+  };
   return {
-    restore: () => {
-      process.exit = realExit;
-    },
+    restore,
     exitError: () => exitError,
+    end(result) {
+      restore();
+      if (exitError) throw exitError;
+      return result;
+    },
+    fail(error) {
+      restore();
+      throw exitError ?? error;
+    },
   };
 }
 

@@ -157,7 +157,8 @@ export function simulate(
   };
 }
 
-function emptyFigures(): Figures {
+/** Figures with nothing known yet. */
+export function emptyFigures(): Figures {
   return {
     status: "",
     totalTimeMs: null,

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Figures } from "../../validate/compare.ts";
+import { emptyFigures, type Figures } from "../../validate/compare.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
@@ -30,20 +30,7 @@ test("heartbeats: the guest's lines are read, boot noise and torn lines are not"
 });
 
 function figures(status: string, totalTimeMs: number | null, transferredBytes: number): Figures {
-  return {
-    status,
-    totalTimeMs,
-    setupTimeMs: null,
-    downtimeMs: null,
-    transferredBytes,
-    zeroPages: null,
-    normalPages: null,
-    xbzrlePages: null,
-    xbzrleBytes: null,
-    overflowPages: null,
-    cacheMissRate: null,
-    dirtySyncCount: null,
-  };
+  return { ...emptyFigures(), status, totalTimeMs, transferredBytes };
 }
 
 test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
