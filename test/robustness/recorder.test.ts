@@ -88,14 +88,17 @@ test("record --pid of no process", (t) => {
 
 test("record --pid of an exited child (a zombie)", async (t) => {
   const dir = tempDir(t);
-  // A shell whose child exits at once and is never reaped (the shell execs sleep).
-  const parent = spawn("sh", ["-c", "sh -c 'exit 0' & echo $!; exec sleep 30"], {
+  // A shell whose child is never reaped: the shell execs sleep, and only then does the child
+  // exit (it waits until its parent's name is sleep). A child that exited while the shell still
+  // ran could be reaped by the shell, so the order is made certain rather than likely.
+  const child = 'while [ "$(cat /proc/$PPID/comm)" != sleep ]; do sleep 0.01; done; exit 0';
+  const parent = spawn("sh", ["-c", `sh -c '${child}' & echo $!; exec sleep 30`], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   t.after(() => parent.kill("SIGKILL"));
   const [chunk] = (await once(parent.stdout, "data")) as [Buffer];
   const zombie = Number(chunk.toString().trim());
-  for (let i = 0; i < 100 && processState(zombie).kind !== "zombie"; i++) {
+  for (let i = 0; i < 250 && processState(zombie).kind !== "zombie"; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.equal(processState(zombie).kind, "zombie");
