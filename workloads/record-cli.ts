@@ -102,8 +102,26 @@ async function main(): Promise<number> {
 
   const tty = process.stderr.isTTY === true;
   let lastPlainLine = 0;
+  // The first snapshot's lines wait for the second: a process that exits (or cannot be read)
+  // before there is anything to record gets its one error line and nothing else, whichever
+  // side of the first snapshot it exits on.
+  let first: RecordProgress | null = null;
+  const flushFirst = (): void => {
+    if (first === null) return;
+    const held = first;
+    first = null;
+    announce();
+    show(held);
+  };
   const onSnapshot = (p: RecordProgress): void => {
-    if (p.epoch === 0) announce();
+    if (p.epoch === 0) {
+      first = p;
+      return;
+    }
+    flushFirst();
+    show(p);
+  };
+  const show = (p: RecordProgress): void => {
     const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${formatBytes(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
     if (tty) progressLine(text, false);
     else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
@@ -112,8 +130,6 @@ async function main(): Promise<number> {
     }
   };
   const out = resolve(argv.out);
-  // Announced once the first snapshot has been read, so that a process that cannot be read
-  // (gone, a kernel thread, no ptrace permission) gets its one error line and nothing else.
   const announce = (): void =>
     progressLine(
       `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${argv.out}`,
@@ -132,6 +148,7 @@ async function main(): Promise<number> {
       label: command.length > 0 ? `the command \`${command[0]}\` (pid ${pid})` : undefined,
       metadata: command.length > 0 ? { command, spawned: true } : { command: readCommandLine(pid) },
     });
+    flushFirst();
     if (tty) process.stderr.write("\n");
     progressLine(
       `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${formatBytes(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
