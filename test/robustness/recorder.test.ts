@@ -153,6 +153,7 @@ let step = 0;
 setInterval(() => {
   buffer.fill("MIGBENCH-EXEC-" + step + ";", (step % 64) * 4096, (step % 64 + 1) * 4096);
   step++;
+  if (step === 16) process.stdout.write("written 16 pages\\n");
 }, 40);
 `;
 
@@ -160,13 +161,20 @@ test("a process that execs after the recorder opened it is recorded, not all unr
   const dir = tempDir(t);
   // The shell is what the recorder opens; 300 ms later it execs node (like a pyenv shim).
   const shell = spawn("sh", ["-c", 'sleep 0.3; exec "$0" -e "$1"', process.execPath, CHILD], {
-    stdio: "ignore",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  // The child says when it has written 16 pages; node's start-up after the exec can take most
+  // of a second on a loaded machine, so the recording runs until then, not for a fixed time.
+  let childWrote = false;
+  shell.stdout.once("data", () => {
+    childWrote = true;
   });
   t.after(() => shell.kill("SIGKILL"));
   await once(shell, "spawn");
   const out = join(dir, "exec.trace");
   const controller = new AbortController();
   let unreadable = 0;
+  let snapshotsSince = 0;
   const summary = await recordProcess({
     pid: shell.pid as number,
     out,
@@ -175,7 +183,8 @@ test("a process that execs after the recorder opened it is recorded, not all unr
     signal: controller.signal,
     onSnapshot: (p) => {
       unreadable = p.unreadablePages;
-      if (p.timeS >= 1.5) controller.abort();
+      if (childWrote) snapshotsSince++;
+      if (snapshotsSince >= 3 || p.timeS >= 30) controller.abort();
     },
   });
   assert.equal(summary.endedBy, "interrupt");
