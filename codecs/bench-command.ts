@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import yargs from "yargs";
-import { checkWritableFile, writeFileAtomic } from "../harness/atomic-file.ts";
-import { UsageError } from "../harness/errors.ts";
-import { flagList, joinNegativeValues, singleList, singleValued } from "../harness/flag-list.ts";
-import { parseInteger, parseNumber } from "../harness/units.ts";
-import { machineInfo, migbenchVersion } from "../results/manifest.ts";
+import { checkWritableFile, writeFileAtomic } from "../lib/atomic-file.ts";
+import { UsageError } from "../lib/errors.ts";
+import { flagList, joinNegativeValues, singleList, singleValued } from "../lib/flag-list.ts";
+import { machineInfo, migbenchVersion } from "../lib/machine.ts";
+import { parseInteger, parseNumber } from "../lib/units.ts";
+import { workerExecArgv } from "../lib/workers.ts";
 import { calibrationFromRows, OUTCOME_KINDS } from "./calibration.ts";
 import type { BenchRow, MeasuredRow, TimingOptions } from "./codec-bench.ts";
 import type { KindJob, KindResult } from "./codec-bench-worker.ts";
@@ -34,7 +35,7 @@ const DEFAULT_PAIRS = 16384;
  * in one typed array, at most 2^32 bytes: (2 × pairs + 1) × 4096 ≤ 2^32.
  */
 export const MAX_PAIRS = 2 ** 19 - 1;
-/** Seeds are 32-bit (codecs/prng.ts takes `seed | 0`). */
+/** Seeds are 32-bit (lib/prng.ts takes `seed | 0`). */
 const MAX_SEED = 2 ** 32 - 1;
 const DEFAULT_TIME_MS = 500;
 const BATCH = 256;
@@ -64,7 +65,6 @@ function tableLines(rows: readonly BenchRow[]): string[] {
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./codec-bench-worker.ts", import.meta.url));
-const PRELOAD_FILE = fileURLToPath(new URL("../scripts/register-tsx.cjs", import.meta.url));
 
 /**
  * Measure one kind in a fresh worker (codec-bench-worker.ts says why). The worker guards its
@@ -80,7 +80,7 @@ function measureKind(
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_FILE, {
       workerData: job,
-      execArgv: ["--require", PRELOAD_FILE],
+      execArgv: workerExecArgv([]),
     });
     let measured = 0; // memcpy, then job.codecs in order
     const inPlugin = () => {

@@ -1,5 +1,5 @@
 import { hideBin } from "yargs/helpers";
-import { runMain } from "../harness/main.ts";
+import { runMain } from "../lib/main.ts";
 import { benchCodecsCommand } from "./bench-command.ts";
 
 /** `npm run bench:codecs`: the lzbench-style codec benchmark (see codecs/bench-command.ts). */

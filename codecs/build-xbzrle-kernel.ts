@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { writeFileAtomic } from "../lib/atomic-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WAT_PATH = join(here, "xbzrle.wat");

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
 import type { BenchRow } from "./codec-bench.ts";
 import type { CodecDefinition } from "./types.ts";
 import { PAGE_SIZE } from "./types.ts";

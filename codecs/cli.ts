@@ -9,12 +9,12 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { checkReadableFile, checkWritableFile, writeFileAtomic } from "../harness/atomic-file.ts";
-import { fileError, InputError, UsageError } from "../harness/errors.ts";
-import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
-import { runMain } from "../harness/main.ts";
-import { parseInteger } from "../harness/units.ts";
-import { MAX_KERNEL_LIMIT } from "./page-memory.ts";
+import { checkReadableFile, checkWritableFile, writeFileAtomic } from "../lib/atomic-file.ts";
+import { fileError, InputError, UsageError } from "../lib/errors.ts";
+import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
+import { runMain } from "../lib/main.ts";
+import { MAX_KERNEL_LIMIT } from "../lib/page-memory.ts";
+import { parseInteger } from "../lib/units.ts";
 import {
   badEncodeResult,
   callCodec,
@@ -88,7 +88,7 @@ async function encodeCommand(argv: {
     "--limit",
     0,
     MAX_KERNEL_LIMIT,
-    "bytes; the codecs' output area, codecs/page-memory.ts",
+    "bytes; the codecs' output area, lib/page-memory.ts",
   );
   const definition = await pickCodec(argv.codec, argv.codecModule);
   const previous = previousFor(definition, argv.previous);

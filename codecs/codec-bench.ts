@@ -1,6 +1,6 @@
 import { Bench } from "tinybench";
+import { arenaOf, type PageArena } from "../lib/page-memory.ts";
 import { makePagePairs, type PageKind, type PagePairs, pageViews } from "./page-kinds.ts";
-import { arenaOf, type PageArena } from "./page-memory.ts";
 import {
   type ArenaEncode,
   CodecError,

@@ -15,10 +15,11 @@ import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { UsageError } from "../harness/errors.ts";
-import { flagList, joinNegativeValues, singleList, singleValued } from "../harness/flag-list.ts";
-import { runMain } from "../harness/main.ts";
-import { parseInteger, parseNumber } from "../harness/units.ts";
+import { UsageError } from "../lib/errors.ts";
+import { flagList, joinNegativeValues, singleList, singleValued } from "../lib/flag-list.ts";
+import { runMain } from "../lib/main.ts";
+import { Prng } from "../lib/prng.ts";
+import { parseInteger, parseNumber } from "../lib/units.ts";
 import { makePagePairs, PAGE_KINDS } from "./page-kinds.ts";
 import {
   callCodec,
@@ -28,7 +29,6 @@ import {
   installExitGuard,
   PluginError,
 } from "./plugin.ts";
-import { Prng } from "./prng.ts";
 import { loadCodecModule, resolveCodecs } from "./registry.ts";
 import { type CodecDefinition, CodecError, PAGE_SIZE } from "./types.ts";
 
@@ -322,7 +322,7 @@ async function workerMain(): Promise<void> {
 
 /** Cases done are counted in an Int32Array the watchdog reads (STATUS_INTS). */
 const MAX_CASES = 2 ** 31 - 1;
-/** Seeds are 32-bit (codecs/prng.ts). */
+/** Seeds are 32-bit (lib/prng.ts). */
 const MAX_SEED = 2 ** 32 - 1;
 /**
  * The watchdog counts a worker's start-up (loading tsx and the codecs, building the corpus:

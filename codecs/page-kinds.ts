@@ -1,5 +1,5 @@
-import { allocatePages } from "./page-memory.ts";
-import { Prng } from "./prng.ts";
+import { allocatePages } from "../lib/page-memory.ts";
+import { Prng } from "../lib/prng.ts";
 import { PAGE_SIZE } from "./types.ts";
 
 /**
@@ -52,7 +52,7 @@ export interface PagePairs {
  * Make `count` deterministic (old, new) pairs of one kind. `old` and `new` are count × 4096-byte
  * views into ONE shared buffer (old first, then new, then `out`; use their byteOffset, or
  * subarray()), allocated with allocatePages() so WebAssembly kernels read them without copying
- * (codecs/page-memory.ts).
+ * (lib/page-memory.ts).
  * Page views at i × 4096 meet the codecs' alignment rule (codecs/types.ts). The same
  * (kind, count, seed) always gives the same bytes.
  */

@@ -3,7 +3,7 @@
  * so that a broken plug-in fails with one line naming it instead of a stack trace, a dead
  * process or — worst — numbers that look fine (README "Plug-ins").
  */
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
 import { type CodecDefinition, CodecError, OVERFLOW, type PageCodec } from "./types.ts";
 
 /** Where each loaded plug-in came from (registry.ts loadCodecModule records it). */
@@ -164,7 +164,7 @@ export function badEncodeResult(
  * Call into a codec for a command (codec encode/decode/verify, bench:codecs, fuzz:codecs): for
  * a plug-in, under the exit guard, with anything it throws but a CodecError (a decoder's
  * rejection, which commands report themselves) turned into one line naming it. A built-in's
- * unexpected throw is a bug in migbench and keeps its stack trace (harness/main.ts).
+ * unexpected throw is a bug in migbench and keeps its stack trace (lib/main.ts).
  */
 export function callCodec<T>(definition: CodecDefinition, what: string, call: () => T): T {
   const path = pluginModules.get(definition);

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { InputError, UsageError } from "../harness/errors.ts";
+import { InputError, UsageError } from "../lib/errors.ts";
 import { generalCodecs } from "./general.ts";
 import {
   codecLabel,

@@ -4,10 +4,12 @@
  * (migration/xbzrle.c): the hot path never allocates.
  */
 
-import type { PageArena } from "./page-memory.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import type { PageArena } from "../lib/page-memory.ts";
 
-/** Every codec works on 4096-byte pages, the x86 page size QEMU migrates. */
-export const PAGE_SIZE = 4096;
+// The plug-in contract: a plug-in imports the page size and the decoder error from here.
+export { CodecError } from "../lib/errors.ts";
+export { PAGE_SIZE } from "../lib/page.ts";
 
 /** QEMU's per-page record header: be64 (page offset | flags) (migration/ram.c save_page_header). */
 export const PAGE_HEADER_BYTES = 8;
@@ -37,35 +39,6 @@ export function recordWireBytes(result: EncodeResult, recordHeaderBytes: number)
 }
 
 /**
- * Marks CodecErrors across copies of this module: a plug-in outside a `"type": "module"`
- * package is compiled to CommonJS by tsx, and so is the codecs/types.ts it imports — a second
- * CodecError class. Symbol.for gives every copy the same key, so `instanceof CodecError`
- * still recognises the plug-in decoder's rejections (fuzz:codecs, codec decode).
- */
-const CODEC_ERROR_BRAND = Symbol.for("migbench.CodecError");
-
-/** The one error every decoder throws on malformed input. `offset` is where in the input. */
-export class CodecError extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[CODEC_ERROR_BRAND] === true
-    );
-  }
-
-  override readonly name = "CodecError";
-  constructor(
-    readonly codec: string,
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`${codec}: ${reason} (at input offset ${offset})`);
-  }
-}
-Object.defineProperty(CodecError.prototype, CODEC_ERROR_BRAND, { value: true });
-
-/**
  * Page buffers: every page handed to a codec is a PAGE_SIZE-byte Uint8Array view whose
  * byteOffset is a multiple of 8, usually a slot of a long-lived ArrayBuffer. Codecs may keep
  * word views (Uint32Array/BigUint64Array) over the whole underlying buffer, cached by buffer
@@ -74,7 +47,7 @@ Object.defineProperty(CodecError.prototype, CODEC_ERROR_BRAND, { value: true });
 export const PAGE_ALIGNMENT = 8;
 
 /**
- * encode() for pages named by byte offsets into one page arena (codecs/page-memory.ts): the same
+ * encode() for pages named by byte offsets into one page arena (lib/page-memory.ts): the same
  * result and the same output bytes as encode() on views at those offsets, writing at most
  * `limit` bytes at `outAt`. It is the JS counterpart of C's page pointers: the caller holds no
  * view object per page. A view is a heap object, and a page streamed from RAM usually has a cold

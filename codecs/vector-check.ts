@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
 import { CodecError, OVERFLOW, PAGE_SIZE, type PageCodec, UNCHANGED } from "./types.ts";
 
 /**

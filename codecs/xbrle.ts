@@ -1,4 +1,4 @@
-import { Prng } from "./prng.ts";
+import { Prng } from "../lib/prng.ts";
 import {
   type CodecDefinition,
   CodecError,
@@ -40,7 +40,7 @@ export const XBRLE_HEADER_BYTES = 3;
 
 /**
  * The 40 sampled byte positions: fixed for the whole process, drawn once from xoshiro128**
- * (codecs/prng.ts) with the constant seed 0x5842524c ("XBRL"), distinct and sorted. Fixed
+ * (lib/prng.ts) with the constant seed 0x5842524c ("XBRL"), distinct and sorted. Fixed
  * positions make the give-up decision a pure function of (old page, new page): the same pair
  * gives the same answer in every run, on every worker count and in any page order, and the
  * check reads 40 bytes from a table with no allocation. Uniform draws over the page, like the

@@ -5,7 +5,8 @@ import {
   knownViews,
   MAX_KERNEL_LIMIT,
   type PageArena,
-} from "./page-memory.ts";
+} from "../lib/page-memory.ts";
+import { int32Views, type WordViews } from "../lib/word-views.ts";
 import {
   type ArenaEncode,
   type CodecDefinition,
@@ -16,7 +17,6 @@ import {
   recordWireBytes,
   UNCHANGED,
 } from "./types.ts";
-import { int32Views, type WordViews } from "./word-views.ts";
 import { XBZRLE_KERNEL_BASE64 } from "./xbzrle-kernel.generated.ts";
 
 /**
@@ -24,7 +24,7 @@ import { XBZRLE_KERNEL_BASE64 } from "./xbzrle-kernel.generated.ts";
  * (migration/xbzrle.c; format in docs/SOURCES.md#qemu; the plain reference is codecs/xbzrle-reference.ts).
  *
  * Encode runs a WebAssembly SIMD kernel (codecs/xbzrle.wat) that finds run boundaries 16 bytes
- * at a time. Pages allocated with allocatePages() (codecs/page-memory.ts) are read in place;
+ * at a time. Pages allocated with allocatePages() (lib/page-memory.ts) are read in place;
  * other pages are first copied into the kernel's memory (8 KiB per page). An output buffer in
  * the same arena is written in place; any other gets the delta copied out of the arena. Without wasm SIMD,
  * a plain-JS word-at-a-time encoder gives the same bytes. Decode is plain JS: its work is a
@@ -188,7 +188,7 @@ export function createXbzrle(engine: XbzrleEngine = defaultXbzrleEngine): PageCo
   let pageInArena = false;
   let previousInArena = false;
 
-  // The current arena's table of views known to lie in it (codecs/page-memory.ts knownViews):
+  // The current arena's table of views known to lie in it (lib/page-memory.ts knownViews):
   // a hit saves the two `.buffer` reads per page.
   let known: (Uint8Array | null)[] = [];
   // The last output buffer, and its offset in `arena` when the kernel can write into it

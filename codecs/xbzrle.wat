@@ -21,13 +21,13 @@
 ;; that split broke the stream at every page. A nonzero run that covers whole blocks is scanned
 ;; by its own loop ($skipDiffering): those pages (random-full) are bound by the copy, not RAM.
 ;;
-;; Memory contract (codecs/page-memory.ts): the old page, the new page and the output area all
+;; Memory contract (lib/page-memory.ts): the old page, the new page and the output area all
 ;; lie in the imported memory, and at least 16 readable bytes follow each page. Nothing is
 ;; written outside out[0, limit): short nonzero runs are copied 16 bytes at a time only while
 ;; the rounded-up copy still ends inside the limit, so the output area may be the caller's own
 ;; buffer. Bytes past the returned length may be overwritten. `limit` is at most 8192 here (no
 ;; page's delta is longer than 6146 bytes, so a larger limit gives the same result).
-;; Layout assumption (codecs/page-memory.ts): nothing here needs aligned addresses (align=1).
+;; Layout assumption (lib/page-memory.ts): nothing here needs aligned addresses (align=1).
 ;; The equal-mask and length-writing steps are written out inline (V8 in Node 20 does not
 ;; inline wasm calls, and a call per 64 bytes costs as much as the compare).
 (module

@@ -1,5 +1,5 @@
+import { int32Views } from "../lib/word-views.ts";
 import { PAGE_SIZE } from "./types.ts";
-import { int32Views } from "./word-views.ts";
 
 /**
  * XOR and compare of two pages, 16 bytes per step through 32-bit words, for the XOR-based

@@ -1,3 +1,4 @@
+import { isZeroPage } from "../lib/zero-page.ts";
 import {
   type CodecDefinition,
   CodecError,
@@ -6,7 +7,6 @@ import {
   PAGE_SIZE,
   RAW_RECORD_BYTES,
 } from "./types.ts";
-import { isZeroPage } from "./zero-page.ts";
 
 /**
  * `zero`: zero-page detection only. An all-zero page is a ZERO record — the 8-byte header

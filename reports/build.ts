@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { stringify } from "csv-stringify/sync";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
+import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { MANIFEST_FILE, PASSES_FILE, RESULTS_FILE, TIMINGS_FILE } from "../results/schema.ts";
 import { planCharts } from "./charts.ts";
 import { CODEC_BENCH_FILE, loadRun } from "./data.ts";

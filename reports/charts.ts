@@ -1,5 +1,5 @@
+import { rateLabel, sizeLabel } from "../lib/format.ts";
 import type { RunData } from "./data.ts";
-import { rateLabel, sizeLabel } from "./format.ts";
 import { cacheMissRateSpec } from "./specs/cache-miss-rate.ts";
 import { codecBandwidthSpec } from "./specs/codec-bandwidth.ts";
 import type { VegaLiteSpec } from "./specs/common.ts";

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { checkReadableFile, checkWritableDirectory } from "../harness/atomic-file.ts";
-import { InputError, UsageError } from "../harness/errors.ts";
-import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
-import { runMain } from "../harness/main.ts";
-import { parseInteger } from "../harness/units.ts";
+import { checkReadableFile, checkWritableDirectory } from "../lib/atomic-file.ts";
+import { InputError, UsageError } from "../lib/errors.ts";
+import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
+import { runMain } from "../lib/main.ts";
+import { parseInteger } from "../lib/units.ts";
 
 /**
  * `npm run report -- RESULTS_DIR [--codec-bench FILE] [--cell N]`: rebuild a run's charts and

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import type { CellStatus, PassRecord } from "../harness/cell.ts";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
+import type { CellStatus, PassRecord } from "../results/cell.ts";
 import {
   MANIFEST_FILE,
   PASS_COLUMNS,

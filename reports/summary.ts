@@ -1,5 +1,5 @@
+import { msLabel, percentLabel, rateLabel, sizeLabel } from "../lib/format.ts";
 import type { CellRow } from "./data.ts";
-import { msLabel, percentLabel, rateLabel, sizeLabel } from "./format.ts";
 import { meanInterval } from "./stats.ts";
 import { varyingSettings } from "./tidy.ts";
 

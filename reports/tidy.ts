@@ -1,6 +1,6 @@
+import { msLabel, rateLabel, round, sizeLabel } from "../lib/format.ts";
 import { PARAM_PREFIX, RESULT_SETTING_COLUMNS, RESULT_SPEC_COLUMNS } from "../results/schema.ts";
 import type { CellRow, CodecBenchRow, PassRow } from "./data.ts";
-import { msLabel, rateLabel, round, sizeLabel } from "./format.ts";
 import { PUBLISHED_2011, REFERENCE_2011 } from "./references.ts";
 import { meanInterval } from "./stats.ts";
 

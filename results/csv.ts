@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
 import type { CsvRow } from "./schema.ts";
 
 /**

@@ -1,11 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { writeFileAtomic } from "../harness/atomic-file.ts";
-import { fileError, InputError } from "../harness/errors.ts";
+import { writeFileAtomic } from "../lib/atomic-file.ts";
+import { fileError, InputError } from "../lib/errors.ts";
 import { MANIFEST_FILE } from "./schema.ts";
 
 /**
@@ -58,48 +55,6 @@ export interface Manifest {
   readonly resumes: readonly ManifestResume[];
   /** Machine figures of the last session: wall time and peak RSS of the bench process. */
   readonly machine: { readonly wallMs: number; readonly peakRssBytes: number } | null;
-}
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-export function migbenchVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
-  return pkg.version;
-}
-
-function git(args: string[]): string | null {
-  try {
-    return execFileSync("git", args, {
-      cwd: ROOT,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 5000,
-    }).trim();
-  } catch {
-    return null;
-  }
-}
-
-export function gitInfo(): { gitCommit: string | null; gitDirty: boolean | null } {
-  const commit = git(["rev-parse", "HEAD"]);
-  if (commit === null) return { gitCommit: null, gitDirty: null };
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
-  return { gitCommit: commit, gitDirty: status === null ? null : status !== "" };
-}
-
-/** Quote an argument for a POSIX shell only when it needs it. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-export function machineInfo() {
-  const list = cpus();
-  return {
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpu: { model: list[0]?.model.trim() ?? "unknown", cores: list.length },
-    totalMemoryBytes: totalmem(),
-  };
 }
 
 export function writeManifest(dir: string, manifest: Manifest): void {

@@ -14,9 +14,9 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { makeDirectory, writeFileAtomic } from "../harness/atomic-file.ts";
-import type { CellResult, CellSpec } from "../harness/cell.ts";
-import { fileError, InputError, UsageError } from "../harness/errors.ts";
+import { makeDirectory, writeFileAtomic } from "../lib/atomic-file.ts";
+import { fileError, InputError, UsageError } from "../lib/errors.ts";
+import type { CellResult, CellSpec } from "./cell.ts";
 import { toCsv } from "./csv.ts";
 import {
   type CsvRow,
@@ -60,7 +60,7 @@ export const LOCK_FILE = ".lock";
 /** Longest a finished cell's journal line waits for its fsync. */
 const JOURNAL_SYNC_MS = 200;
 
-// --- file-system errors name the path (harness/errors.ts words them) ---------------------------
+// --- file-system errors name the path (lib/errors.ts words them) ---------------------------
 
 /** Run `action` on `path`; an errno error becomes one line naming the path. */
 export function onFile<T>(path: string, action: () => T): T {

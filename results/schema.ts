@@ -1,8 +1,8 @@
-import type { CellResult, CellSpec, PassRecord } from "../harness/cell.ts";
+import type { CellResult, CellSpec, PassRecord } from "./cell.ts";
 
 /**
  * The columns of a run's CSV files, in order, and the functions that turn a CellResult into
- * rows. One place, so the writer (harness/cli.ts), `--resume` and the reports all agree.
+ * rows. One place, so the writer (harness/cli/bench.ts), `--resume` and the reports all agree.
  *
  * - results.csv: one row per cell (a failed cell is a row with its error, never a missing row).
  * - passes.csv: one row per pass per cell.

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PRELOAD_FILE } from "../lib/workers.ts";
 import { readCsv, toRecords } from "../results/csv.ts";
 import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
 
@@ -110,8 +111,8 @@ export function simulate(
   const xbzrle = config.xbzrleCacheBytes;
   const args = [
     "--require",
-    join(ROOT, "scripts/register-tsx.cjs"),
-    join(ROOT, "harness/cli.ts"),
+    PRELOAD_FILE,
+    join(ROOT, "harness/cli/bench.ts"),
     ...workload,
     "--ram",
     String(config.guestRamKiB * 1024),

@@ -14,7 +14,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
 
 /**
  * The lab's guest, built from Debian packages on this machine: a Debian cloud kernel (extracted

@@ -3,14 +3,14 @@ import cliProgress from "cli-progress";
 import Table from "cli-table3";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { PAGE_SIZE } from "../codecs/types.ts";
-import { checkWritableFile, writeFileAtomic } from "../harness/atomic-file.ts";
-import { UsageError } from "../harness/errors.ts";
-import { flagList, flagValue, joinNegativeValues } from "../harness/flag-list.ts";
-import { runMain } from "../harness/main.ts";
-import { progressMode } from "../harness/progress.ts";
-import { formatBytes, parseDurationMs, parseInteger } from "../harness/units.ts";
-import { machineInfo, migbenchVersion } from "../results/manifest.ts";
+import { checkWritableFile, writeFileAtomic } from "../lib/atomic-file.ts";
+import { UsageError } from "../lib/errors.ts";
+import { flagList, flagValue, joinNegativeValues } from "../lib/flag-list.ts";
+import { machineInfo, migbenchVersion } from "../lib/machine.ts";
+import { runMain } from "../lib/main.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import { progressMode } from "../lib/progress-mode.ts";
+import { formatBytes, parseDurationMs, parseInteger } from "../lib/units.ts";
 import {
   dirtyWindows,
   type FullPassResult,
@@ -42,7 +42,7 @@ import { parseRamBytes } from "./workload-params.ts";
 const COMMAND = "bench:workloads";
 const DEFAULT_WINDOWS = ["50ms", "100ms", "300ms", "1s", "3s"];
 const DEFAULT_SPAN = "10s";
-/** Box lines around the table and under the header only, as harness/summary.ts draws them. */
+/** Box lines around the table and under the header only, as reports/terminal-summary.ts draws them. */
 const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
 export interface BenchWorkloadsIo {

@@ -1,5 +1,5 @@
-import { PAGE_SIZE } from "../codecs/types.ts";
-import { PageBitmap } from "./page-bitmap.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import { PageBitmap } from "../lib/page-bitmap.ts";
 import type { WorkloadRun } from "./types.ts";
 
 /**

@@ -1,5 +1,5 @@
-import { UsageError } from "../harness/errors.ts";
-import type { PageBitmap } from "./page-bitmap.ts";
+import { UsageError } from "../lib/errors.ts";
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { applyHotWrites, fillRecords, PageWords } from "./page-content.ts";
 import { Permutation } from "./permutation.ts";
 import { hash2, hash3, SteadyStream } from "./random.ts";

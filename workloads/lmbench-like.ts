@@ -1,6 +1,6 @@
-import { PAGE_SIZE } from "../codecs/types.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward, HeapModel } from "./heap-model.ts";
-import type { PageBitmap } from "./page-bitmap.ts";
 import { PageWords, WORDS_PER_PAGE } from "./page-content.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
 import {

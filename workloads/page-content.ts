@@ -1,5 +1,5 @@
-import { PAGE_SIZE } from "../codecs/types.ts";
-import { uint32Views } from "../codecs/word-views.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import { uint32Views } from "../lib/word-views.ts";
 import { hash2, hash4, xorshift32 } from "./random.ts";
 
 /**
@@ -15,7 +15,7 @@ export const SLOTS_PER_PAGE = PAGE_SIZE / 8;
 
 /**
  * A 32-bit word view of the caller's page buffer from the codecs' WordViews table
- * (codecs/word-views.ts), so `bind(out)` allocates nothing while the simulator alternates
+ * (lib/word-views.ts), so `bind(out)` allocates nothing while the simulator alternates
  * between its own page and the cache's slots.
  * A buffer at an offset that is not 4-byte aligned goes through a private scratch page.
  */

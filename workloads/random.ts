@@ -1,4 +1,4 @@
-import { Prng } from "../codecs/prng.ts";
+import { Prng } from "../lib/prng.ts";
 
 /**
  * Randomness for the synthetic workloads, in two forms:
@@ -46,7 +46,7 @@ export function xorshift32(x: number): number {
 }
 
 /**
- * xoshiro128** seeded by splitmix32 (codecs/prng.ts, the one implementation of the generator),
+ * xoshiro128** seeded by splitmix32 (lib/prng.ts, the one implementation of the generator),
  * plus the draws the workloads need.
  */
 export class Xoshiro128 extends Prng {

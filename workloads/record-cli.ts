@@ -3,11 +3,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { checkWritableFile } from "../harness/atomic-file.ts";
-import { outputError, UsageError } from "../harness/errors.ts";
-import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
-import { runMain } from "../harness/main.ts";
-import { formatBytes, parseDurationMs, parseInteger } from "../harness/units.ts";
+import { checkWritableFile } from "../lib/atomic-file.ts";
+import { outputError, UsageError } from "../lib/errors.ts";
+import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
+import { runMain } from "../lib/main.ts";
+import { formatBytes, parseDurationMs, parseInteger } from "../lib/units.ts";
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT, include/linux/threads.h: 2^22 on 64-bit). */
 const PID_MAX_LIMIT = 2 ** 22;

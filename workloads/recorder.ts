@@ -1,8 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { release } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isZeroPage } from "../codecs/zero-page.ts";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
+import { isZeroPage } from "../lib/zero-page.ts";
 import { DEFAULT_TIME_UNIT_NS, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import { TraceWriter, type TraceWriteSummary } from "./trace-writer.ts";
 

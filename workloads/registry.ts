@@ -1,5 +1,5 @@
-import { InputError, isSystemError, UsageError } from "../harness/errors.ts";
-import { parseBytes, parseDurationMs, parseRate } from "../harness/units.ts";
+import { InputError, isSystemError, UsageError } from "../lib/errors.ts";
+import { parseBytes, parseDurationMs, parseRate } from "../lib/units.ts";
 import { idle } from "./idle.ts";
 import { lmbenchLike } from "./lmbench-like.ts";
 import { sapLike } from "./sap-like.ts";

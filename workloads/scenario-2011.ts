@@ -1,6 +1,6 @@
-import { PAGE_SIZE } from "../codecs/types.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
-import type { PageBitmap } from "./page-bitmap.ts";
 import { fillRandom, PageWords } from "./page-content.ts";
 import { hash2, hash3, xorshift32 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadParam, WorkloadRun } from "./types.ts";

@@ -1,6 +1,6 @@
-import { PAGE_SIZE } from "../codecs/types.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
-import type { PageBitmap } from "./page-bitmap.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
 import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
 

@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { checkReadableFile, checkWritableFile } from "../harness/atomic-file.ts";
-import { outputError, UsageError } from "../harness/errors.ts";
-import { joinNegativeValues, singleValued } from "../harness/flag-list.ts";
-import { runMain } from "../harness/main.ts";
-import { formatBytes, parseDurationMs, parseInteger, parseNumber } from "../harness/units.ts";
+import { checkReadableFile, checkWritableFile } from "../lib/atomic-file.ts";
+import { outputError, UsageError } from "../lib/errors.ts";
+import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
+import { runMain } from "../lib/main.ts";
+import { formatBytes, parseDurationMs, parseInteger, parseNumber } from "../lib/units.ts";
 import { copyTrace } from "./trace-copy.ts";
 import { importSnapshots } from "./trace-import.ts";
 import { formatTraceInfo, summarizeTrace } from "./trace-info.ts";

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { InputError, UsageError } from "../harness/errors.ts";
+import { InputError, UsageError } from "../lib/errors.ts";
 import { DEFAULT_TIME_UNIT_NS, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import { TraceWriter, type TraceWriteSummary } from "./trace-writer.ts";
 

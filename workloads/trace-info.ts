@@ -1,4 +1,4 @@
-import { formatBytes } from "../harness/units.ts";
+import { formatBytes } from "../lib/units.ts";
 import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import type { TraceReader } from "./trace-reader.ts";
 

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
-import { InputError } from "../harness/errors.ts";
+import { InputError } from "../lib/errors.ts";
 import {
   BLOCK,
   BLOCK_FLAG_LAST_IN_EPOCH,

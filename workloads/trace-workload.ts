@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { UsageError } from "../harness/errors.ts";
-import type { PageBitmap } from "./page-bitmap.ts";
+import { UsageError } from "../lib/errors.ts";
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import { TraceReader } from "./trace-reader.ts";
 import {

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
-import { isZeroPage } from "../codecs/zero-page.ts";
+import { isZeroPage } from "../lib/zero-page.ts";
 import {
   BLOCK,
   BLOCK_FLAG_LAST_IN_EPOCH,

@@ -1,4 +1,4 @@
-import type { PageBitmap } from "./page-bitmap.ts";
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 
 /**
  * Where dirty pages come from. A synthetic generator and a recorded trace implement the same

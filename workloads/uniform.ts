@@ -1,5 +1,5 @@
+import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
-import type { PageBitmap } from "./page-bitmap.ts";
 import { fillRandom, PageWords, SLOTS_PER_PAGE } from "./page-content.ts";
 import { hash2, hash3, hash4, SteadyStream } from "./random.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";

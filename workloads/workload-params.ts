@@ -1,6 +1,6 @@
-import { PAGE_SIZE } from "../codecs/types.ts";
-import { UsageError } from "../harness/errors.ts";
-import { parseBytes } from "../harness/units.ts";
+import { UsageError } from "../lib/errors.ts";
+import { PAGE_SIZE } from "../lib/page.ts";
+import { parseBytes } from "../lib/units.ts";
 import type { WorkloadParam, WorkloadParams } from "./types.ts";
 
 /**

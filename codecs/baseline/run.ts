@@ -20,11 +20,12 @@ import { Worker } from "node:worker_threads";
 import { median } from "simple-statistics";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { checkWritableFile, writeFileAtomic } from "../../harness/atomic-file.ts";
-import { InputError, UsageError } from "../../harness/errors.ts";
-import { flagList, joinNegativeValues, singleList, singleValued } from "../../harness/flag-list.ts";
-import { runMain } from "../../harness/main.ts";
-import { parseInteger } from "../../harness/units.ts";
+import { checkWritableFile, writeFileAtomic } from "../../lib/atomic-file.ts";
+import { InputError, UsageError } from "../../lib/errors.ts";
+import { flagList, joinNegativeValues, singleList, singleValued } from "../../lib/flag-list.ts";
+import { runMain } from "../../lib/main.ts";
+import { parseInteger } from "../../lib/units.ts";
+import { workerExecArgv } from "../../lib/workers.ts";
 import { MAX_PAIRS } from "../bench-command.ts";
 import { isPageKind, PAGE_KINDS, type PageKind } from "../page-kinds.ts";
 import { PAGE_SIZE } from "../types.ts";
@@ -33,14 +34,13 @@ import type { TimingJob, TimingResult } from "./timing-worker.ts";
 import { passPagesFor } from "./xbzrle-timing.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const PRELOAD = fileURLToPath(new URL("../../scripts/register-tsx.cjs", import.meta.url));
 
 /** Run one kind's timings in a fresh worker (timing-worker.ts says why). */
 function timeInWorker(job: TimingJob): Promise<TimingResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(join(here, "timing-worker.ts"), {
       workerData: job,
-      execArgv: ["--require", PRELOAD],
+      execArgv: workerExecArgv([]),
     });
     worker.once("message", (timing: TimingResult) => {
       resolve(timing);
@@ -314,7 +314,7 @@ async function main(): Promise<number> {
       );
     }
     console.log(
-      "mb = migbench xbzrle, pages in a wasm-visible arena (codecs/page-memory.ts), encode() on " +
+      "mb = migbench xbzrle, pages in a wasm-visible arena (lib/page-memory.ts), encode() on " +
         "page views; mb@ = its arena entry point on page offsets, as C gets page pointers " +
         "(codecs/types.ts ArenaEncode); ratio = mb enc / C enc; median = median over rounds of " +
         "the ratio of adjacent passes; @ = the same for mb@; mem = reading both " +

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { benchCodecsCommand } from "../../codecs/bench-command.ts";
 import { validateCalibration } from "../../codecs/calibration.ts";
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "migbench-bench-codecs-"));

@@ -14,7 +14,7 @@ import {
 } from "../../codecs/calibration.ts";
 import type { BenchRow } from "../../codecs/codec-bench.ts";
 import { builtinCodecs, resolveCodecs } from "../../codecs/registry.ts";
-import { InputError } from "../../harness/errors.ts";
+import { InputError } from "../../lib/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "migbench-calibration-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { allocatePages, arenaOf } from "../../codecs/page-memory.ts";
-import { Prng } from "../../codecs/prng.ts";
 import { OVERFLOW, PAGE_SIZE } from "../../codecs/types.ts";
 import { PageXor } from "../../codecs/xor-page.ts";
 import { zero } from "../../codecs/zero.ts";
-import { isZeroPage } from "../../codecs/zero-page.ts";
+import { allocatePages, arenaOf } from "../../lib/page-memory.ts";
+import { Prng } from "../../lib/prng.ts";
+import { isZeroPage } from "../../lib/zero-page.ts";
 
 /** Three pages back to back, so a check that reads past its page would see a neighbour's bytes. */
 const PAGES = 3;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Prng } from "../../codecs/prng.ts";
 import { CodecError, type PageCodec } from "../../codecs/types.ts";
+import { Prng } from "../../lib/prng.ts";
 
 /** Helpers shared by the xbrle, xbrle-2010 and general-codec tests. */
 export const PAGE = 4096;

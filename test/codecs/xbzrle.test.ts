@@ -6,13 +6,13 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { GENERATED_PATH, generateKernelSource } from "../../codecs/build-xbzrle-kernel.ts";
 import { makePagePairs, PAGE_KINDS } from "../../codecs/page-kinds.ts";
-import { allocatePages, arenaOf } from "../../codecs/page-memory.ts";
-import { Prng } from "../../codecs/prng.ts";
 import { resolveCodecs } from "../../codecs/registry.ts";
 import { CodecError, OVERFLOW, PAGE_SIZE, type PageCodec, UNCHANGED } from "../../codecs/types.ts";
 import { checkVectors, loadVectors } from "../../codecs/vector-check.ts";
 import { createXbzrle, defaultXbzrleEngine, xbzrle } from "../../codecs/xbzrle.ts";
 import { referenceDecode, referenceEncode } from "../../codecs/xbzrle-reference.ts";
+import { allocatePages, arenaOf } from "../../lib/page-memory.ts";
+import { Prng } from "../../lib/prng.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const VECTOR_DIR = join(here, "..", "fixtures", "xbzrle-vectors");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { benchMain } from "../../harness/cli.ts";
+import { benchMain } from "../../harness/cli/bench.ts";
 
 // Golden end-to-end runs: the real simulator, real workloads and real codecs on three small
 // sweeps, whose results.csv and passes.csv must stay byte for byte what they were when the

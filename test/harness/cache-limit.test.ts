@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DirectPageCache } from "../../harness/cache/direct.ts";
-import { MAX_CACHE_PAGES, MAX_CACHE_SIZE_BYTES, SlotStore } from "../../harness/cache/slots.ts";
+import { DirectPageCache } from "../../harness/simulator/cache/direct.ts";
+import {
+  MAX_CACHE_PAGES,
+  MAX_CACHE_SIZE_BYTES,
+  SlotStore,
+} from "../../harness/simulator/cache/slots.ts";
 
 test("the largest cache (4GiB, 2^20 slots) is allocated; its work pages live apart", () => {
   assert.equal(MAX_CACHE_SIZE_BYTES, 4 * 2 ** 30);

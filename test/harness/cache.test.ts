@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CACHED_PAGE_LIFETIME, DirectPageCache } from "../../harness/cache/direct.ts";
-import { LruPageCache } from "../../harness/cache/lru.ts";
-import { powerOfTwoEntries } from "../../harness/cache/slots.ts";
-import { TwoWayPageCache } from "../../harness/cache/two-way.ts";
-import { createPageCache, type PageCache } from "../../harness/cache/types.ts";
+import { createPageCache } from "../../harness/simulator/cache/create.ts";
+import { CACHED_PAGE_LIFETIME, DirectPageCache } from "../../harness/simulator/cache/direct.ts";
+import { LruPageCache } from "../../harness/simulator/cache/lru.ts";
+import { powerOfTwoEntries } from "../../harness/simulator/cache/slots.ts";
+import { TwoWayPageCache } from "../../harness/simulator/cache/two-way.ts";
+import type { PageCache } from "../../harness/simulator/cache/types.ts";
 
 const PAGE = 4096;
 

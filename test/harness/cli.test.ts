@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { type BenchDeps, benchMain } from "../../harness/cli.ts";
-import { InputError, UsageError } from "../../harness/errors.ts";
+import { type BenchDeps, benchMain } from "../../harness/cli/bench.ts";
+import { InputError, UsageError } from "../../lib/errors.ts";
 import { catalogue } from "../fixtures/stub-workloads.ts";
 
 // The bench CLI in-process, with a stub simulator (test/fixtures/stub-run-cell.ts, whose cells

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { CellResult } from "../../harness/cell.ts";
-import { cacheIndependentKey, runCells } from "../../harness/pool.ts";
-import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep.ts";
+import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep/plan.ts";
+import { cacheIndependentKey, runCells } from "../../harness/sweep/pool.ts";
+import type { CellResult } from "../../results/cell.ts";
 import { ranCells } from "../fixtures/stub-run-cell.ts";
 
 const MIB = 1024 ** 2;

@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { raw } from "../../codecs/raw.ts";
 import { RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import { zero } from "../../codecs/zero.ts";
-import { analyticPrecopy } from "../../harness/analytic.ts";
-import { RATE_WINDOW_S, simulate, ZERO_RECORD_BYTES } from "../../harness/precopy.ts";
+import { analyticPrecopy } from "../../harness/simulator/analytic.ts";
+import { RATE_WINDOW_S, simulate, ZERO_RECORD_BYTES } from "../../harness/simulator/precopy.ts";
 import { uniform } from "../../workloads/uniform.ts";
 import { baseSpec, FREE_CPU, IdleWorkload, MiB } from "./precopy-fixtures.ts";
 
@@ -83,7 +83,7 @@ describe("idle VM (answers on paper)", () => {
   });
 });
 
-describe("uniform workload with raw vs the analytic model (harness/analytic.ts)", () => {
+describe("uniform workload with raw vs the analytic model (harness/simulator/analytic.ts)", () => {
   const cases = [
     // 256 MiB VM, the whole RAM written, 3000 writes/s, 32 MiB/s cap, 320 MiB/s link.
     {

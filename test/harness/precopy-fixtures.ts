@@ -1,7 +1,7 @@
 import { PAGE_SIZE } from "../../codecs/types.ts";
-import type { CellSpec } from "../../harness/cell.ts";
-import type { EncodeOutcome } from "../../harness/precopy.ts";
-import type { PageBitmap } from "../../workloads/page-bitmap.ts";
+import type { EncodeOutcome } from "../../harness/simulator/precopy.ts";
+import type { PageBitmap } from "../../lib/page-bitmap.ts";
+import type { CellSpec } from "../../results/cell.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
 
 /**

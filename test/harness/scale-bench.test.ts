@@ -3,9 +3,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import type { CellResult, CellSpec } from "../../harness/cell.ts";
-import { benchMain } from "../../harness/cli.ts";
-import { UsageError } from "../../harness/errors.ts";
 import {
   describeParams,
   parseRamSizes,
@@ -15,9 +12,15 @@ import {
   scaleTable,
   TABLE_HEAD,
   tableRow,
-} from "../../harness/scale-bench.ts";
-import { measurementOf, type ScaleMeasurement } from "../../harness/scale-bench-child.ts";
-import { SWEEP_DEFAULTS } from "../../harness/sweep.ts";
+} from "../../harness/benchmarks/scale-bench.ts";
+import {
+  measurementOf,
+  type ScaleMeasurement,
+} from "../../harness/benchmarks/scale-bench-child.ts";
+import { benchMain } from "../../harness/cli/bench.ts";
+import { SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
+import { UsageError } from "../../lib/errors.ts";
+import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { catalogue } from "../fixtures/stub-workloads.ts";
 
 // The pure parts of `npm run bench:scale` and its shell with a stub child; nothing here spawns

@@ -8,7 +8,7 @@ import {
   RULE_DEFAULTS,
   SWEEP_DEFAULTS,
   type SweepAxes,
-} from "../../harness/sweep.ts";
+} from "../../harness/sweep/plan.ts";
 
 const MIB = 1024 ** 2;
 

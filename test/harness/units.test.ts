@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { UsageError } from "../../harness/errors.ts";
-import { flagList, joinNegativeValues } from "../../harness/flag-list.ts";
-import { DEFAULT_LINK_SPEED, SWEEP_DEFAULTS } from "../../harness/sweep.ts";
+import { DEFAULT_LINK_SPEED, SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { flagList, joinNegativeValues } from "../../lib/flag-list.ts";
 import {
   parseBytes,
   parseDurationMs,
   parseInteger,
   parseNumber,
   parseRate,
-} from "../../harness/units.ts";
+} from "../../lib/units.ts";
 
 const rejects = (f: () => unknown, pattern: RegExp) =>
   assert.throws(f, (error: Error) => {

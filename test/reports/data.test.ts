@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
-import { InputError } from "../../harness/errors.ts";
+import { InputError } from "../../lib/errors.ts";
+import { rateLabel, sizeLabel } from "../../lib/format.ts";
 import { loadRun, parseCodecBench, parseResults } from "../../reports/data.ts";
-import { rateLabel, sizeLabel } from "../../reports/format.ts";
 import { meanInterval, tCritical95 } from "../../reports/stats.ts";
 import { missRateRows, representativeCell, seedCount, totalsRows } from "../../reports/tidy.ts";
 

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { writeFileAtomic } from "../../harness/atomic-file.ts";
-import type { CellResult } from "../../harness/cell.ts";
-import { InputError, UsageError } from "../../harness/errors.ts";
-import { buildCells, SWEEP_DEFAULTS } from "../../harness/sweep.ts";
+import { buildCells, SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
+import { writeFileAtomic } from "../../lib/atomic-file.ts";
+import { InputError, UsageError } from "../../lib/errors.ts";
+import type { CellResult } from "../../results/cell.ts";
 import { parseCsv } from "../../results/csv.ts";
 import { lockRunDir, RunWriter } from "../../results/run-dir.ts";
 import { runCell } from "../fixtures/stub-run-cell.ts";

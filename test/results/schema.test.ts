@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CellResult, CellSpec } from "../../harness/cell.ts";
+import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { toCsv } from "../../results/csv.ts";
 import {
   formatCount,

@@ -70,7 +70,7 @@ const SWEEP = [
 const BUILTINS = "xbrle,xbzrle";
 
 function bench(out: string, workers: number, extra: readonly string[]): Promise<Run> {
-  return spawn("harness/cli.ts", [
+  return spawn("harness/cli/bench.ts", [
     ...SWEEP,
     ...["--workers", String(workers), "--out", join(dir, out)],
     ...extra,

@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 // and that no finished result was lost or altered (byte-identical to an uninterrupted run).
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(REPO, "harness", "cli.ts");
+const CLI = join(REPO, "harness", "cli", "bench.ts");
 const PRELOAD = join(REPO, "scripts", "register-tsx.cjs");
 
 const root = mkdtempSync(join(tmpdir(), "migbench-lifecycle-"));

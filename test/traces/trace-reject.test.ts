@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { InputError } from "../../harness/errors.ts";
+import { InputError } from "../../lib/errors.ts";
 import { BLOCK, HEADER, TRAILER } from "../../workloads/trace-format.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { type TraceModel, tempDir, writeModel } from "./trace-model.ts";

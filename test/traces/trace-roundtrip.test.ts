@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
-import { PageBitmap } from "../../workloads/page-bitmap.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { crc32, RECORD_PAGE_MASK, RECORD_ZERO_FLAG } from "../../workloads/trace-format.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { TraceRun } from "../../workloads/trace-workload.ts";

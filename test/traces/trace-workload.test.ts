@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { InputError, UsageError } from "../../harness/errors.ts";
-import { PageBitmap } from "../../workloads/page-bitmap.ts";
+import { InputError, UsageError } from "../../lib/errors.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { findWorkload, resolveParams } from "../../workloads/registry.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { TraceRun, traceWorkload } from "../../workloads/trace-workload.ts";

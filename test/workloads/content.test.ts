@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PAGE_SIZE } from "../../codecs/types.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { lmbenchLike } from "../../workloads/lmbench-like.ts";
-import { PageBitmap } from "../../workloads/page-bitmap.ts";
 import { resolveParams } from "../../workloads/registry.ts";
 import { sapLike } from "../../workloads/sap-like.ts";
 import { medium, sparse } from "../../workloads/scenario-2011.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { benchWorkloadsMain } from "../../workloads/bench.ts";
 import { dirtyWindows, fullPass, skipTo, windowStats } from "../../workloads/full-pass.ts";
 import { resolveParams } from "../../workloads/registry.ts";

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { PAGE_SIZE } from "../../codecs/types.ts";
-import { UsageError } from "../../harness/errors.ts";
-import { PageBitmap } from "../../workloads/page-bitmap.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { builtinWorkloads, resolveParams } from "../../workloads/registry.ts";
 import type { WorkloadDefinition, WorkloadRun } from "../../workloads/types.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PAGE_SIZE } from "../../codecs/types.ts";
-import { PageBitmap } from "../../workloads/page-bitmap.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { builtinWorkloads, resolveParams } from "../../workloads/registry.ts";
 
 /**

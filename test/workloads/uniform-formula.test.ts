@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PageBitmap } from "../../workloads/page-bitmap.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { resolveParams } from "../../workloads/registry.ts";
 import { uniform } from "../../workloads/uniform.ts";
 

@@ -4,52 +4,39 @@ import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { type Calibration, loadCalibration } from "../codecs/calibration.ts";
-import { loadCodecModule, resolveCodecs } from "../codecs/registry.ts";
-import type { CodecDefinition } from "../codecs/types.ts";
-import { readCsv, toRecords } from "../results/csv.ts";
-import {
-  fileSha256,
-  gitInfo,
-  type Manifest,
-  machineInfo,
-  migbenchVersion,
-  readManifest,
-  shellQuote,
-  writeManifest,
-} from "../results/manifest.ts";
-import { defaultRunDir, lockRunDir, RunWriter } from "../results/run-dir.ts";
-import { RESULTS_FILE } from "../results/schema.ts";
-import {
-  checkWorkloadRun,
-  describeWorkload,
-  findWorkload,
-  resolveParams,
-} from "../workloads/registry.ts";
-import type { WorkloadDefinition, WorkloadOptions } from "../workloads/types.ts";
-import { parseRamBytes } from "../workloads/workload-params.ts";
-import { checkWritableDirectory } from "./atomic-file.ts";
-import { MAX_CACHE_SIZE_BYTES } from "./cache/slots.ts";
-import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
-import { InputError, UsageError } from "./errors.ts";
-import { flagList, flagValue, joinNegativeValues } from "./flag-list.ts";
-import { runMain } from "./main.ts";
-import { defaultWorkers, runCells } from "./pool.ts";
-import { createProgress, formatSeconds, progressMode } from "./progress.ts";
-import { summaryTables } from "./summary.ts";
+import { type Calibration, loadCalibration } from "../../codecs/calibration.ts";
+import { loadCodecModule, resolveCodecs } from "../../codecs/registry.ts";
+import type { CodecDefinition } from "../../codecs/types.ts";
+import { checkWritableDirectory } from "../../lib/atomic-file.ts";
+import { InputError, UsageError } from "../../lib/errors.ts";
+import { flagList, flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
+import { gitInfo, machineInfo, migbenchVersion, shellQuote } from "../../lib/machine.ts";
+import { runMain } from "../../lib/main.ts";
+import { progressMode } from "../../lib/progress-mode.ts";
+import { parseBytes, parseDurationMs, parseInteger, parseRate } from "../../lib/units.ts";
+import { summaryTables } from "../../reports/terminal-summary.ts";
+import type { CacheModel, CellSpec, ConvergenceRule } from "../../results/cell.ts";
+import { readCsv, toRecords } from "../../results/csv.ts";
+import { fileSha256, type Manifest, readManifest, writeManifest } from "../../results/manifest.ts";
+import { defaultRunDir, lockRunDir, RunWriter } from "../../results/run-dir.ts";
+import { RESULTS_FILE } from "../../results/schema.ts";
+import { builtinCatalogue, type WorkloadCatalogue } from "../../workloads/catalogue.ts";
+import { parseRamBytes } from "../../workloads/workload-params.ts";
+import { MAX_CACHE_SIZE_BYTES } from "../simulator/cache/slots.ts";
 import {
   buildCells,
   DEFAULT_LINK_SPEED,
   expandParamSets,
   SWEEP_DEFAULTS,
   type SweepAxes,
-} from "./sweep.ts";
-import { parseBytes, parseDurationMs, parseInteger, parseRate } from "./units.ts";
+} from "../sweep/plan.ts";
+import { defaultWorkers, runCells } from "../sweep/pool.ts";
+import { createProgress, formatSeconds } from "../sweep/progress.ts";
 
 /**
  * `npm run bench`: parse the sweep, run its cells on the worker pool, write the run directory
  * (results.csv, passes.csv, timings.csv, manifest.json), print the summary and build the report.
- * The simulator itself is harness/run-cell.ts; this file is the shell around it.
+ * The simulator itself is harness/simulator/run-cell.ts; this file is the shell around it.
  */
 
 const PAGE_SIZE = 4096;
@@ -78,30 +65,6 @@ const SWEEP_OPTIONS = [
   "seed",
   "calibration",
 ] as const;
-
-// --- the workload registry (workloads/registry.ts; tests pass a stub) ----------------------
-
-export interface WorkloadCatalogue {
-  findWorkload(name: string): WorkloadDefinition;
-  /** `sets` = "key=value" strings, as --set gives them; unknown keys are a UsageError. */
-  resolveParams(
-    definition: WorkloadDefinition,
-    sets: readonly string[],
-  ): Readonly<Record<string, number | string>>;
-  describeWorkload(definition: WorkloadDefinition): string;
-  /**
-   * Reject, before any cell runs, a run the workload's create() would reject (RAM too small
-   * for its active set, a trace without file=...); optional (test stubs leave it out).
-   */
-  checkRun?(definition: WorkloadDefinition, options: WorkloadOptions): Promise<void>;
-}
-
-const builtinCatalogue: WorkloadCatalogue = {
-  findWorkload: (name) => findWorkload(name),
-  resolveParams,
-  describeWorkload,
-  checkRun: checkWorkloadRun,
-};
 
 // --- the command line ---------------------------------------------------------------------
 
@@ -499,7 +462,7 @@ export interface BenchDeps {
   readonly env?: NodeJS.ProcessEnv;
   readonly stdout?: { write(text: string): unknown };
   readonly stderr?: NodeJS.WriteStream;
-  /** Module exporting runCell (tests pass a stub); default harness/run-cell.ts. */
+  /** Module exporting runCell (tests pass a stub); default harness/simulator/run-cell.ts. */
   readonly runCellModule?: string;
   readonly now?: () => Date;
   /** The full command line for the manifest (default: this process's argv). */
@@ -511,13 +474,13 @@ export interface BenchDeps {
 }
 
 /** Builds charts and report.html for a run directory (reports/build.ts). */
-const REPORT_MODULE = new URL("../reports/build.ts", import.meta.url).href;
+const REPORT_MODULE = new URL("../../reports/build.ts", import.meta.url).href;
 
 async function buildReportFor(dir: string, stderr: NodeJS.WriteStream) {
   try {
     // Loaded only here: vega and resvg cost a second of start-up a --no-report run need not pay.
     // A failure costs the report, not the results.
-    const reports = (await import(REPORT_MODULE)) as typeof import("../reports/build.ts");
+    const reports = (await import(REPORT_MODULE)) as typeof import("../../reports/build.ts");
     const tty = stderr.isTTY === true;
     const result = await reports.buildReport(dir, {
       onChart: (name) => {

@@ -1,5 +1,5 @@
-import { allocatePages, arenaOf, type PageArena } from "../../codecs/page-memory.ts";
-import { PAGE_SIZE } from "../../codecs/types.ts";
+import { PAGE_SIZE } from "../../../codecs/types.ts";
+import { allocatePages, arenaOf, type PageArena } from "../../../lib/page-memory.ts";
 
 export interface CacheStats {
   hits: number;
@@ -23,7 +23,7 @@ export const MAX_CACHE_PAGES = MAX_TYPED_ARRAY_BYTES / PAGE_SIZE;
 /** The largest --cache-size any cache model can hold: 4 GiB. */
 export const MAX_CACHE_SIZE_BYTES = MAX_CACHE_PAGES * PAGE_SIZE;
 
-/** Where a cache's pages live, for the sender's encode path (harness/precopy.ts). */
+/** Where a cache's pages live, for the sender's encode path (harness/simulator/precopy.ts). */
 export interface WorkPages {
   /** The page being sent (4096 bytes), in the same memory as the slots. */
   readonly current: Uint8Array;
@@ -40,7 +40,7 @@ export interface WorkPages {
 
 /**
  * The page bytes of a cache: one buffer, a view per slot made on first use. The buffer is a
- * WebAssembly arena (codecs/page-memory.ts) that also holds the sender's work pages: the page
+ * WebAssembly arena (lib/page-memory.ts) that also holds the sender's work pages: the page
  * being sent and the encoder's output. So xbzrle's kernel reads the page and its cached copy and
  * writes the delta in place, instead of copying 8 KiB in and the delta out for every page.
  */
@@ -62,7 +62,7 @@ export class SlotStore implements WorkPages {
       this.arena = arenaOf(memory.buffer);
     } else {
       // The slots alone fill the largest typed array (a 4 GiB cache): the work pages get their
-      // own memory, and codecs copy pages into their scratch arena (codecs/page-memory.ts).
+      // own memory, and codecs copy pages into their scratch arena (lib/page-memory.ts).
       this.bytes = new Uint8Array(capacity * PAGE_SIZE);
       const work = allocatePages(3 * PAGE_SIZE);
       this.current = work.subarray(0, PAGE_SIZE);

@@ -1,6 +1,6 @@
 /**
  * The two ways a command fails on bad input. Both print as one line naming the input and what
- * is wrong (runMain in harness/main.ts); neither prints a stack trace.
+ * is wrong (runMain in lib/main.ts); neither prints a stack trace.
  * - UsageError: a wrong flag or value on the command line → exit 2.
  * - InputError: a file that is missing, truncated or corrupt, or data that fails a check → exit 1.
  */
@@ -76,7 +76,7 @@ export function describeErrno(code: string): string {
 
 /**
  * A system error on `path` as an InputError naming `path` — the path the user gave, where the
- * failing call may have used a temporary name beside it (harness/atomic-file.ts).
+ * failing call may have used a temporary name beside it (lib/atomic-file.ts).
  */
 export function fileError(path: string, error: unknown, doing?: string): unknown {
   if (!isSystemError(error)) return error;
@@ -97,3 +97,32 @@ export function outputError(path: string, error: unknown): unknown {
     return fileError(path, error, "write");
   return error;
 }
+
+/**
+ * Marks CodecErrors across copies of this module: a plug-in outside a `"type": "module"`
+ * package is compiled to CommonJS by tsx, and so is the lib/errors.ts it imports — a second
+ * CodecError class. Symbol.for gives every copy the same key, so `instanceof CodecError`
+ * still recognises the plug-in decoder's rejections (fuzz:codecs, codec decode).
+ */
+const CODEC_ERROR_BRAND = Symbol.for("migbench.CodecError");
+
+/** The one error every decoder throws on malformed input. `offset` is where in the input. */
+export class CodecError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[CODEC_ERROR_BRAND] === true
+    );
+  }
+
+  override readonly name = "CodecError";
+  constructor(
+    readonly codec: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${codec}: ${reason} (at input offset ${offset})`);
+  }
+}
+Object.defineProperty(CodecError.prototype, CODEC_ERROR_BRAND, { value: true });

@@ -1,4 +1,4 @@
-import { PAGE_SIZE, RAW_RECORD_BYTES } from "../codecs/types.ts";
+import { PAGE_SIZE, RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import { RATE_WINDOW_S } from "./precopy.ts";
 
 /**

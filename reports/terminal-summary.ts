@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import { formatBytes } from "./units.ts";
+import { formatBytes } from "../lib/units.ts";
 
 /**
  * The end-of-run summary: one table per workload with, per cell (seeds averaged), the codec,

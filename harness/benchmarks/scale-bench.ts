@@ -4,32 +4,26 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import Table from "cli-table3";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { resolveCodecs } from "../codecs/registry.ts";
-import { machineInfo, migbenchVersion } from "../results/manifest.ts";
-import {
-  checkWorkloadRun,
-  describeWorkload,
-  findWorkload,
-  resolveParams,
-} from "../workloads/registry.ts";
-import type { WorkloadDefinition } from "../workloads/types.ts";
-import { parseRamBytes } from "../workloads/workload-params.ts";
-import { checkWritableFile, writeFileAtomic } from "./atomic-file.ts";
-import { MAX_CACHE_SIZE_BYTES } from "./cache/slots.ts";
-import type { CellSpec } from "./cell.ts";
-import type { WorkloadCatalogue } from "./cli.ts";
-import { UsageError } from "./errors.ts";
-import { flagValue, joinNegativeValues } from "./flag-list.ts";
-import { runMain } from "./main.ts";
-import { PRELOAD_FILE } from "./pool.ts";
+import { resolveCodecs } from "../../codecs/registry.ts";
+import { checkWritableFile, writeFileAtomic } from "../../lib/atomic-file.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
+import { machineInfo, migbenchVersion } from "../../lib/machine.ts";
+import { runMain } from "../../lib/main.ts";
+import { formatBytes, parseBytes, parseInteger } from "../../lib/units.ts";
+import { PRELOAD_FILE } from "../../lib/workers.ts";
+import type { CellSpec } from "../../results/cell.ts";
+import { builtinCatalogue, type WorkloadCatalogue } from "../../workloads/catalogue.ts";
+import type { WorkloadDefinition } from "../../workloads/types.ts";
+import { parseRamBytes } from "../../workloads/workload-params.ts";
+import { MAX_CACHE_SIZE_BYTES } from "../simulator/cache/slots.ts";
+import { buildCells, SWEEP_DEFAULTS } from "../sweep/plan.ts";
 import { measurementOf, type ScaleMeasurement } from "./scale-bench-child.ts";
-import { buildCells, SWEEP_DEFAULTS } from "./sweep.ts";
-import { formatBytes, parseBytes, parseInteger } from "./units.ts";
 
 /**
  * `npm run bench:scale`: what simulating one migration costs this machine as the VM grows.
  * For each --ram size, ONE cell of `npm run bench` (same workload parameters, same defaults)
- * runs in a fresh child process (harness/scale-bench-child.ts), so each size's peak RSS is its
+ * runs in a fresh child process (harness/benchmarks/scale-bench-child.ts), so each size's peak RSS is its
  * own; the table shows simulated time, pages sent and encoded, wall time, µs per page sent and
  * peak RSS. The workload's parameters stay fixed (sap-like's active set stays 1 GiB), so what
  * grows with RAM is the pages the bulk pass sends; the cost should follow the pages, not the
@@ -71,7 +65,7 @@ export interface ScaleChoice {
   readonly seed: number;
 }
 
-/** One cell per RAM size, built by the bench's own sweep (harness/sweep.ts buildCells). */
+/** One cell per RAM size, built by the bench's own sweep (harness/sweep/plan.ts buildCells). */
 export function scaleCells(choice: ScaleChoice): CellSpec[] {
   return buildCells({
     ...SWEEP_DEFAULTS,
@@ -107,7 +101,7 @@ function count(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** Box lines around the table and under the header only, as harness/summary.ts draws them. */
+/** Box lines around the table and under the header only, as reports/terminal-summary.ts draws them. */
 const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
 /** The table's cells for one row, as text. Pure. */
@@ -263,7 +257,7 @@ function crashed(spec: CellSpec, why: string, wallMs: number): ScaleMeasurement 
   return measurementOf({ spec, status: "failed", error: why, wallMs }, 0);
 }
 
-/** `node --require scripts/register-tsx.cjs harness/scale-bench-child.ts SPEC`; its stderr is ours. */
+/** `node --require scripts/register-tsx.cjs harness/benchmarks/scale-bench-child.ts SPEC`; its stderr is ours. */
 export const spawnChild: ChildRunner = (spec) =>
   new Promise((done, fail) => {
     const started = performance.now();
@@ -300,13 +294,6 @@ export interface ScaleDeps {
   readonly catalogue?: WorkloadCatalogue;
   readonly runChild?: ChildRunner;
 }
-
-const builtinCatalogue: WorkloadCatalogue = {
-  findWorkload,
-  resolveParams,
-  describeWorkload,
-  checkRun: checkWorkloadRun,
-};
 
 function writeJson(path: string, plan: Plan, rows: readonly ScaleRow[]): void {
   const { choice } = plan;
@@ -365,7 +352,7 @@ export async function scaleBenchMain(
   );
   if (ourSets.length > 0)
     stdout.write(
-      `bench:scale sets ${ourSets.join(" ")} (not ${choice.workload}'s default) so that every size runs the same parameters; see SCALE_SETS in harness/scale-bench.ts, override with --set\n`,
+      `bench:scale sets ${ourSets.join(" ")} (not ${choice.workload}'s default) so that every size runs the same parameters; see SCALE_SETS in harness/benchmarks/scale-bench.ts, override with --set\n`,
     );
 
   const rows: ScaleRow[] = [];

@@ -1,7 +1,7 @@
 /**
  * One cell of a sweep: every parameter of one simulated migration, and what it produced.
  * The runner builds cells from the command line's cross product and hands each to the
- * simulator (harness/precopy.ts) on a worker thread; results/ turns CellResult into CSV rows.
+ * simulator (harness/simulator/precopy.ts) on a worker thread; results/ turns CellResult into CSV rows.
  * Everything here is plain data so it crosses worker_threads by structured clone.
  */
 

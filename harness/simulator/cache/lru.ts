@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from "../../codecs/types.ts";
+import { PAGE_SIZE } from "../../../codecs/types.ts";
 import { emptyStats, SlotStore } from "./slots.ts";
 import type { PageCache } from "./types.ts";
 

@@ -1,9 +1,9 @@
 import { pathToFileURL } from "node:url";
-import type { CellResult, CellSpec } from "./cell.ts";
-import { runCell } from "./run-cell.ts";
+import type { CellResult, CellSpec } from "../../results/cell.ts";
+import { runCell } from "../simulator/run-cell.ts";
 
 /**
- * The child process of `npm run bench:scale` (harness/scale-bench.ts): runs ONE cell, given as
+ * The child process of `npm run bench:scale` (harness/benchmarks/scale-bench.ts): runs ONE cell, given as
  * CellSpec JSON in argv[2], with the very runCell the bench's workers use, and prints one line
  * of JSON (a ScaleMeasurement) on stdout. One process per RAM size, so the peak RSS it reports
  * (getrusage ru_maxrss, via process.resourceUsage) belongs to that size alone. It imports

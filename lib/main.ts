@@ -1,5 +1,4 @@
-import { CodecError } from "../codecs/types.ts";
-import { describeErrno, InputError, isSystemError, UsageError } from "./errors.ts";
+import { CodecError, describeErrno, InputError, isSystemError, UsageError } from "./errors.ts";
 
 /**
  * The shell around every command: run it, and turn the errors users cause into one line on

@@ -1,11 +1,11 @@
 import { pathToFileURL } from "node:url";
 import { workerData } from "piscina";
-import type { CellResult, CellSpec } from "./cell.ts";
+import type { CellResult, CellSpec } from "../../results/cell.ts";
 
 /**
  * The pool's task: one cell, run by the same runCell the tests call directly (STYLE.md: the
  * worker is a thin shell). Which module provides runCell comes from the pool's workerData so a
- * test can hand in a stub; by default it is the simulator, harness/run-cell.ts.
+ * test can hand in a stub; by default it is the simulator, harness/simulator/run-cell.ts.
  */
 type RunCell = (
   spec: CellSpec,
@@ -13,7 +13,7 @@ type RunCell = (
   options?: { readonly verify?: boolean },
 ) => Promise<CellResult>;
 
-const DEFAULT_RUN_CELL_MODULE = new URL("./run-cell.ts", import.meta.url).href;
+const DEFAULT_RUN_CELL_MODULE = new URL("../simulator/run-cell.ts", import.meta.url).href;
 
 let runCellPromise: Promise<RunCell> | undefined;
 

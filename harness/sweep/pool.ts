@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
-import { builtinCodecs } from "../codecs/registry.ts";
-import type { CellResult, CellSpec } from "./cell.ts";
+import { builtinCodecs } from "../../codecs/registry.ts";
+import { workerExecArgv } from "../../lib/workers.ts";
+import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { loadRunCell } from "./cell-worker.ts";
 
 /**
@@ -16,40 +17,22 @@ import { loadRunCell } from "./cell-worker.ts";
 export interface PoolOptions {
   /** Worker threads; 0 = run inline in this thread. */
   readonly workers: number;
-  /** Module exporting runCell(spec) (path or file: URL); default harness/run-cell.ts. */
+  /** Module exporting runCell(spec) (path or file: URL); default harness/simulator/run-cell.ts. */
   readonly runCellModule?: string;
   /**
    * Abort to stop handing out cells (Ctrl-C); a worker's cell in flight is dropped, not reported
    * (the worker is terminated); with `workers: 0` the cell running inline finishes and is kept.
    */
   readonly signal?: AbortSignal;
-  /** bench --verify: decode and compare every encoded page (harness/run-cell.ts). */
+  /** bench --verify: decode and compare every encoded page (harness/simulator/run-cell.ts). */
   readonly verify?: boolean;
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./cell-worker.ts", import.meta.url));
 
-/** The tsx preload, by absolute path so a worker finds it whatever the current directory. */
-export const PRELOAD_FILE = fileURLToPath(new URL("../scripts/register-tsx.cjs", import.meta.url));
-
 /** `--workers` default: one per core (os.availableParallelism, Node ≥ 18.14). */
 export function defaultWorkers(): number {
   return availableParallelism();
-}
-
-/**
- * execArgv for the workers. Node re-runs `--require` preloads in every worker (that is how
- * the .ts worker file loads), but a relative `./scripts/register-tsx.cjs` resolves against the
- * current directory, so replace it with the absolute path. Only per-thread flags may be passed
- * to a Worker (others throw ERR_WORKER_INVALID_EXEC_ARGV), so nothing else is inherited except
- * source maps and warning settings.
- */
-export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
-  const kept = parent.filter(
-    (arg) =>
-      arg === "--enable-source-maps" || arg === "--no-warnings" || arg === "--trace-uncaught",
-  );
-  return ["--require", PRELOAD_FILE, ...kept];
 }
 
 /** A cell whose runCell threw (a bug, or a worker that died) is a failed row, not a lost one. */

@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
-import type { CellResult } from "./cell.ts";
-import { formatBytes } from "./units.ts";
+import type { ProgressMode } from "../../lib/progress-mode.ts";
+import { formatBytes } from "../../lib/units.ts";
+import type { CellResult } from "../../results/cell.ts";
 
 /**
  * Progress of a sweep on stderr: a bar with cells done and the ETA when stderr is a terminal,
@@ -8,22 +9,11 @@ import { formatBytes } from "./units.ts";
  * (CI logs keep only the summary). Never writes to stdout, which holds the summary tables.
  */
 
-export type ProgressMode = "bar" | "lines" | "none";
-
 export interface Progress {
   /** `total` cells in the sweep, `alreadyDone` of them written by an earlier (resumed) session. */
   start(total: number, alreadyDone: number): void;
   cellDone(result: CellResult): void;
   stop(): void;
-}
-
-export function progressMode(
-  stream: { isTTY?: boolean },
-  env: NodeJS.ProcessEnv,
-  quiet: boolean,
-): ProgressMode {
-  if (quiet || (env.CI !== undefined && env.CI !== "" && env.CI !== "false")) return "none";
-  return stream.isTTY ? "bar" : "lines";
 }
 
 /** "sap-like xbzrle direct 64 MiB seed 1" — the cell in a few words. */

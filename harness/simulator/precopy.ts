@@ -1,4 +1,4 @@
-import { badEncodeResult, codecLabel, createChecked, PluginError } from "../codecs/plugin.ts";
+import { badEncodeResult, codecLabel, createChecked, PluginError } from "../../codecs/plugin.ts";
 import {
   type ArenaEncode,
   type CodecDefinition,
@@ -8,13 +8,13 @@ import {
   type PageCodec,
   RAW_RECORD_BYTES,
   UNCHANGED,
-} from "../codecs/types.ts";
-import { PageBitmap } from "../workloads/page-bitmap.ts";
-import { WorkloadEndedError, type WorkloadRun } from "../workloads/types.ts";
+} from "../../codecs/types.ts";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
+import type { CellMetrics, CellSpec, CellStatus, PassRecord } from "../../results/cell.ts";
+import { WorkloadEndedError, type WorkloadRun } from "../../workloads/types.ts";
+import { createPageCache } from "./cache/create.ts";
 import type { WorkPages } from "./cache/slots.ts";
 import type { PageCache } from "./cache/types.ts";
-import { createPageCache } from "./cache/types.ts";
-import type { CellMetrics, CellSpec, CellStatus, PassRecord } from "./cell.ts";
 
 /**
  * The pre-copy live-migration simulator: QEMU 7.2's RAM migration (migration/ram.c,
@@ -216,7 +216,7 @@ class PrecopySimulation {
     this.written = new PageBitmap(this.pageCount);
     this.cache = inputs.codec.usesPrevious ? createPageCache(inputs.spec) : null;
     // With a cache, the work pages share its memory so a WASM kernel works in place
-    // (harness/cache/slots.ts). Codecs write at most `limit` (4096) bytes into `encoded`; the
+    // (harness/simulator/cache/slots.ts). Codecs write at most `limit` (4096) bytes into `encoded`; the
     // slack is for plug-ins that overshoot.
     this.current = this.cache?.workPages.current ?? new Uint8Array(PAGE_SIZE);
     this.encoded = this.cache?.workPages.output ?? new Uint8Array(2 * PAGE_SIZE);

@@ -1,5 +1,5 @@
-import type { CacheModel, CellSpec, ConvergenceRule } from "./cell.ts";
-import { parseRate } from "./units.ts";
+import { parseRate } from "../../lib/units.ts";
+import type { CacheModel, CellSpec, ConvergenceRule } from "../../results/cell.ts";
 
 /**
  * A sweep: every option the user gave as a comma list is an axis, and the cells are the cross

@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from "./types.ts";
+import { PAGE_SIZE } from "./page.ts";
 
 const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 

@@ -1,14 +1,14 @@
-import { encodeSeconds, loadCalibration } from "../codecs/calibration.ts";
-import { codecLabel, describeThrown, pluginModuleOf, withExitGuard } from "../codecs/plugin.ts";
-import { loadCodecModule, resolveCodecs } from "../codecs/registry.ts";
-import { type CodecDefinition, PAGE_SIZE } from "../codecs/types.ts";
-import { findWorkload } from "../workloads/registry.ts";
-import type { WorkloadRun } from "../workloads/types.ts";
-import type { CellResult, CellSpec } from "./cell.ts";
-import { InputError } from "./errors.ts";
+import { encodeSeconds, loadCalibration } from "../../codecs/calibration.ts";
+import { codecLabel, describeThrown, pluginModuleOf, withExitGuard } from "../../codecs/plugin.ts";
+import { loadCodecModule, resolveCodecs } from "../../codecs/registry.ts";
+import { type CodecDefinition, PAGE_SIZE } from "../../codecs/types.ts";
+import { InputError } from "../../lib/errors.ts";
+import type { CellResult, CellSpec } from "../../results/cell.ts";
+import { findWorkload } from "../../workloads/registry.ts";
+import type { WorkloadRun } from "../../workloads/types.ts";
 import { type EncodeOutcome, type SimulationObserver, simulate } from "./precopy.ts";
 
-/** How a cell checks its codec's output (bench's --verify; harness/pool.ts passes it on). */
+/** How a cell checks its codec's output (bench's --verify; harness/sweep/pool.ts passes it on). */
 export interface RunCellOptions {
   /** Decode and compare every encoded page, of every codec (built-ins too). */
   readonly verify?: boolean;

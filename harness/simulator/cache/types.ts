@@ -1,8 +1,5 @@
-import type { CacheModel } from "../cell.ts";
-import { DirectPageCache } from "./direct.ts";
-import { LruPageCache } from "./lru.ts";
+import type { CacheModel } from "../../../results/cell.ts";
 import type { CacheStats, WorkPages } from "./slots.ts";
-import { TwoWayPageCache } from "./two-way.ts";
 
 /**
  * The sender's page cache (docs/SOURCES.md#qemu, QEMU's migration/page_cache.c): copies of pages already sent, so a page dirtied again
@@ -30,25 +27,4 @@ export interface PageCache {
   /** Work pages in the slots' memory for the sender, and where the slots lie in it. */
   readonly workPages: WorkPages;
   readonly stats: CacheStats;
-}
-
-export interface CacheOptions {
-  readonly cacheModel: CacheModel;
-  readonly cacheSizeBytes: number;
-  /** Direct cache only: QEMU ≥ 2.3's CACHED_PAGE_LIFETIME rule; false = always replace. */
-  readonly cacheAge: boolean;
-}
-
-/** The cache a cell asks for (`--cache`, `--cache-size`, `--cache-age`). */
-export function createPageCache(options: CacheOptions): PageCache {
-  switch (options.cacheModel) {
-    case "direct":
-      return new DirectPageCache(options.cacheSizeBytes, options.cacheAge);
-    case "2way":
-      return new TwoWayPageCache(options.cacheSizeBytes);
-    case "lru":
-      return new LruPageCache(options.cacheSizeBytes);
-    default:
-      throw new RangeError(`unknown cache model "${options.cacheModel as string}"`);
-  }
 }
