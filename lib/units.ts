@@ -196,15 +196,3 @@ export function parseNumber(
   }
   return value;
 }
-
-/** "1.5 GiB"-style text for tables and progress lines. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let index = 0;
-  while (Math.abs(value) >= 1024 && index < units.length - 1) {
-    value /= 1024;
-    index++;
-  }
-  return `${index === 0 ? value : value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[index]}`;
-}

@@ -3,11 +3,11 @@ import { basename, join, resolve } from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { MANIFEST_FILE, PASSES_FILE, RESULTS_FILE, TIMINGS_FILE } from "../results/schema.ts";
-import { planCharts } from "./charts.ts";
+import { type ChartPlan, planCharts } from "./charts/registry.ts";
 import { CODEC_BENCH_FILE, loadRun } from "./data.ts";
 import { type ReportChart, type ReportLink, reportHtml } from "./html.ts";
-import { createPngRenderer, prefixSvgIds, renderSvg } from "./render.ts";
-import { failedCells, summaryTables } from "./summary.ts";
+import { createPngRenderer, type PngRenderer, prefixSvgIds, renderSvg } from "./render.ts";
+import { failedCells, summarize } from "./summary.ts";
 
 /**
  * Build a run's report from its files alone: RUN/charts/NAME.{data.csv,vl.json,svg,png} for
@@ -51,101 +51,113 @@ function rowsCsv(rows: readonly object[]): string {
   });
 }
 
+/**
+ * The codec bench file the report reads: `given` copied into the run as codec-bench.json (so
+ * the report links it and a later `npm run report -- RUN` rebuilds the same charts), checked
+ * before it is copied; undefined when none was given.
+ */
+function copyCodecBench(runDir: string, given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  loadRun(runDir, given);
+  const inRun = join(runDir, CODEC_BENCH_FILE);
+  if (resolve(given) !== resolve(inRun)) writeFileAtomic(inRun, readFileSync(given));
+  return inRun;
+}
+
+interface WrittenCharts extends Omit<BuildResult, "html"> {
+  /** What report.html shows of each chart, in report order. */
+  readonly report: ReportChart[];
+}
+
+/** Write every plan's files (or remove a stale chart's), rasterising PNGs on `png`'s worker. */
+async function writeCharts(
+  plans: readonly ChartPlan[],
+  chartsDir: string,
+  png: PngRenderer | null,
+  onChart: BuildOptions["onChart"],
+): Promise<WrittenCharts> {
+  const result: WrittenCharts = { charts: [], skipped: [], warnings: [], report: [] };
+  const pngs: Promise<void>[] = [];
+  for (const plan of plans) {
+    const base = join(chartsDir, plan.name);
+    if ("skipped" in plan) {
+      for (const ext of CHART_EXTENSIONS) rmSync(base + ext, { force: true }); // no stale chart
+      result.skipped.push({ name: plan.name, reason: plan.skipped });
+      result.report.push({ name: plan.name, title: plan.title, skipped: plan.skipped, files: [] });
+      continue;
+    }
+    writeFileAtomic(`${base}.data.csv`, rowsCsv(plan.rows));
+    writeFileAtomic(`${base}.vl.json`, `${JSON.stringify(plan.spec, null, 2)}\n`);
+    const rendered = await renderSvg(plan.spec);
+    for (const warning of rendered.warnings) result.warnings.push({ name: plan.name, warning });
+    writeFileAtomic(`${base}.svg`, rendered.svg);
+    if (png) {
+      // The worker rasterises this chart while the next one is laid out here.
+      pngs.push(
+        png.render(rendered.svg).then((image) => {
+          writeFileAtomic(`${base}.png`, image);
+          onChart?.(plan.name);
+        }),
+      );
+      result.charts.push(`${base}.png`);
+    } else {
+      rmSync(`${base}.png`, { force: true });
+      result.charts.push(`${base}.svg`);
+    }
+    const rel = (ext: string) => `${CHARTS_DIR}/${plan.name}${ext}`;
+    result.report.push({
+      name: plan.name,
+      title: plan.title,
+      svg: prefixSvgIds(rendered.svg, plan.name),
+      files: [
+        { label: "PNG", href: rel(".png") },
+        { label: "SVG", href: rel(".svg") },
+        { label: "Vega-Lite spec", href: rel(".vl.json") },
+        { label: "data", href: rel(".data.csv") },
+      ],
+    });
+  }
+  await Promise.all(pngs);
+  return result;
+}
+
 export async function buildReport(
   runDir: string,
   options: BuildOptions = {},
 ): Promise<BuildResult> {
-  let codecBench = options.codecBench;
-  if (codecBench !== undefined) {
-    loadRun(runDir, codecBench); // check the file before it is copied into the run
-    const inRun = join(runDir, CODEC_BENCH_FILE);
-    if (resolve(codecBench) !== resolve(inRun)) {
-      // Copied so the report links it and a later `npm run report -- RUN` rebuilds the same charts.
-      writeFileAtomic(inRun, readFileSync(codecBench));
-    }
-    codecBench = inRun;
-  }
-  const run = loadRun(runDir, codecBench);
+  const run = loadRun(runDir, copyCodecBench(runDir, options.codecBench));
   const chartsDir = join(runDir, CHARTS_DIR);
   mkdirSync(chartsDir, { recursive: true });
-
   const plans = planCharts(run, { cell: options.cell });
-  const pngRenderer = options.png === false ? null : createPngRenderer();
+  const png = options.png === false ? null : createPngRenderer();
+  let written: WrittenCharts;
   try {
-    return await writeCharts();
+    written = await writeCharts(plans, chartsDir, png, options.onChart);
   } finally {
-    await pngRenderer?.close();
+    await png?.close();
   }
-
-  async function writeCharts(): Promise<BuildResult> {
-    const charts: ReportChart[] = [];
-    const pngs: Promise<void>[] = [];
-    const written: string[] = [];
-    const skipped: BuildResult["skipped"] = [];
-    const warnings: BuildResult["warnings"] = [];
-    for (const plan of plans) {
-      const base = join(chartsDir, plan.name);
-      if ("skipped" in plan) {
-        for (const ext of CHART_EXTENSIONS) rmSync(base + ext, { force: true }); // no stale chart
-        skipped.push({ name: plan.name, reason: plan.skipped });
-        charts.push({ name: plan.name, title: plan.title, skipped: plan.skipped, files: [] });
-        continue;
-      }
-      writeFileAtomic(`${base}.data.csv`, rowsCsv(plan.rows));
-      writeFileAtomic(`${base}.vl.json`, `${JSON.stringify(plan.spec, null, 2)}\n`);
-      const rendered = await renderSvg(plan.spec);
-      for (const warning of rendered.warnings) warnings.push({ name: plan.name, warning });
-      writeFileAtomic(`${base}.svg`, rendered.svg);
-      if (pngRenderer) {
-        // The worker rasterises this chart while the next one is laid out here.
-        pngs.push(
-          pngRenderer.render(rendered.svg).then((png) => {
-            writeFileAtomic(`${base}.png`, png);
-            options.onChart?.(plan.name);
-          }),
-        );
-        written.push(`${base}.png`);
-      } else {
-        rmSync(`${base}.png`, { force: true });
-        written.push(`${base}.svg`);
-      }
-      const rel = (ext: string) => `${CHARTS_DIR}/${plan.name}${ext}`;
-      charts.push({
-        name: plan.name,
-        title: plan.title,
-        svg: prefixSvgIds(rendered.svg, plan.name),
-        files: [
-          { label: "PNG", href: rel(".png") },
-          { label: "SVG", href: rel(".svg") },
-          { label: "Vega-Lite spec", href: rel(".vl.json") },
-          { label: "data", href: rel(".data.csv") },
-        ],
-      });
-    }
-    await Promise.all(pngs);
-
-    const dataFiles: ReportLink[] = [
-      RESULTS_FILE,
-      PASSES_FILE,
-      MANIFEST_FILE,
-      TIMINGS_FILE,
-      CODEC_BENCH_FILE,
-    ]
-      .filter((file) => existsSync(join(runDir, file)))
-      .map((file) => ({ label: file, href: file }));
-    const html = join(runDir, REPORT_FILE);
-    writeFileAtomic(
-      html,
-      reportHtml({
-        runName: basename(resolve(runDir)),
-        manifest: run.manifest,
-        tables: summaryTables(run.cells),
-        failed: failedCells(run.cells),
-        charts,
-        dataFiles,
-        cellCount: run.cells.length,
-      }),
-    );
-    return { charts: written, html, skipped, warnings };
-  }
+  const dataFiles: ReportLink[] = [
+    RESULTS_FILE,
+    PASSES_FILE,
+    MANIFEST_FILE,
+    TIMINGS_FILE,
+    CODEC_BENCH_FILE,
+  ]
+    .filter((file) => existsSync(join(runDir, file)))
+    .map((file) => ({ label: file, href: file }));
+  const html = join(runDir, REPORT_FILE);
+  writeFileAtomic(
+    html,
+    reportHtml({
+      runName: basename(resolve(runDir)),
+      manifest: run.manifest,
+      tables: summarize(run.cells),
+      failed: failedCells(run.cells),
+      charts: written.report,
+      dataFiles,
+      cellCount: run.cells.length,
+    }),
+  );
+  const { charts, skipped, warnings } = written;
+  return { charts, html, skipped, warnings };
 }

@@ -1,4 +1,10 @@
-import type { FailedCell, SummaryTable } from "./summary.ts";
+import {
+  type FailedCell,
+  rowHasTrouble,
+  type SummaryTable,
+  summaryCells,
+  summaryHead,
+} from "./summary.ts";
 
 /**
  * report.html: one self-contained, offline page (no script, no stylesheet or font to fetch):
@@ -72,13 +78,16 @@ function summarySection(tables: readonly SummaryTable[]): string {
   if (tables.length === 0) return "<p>results.csv has no cells.</p>";
   return tables
     .map((table) => {
-      const head = table.columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join("");
+      const head = summaryHead(table)
+        .map((c) => `<th scope="col">${escapeHtml(c)}</th>`)
+        .join("");
       const body = table.rows
         .map((row) => {
-          const cls = row.some((v) => /did-not-converge|failed|trace-ended/.test(v))
-            ? ' class="warn"'
-            : "";
-          return `<tr${cls}>${row.map((v, i) => (i === 0 ? `<th scope="row">${escapeHtml(v)}</th>` : `<td>${escapeHtml(v)}</td>`)).join("")}</tr>`;
+          const cls = rowHasTrouble(row) ? ' class="warn"' : "";
+          const cells = summaryCells(row).map((v, i) =>
+            i === 0 ? `<th scope="row">${escapeHtml(v)}</th>` : `<td>${escapeHtml(v)}</td>`,
+          );
+          return `<tr${cls}>${cells.join("")}</tr>`;
         })
         .join("");
       return `<h3>${escapeHtml(table.workload)}</h3><table class="summary"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;

@@ -4,6 +4,9 @@
  * hardware: compare ratios and ordering, not absolute speed.
  */
 
+/** The `source` of migbench's own rows. */
+export const MIGBENCH = "migbench";
+
 export const REFERENCE_2011 = "VEE'11 / qemu-devel Aug 2011 (2011 hardware)";
 
 export interface PublishedCodecFigure {

@@ -3,8 +3,8 @@ import { Worker } from "node:worker_threads";
 import { type ResvgRenderOptions, renderAsync } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import type { VegaLiteSpec } from "./charts/common.ts";
 import { CHART_FONT, FONT_FILES, useDejaVuTextMetrics } from "./font-metrics.ts";
-import type { VegaLiteSpec } from "./specs/common.ts";
 
 /**
  * Vega-Lite spec → SVG (vega's headless View, no DOM) → PNG (resvg, with the DejaVu files from

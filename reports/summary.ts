@@ -1,101 +1,131 @@
-import { msLabel, percentLabel, rateLabel, sizeLabel } from "../lib/format.ts";
-import type { CellRow } from "./data.ts";
+import { msLabel, percentLabel, sizeLabel } from "../lib/format.ts";
+import type { CellStatus } from "../results/cell.ts";
+import type { CellRow } from "../results/records.ts";
+import { groupOverSeeds, varyingSettings } from "./seed-groups.ts";
+import { settingText, settingTitle } from "./settings.ts";
 import { meanInterval } from "./stats.ts";
-import { varyingSettings } from "./tidy.ts";
 
 /**
- * The report's tables: per workload, one row per codec and setting (seeds pooled), with the
- * columns of the bench runner's end-of-run summary (codec, status, total time, downtime,
- * transferred, hit rate); and the failed cells with their errors.
+ * The summary of a run, computed once and drawn twice (the terminal table at the end of
+ * `npm run bench`, reports/terminal-summary.ts; the tables of report.html, reports/html.ts):
+ * per workload, one row per codec and setting with the seeds pooled, and the failed cells with
+ * their errors. Pure: results.csv records in, numbers and their text out.
  */
+
+/** The cells of one row: every seed of one codec at one setting. */
+interface SeedGroup {
+  readonly cells: readonly CellRow[];
+  /** The cells that did not fail. */
+  readonly ran: readonly CellRow[];
+  readonly completed: readonly CellRow[];
+}
+
+/** A column of numbers: the mean over a group of what `values` picks, printed by `text`. */
+interface MetricColumn {
+  readonly title: string;
+  readonly values: (group: SeedGroup) => readonly (number | null)[];
+  readonly text: (value: number) => string;
+}
+
+/** Hit rate as QEMU's xbzrle counters give it: cache hits / (hits + misses). */
+function hitRate(cell: CellRow): number | null {
+  const lookups = (cell.deltaPages ?? 0) + (cell.cacheMissPages ?? 0);
+  return lookups > 0 ? (cell.deltaPages ?? 0) / lookups : null;
+}
+
+/** The measured columns, in display order: one entry adds a column to both summaries. */
+const METRICS: readonly MetricColumn[] = [
+  { title: "total time", values: (g) => g.ran.map((c) => c.totalTimeMs), text: msLabel },
+  // A cell that did not converge was stopped, not migrated: the 0 ms it records is no downtime.
+  { title: "downtime", values: (g) => g.completed.map((c) => c.downtimeMs), text: msLabel },
+  { title: "transferred", values: (g) => g.ran.map((c) => c.transferredBytes), text: sizeLabel },
+  { title: "hit rate", values: (g) => g.ran.map(hitRate), text: percentLabel },
+];
+
+export interface SummaryRow {
+  readonly codec: string;
+  /** The varying settings' values as text, in SummaryTable.settings order. */
+  readonly settings: readonly string[];
+  /** How many of the row's cells ended each way, in order of first appearance. */
+  readonly statuses: readonly (readonly [CellStatus, number])[];
+  /** Mean of each METRICS column (null when no cell has a value), in METRICS order. */
+  readonly metrics: readonly (number | null)[];
+  /** Cells in the row (one per seed). */
+  readonly seeds: number;
+}
 
 export interface SummaryTable {
   readonly workload: string;
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly string[])[];
+  /** The setting columns that vary in the run (besides workload, codec and seed). */
+  readonly settings: readonly string[];
+  /** Distinct seeds among the workload's cells. */
+  readonly seeds: number;
+  readonly rows: readonly SummaryRow[];
 }
 
-const SETTING_TITLES: Record<string, string> = {
-  cache_model: "cache model",
-  cache_size_bytes: "cache size",
-  bandwidth_bytes_per_s: "bandwidth",
-  downtime_limit_ms: "downtime limit",
-  convergence_rule: "convergence",
-  ram_bytes: "RAM",
-  link_bytes_per_s: "link",
-};
-
-function settingText(column: string, value: string): string {
-  const n = Number(value);
-  if (column === "cache_size_bytes" || column === "ram_bytes") return sizeLabel(n);
-  if (column === "bandwidth_bytes_per_s" || column === "link_bytes_per_s") return rateLabel(n);
-  if (column.endsWith("_ms")) return msLabel(n);
-  return value;
+function summaryRow(cells: readonly CellRow[], settings: readonly string[]): SummaryRow {
+  const ran = cells.filter((c) => c.status !== "failed");
+  const group = { cells, ran, completed: ran.filter((c) => c.status === "completed") };
+  const statuses = new Map<CellStatus, number>();
+  for (const cell of cells) statuses.set(cell.status, (statuses.get(cell.status) ?? 0) + 1);
+  return {
+    codec: cells[0].codec,
+    settings: settings.map((c) => settingText(c, cells[0].columns[c] ?? "")),
+    statuses: [...statuses],
+    metrics: METRICS.map((metric) => {
+      const values = metric.values(group).filter((v): v is number => v !== null);
+      return meanInterval(values)?.mean ?? null;
+    }),
+    seeds: cells.length,
+  };
 }
 
-function statusText(cells: readonly CellRow[]): string {
-  const counts = new Map<string, number>();
-  for (const cell of cells) counts.set(cell.status, (counts.get(cell.status) ?? 0) + 1);
-  if (counts.size === 1 && cells.length === 1) return cells[0].status;
-  return [...counts.entries()].map(([status, n]) => `${status} ×${n}`).join(", ");
-}
-
-function meanText(values: readonly (number | null)[], format: (v: number) => string): string {
-  const stats = meanInterval(values.filter((v): v is number => v !== null));
-  return stats ? format(stats.mean) : "—";
-}
-
-export function summaryTables(cells: readonly CellRow[]): SummaryTable[] {
-  const varying = varyingSettings(cells).filter((c) => c !== "workload");
+/** One table per workload, in order of first appearance. */
+export function summarize(cells: readonly CellRow[]): SummaryTable[] {
+  const settings = varyingSettings(cells).filter((c) => c !== "workload");
   const workloads = [...new Set(cells.map((c) => c.workload))];
   return workloads.map((workload) => {
-    const groups = new Map<string, CellRow[]>();
-    for (const cell of cells.filter((c) => c.workload === workload)) {
-      const key = [cell.codec, ...varying.map((c) => cell.columns[c])].join("\u0000");
-      groups.set(key, [...(groups.get(key) ?? []), cell]);
-    }
-    const rows = [...groups.values()].map((group) => {
-      const ran = group.filter((c) => c.status !== "failed");
-      const done = ran.filter((c) => c.status === "completed");
-      const hitRates = ran.map((c) => {
-        const lookups = (c.deltaPages ?? 0) + (c.cacheMissPages ?? 0);
-        return lookups > 0 ? (c.deltaPages ?? 0) / lookups : null;
-      });
-      return [
-        group[0].codec,
-        ...varying.map((c) => settingText(c, group[0].columns[c] ?? "")),
-        statusText(group),
-        meanText(
-          ran.map((c) => c.totalTimeMs),
-          msLabel,
-        ),
-        meanText(
-          done.map((c) => c.downtimeMs),
-          msLabel,
-        ),
-        meanText(
-          ran.map((c) => c.transferredBytes),
-          sizeLabel,
-        ),
-        meanText(hitRates, percentLabel),
-        String(group.length),
-      ];
-    });
+    const own = cells.filter((c) => c.workload === workload);
     return {
       workload,
-      columns: [
-        "codec",
-        ...varying.map((c) => SETTING_TITLES[c] ?? c.replace(/^param_/, "")),
-        "status",
-        "total time",
-        "downtime",
-        "transferred",
-        "hit rate",
-        "seeds",
-      ],
-      rows,
+      settings,
+      seeds: new Set(own.map((c) => c.seed)).size,
+      rows: groupOverSeeds(own).map((group) => summaryRow(group, settings)),
     };
   });
+}
+
+/** The header both renderings print. */
+export function summaryHead(table: SummaryTable): string[] {
+  return [
+    "codec",
+    ...table.settings.map(settingTitle),
+    "status",
+    ...METRICS.map((m) => m.title),
+    "seeds",
+  ];
+}
+
+/** "completed" for one cell; "completed ×2", "did-not-converge ×1, completed ×1" for several. */
+function statusText(row: SummaryRow): string {
+  if (row.seeds === 1) return row.statuses[0][0];
+  return row.statuses.map(([status, n]) => `${status} ×${n}`).join(", ");
+}
+
+/** A row's cells as text, in summaryHead's order. */
+export function summaryCells(row: SummaryRow): string[] {
+  return [
+    row.codec,
+    ...row.settings,
+    statusText(row),
+    ...row.metrics.map((value, i) => METRICS[i].text(value ?? Number.NaN)),
+    String(row.seeds),
+  ];
+}
+
+/** Whether some cell of the row did not complete (the report marks the row). */
+export function rowHasTrouble(row: SummaryRow): boolean {
+  return row.statuses.some(([status]) => status !== "completed");
 }
 
 export interface FailedCell {
@@ -105,7 +135,7 @@ export interface FailedCell {
 }
 
 export function failedCells(cells: readonly CellRow[]): FailedCell[] {
-  const varying = varyingSettings(cells);
+  const varying = varyingSettings(cells).filter((c) => c !== "workload");
   return cells
     .filter((c) => c.status === "failed")
     .map((c) => ({
@@ -113,7 +143,7 @@ export function failedCells(cells: readonly CellRow[]): FailedCell[] {
       description: [
         c.workload,
         c.codec,
-        ...varying.filter((v) => v !== "workload").map((v) => settingText(v, c.columns[v] ?? "")),
+        ...varying.map((v) => settingText(v, c.columns[v] ?? "")),
         `seed ${c.seed}`,
       ].join(" · "),
       error: c.error || "(no error text)",

@@ -6,11 +6,12 @@ import { hideBin } from "yargs/helpers";
 import { checkWritableFile, writeFileAtomic } from "../lib/atomic-file.ts";
 import { UsageError } from "../lib/errors.ts";
 import { flagList, flagValue, joinNegativeValues } from "../lib/flag-list.ts";
+import { sizeLabel } from "../lib/format.ts";
 import { machineInfo, migbenchVersion } from "../lib/machine.ts";
 import { runMain } from "../lib/main.ts";
 import { PAGE_SIZE } from "../lib/page.ts";
 import { progressMode } from "../lib/progress-mode.ts";
-import { formatBytes, parseDurationMs, parseInteger } from "../lib/units.ts";
+import { parseDurationMs, parseInteger } from "../lib/units.ts";
 import {
   dirtyWindows,
   type FullPassResult,
@@ -207,10 +208,10 @@ function describeSetup(s: Setup, run: WorkloadRun): string {
       const value = s.params[name];
       if (typeof value !== "number" || (unit !== "bytes" && unit !== "bytes/s"))
         return `${name}=${value}`;
-      return `${name}=${formatBytes(value).replace(" ", "")}${unit === "bytes/s" ? "/s" : ""}`;
+      return `${name}=${sizeLabel(value).replace(" ", "")}${unit === "bytes/s" ? "/s" : ""}`;
     })
     .join(" ");
-  return `${s.definition.name}, ${formatBytes(run.pageCount * PAGE_SIZE)} (${count(run.pageCount)} pages), seed ${s.seed}, from ${s.atS} s; ${sets || "no parameters"}`;
+  return `${s.definition.name}, ${sizeLabel(run.pageCount * PAGE_SIZE)} (${count(run.pageCount)} pages), seed ${s.seed}, from ${s.atS} s; ${sets || "no parameters"}`;
 }
 
 interface FullPassReport extends FullPassResult {
@@ -261,8 +262,8 @@ async function runFullPass(s: Setup, io: BenchWorkloadsIo, quiet: boolean) {
     ["full pass", `${fixed(passS, 2)} s`],
     ["pages visited/s", count(report.pagesPerS)],
     ["read GB/s", fixed(report.readGBps, 2)],
-    ["RSS after create", formatBytes(rssAfterCreateBytes)],
-    ["peak RSS", formatBytes(report.peakRssBytes)],
+    ["RSS after create", sizeLabel(rssAfterCreateBytes)],
+    ["peak RSS", sizeLabel(report.peakRssBytes)],
     ["checksum", `0x${result.checksum.toString(16).padStart(8, "0")}`],
   ];
   io.stdout.write(`full pass: ${describeSetup(s, run)}\n`);
@@ -339,10 +340,10 @@ async function runWindows(
     "mean MiB/s",
   ];
   io.stdout.write(
-    `distinct pages dirtied per window: ${s.definition.name}, ${formatBytes(pageCount * PAGE_SIZE)}, seed ${s.seed}, windows from ${s.atS} s over ${spanS} s each\n`,
+    `distinct pages dirtied per window: ${s.definition.name}, ${sizeLabel(pageCount * PAGE_SIZE)}, seed ${s.seed}, windows from ${s.atS} s over ${spanS} s each\n`,
   );
   io.stdout.write(`${table(head, rows)}\n`);
-  io.stdout.write(`peak RSS ${formatBytes(peakRssBytes())}\n`);
+  io.stdout.write(`peak RSS ${sizeLabel(peakRssBytes())}\n`);
   return { mode: "windows", pageCount, spanS, windows: reports, peakRssBytes: peakRssBytes() };
 }
 

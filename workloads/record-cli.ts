@@ -6,8 +6,9 @@ import { hideBin } from "yargs/helpers";
 import { checkWritableFile } from "../lib/atomic-file.ts";
 import { outputError, UsageError } from "../lib/errors.ts";
 import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
+import { sizeLabel } from "../lib/format.ts";
 import { runMain } from "../lib/main.ts";
-import { formatBytes, parseDurationMs, parseInteger } from "../lib/units.ts";
+import { parseDurationMs, parseInteger } from "../lib/units.ts";
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT, include/linux/threads.h: 2^22 on 64-bit). */
 const PID_MAX_LIMIT = 2 ** 22;
@@ -122,7 +123,7 @@ async function main(): Promise<number> {
     show(p);
   };
   const show = (p: RecordProgress): void => {
-    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${formatBytes(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
+    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${sizeLabel(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
     if (tty) progressLine(text, false);
     else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
       lastPlainLine = performance.now();
@@ -151,7 +152,7 @@ async function main(): Promise<number> {
     flushFirst();
     if (tty) process.stderr.write("\n");
     progressLine(
-      `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${formatBytes(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
+      `wrote ${argv.out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${sizeLabel(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
       true,
     );
   } catch (error) {

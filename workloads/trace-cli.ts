@@ -4,8 +4,9 @@ import { hideBin } from "yargs/helpers";
 import { checkReadableFile, checkWritableFile } from "../lib/atomic-file.ts";
 import { outputError, UsageError } from "../lib/errors.ts";
 import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
+import { sizeLabel } from "../lib/format.ts";
 import { runMain } from "../lib/main.ts";
-import { formatBytes, parseDurationMs, parseInteger, parseNumber } from "../lib/units.ts";
+import { parseDurationMs, parseInteger, parseNumber } from "../lib/units.ts";
 import { copyTrace } from "./trace-copy.ts";
 import { importSnapshots } from "./trace-import.ts";
 import { formatTraceInfo, summarizeTrace } from "./trace-info.ts";
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
           }),
         );
         process.stderr.write(
-          `wrote ${argv.out}: ${formatBytes(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
+          `wrote ${argv.out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
         );
       },
     )
@@ -115,7 +116,7 @@ async function main(): Promise<number> {
             copyTrace(reader, resolve(String(argv.output)), { level }),
           );
           process.stderr.write(
-            `wrote ${argv.output}: ${formatBytes(summary.bytes)} (was ${formatBytes(reader.fileBytes)})\n`,
+            `wrote ${argv.output}: ${sizeLabel(summary.bytes)} (was ${sizeLabel(reader.fileBytes)})\n`,
           );
         } finally {
           reader.close();

@@ -1,4 +1,4 @@
-import { formatBytes } from "../lib/units.ts";
+import { rateLabel, sizeLabel } from "../lib/format.ts";
 import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import type { TraceReader } from "./trace-reader.ts";
 
@@ -82,7 +82,7 @@ export function formatTraceInfo(
   const row = (key: string, value: string): void => {
     lines.push(`${key.padEnd(14)}${value}`);
   };
-  row("file", `${file} (${formatBytes(summary.fileBytes)}, trace format v${reader.version})`);
+  row("file", `${file} (${sizeLabel(summary.fileBytes)}, trace format v${reader.version})`);
   const source = typeof m.source === "string" ? m.source : "unknown";
   let command = Array.isArray(m.command) ? m.command.join(" ") : "";
   if (command.length > 90) command = `${command.slice(0, 89)}…`;
@@ -90,7 +90,7 @@ export function formatTraceInfo(
   row("source", `${source}${command === "" ? "" : `: ${command}`}${pid}`);
   row(
     "pages",
-    `${summary.pageCount} × ${TRACE_PAGE_SIZE} B = ${formatBytes(summary.pageCount * TRACE_PAGE_SIZE)}`,
+    `${summary.pageCount} × ${TRACE_PAGE_SIZE} B = ${sizeLabel(summary.pageCount * TRACE_PAGE_SIZE)}`,
   );
   row(
     "epochs",
@@ -106,7 +106,7 @@ export function formatTraceInfo(
   );
   row(
     "content",
-    `${formatBytes(summary.rawContentBytes)} raw in ${formatBytes(summary.fileBytes)} (${(summary.rawContentBytes / Math.max(1, summary.fileBytes)).toFixed(1)}× smaller)`,
+    `${sizeLabel(summary.rawContentBytes)} raw in ${sizeLabel(summary.fileBytes)} (${(summary.rawContentBytes / Math.max(1, summary.fileBytes)).toFixed(1)}× smaller)`,
   );
   if (summary.perEpoch.length === 0) return `${lines.join("\n")}\n`;
 
@@ -114,7 +114,7 @@ export function formatTraceInfo(
   const median = rates[Math.floor((rates.length - 1) / 2)];
   row(
     "dirty rate",
-    `pages/s per epoch: min ${rates[0].toFixed(0)}, median ${median.toFixed(0)}, max ${rates[rates.length - 1].toFixed(0)} (max ${formatBytes(rates[rates.length - 1] * TRACE_PAGE_SIZE)}/s)`,
+    `pages/s per epoch: min ${rates[0].toFixed(0)}, median ${median.toFixed(0)}, max ${rates[rates.length - 1].toFixed(0)} (max ${rateLabel(rates[rates.length - 1] * TRACE_PAGE_SIZE)})`,
   );
   lines.push("");
   lines.push(" epoch    time_s  interval_ms  changed  zeroed   pages/s    MiB/s");

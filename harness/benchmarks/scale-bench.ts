@@ -8,9 +8,10 @@ import { resolveCodecs } from "../../codecs/registry.ts";
 import { checkWritableFile, writeFileAtomic } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
+import { rateLabel, sizeLabel } from "../../lib/format.ts";
 import { machineInfo, migbenchVersion } from "../../lib/machine.ts";
 import { runMain } from "../../lib/main.ts";
-import { formatBytes, parseBytes, parseInteger } from "../../lib/units.ts";
+import { parseBytes, parseInteger } from "../../lib/units.ts";
 import { PRELOAD_FILE } from "../../lib/workers.ts";
 import type { CellSpec } from "../../results/cell.ts";
 import { builtinCatalogue, type WorkloadCatalogue } from "../../workloads/catalogue.ts";
@@ -84,7 +85,7 @@ export function describeParams(
   const parts = definition.params.map((param) => {
     const value = params[param.name] ?? param.defaultValue;
     if (typeof value === "string") return `${param.name} ${value}`;
-    if (param.unit === "bytes") return `${param.name} ${formatBytes(value)}`;
+    if (param.unit === "bytes") return `${param.name} ${sizeLabel(value)}`;
     if (param.unit === "fraction") return `${param.name} ${value} of RAM`;
     return `${param.name} ${value}${param.unit ? ` ${param.unit}` : ""}`;
   });
@@ -108,7 +109,7 @@ const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 export function tableRow(row: ScaleRow): string[] {
   const ran = row.status !== "failed";
   return [
-    formatBytes(row.ramBytes),
+    sizeLabel(row.ramBytes),
     row.status,
     ran && row.totalTimeMs !== null ? `${(row.totalTimeMs / 1000).toFixed(1)} s` : "-",
     ran ? count(row.pagesSent) : "-",
@@ -357,7 +358,7 @@ export async function scaleBenchMain(
 
   const rows: ScaleRow[] = [];
   for (const [i, spec] of cells.entries()) {
-    const tag = `bench:scale: [${i + 1}/${cells.length}] ${formatBytes(spec.ramBytes)}`;
+    const tag = `bench:scale: [${i + 1}/${cells.length}] ${sizeLabel(spec.ramBytes)}`;
     stderr.write(`${tag}: running\n`);
     const started = performance.now();
     const measurement = await runChild(spec);
@@ -374,7 +375,7 @@ export async function scaleBenchMain(
   stdout.write(`${scaleTable(rows)}\n`);
   const spec = cells[0];
   stdout.write(
-    `settings: ${spec.cacheModel} cache ${formatBytes(spec.cacheSizeBytes)}, bandwidth ${formatBytes(spec.bandwidthBytesPerS)}/s, ` +
+    `settings: ${spec.cacheModel} cache ${sizeLabel(spec.cacheSizeBytes)}, bandwidth ${rateLabel(spec.bandwidthBytesPerS)}, ` +
       `link ${(spec.linkBytesPerS * 8) / 1e9} Gbit/s, downtime limit ${spec.downtimeLimitMs} ms, ${spec.convergence} convergence, ` +
       `bulk skip ${spec.bulkSkip ? "on" : "off"}, ${spec.threads} thread(s), max time ${spec.maxTimeMs / 1000} s, calibration ${spec.calibration}.\n` +
       "pages sent: every pass and the stop-and-copy; non-zero pages encoded: normal + delta − overflow; " +
@@ -385,7 +386,7 @@ export async function scaleBenchMain(
   const failed = rows.filter((row) => row.status === "failed");
   if (failed.length > 0) {
     stderr.write(
-      `bench:scale: ${failed.length} of ${rows.length} sizes failed (first, ${formatBytes(failed[0].ramBytes)}: ${failed[0].error})\n`,
+      `bench:scale: ${failed.length} of ${rows.length} sizes failed (first, ${sizeLabel(failed[0].ramBytes)}: ${failed[0].error})\n`,
     );
     return 1;
   }

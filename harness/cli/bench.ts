@@ -10,14 +10,15 @@ import type { CodecDefinition } from "../../codecs/types.ts";
 import { checkWritableDirectory } from "../../lib/atomic-file.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
 import { flagList, flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
+import { elapsedLabel } from "../../lib/format.ts";
 import { gitInfo, machineInfo, migbenchVersion, shellQuote } from "../../lib/machine.ts";
 import { runMain } from "../../lib/main.ts";
 import { progressMode } from "../../lib/progress-mode.ts";
 import { parseBytes, parseDurationMs, parseInteger, parseRate } from "../../lib/units.ts";
 import { summaryTables } from "../../reports/terminal-summary.ts";
 import type { CacheModel, CellSpec, ConvergenceRule } from "../../results/cell.ts";
-import { readCsv, toRecords } from "../../results/csv.ts";
 import { fileSha256, type Manifest, readManifest, writeManifest } from "../../results/manifest.ts";
+import { readResults } from "../../results/records.ts";
 import { defaultRunDir, lockRunDir, RunWriter } from "../../results/run-dir.ts";
 import { RESULTS_FILE } from "../../results/schema.ts";
 import { builtinCatalogue, type WorkloadCatalogue } from "../../workloads/catalogue.ts";
@@ -31,7 +32,7 @@ import {
   type SweepAxes,
 } from "../sweep/plan.ts";
 import { defaultWorkers, runCells } from "../sweep/pool.ts";
-import { createProgress, formatSeconds } from "../sweep/progress.ts";
+import { createProgress } from "../sweep/progress.ts";
 
 /**
  * `npm run bench`: parse the sweep, run its cells on the worker pool, write the run directory
@@ -767,16 +768,14 @@ async function runAndReport(
   });
 
   // Summary (from results.csv, so it covers earlier sessions of a resumed run), report, path.
-  const records = toRecords(readCsv(join(dir, RESULTS_FILE)));
+  const records = readResults(join(dir, RESULTS_FILE));
   for (const table of summaryTables(records)) stdout.write(`${table}\n`);
   let reportFailed = false;
   if (argv.report) {
     if (await buildReportFor(dir, stderr)) stdout.write(`report: ${join(dir, "report.html")}\n`);
     else reportFailed = true;
   }
-  stdout.write(
-    `results: ${dir} (${cells.length} cells, ${formatSeconds(machine.wallMs / 1000)})\n`,
-  );
+  stdout.write(`results: ${dir} (${cells.length} cells, ${elapsedLabel(machine.wallMs / 1000)})\n`);
   const failed = records.filter((r) => r.status === "failed");
   if (failed.length > 0) {
     stderr.write(

@@ -1,6 +1,6 @@
 import cliProgress from "cli-progress";
+import { elapsedLabel, rateLabel, sizeLabel } from "../../lib/format.ts";
 import type { ProgressMode } from "../../lib/progress-mode.ts";
-import { formatBytes } from "../../lib/units.ts";
 import type { CellResult } from "../../results/cell.ts";
 
 /**
@@ -19,14 +19,7 @@ export interface Progress {
 /** "sap-like xbzrle direct 64 MiB seed 1" — the cell in a few words. */
 export function describeCell(result: CellResult): string {
   const s = result.spec;
-  return `${s.workload} ${s.codec} ${s.cacheModel} ${formatBytes(s.cacheSizeBytes)} ${formatBytes(s.bandwidthBytesPerS)}/s seed ${s.seed}`;
-}
-
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  return `${s.workload} ${s.codec} ${s.cacheModel} ${sizeLabel(s.cacheSizeBytes)} ${rateLabel(s.bandwidthBytesPerS)} seed ${s.seed}`;
 }
 
 export function createProgress(
@@ -56,7 +49,7 @@ export function createProgress(
         const etaS = (elapsedS / (done - skipped)) * (total - done);
         const outcome = result.status === "failed" ? `failed: ${result.error}` : result.status;
         stream.write(
-          `[${done}/${total}] cell ${result.spec.index} ${describeCell(result)}: ${outcome} (${formatSeconds(result.wallMs / 1000)}; ETA ${formatSeconds(etaS)})\n`,
+          `[${done}/${total}] cell ${result.spec.index} ${describeCell(result)}: ${outcome} (${elapsedLabel(result.wallMs / 1000)}; ETA ${elapsedLabel(etaS)})\n`,
         );
       },
       stop() {},

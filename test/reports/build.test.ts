@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { inflateSync } from "node:zlib";
 import { buildReport } from "../../reports/build.ts";
+import { CHARTS } from "../../reports/charts/registry.ts";
 import { prefixSvgIds } from "../../reports/render.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -81,7 +82,7 @@ after(() => {
 });
 
 test("every chart is saved as data, .vl.json, .svg and .png side by side", () => {
-  assert.equal(result.charts.length, 8);
+  assert.equal(result.charts.length, CHARTS.length);
   assert.deepEqual(result.skipped, []);
   assert.deepEqual(result.warnings, [], "vega-lite/vega warnings");
   for (const png of result.charts) {
@@ -129,7 +130,7 @@ test("report.html is self-contained: no script, stylesheet, font or image to fet
   );
   for (const href of hrefs) assert.ok(existsSync(join(runDir, href)), `broken link ${href}`);
   // Every chart inline, ids unique across the page.
-  assert.equal(html.match(/<figure class="chart"/g)?.length, 8);
+  assert.equal(html.match(/<figure class="chart"/g)?.length, CHARTS.length);
   const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(ids).size, ids.length, "duplicate ids");
   // The manifest, the summary table, the failed cell.

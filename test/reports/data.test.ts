@@ -5,10 +5,13 @@ import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import { InputError } from "../../lib/errors.ts";
-import { rateLabel, sizeLabel } from "../../lib/format.ts";
-import { loadRun, parseCodecBench, parseResults } from "../../reports/data.ts";
+import { missRateRows } from "../../reports/charts/cache-miss-rate.ts";
+import { representativeCell } from "../../reports/charts/pass-timeline.ts";
+import { totalsRows } from "../../reports/charts/time-and-transferred.ts";
+import { loadRun, parseCodecBench } from "../../reports/data.ts";
+import { seedCount } from "../../reports/seed-groups.ts";
 import { meanInterval, tCritical95 } from "../../reports/stats.ts";
-import { missRateRows, representativeCell, seedCount, totalsRows } from "../../reports/tidy.ts";
+import { readResults } from "../../results/records.ts";
 
 const FIXTURE = new URL("../fixtures/reports/sweep-run/", import.meta.url).pathname;
 
@@ -49,14 +52,6 @@ test("the interval contains the mean and narrows as the t value falls (property)
   for (let df = 2; df < 200; df++) assert.ok(tCritical95(df) <= tCritical95(df - 1));
 });
 
-test("labels: sizes and rates as users type them", () => {
-  assert.equal(sizeLabel(64 * 1024 ** 2), "64 MiB");
-  assert.equal(sizeLabel(1.5 * 1024 ** 3), "1.5 GiB");
-  assert.equal(rateLabel(128 * 1024 ** 2), "128 MiB/s");
-  assert.equal(rateLabel(125_000_000), "1 Gbit/s");
-  assert.equal(rateLabel(1_250_000_000), "10 Gbit/s");
-});
-
 test("the fixture run loads: cells, passes, manifest, codec bench", () => {
   const run = loadRun(FIXTURE);
   assert.equal(run.cells.length, 96);
@@ -73,14 +68,14 @@ test("the fixture run loads: cells, passes, manifest, codec bench", () => {
 
 test("tidy rows: pooled over seeds, failed cells left out, mixed outcomes kept apart", () => {
   const run = loadRun(FIXTURE);
-  const totals = totalsRows(run.cells);
+  const totals = totalsRows(run);
   // 96 cells = 48 settings × 2 seeds; the failed cell's setting keeps its other seed.
   assert.equal(totals.length, 48 * 2);
   const mixed = totals.filter((r) => r.status.startsWith("some seeds"));
   assert.ok(mixed.length > 0);
   for (const row of mixed)
     assert.equal(row.seeds, 1, "a mixed setting is the mean of the completed seeds");
-  const misses = missRateRows(run.cells);
+  const misses = missRateRows(run);
   assert.ok(misses.every((r) => r.codec === "xbrle" || r.codec === "xbzrle"));
   const cell = representativeCell(run.cells, run.passes);
   assert.equal(cell?.codec, "xbzrle");
@@ -98,18 +93,18 @@ test("bad input is an InputError naming the file and what is wrong", () => {
     );
     writeFileSync(results, "workload,codec\nsap-like,raw\n");
     assert.throws(
-      () => parseResults(results),
+      () => readResults(results),
       (e) => e instanceof InputError && /missing column\(s\) cache_model/.test(e.message),
     );
     const good = readFileSync(join(FIXTURE, "results.csv"), "utf8").split("\n");
     writeFileSync(results, [good[0], good[1].replace("did-not-converge", "exploded")].join("\n"));
     assert.throws(
-      () => parseResults(results),
+      () => readResults(results),
       (e) => e instanceof InputError && /row 2: unknown status "exploded"/.test(e.message),
     );
     writeFileSync(results, [good[0], good[1].replace(",16777216,", ",lots,")].join("\n"));
     assert.throws(
-      () => parseResults(results),
+      () => readResults(results),
       (e) => e instanceof InputError && /cache_size_bytes is "lots"/.test(e.message),
     );
     const bench = join(dir, "bench.json");

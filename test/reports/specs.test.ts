@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { planCharts } from "../../reports/charts.ts";
+import { downtimeSpec } from "../../reports/charts/downtime.ts";
+import { planCharts } from "../../reports/charts/registry.ts";
 import { loadRun } from "../../reports/data.ts";
 import { renderSvg } from "../../reports/render.ts";
-import { downtimeSpec } from "../../reports/specs/downtime.ts";
 
 /**
  * Snapshot tests of the chart specs built from the fixture run: each spec is a pure function of

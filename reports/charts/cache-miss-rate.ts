@@ -1,14 +1,73 @@
-import type { MissRateRow } from "../tidy.ts";
-import { chart, distinct, sortCodecs, sortedBy, type VegaLiteSpec } from "./common.ts";
+import { round, sizeLabel } from "../../lib/format.ts";
+import type { CellRow } from "../../results/records.ts";
+import { groupOverSeeds, panelOf, seedCount, varyingSettings } from "../seed-groups.ts";
+import { meanInterval } from "../stats.ts";
+import {
+  type ChartInput,
+  cellsThatRan,
+  chart,
+  distinct,
+  noCells,
+  sortCodecs,
+  sortedBy,
+  type VegaLiteSpec,
+} from "./common.ts";
+
+export interface MissRateRow {
+  readonly panel: string;
+  readonly codec: string;
+  readonly cacheModel: string;
+  readonly cacheSize: string;
+  readonly cacheSizeBytes: number;
+  /** Percent of cache lookups that missed (QEMU's cache-miss-rate × 100). */
+  readonly missPercent: number;
+  readonly low: number;
+  readonly high: number;
+  readonly seeds: number;
+}
+
+/** Cells whose codec used the page cache (it looked pages up). */
+function usesCache(cell: CellRow): boolean {
+  return (cell.deltaPages ?? 0) + (cell.cacheMissPages ?? 0) > 0;
+}
+
+export function missRateRows(input: ChartInput): MissRateRow[] {
+  const cells = input.cells;
+  const cached = cells.filter(
+    (c) => c.status !== "failed" && c.cacheMissRate !== null && usesCache(c),
+  );
+  const varying = varyingSettings(cells);
+  return groupOverSeeds(cached).map((group) => {
+    const first = group[0];
+    const stats = meanInterval(group.map((c) => (c.cacheMissRate as number) * 100));
+    if (!stats) throw new Error("unreachable: a group has at least one cell");
+    return {
+      panel: panelOf(first, varying, ["cache_size_bytes", "cache_model"]),
+      codec: first.codec,
+      cacheModel: first.cacheModel,
+      cacheSize: sizeLabel(first.cacheSizeBytes),
+      cacheSizeBytes: first.cacheSizeBytes,
+      missPercent: round(stats.mean),
+      low: round(stats.low),
+      high: round(stats.high),
+      seeds: stats.n,
+    };
+  });
+}
+
+export function missRateNotDrawn(rows: readonly MissRateRow[], input: ChartInput): string | null {
+  if (rows.length > 0) return null;
+  return cellsThatRan(input.cells).length === 0
+    ? noCells(input.cells)
+    : "no codec in this run looked pages up in the cache (e.g. only raw/zero)";
+}
 
 /**
  * Cache miss rate (% of lookups) against cache size, one line per cache model, one column of
  * panels per codec that used the cache. Error bars: 95 % t-interval over seeds.
  */
-export function cacheMissRateSpec(
-  rows: readonly MissRateRow[],
-  options: { seeds: number },
-): VegaLiteSpec {
+export function cacheMissRateSpec(rows: readonly MissRateRow[], input: ChartInput): VegaLiteSpec {
+  const seeds = seedCount(input.cells);
   const codecs = sortCodecs(rows.map((r) => r.codec));
   const models = distinct(rows.map((r) => r.cacheModel));
   const sizes = sortedBy(
@@ -53,7 +112,7 @@ export function cacheMissRateSpec(
       },
     },
   ];
-  if (options.seeds > 1)
+  if (seeds > 1)
     layer.push({
       transform: [{ filter: "datum.seeds > 1" }],
       mark: { type: "rule", strokeWidth: 1.5 },
@@ -74,7 +133,7 @@ export function cacheMissRateSpec(
     "Cache miss rate against cache size",
     [
       "QEMU's cache-miss-rate: misses / lookups of dirty pages after the bulk pass, per cache model.",
-      options.seeds > 1 ? "Points: mean over seeds; bars: 95 % t-interval." : "",
+      seeds > 1 ? "Points: mean over seeds; bars: 95 % t-interval." : "",
     ].filter(Boolean),
     {
       data: { values: rows },

@@ -1,11 +1,91 @@
-import { REFERENCE_2011 } from "../references.ts";
-import { type CompressionKindRow, ENCODED, MIGBENCH, OVERFLOW } from "../tidy.ts";
-import { chart, distinct, sortCodecs, type VegaLiteSpec } from "./common.ts";
+import { round } from "../../lib/format.ts";
+import { MIGBENCH, PUBLISHED_2011, REFERENCE_2011 } from "../references.ts";
+import {
+  type ChartInput,
+  chart,
+  distinct,
+  NO_CODEC_BENCH,
+  sortCodecs,
+  type VegaLiteSpec,
+} from "./common.ts";
 
 /**
  * Encoded size as % of page bytes, and the share of pages that overflowed (sent raw), per codec
  * per page kind, with the Aug 2011 table's sizes (SPARSE, MEDIUM) as diamonds on the same bars.
  */
+
+export const ENCODED = "encoded size (% of page bytes)";
+export const OVERFLOW = "overflowed (% of pages)";
+
+export interface CompressionKindRow {
+  readonly codec: string;
+  readonly kind: string;
+  readonly measure: typeof ENCODED | typeof OVERFLOW;
+  readonly percent: number;
+  readonly source: string;
+}
+
+export function compressionKindRows(input: ChartInput): CompressionKindRow[] {
+  const bench = input.codecBench ?? [];
+  const rows: CompressionKindRow[] = [];
+  for (const r of bench) {
+    if (r.codec === "memcpy") continue;
+    if (Number.isFinite(r.encodedPercent))
+      rows.push({
+        codec: r.codec,
+        kind: r.kind,
+        measure: ENCODED,
+        percent: round(r.encodedPercent),
+        source: MIGBENCH,
+      });
+    if (Number.isFinite(r.overflowPercent))
+      rows.push({
+        codec: r.codec,
+        kind: r.kind,
+        measure: OVERFLOW,
+        percent: round(r.overflowPercent),
+        source: MIGBENCH,
+      });
+  }
+  const have = new Set(bench.map((r) => `${r.codec}|${r.kind}`));
+  for (const p of PUBLISHED_2011)
+    if (have.has(`${p.codec}|${p.kind}`))
+      rows.push({
+        codec: p.codec,
+        kind: p.kind,
+        measure: ENCODED,
+        percent: p.encodedPercent,
+        source: REFERENCE_2011,
+      });
+  return rows;
+}
+
+export function compressionKindNotDrawn(
+  rows: readonly CompressionKindRow[],
+  input: ChartInput,
+): string | null {
+  if (rows.some((r) => r.source === MIGBENCH)) return null;
+  return input.codecBench ? "the codec benchmark has no sizes" : NO_CODEC_BENCH;
+}
+/** The 2011 table's sizes: black diamonds on the bar of the same codec and kind. */
+function referenceLayer(x: object, y: object, yOffset: object): VegaLiteSpec {
+  return {
+    transform: [{ filter: { field: "source", equal: REFERENCE_2011 } }],
+    mark: { type: "point", filled: true, color: "black", size: 70, opacity: 1 },
+    encoding: {
+      x,
+      y,
+      yOffset,
+      shape: {
+        field: "source",
+        type: "nominal",
+        scale: { domain: [REFERENCE_2011], range: ["diamond"] },
+        title: "published (encoded size)",
+      },
+    },
+  };
+}
+
 export function compressionByKindSpec(rows: readonly CompressionKindRow[]): VegaLiteSpec {
   const kinds = distinct(rows.map((r) => r.kind));
   const codecs = sortCodecs(rows.filter((r) => r.source === MIGBENCH).map((r) => r.codec));
@@ -63,22 +143,7 @@ export function compressionByKindSpec(rows: readonly CompressionKindRow[]): Vega
       encoding: { x, y, yOffset, text: { field: "percent", type: "quantitative", format: ".3~r" } },
     },
   ];
-  if (rows.some((r) => r.source === REFERENCE_2011))
-    layer.push({
-      transform: [{ filter: { field: "source", equal: REFERENCE_2011 } }],
-      mark: { type: "point", filled: true, color: "black", size: 70, opacity: 1 },
-      encoding: {
-        x,
-        y,
-        yOffset,
-        shape: {
-          field: "source",
-          type: "nominal",
-          scale: { domain: [REFERENCE_2011], range: ["diamond"] },
-          title: "published (encoded size)",
-        },
-      },
-    });
+  if (rows.some((r) => r.source === REFERENCE_2011)) layer.push(referenceLayer(x, y, yOffset));
   return chart(
     "Compression per page kind",
     [

@@ -1,13 +1,39 @@
+import type { CellRow, PassRow } from "../../results/records.ts";
+import type { CodecBenchRow } from "../data.ts";
 import { CHART_FONT } from "../font-metrics.ts";
 
 /**
- * What every chart shares: the font resvg draws with (DejaVu Sans, shipped by npm), sizes that
- * stay readable when a PNG is shrunk into a paper's column, and a fixed codec order and colour
- * so one codec looks the same in every chart of a report.
+ * What every chart shares: what it is drawn from, the font resvg draws with (DejaVu Sans,
+ * shipped by npm), sizes that stay readable when a PNG is shrunk into a paper's column, and a
+ * fixed codec order and colour so one codec looks the same in every chart of a report.
  */
+
+/** What a chart is drawn from: the run's files and this report's options. */
+export interface ChartInput {
+  readonly cells: readonly CellRow[];
+  readonly passes: readonly PassRow[];
+  readonly codecBench: readonly CodecBenchRow[] | null;
+  /** passes.csv cell index for the timeline (default: the cell closest to QEMU's defaults). */
+  readonly cell?: number;
+}
 
 /** A Vega-Lite spec as plain JSON (the builders return data, not library objects). */
 export type VegaLiteSpec = Record<string, unknown>;
+
+export const NO_CODEC_BENCH =
+  "no codec benchmark in this run: run `npm run bench:codecs -- --json RUN/codec-bench.json`, or pass --codec-bench FILE";
+
+/** Why a chart of the simulated cells has nothing to draw, when none ran. */
+export function noCells(cells: readonly CellRow[]): string {
+  return cells.length === 0
+    ? "results.csv has no cells"
+    : `all ${cells.length} cells failed (see the failed cells table)`;
+}
+
+/** The cells that ran (failed cells are listed in the report, never drawn). */
+export function cellsThatRan(cells: readonly CellRow[]): CellRow[] {
+  return cells.filter((c) => c.status !== "failed");
+}
 
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 

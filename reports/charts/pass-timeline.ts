@@ -1,0 +1,161 @@
+import { rateLabel, round, sizeLabel } from "../../lib/format.ts";
+import type { CellRow, PassRow } from "../../results/records.ts";
+import { type ChartInput, chart, type VegaLiteSpec } from "./common.ts";
+
+export const DIRTY = "dirty pages at the sync";
+export const SENT = "pages sent in the pass";
+export const THRESHOLD = "threshold (bytes ÷ 4096)";
+
+export interface PassPoint {
+  readonly pass: number;
+  readonly series: typeof DIRTY | typeof SENT | typeof THRESHOLD;
+  readonly pages: number;
+  readonly phase: "iterative" | "stop-and-copy";
+}
+
+/**
+ * The cell a timeline shows when none is asked for: the one closest to QEMU's defaults
+ * (xbzrle, direct cache of 64 MiB, 128 MiB/s, qemu rule) that completed, lowest seed first.
+ */
+export function representativeCell(
+  cells: readonly CellRow[],
+  passes: readonly PassRow[],
+): CellRow | null {
+  const withPasses = new Set(passes.map((p) => p.cell));
+  const candidates = cells.filter((c) => c.status !== "failed" && withPasses.has(c.cell));
+  if (candidates.length === 0) return null;
+  const distance = (c: CellRow) =>
+    (c.codec === "xbzrle" ? 0 : c.codec === "xbrle" ? 1 : 2) * 100 +
+    (c.status === "completed" ? 0 : 50) +
+    (c.cacheModel === "direct" ? 0 : 5) +
+    (c.convergenceRule === "qemu" ? 0 : 5) +
+    Math.abs(Math.log2(c.cacheSizeBytes / (64 * 1024 ** 2))) +
+    Math.abs(Math.log2(c.bandwidthBytesPerS / (128 * 1024 ** 2)));
+  return [...candidates].sort(
+    (a, b) => distance(a) - distance(b) || a.seed - b.seed || a.cell - b.cell,
+  )[0];
+}
+
+/** The cell the timeline shows (--cell, or the representative one), or why there is none. */
+function timelineCell(input: ChartInput): CellRow | string {
+  if (input.passes.length === 0) return "passes.csv is missing or has no passes";
+  if (input.cell === undefined)
+    return (
+      representativeCell(input.cells, input.passes) ?? "no cell that ran has passes in passes.csv"
+    );
+  const cell = input.cells.find((c) => c.cell === input.cell);
+  if (!cell) return `--cell ${input.cell}: results.csv has no such cell`;
+  if (cell.status === "failed") return `--cell ${cell.cell} failed: it has no passes`;
+  return cell;
+}
+
+export function passTimelineRows(input: ChartInput): PassPoint[] {
+  const cell = timelineCell(input);
+  if (typeof cell === "string") return [];
+  return input.passes
+    .filter((p) => p.cell === cell.cell)
+    .sort((a, b) => a.pass - b.pass)
+    .flatMap((p) => {
+      const phase = p.stopAndCopy ? ("stop-and-copy" as const) : ("iterative" as const);
+      return [
+        { pass: p.pass, series: DIRTY, pages: p.dirtyPages, phase },
+        { pass: p.pass, series: SENT, pages: p.pagesSent, phase },
+        { pass: p.pass, series: THRESHOLD, pages: round(p.thresholdBytes / 4096), phase },
+      ];
+    });
+}
+
+export function passTimelineNotDrawn(rows: readonly PassPoint[], input: ChartInput): string | null {
+  const cell = timelineCell(input);
+  if (typeof cell === "string") return cell;
+  return rows.length > 0 ? null : `cell ${cell.cell} has no rows in passes.csv`;
+}
+
+/** "cell 6 (sap-like · xbzrle · direct 64 MiB cache · cap 128 MiB/s · seed 1)" */
+export function timelineSubject(input: ChartInput): string {
+  const cell = timelineCell(input);
+  if (typeof cell === "string") return cell;
+  const settings = [
+    cell.workload,
+    cell.codec,
+    `${cell.cacheModel} ${sizeLabel(cell.cacheSizeBytes)} cache`,
+    `cap ${rateLabel(cell.bandwidthBytesPerS)}`,
+    `seed ${cell.seed}`,
+  ];
+  return `cell ${cell.cell} (${settings.join(" · ")})`;
+}
+
+const DIRTY_ITERATIVE = "dirty pages at the sync (VM running)";
+const DIRTY_STOP = "dirty pages at the last sync (stop-and-copy)";
+
+/**
+ * One cell, pass by pass: pages dirty at each sync (bars), pages sent in the pass (line) and
+ * the threshold (measured bandwidth × downtime limit, in pages; dashed) that the pending pages
+ * must fall below before QEMU stops the VM (migration/ram.c ram_save_pending,
+ * migration/migration.c migration_iteration_run).
+ */
+export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput): VegaLiteSpec {
+  const cellTitle = timelineSubject(input);
+  const passCount = new Set(rows.map((r) => r.pass)).size;
+  const values = rows.map((r) => r.pages).filter((v) => v > 0);
+  const low = 10 ** Math.floor(Math.log10(Math.min(...values)));
+  const high = 10 ** Math.ceil(Math.log10(Math.max(...values)));
+  const legend = [DIRTY_ITERATIVE, DIRTY_STOP, SENT, THRESHOLD];
+  const x = {
+    field: "pass",
+    type: "ordinal",
+    title: "pass (1 = bulk pass; each pass starts with a dirty-bitmap sync)",
+    axis: { labelAngle: 0, labelOverlap: "greedy" },
+  };
+  const y = {
+    field: "pages",
+    type: "quantitative",
+    scale: { type: "log", domain: [low, high] },
+    title: "pages (log scale)",
+    axis: { grid: true },
+    stack: null,
+  };
+  const color = {
+    field: "label",
+    type: "nominal",
+    sort: legend,
+    scale: { domain: legend, range: ["#f2a8a8", "#c0392b", "#4c78a8", "#555555"] },
+    title: null,
+  };
+  const tooltip = [{ field: "pass" }, { field: "series" }, { field: "pages" }, { field: "phase" }];
+  return chart(
+    `Passes of one cell: ${cellTitle}`,
+    [
+      "The VM stops once the pending dirty pages (counted uncompressed) fall below the threshold;",
+      "the last pass is the stop-and-copy, whose transfer is the downtime.",
+    ],
+    {
+      data: { values: rows },
+      transform: [
+        {
+          calculate: `datum.series === '${DIRTY}' ? (datum.phase === 'stop-and-copy' ? '${DIRTY_STOP}' : '${DIRTY_ITERATIVE}') : datum.series`,
+          as: "label",
+        },
+      ],
+      width: Math.min(900, Math.max(420, passCount * 28)),
+      height: 260,
+      layer: [
+        {
+          transform: [{ filter: { field: "series", equal: DIRTY } }],
+          mark: { type: "bar", width: { band: 0.7 } },
+          encoding: { x, y, y2: { datum: low }, color, tooltip },
+        },
+        {
+          transform: [{ filter: { field: "series", equal: SENT } }],
+          mark: { type: "line", strokeWidth: 2, point: passCount <= 60 },
+          encoding: { x, y, color, tooltip },
+        },
+        {
+          transform: [{ filter: { field: "series", equal: THRESHOLD } }],
+          mark: { type: "line", strokeWidth: 2, strokeDash: [6, 4] },
+          encoding: { x, y, color, tooltip },
+        },
+      ],
+    },
+  );
+}

@@ -1,0 +1,62 @@
+import type { CellStatus } from "../results/cell.ts";
+import type { CellRow } from "../results/records.ts";
+import { PARAM_PREFIX } from "../results/schema.ts";
+import { panelLabel, SETTINGS } from "./settings.ts";
+
+/**
+ * Cells that differ only by seed belong together: the summary shows one row per such group and
+ * the charts one point (the mean over seeds, with its interval). What sets groups apart are the
+ * settings that vary in the run; they label panels and summary columns.
+ */
+
+/** Outcomes of a cell that ran but did not migrate the VM: it was stopped, not finished. */
+export const NOT_CONVERGED: ReadonlySet<CellStatus> = new Set<CellStatus>([
+  "did-not-converge",
+  "trace-ended",
+]);
+
+/** The setting columns the cells carry, in the settings table's order, then param_*. */
+function settingColumns(cells: readonly CellRow[]): string[] {
+  const first = cells[0]?.columns ?? {};
+  return [
+    ...SETTINGS.map((s) => s.column).filter((c) => c in first),
+    ...Object.keys(first).filter((c) => c.startsWith(PARAM_PREFIX)),
+  ];
+}
+
+/** The setting columns whose value differs between cells (besides codec and seed). */
+export function varyingSettings(cells: readonly CellRow[]): string[] {
+  return settingColumns(cells).filter(
+    (c) => new Set(cells.map((cell) => cell.columns[c])).size > 1,
+  );
+}
+
+/** Group cells that differ only by seed (and cell index), in order of first appearance. */
+export function groupOverSeeds(cells: readonly CellRow[]): CellRow[][] {
+  const settings = settingColumns(cells);
+  const groups = new Map<string, CellRow[]>();
+  for (const cell of cells) {
+    const key = [cell.codec, ...settings.map((c) => cell.columns[c])].join("\u0000");
+    const group = groups.get(key);
+    if (group) group.push(cell);
+    else groups.set(key, [cell]);
+  }
+  return [...groups.values()];
+}
+
+/** The most seeds any setting has. */
+export function seedCount(cells: readonly CellRow[]): number {
+  return Math.max(0, ...groupOverSeeds(cells).map((g) => g.length));
+}
+
+/** A panel title: the varying settings of a cell, except those the chart draws on an axis. */
+export function panelOf(
+  cell: CellRow,
+  varying: readonly string[],
+  except: readonly string[],
+): string {
+  const parts = varying
+    .filter((c) => !except.includes(c))
+    .map((c) => panelLabel(c, cell.columns[c] ?? ""));
+  return parts.length > 0 ? parts.join(" · ") : "all cells";
+}
