@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import yargs from "yargs";
@@ -9,11 +9,10 @@ import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
 import { sizeLabel } from "../lib/format.ts";
 import { runMain } from "../lib/main.ts";
 import { parseDurationMs, parseInteger } from "../lib/units.ts";
+import { type RecordProgress, type RecordSummary, recordProcess } from "./recorder.ts";
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT, include/linux/threads.h: 2^22 on 64-bit). */
 const PID_MAX_LIMIT = 2 ** 22;
-
-import { type RecordProgress, recordProcess } from "./recorder.ts";
 
 /**
  * `npm run record`: record a live process's memory as a trace.
@@ -22,7 +21,74 @@ import { type RecordProgress, recordProcess } from "./recorder.ts";
  * Ctrl-C stops recording and still finishes the file (index written, atomic rename).
  */
 
+/** The command line, checked. */
+interface RecordArgs {
+  readonly out: string;
+  /** The command to start (`-- CMD ARGS...`); empty with --pid. */
+  readonly command: readonly string[];
+  readonly givenPid: number | undefined;
+  readonly intervalMs: number;
+  readonly durationMs: number | null;
+  readonly level: number;
+}
+
 async function main(): Promise<number> {
+  const args = await parseArgs();
+  const { command, intervalMs, durationMs } = args;
+  // Before a command starts or a snapshot is taken: the trace must have somewhere to go.
+  checkWritableFile(args.out);
+
+  const started = command.length > 0 ? await startCommand(command) : null;
+  const pid = started?.pid ?? args.givenPid ?? 0;
+
+  // Ctrl-C: the first stops recording and finishes the file; a second one aborts.
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      progressLine("interrupted: finishing the trace (Ctrl-C again to abandon it)", true);
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+
+  const progress = snapshotProgress(() =>
+    progressLine(
+      `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${args.out}`,
+      true,
+    ),
+  );
+  try {
+    const summary = await recordProcess({
+      pid,
+      out: resolve(args.out),
+      intervalMs,
+      durationMs,
+      level: args.level,
+      signal: controller.signal,
+      onSnapshot: progress.onSnapshot,
+      exited: () => started?.exited() ?? false,
+      label: command.length > 0 ? `the command \`${command[0]}\` (pid ${pid})` : undefined,
+      metadata: command.length > 0 ? { command, spawned: true } : { command: readCommandLine(pid) },
+    });
+    progress.flushFirst();
+    if (process.stderr.isTTY === true) process.stderr.write("\n");
+    progressLine(summaryLine(args.out, summary), true);
+  } catch (error) {
+    // A write(2) that fails mid-recording (ENOSPC) has no path of its own.
+    throw outputError(args.out, error);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
+    // A command we started and that outlived the recording is ours to stop.
+    if (started !== null && !started.exited()) started.child.kill("SIGTERM");
+  }
+  return 0;
+}
+
+async function parseArgs(): Promise<RecordArgs> {
   const argv = await yargs(joinNegativeValues(hideBin(process.argv), ["help", "version"]))
     .scriptName("npm run record --")
     .usage(
@@ -68,45 +134,43 @@ async function main(): Promise<number> {
   if (durationMs !== null && !(durationMs > 0))
     throw new UsageError(`--duration: "${argv.duration}" must be positive`);
   const level = parseInteger(argv.level, "--level", 0, 9, "deflate levels");
-  // Before a command starts or a snapshot is taken: the trace must have somewhere to go.
-  checkWritableFile(argv.out);
+  return { out: argv.out, command, givenPid, intervalMs, durationMs, level };
+}
 
-  let child: ChildProcess | null = null;
-  let childExited = false;
-  let pid = givenPid ?? 0;
-  if (command.length > 0) {
-    child = spawn(command[0], command.slice(1), { stdio: "inherit" });
-    child.on("exit", () => {
-      childExited = true;
-    });
-    await new Promise<void>((done, fail) => {
-      child?.once("spawn", done);
-      child?.once("error", (error) =>
-        fail(new UsageError(`cannot run ${command[0]}: ${(error as Error).message}`)),
-      );
-    });
-    pid = child.pid ?? 0;
-  }
+/** Start `command` with our stdio; resolves once it runs (a command not found is a UsageError). */
+async function startCommand(command: readonly string[]) {
+  const child = spawn(command[0], command.slice(1), { stdio: "inherit" });
+  let exited = false;
+  child.on("exit", () => {
+    exited = true;
+  });
+  await new Promise<void>((done, fail) => {
+    child.once("spawn", done);
+    child.once("error", (error) =>
+      fail(new UsageError(`cannot run ${command[0]}: ${(error as Error).message}`)),
+    );
+  });
+  return { child, pid: child.pid ?? 0, exited: (): boolean => exited };
+}
 
-  // Ctrl-C: the first stops recording and finishes the file; a second one aborts.
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      progressLine("interrupted: finishing the trace (Ctrl-C again to abandon it)", true);
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on("SIGINT", onInterrupt);
-  process.on("SIGTERM", onInterrupt);
-
+/**
+ * The progress lines: one updating line on a terminal, a line every 2 s otherwise. The first
+ * snapshot's lines (`announce`'s and its own) wait for the second: a process that exits (or
+ * cannot be read) before there is anything to record gets its one error line and nothing else,
+ * whichever side of the first snapshot it exits on.
+ */
+function snapshotProgress(announce: () => void) {
   const tty = process.stderr.isTTY === true;
   let lastPlainLine = 0;
-  // The first snapshot's lines wait for the second: a process that exits (or cannot be read)
-  // before there is anything to record gets its one error line and nothing else, whichever
-  // side of the first snapshot it exits on.
   let first: RecordProgress | null = null;
+  const show = (p: RecordProgress): void => {
+    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${sizeLabel(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
+    if (tty) progressLine(text, false);
+    else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
+      lastPlainLine = performance.now();
+      progressLine(text, true);
+    }
+  };
   const flushFirst = (): void => {
     if (first === null) return;
     const held = first;
@@ -122,49 +186,11 @@ async function main(): Promise<number> {
     flushFirst();
     show(p);
   };
-  const show = (p: RecordProgress): void => {
-    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${sizeLabel(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
-    if (tty) progressLine(text, false);
-    else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
-      lastPlainLine = performance.now();
-      progressLine(text, true);
-    }
-  };
-  const out = resolve(argv.out);
-  const announce = (): void =>
-    progressLine(
-      `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${argv.out}`,
-      true,
-    );
-  try {
-    const summary = await recordProcess({
-      pid,
-      out,
-      intervalMs,
-      durationMs,
-      level,
-      signal: controller.signal,
-      onSnapshot,
-      exited: () => childExited,
-      label: command.length > 0 ? `the command \`${command[0]}\` (pid ${pid})` : undefined,
-      metadata: command.length > 0 ? { command, spawned: true } : { command: readCommandLine(pid) },
-    });
-    flushFirst();
-    if (tty) process.stderr.write("\n");
-    progressLine(
-      `wrote ${argv.out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${sizeLabel(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`,
-      true,
-    );
-  } catch (error) {
-    // A write(2) that fails mid-recording (ENOSPC) has no path of its own.
-    throw outputError(argv.out, error);
-  } finally {
-    process.off("SIGINT", onInterrupt);
-    process.off("SIGTERM", onInterrupt);
-    // A command we started and that outlived the recording is ours to stop.
-    if (child !== null && !childExited) child.kill("SIGTERM");
-  }
-  return 0;
+  return { onSnapshot, flushFirst };
+}
+
+function summaryLine(out: string, summary: RecordSummary): string {
+  return `wrote ${out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${sizeLabel(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`;
 }
 
 function progressLine(text: string, final: boolean): void {

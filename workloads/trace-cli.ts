@@ -46,30 +46,14 @@ async function main(): Promise<number> {
           .option("level", { type: "string", default: "6", describe: "deflate level 0-9" })
           .check(singleValued(["out", "interval", "times", "level"]))
           .example("$0 import --interval 500ms --out vm.trace snap0.bin snap1.bin snap2.bin", ""),
-      (argv) => {
-        const files = (argv.snapshots ?? []).map(String);
-        const timesS = snapshotTimes(files.length, argv.interval, argv.times);
-        const level = deflateLevel(argv.level);
-        for (const file of files) checkReadableFile(file, "snapshot");
-        checkWritableFile(argv.out);
-        const summary = writingTo(argv.out, () =>
-          importSnapshots({
-            files,
-            out: resolve(argv.out),
-            timesS,
-            level,
-            onFile: (i, changed) =>
-              process.stderr.write(
-                i === 0
-                  ? `${files[0]}: initial image\n`
-                  : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
-              ),
-          }),
-        );
-        process.stderr.write(
-          `wrote ${argv.out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
-        );
-      },
+      (argv) =>
+        importCommand({
+          files: (argv.snapshots ?? []).map(String),
+          out: argv.out,
+          interval: argv.interval,
+          times: argv.times,
+          level: argv.level,
+        }),
     )
     .command(
       "info <file>",
@@ -79,21 +63,7 @@ async function main(): Promise<number> {
           .positional("file", { type: "string", demandOption: true, describe: "trace file" })
           .option("all", { type: "boolean", default: false, describe: "list every epoch" })
           .option("json", { type: "boolean", default: false, describe: "print JSON instead" }),
-      (argv) => {
-        const file = String(argv.file);
-        checkReadableFile(file, "trace");
-        const reader = TraceReader.open(file);
-        try {
-          const summary = summarizeTrace(reader);
-          process.stdout.write(
-            argv.json
-              ? `${JSON.stringify({ ...summary, metadata: reader.metadata }, null, 2)}\n`
-              : formatTraceInfo(file, reader, summary, argv.all),
-          );
-        } finally {
-          reader.close();
-        }
-      },
+      (argv) => infoCommand(String(argv.file), argv.all, argv.json),
     )
     .command(
       "recompress <input> <output>",
@@ -104,24 +74,7 @@ async function main(): Promise<number> {
           .positional("output", { type: "string", demandOption: true, describe: "trace to write" })
           .option("level", { type: "string", default: "9", describe: "deflate level 0-9" })
           .check(singleValued(["level"])),
-      (argv) => {
-        const level = deflateLevel(argv.level);
-        if (resolve(String(argv.input)) === resolve(String(argv.output)))
-          throw new UsageError("the output must be a different file from the input");
-        checkReadableFile(String(argv.input), "trace");
-        checkWritableFile(String(argv.output));
-        const reader = TraceReader.open(String(argv.input));
-        try {
-          const summary = writingTo(String(argv.output), () =>
-            copyTrace(reader, resolve(String(argv.output)), { level }),
-          );
-          process.stderr.write(
-            `wrote ${argv.output}: ${sizeLabel(summary.bytes)} (was ${sizeLabel(reader.fileBytes)})\n`,
-          );
-        } finally {
-          reader.close();
-        }
-      },
+      (argv) => recompressCommand(String(argv.input), String(argv.output), argv.level),
     )
     .demandCommand(1, "give a command: import, info or recompress")
     .strict()
@@ -131,6 +84,72 @@ async function main(): Promise<number> {
     })
     .parseAsync();
   return 0;
+}
+
+/** `trace import`: snapshots → trace, a line per snapshot on stderr. */
+function importCommand(args: {
+  files: string[];
+  out: string;
+  interval: string | undefined;
+  times: string | undefined;
+  level: string;
+}): void {
+  const { files, out } = args;
+  const timesS = snapshotTimes(files.length, args.interval, args.times);
+  const level = deflateLevel(args.level);
+  for (const file of files) checkReadableFile(file, "snapshot");
+  checkWritableFile(out);
+  const summary = writingTo(out, () =>
+    importSnapshots({
+      files,
+      out: resolve(out),
+      timesS,
+      level,
+      onFile: (i, changed) =>
+        process.stderr.write(
+          i === 0
+            ? `${files[0]}: initial image\n`
+            : `${files[i]}: ${changed} pages changed since ${files[i - 1]}\n`,
+        ),
+    }),
+  );
+  process.stderr.write(
+    `wrote ${out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs, ${summary.imagePages} non-zero pages in the image, ${summary.changedPages} page changes\n`,
+  );
+}
+
+/** `trace info`: the summary as text (every epoch with `all`) or JSON, on stdout. */
+function infoCommand(file: string, all: boolean, json: boolean): void {
+  checkReadableFile(file, "trace");
+  const reader = TraceReader.open(file);
+  try {
+    const summary = summarizeTrace(reader);
+    process.stdout.write(
+      json
+        ? `${JSON.stringify({ ...summary, metadata: reader.metadata }, null, 2)}\n`
+        : formatTraceInfo(file, reader, summary, all),
+    );
+  } finally {
+    reader.close();
+  }
+}
+
+/** `trace recompress`: copy a trace page for page at another deflate level. */
+function recompressCommand(input: string, output: string, levelText: string): void {
+  const level = deflateLevel(levelText);
+  if (resolve(input) === resolve(output))
+    throw new UsageError("the output must be a different file from the input");
+  checkReadableFile(input, "trace");
+  checkWritableFile(output);
+  const reader = TraceReader.open(input);
+  try {
+    const summary = writingTo(output, () => copyTrace(reader, resolve(output), { level }));
+    process.stderr.write(
+      `wrote ${output}: ${sizeLabel(summary.bytes)} (was ${sizeLabel(reader.fileBytes)})\n`,
+    );
+  } finally {
+    reader.close();
+  }
 }
 
 /** `work()`, with a failed write(2) while it writes `out` named by `out` (ENOSPC...). */

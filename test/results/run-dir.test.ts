@@ -9,7 +9,8 @@ import { writeFileAtomic } from "../../lib/atomic-file.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
 import type { CellResult } from "../../results/cell.ts";
 import { parseCsv } from "../../results/csv.ts";
-import { lockRunDir, RunWriter } from "../../results/run-dir.ts";
+import { lockRunDir } from "../../results/run-lock.ts";
+import { RunWriter } from "../../results/run-writer.ts";
 import { runCell } from "../fixtures/stub-run-cell.ts";
 
 const root = mkdtempSync(join(tmpdir(), "migbench-run-dir-"));

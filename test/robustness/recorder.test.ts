@@ -13,7 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { processState, ptraceAdvice, recordProcess } from "../../workloads/recorder.ts";
+import { processState, ptraceAdvice } from "../../workloads/process-info.ts";
+import { recordProcess } from "../../workloads/recorder.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 
 /**

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { InputError, UsageError } from "../lib/errors.ts";
+import type { CellSpec } from "./cell.ts";
+import { onFile } from "./run-dir.ts";
+import type { CsvRow } from "./schema.ts";
+
+/**
+ * cells.journal, the record of a run: one line `SHA256 JSON` per finished cell, in the order the
+ * workers finished them (run-writer.ts appends and syncs it; docs/RESULTS.md).
+ */
+
+export const JOURNAL_FILE = "cells.journal";
+
+/** One finished cell as the journal holds it: the planned spec and its formatted rows. */
+export interface JournalEntry {
+  readonly cell: number;
+  readonly spec: CellSpec;
+  readonly failed: boolean;
+  readonly results: CsvRow;
+  readonly passes: readonly CsvRow[];
+  readonly timing: CsvRow;
+}
+
+export function journalLine(entry: JournalEntry): string {
+  const json = JSON.stringify(entry);
+  return `${createHash("sha256").update(json).digest("hex")} ${json}\n`;
+}
+
+/**
+ * The journal's entries (the last line for a cell wins: a failed cell re-run on resume) and the
+ * byte length of its whole lines; a last line without its newline is a torn write.
+ */
+export function readJournal(path: string, cells: readonly CellSpec[]) {
+  const text = onFile(path, () => readFileSync(path, "utf8"));
+  const latest = new Map<number, JournalEntry>();
+  const end = text.lastIndexOf("\n") + 1;
+  const lines = text.slice(0, end).split("\n");
+  lines.pop();
+  lines.forEach((line, i) => {
+    const where = `line ${i + 1}`;
+    const space = line.indexOf(" ");
+    const json = line.slice(space + 1);
+    if (space !== 64 || createHash("sha256").update(json).digest("hex") !== line.slice(0, 64))
+      throw new InputError(
+        path,
+        `${where}: its digest does not match its content (edited or damaged); start a new run`,
+      );
+    const entry = JSON.parse(json) as JournalEntry;
+    const spec = cells[entry.cell];
+    if (spec === undefined || JSON.stringify(entry.spec) !== JSON.stringify(spec))
+      throw new UsageError(
+        `${path}: ${where} is cell ${entry.cell} of another sweep; resume with the run's own options`,
+      );
+    latest.set(entry.cell, entry);
+  });
+  return {
+    latest,
+    wholeBytes: Buffer.byteLength(text.slice(0, end)),
+    tornBytes: text.length > end,
+  };
+}
