@@ -35,8 +35,17 @@ import { type CodecDefinition, CodecError, PAGE_SIZE } from "./types.ts";
 const MAX_STREAM = 16384;
 const GUARD = 64;
 const POISON_BYTES = 64;
-/** Shared with the watchdog: [cases done, current input length], then the input's bytes. */
-const STATUS_INTS = 2;
+/**
+ * Shared with the watchdog: [cases done, current input length, 1 once the worker has loaded
+ * and starts calling the codec], then the input's bytes.
+ */
+const STATUS_INTS = 3;
+/**
+ * How long a worker may take to load (tsx, the codecs, a plug-in) before it calls the codec.
+ * Loading is not the codec's time: --hang-seconds starts counting once the worker is ready, or a
+ * loaded machine reports a hang at case 0 that is only a slow start.
+ */
+const STARTUP_LIMIT_S = 120;
 
 interface FuzzJob {
   codec: string;
@@ -147,6 +156,7 @@ function fuzzCodec(job: FuzzJob, definition: CodecDefinition): FuzzSummary {
   const started = performance.now();
   const status = new Int32Array(job.status, 0, STATUS_INTS);
   const statusBytes = new Uint8Array(job.status, STATUS_INTS * 4);
+  Atomics.store(status, 2, 1);
   const prng = new Prng(job.seed);
   const previous = new Uint8Array(PAGE_SIZE);
   prng.fill(previous);
@@ -244,16 +254,23 @@ function runWorker(
   const counters = new Int32Array(status, 0, STATUS_INTS);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { ...job, status } });
   return new Promise((resolve, reject) => {
+    const spawned = Date.now();
+    let ready = false;
     let lastCount = -1;
     let lastChange = Date.now();
     const watchdog = setInterval(() => {
+      if (!ready) {
+        ready = Atomics.load(counters, 2) === 1;
+        lastChange = Date.now();
+        if (ready || Date.now() - spawned < STARTUP_LIMIT_S * 1000) return;
+      }
       const count = Atomics.load(counters, 0);
       if (count !== lastCount) {
         lastCount = count;
         lastChange = Date.now();
         return;
       }
-      if (Date.now() - lastChange < hangSeconds * 1000) return;
+      if (ready && Date.now() - lastChange < hangSeconds * 1000) return;
       clearInterval(watchdog);
       const length = counters[1];
       const stream = new Uint8Array(status, STATUS_INTS * 4, Math.min(length, MAX_STREAM));
@@ -266,7 +283,9 @@ function runWorker(
         findings: [
           {
             kind: "hang",
-            detail: `no progress for ${hangSeconds} s at case ${count}`,
+            detail: ready
+              ? `no progress for ${hangSeconds} s at case ${count}`
+              : `the worker did not start calling the codec within ${STARTUP_LIMIT_S} s`,
             input: toHex(stream),
           },
         ],
@@ -325,9 +344,9 @@ const MAX_CASES = 2 ** 31 - 1;
 /** Seeds are 32-bit (lib/prng.ts). */
 const MAX_SEED = 2 ** 32 - 1;
 /**
- * The watchdog counts a worker's start-up (loading tsx and the codecs, building the corpus:
- * 1-3 s on a loaded 2-core machine) as no progress, so a shorter limit reports hangs that are
- * not there.
+ * The watchdog's limit counts from when the worker is loaded (STARTUP_LIMIT_S), but building
+ * the corpus (a few hundred encodes) still counts as no progress: a shorter limit reports hangs
+ * that are not there on a loaded machine.
  */
 const MIN_HANG_SECONDS = 5;
 

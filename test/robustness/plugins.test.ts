@@ -302,6 +302,12 @@ describe("fuzz:codecs", { concurrency: 2 }, () => {
     assert.match(run.stdout, /FINDING non-CodecError: TypeError: decoder bug; input /);
   });
 
+  test("a plug-in that loads slower than --hang-seconds is fuzzed, not reported as a hang", async () => {
+    const run = await fuzz(fixture("slow-load"), "slow-load");
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^slow-load +1000 cases .* 0 finding\(s\)$/m);
+  });
+
   test("a decoder's process.exit() is a finding and the fuzz goes on", async () => {
     const run = await fuzz(fixture("decode-exits"), "bad-decode-exit");
     assert.equal(run.code, 1);
