@@ -18,6 +18,7 @@ import {
   type ScaleMeasurement,
 } from "../../harness/benchmarks/scale-bench-child.ts";
 import { benchMain } from "../../harness/cli/bench.ts";
+import { axisOptionsRecord } from "../../harness/sweep/axis-options.ts";
 import { SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
 import { UsageError } from "../../lib/errors.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
@@ -82,7 +83,11 @@ test("SWEEP_DEFAULTS are what npm run bench records when the options are not giv
   );
   assert.equal(code, 0);
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-  for (const [key, value] of Object.entries(SWEEP_DEFAULTS))
+  const defaults = {
+    ...axisOptionsRecord(SWEEP_DEFAULTS),
+    calibration: SWEEP_DEFAULTS.calibration,
+  };
+  for (const [key, value] of Object.entries(defaults))
     assert.deepEqual(manifest.options[key], value, key);
   assert.deepEqual(manifest.seeds, [1]);
 });
