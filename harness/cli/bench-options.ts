@@ -4,7 +4,7 @@ import { flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
 import { keysOf } from "../../lib/keys.ts";
 import { parseInteger } from "../../lib/units.ts";
 import { AXIS_OPTIONS } from "../sweep/axis-options.ts";
-import { DEFAULT_WORKLOAD } from "../sweep/options.ts";
+import { DEFAULT_WORKLOAD, type OptionTexts } from "../sweep/options.ts";
 import { DEFAULT_CALIBRATION } from "../sweep/plan.ts";
 import { defaultWorkers } from "../sweep/pool.ts";
 
@@ -174,8 +174,6 @@ function parser(args: readonly string[]) {
     });
 }
 
-export type ParsedArgs = Readonly<Record<string, unknown>>;
-
 /** Flags of `npm run bench` that take no value (joinNegativeValues leaves their next word). */
 const BOOLEAN_FLAGS = [...WORKLOAD_AND_CODEC_OPTIONS, ...RUN_OPTIONS]
   .filter(([, option]) => option.type === "boolean")
@@ -183,11 +181,11 @@ const BOOLEAN_FLAGS = [...WORKLOAD_AND_CODEC_OPTIONS, ...RUN_OPTIONS]
 
 /** The command line → its options by flag, and the --help text. */
 export function parseArgs(args: readonly string[]): {
-  argv: ParsedArgs;
+  argv: OptionTexts;
   help: () => Promise<string>;
 } {
   const p = parser(joinNegativeValues(args, BOOLEAN_FLAGS));
-  const argv: ParsedArgs & { _: readonly (string | number)[] } = p.parseSync();
+  const argv: OptionTexts & { _: readonly (string | number)[] } = p.parseSync();
   if (argv._.length > 0) throw new UsageError(`unexpected argument "${String(argv._[0])}"`);
   // --workers is read by the run; bound it here so the check comes with the others.
   if (argv.workers !== undefined) workerCount(argv);
@@ -195,7 +193,7 @@ export function parseArgs(args: readonly string[]): {
 }
 
 /** --workers: 0 (the main thread) to MAX_WORKERS; default one per core. */
-export function workerCount(argv: ParsedArgs): number {
+export function workerCount(argv: OptionTexts): number {
   const text = flagValue(argv.workers, "workers");
   if (text === undefined) return defaultWorkers();
   return parseInteger(text, "--workers", 0, MAX_WORKERS);

@@ -101,10 +101,11 @@ function crossAxes<K extends OptionAxisKey>(
 }
 
 /**
- * The cells of a sweep, indexed 0..n-1 in nesting order. A cell is one literal naming every
- * axis once, in the key order cells.journal has always recorded (results/run-dir.ts compares
- * cells by their JSON): an axis left out, or a value of one axis given to another
- * (results/axes.ts AxisValue), does not compile.
+ * The cells of a sweep, indexed 0..n-1 in nesting order. Each cell is one literal, so a value of
+ * one axis given to another (results/axes.ts AxisValue) or an axis missing from SETTING_NESTING
+ * does not compile. The axes cells.journal has recorded since the first runs keep their JSON
+ * key order (results/run-dir.ts compares a resumed run's cells by their JSON); an axis added
+ * since comes last, in `added`.
  */
 export function buildCells(axes: SweepAxes): CellSpec[] {
   const cells: CellSpec[] = [];
@@ -113,28 +114,46 @@ export function buildCells(axes: SweepAxes): CellSpec[] {
     for (const ramBytes of workload.ramBytes)
       for (const params of workload.paramSets)
         for (const convergence of rules)
-          for (const s of crossAxes(SETTING_NESTING, (key) => axisList(axes, key, convergence)))
+          for (const settings of crossAxes(SETTING_NESTING, (key) =>
+            axisList(axes, key, convergence),
+          )) {
+            const {
+              seed,
+              cacheModel,
+              cacheSizeBytes,
+              cacheAge,
+              bandwidthBytesPerS,
+              linkBytesPerS,
+              downtimeLimitMs,
+              bulkSkip,
+              threads,
+              maxTimeMs,
+              maxPasses,
+              ...added
+            } = settings;
             for (const codec of axes.codecs)
               cells.push({
                 index: cells.length,
                 workload: workload.name,
                 ramBytes,
                 params,
-                seed: s.seed,
+                seed,
                 codec: codec.name,
                 codecModule: codec.module,
-                cacheModel: s.cacheModel,
-                cacheSizeBytes: s.cacheSizeBytes,
-                cacheAge: s.cacheAge,
-                bandwidthBytesPerS: s.bandwidthBytesPerS,
-                linkBytesPerS: s.linkBytesPerS,
-                downtimeLimitMs: s.downtimeLimitMs,
+                cacheModel,
+                cacheSizeBytes,
+                cacheAge,
+                bandwidthBytesPerS,
+                linkBytesPerS,
+                downtimeLimitMs,
                 convergence,
-                bulkSkip: s.bulkSkip,
-                threads: s.threads,
-                maxTimeMs: s.maxTimeMs,
-                maxPasses: s.maxPasses,
+                bulkSkip,
+                threads,
+                maxTimeMs,
+                maxPasses,
                 calibration: axes.calibration,
+                ...added,
               });
+          }
   return cells;
 }

@@ -50,12 +50,15 @@ export function resumedManifest(request: ResumeRequest): Manifest {
   };
 }
 
-/** The option keys whose normalised values differ (for --resume's refusal message). */
+/**
+ * The option keys whose normalised values differ (for --resume's refusal message), including
+ * one only one side has (a run recorded before an axis was added).
+ */
 export function differingOptions(
   recorded: Readonly<Record<string, unknown>>,
   other: Readonly<Record<string, unknown>>,
 ): string[] {
-  return Object.keys(recorded).filter(
+  return [...new Set([...Object.keys(recorded), ...Object.keys(other)])].filter(
     (key) => JSON.stringify(recorded[key]) !== JSON.stringify(other[key]),
   );
 }
