@@ -7,7 +7,7 @@ import { hideBin } from "yargs/helpers";
 import { resolveCodecs } from "../../codecs/registry.ts";
 import { checkWritableFile, writeFileAtomic } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
+import { flagValue, joinNegativeValues, repeatedFlag } from "../../lib/flag-list.ts";
 import { machineInfo, migbenchVersion } from "../../lib/machine.ts";
 import { runMain } from "../../lib/main.ts";
 import { formatBytes } from "../../lib/units.ts";
@@ -231,7 +231,7 @@ interface Plan {
 
 function plan(argv: Record<string, unknown>, catalogue: WorkloadCatalogue): Plan {
   const definition = catalogue.findWorkload(String(flagValue(argv.workload, "workload")));
-  const given = ([] as unknown[]).concat(argv.set ?? []).map(String);
+  const given = repeatedFlag(argv.set);
   const givenKeys = new Set(given.map((set) => set.slice(0, set.indexOf("="))));
   const ours = (SCALE_SETS[definition.name] ?? []).filter(
     (set) => !givenKeys.has(set.slice(0, set.indexOf("="))),
@@ -331,9 +331,8 @@ export async function scaleBenchMain(
   const stderr = deps.stderr ?? process.stderr;
   const runChild = deps.runChild ?? spawnChild;
   const p = parser(joinNegativeValues(args, ["help"]));
-  const argv = p.parseSync() as Record<string, unknown>;
-  if ((argv._ as unknown[]).length > 0)
-    throw new UsageError(`unexpected argument "${String((argv._ as unknown[])[0])}"`);
+  const argv: Record<string, unknown> & { _: readonly (string | number)[] } = p.parseSync();
+  if (argv._.length > 0) throw new UsageError(`unexpected argument "${String(argv._[0])}"`);
   if (argv.help) {
     stdout.write(`${await p.getHelp()}\n`);
     return 0;

@@ -4,7 +4,7 @@ import { loadCodecModule, resolveCodecs } from "../../codecs/registry.ts";
 import type { CodecDefinition } from "../../codecs/types.ts";
 import { checkWritableDirectory } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { flagList, flagValue } from "../../lib/flag-list.ts";
+import { flagList, flagValue, repeatedFlag } from "../../lib/flag-list.ts";
 import type { CellSpec } from "../../results/cell.ts";
 import { fileSha256 } from "../../results/manifest.ts";
 import type { WorkloadCatalogue } from "../../workloads/catalogue.ts";
@@ -74,9 +74,7 @@ export async function planSweep(
   const workloads = definitions.map((definition) =>
     workloadAxis(definition, ramBytes, set, catalogue),
   );
-  const codecModules = ([] as unknown[])
-    .concat(argv["codec-module"] ?? [])
-    .map((p) => at(String(p)));
+  const codecModules = repeatedFlag(argv["codec-module"]).map(at);
   const codecs = await codecChoices(argv.codec, codecModules);
   const calibrationArg = flagValue(argv.calibration, "calibration") ?? DEFAULT_CALIBRATION;
   const calibrationPath =
@@ -127,8 +125,7 @@ function parseSets(
   definitions: readonly WorkloadDefinition[],
 ): SetOption[] {
   const set: SetOption[] = [];
-  for (const entry of ([] as unknown[]).concat(given ?? [])) {
-    const text = String(entry);
+  for (const text of repeatedFlag(given)) {
     const eq = text.indexOf("=");
     if (eq <= 0) throw new UsageError(`--set: "${text}" is not key=value`);
     const key = text.slice(0, eq);

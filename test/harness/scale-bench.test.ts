@@ -259,6 +259,12 @@ test("scaleBenchMain: bad options are usage errors; --help prints the options", 
   await assert.rejects(run(["--workload", "toy", "--bogus"]), UsageError);
   await assert.rejects(run(["--workload", "nope"]), /unknown workload/);
   await assert.rejects(run(["--workload", "toy", "--ram", "1GiB,1GiB"]), /listed twice/);
+  // --cache-size and --seed are parsed as npm run bench parses them, one value each.
+  await assert.rejects(run(["--workload", "toy", "--seed", "1..3"]), /--seed: .*takes one value/);
+  await assert.rejects(
+    run(["--workload", "toy", "--cache-size", "8GiB"]),
+    /--cache-size: "8GiB" is more than 4GiB, the largest cache the simulator holds \(its slots/,
+  );
   const out = sink();
   assert.equal(await scaleBenchMain(["--help"], { stdout: out, catalogue }), 0);
   assert.match(out.text(), /--ram/);
