@@ -27,6 +27,15 @@ export function flagList(value: unknown, flag: string): string[] | undefined {
   return items;
 }
 
+/**
+ * A repeatable flag's texts (`--set a=1 --set b=2`, documented as repeatable): none when
+ * absent, one per time it was given.
+ */
+export function repeatedFlag(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
 /** A single-value flag's text; undefined when absent; given twice, a UsageError naming it. */
 export function flagValue(value: unknown, flag: string): string | undefined {
   if (value === undefined) return undefined;

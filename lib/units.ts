@@ -18,6 +18,18 @@ import { UsageError } from "./errors.ts";
  * - Durations: a plain number is milliseconds; `ms`, `s`, `min`, `h`.
  */
 
+declare const unit: unique symbol;
+
+/**
+ * A number that says its unit. The unit is an optional phantom property, so a plain number (a
+ * literal, a sum) is accepted wherever one is expected — it has no unit to get wrong — but a
+ * number known to be a rate is refused where a size is expected, and so on. The parsers below
+ * return these; results/axes.ts builds on them so that a cell's axes cannot be swapped.
+ */
+export type Bytes = number & { readonly [unit]?: "bytes" };
+export type BytesPerSecond = number & { readonly [unit]?: "bytes/s" };
+export type Milliseconds = number & { readonly [unit]?: "ms" };
+
 const SI_PREFIXES: Readonly<Record<string, number>> = {
   "": 1,
   k: 1e3,
@@ -105,7 +117,7 @@ function unknownUnit(
 }
 
 /** Bytes from e.g. "64MiB", "16GiB", "4096" (plain number = bytes); rounded to whole bytes. */
-export function parseBytes(text: string, what = "size"): number {
+export function parseBytes(text: string, what = "size"): Bytes {
   const [value, unit] = split(text, what, "64MiB");
   const scale = unit === "" ? 1 : SIZE_UNITS.get(unit);
   if (scale === undefined) {
@@ -123,7 +135,7 @@ export function parseBytes(text: string, what = "size"): number {
 }
 
 /** Bytes per second from e.g. "128MiB/s", "10Gbit/s", "10Gbps"; must be positive. */
-export function parseRate(text: string, what = "rate"): number {
+export function parseRate(text: string, what = "rate"): BytesPerSecond {
   const [value, unit] = split(text, what, "128MiB/s or 10Gbit/s");
   const scale = RATE_UNITS.get(unit);
   if (scale === undefined) {
@@ -145,7 +157,7 @@ function lookalikeHint(unit: string): string {
 }
 
 /** Milliseconds from e.g. "300ms", "10s", "2min". A plain number is milliseconds. */
-export function parseDurationMs(text: string, what = "duration"): number {
+export function parseDurationMs(text: string, what = "duration"): Milliseconds {
   const [value, unit] = split(text, what, "300ms or 10s");
   const scale = unit === "" ? 1 : DURATION_UNITS.get(unit);
   if (scale === undefined) throw unknownUnit(what, text, unit, DURATION_UNITS, DURATION_FORMS);

@@ -1,3 +1,5 @@
+import type { AxisValue, AxisValues } from "./axes.ts";
+
 /**
  * One cell of a sweep: every parameter of one simulated migration, and what it produced.
  * The runner builds cells from the command line's cross product and hands each to the
@@ -5,42 +7,29 @@
  * Everything here is plain data so it crosses worker_threads by structured clone.
  */
 
-export type CacheModel = "direct" | "2way" | "lru";
-export type ConvergenceRule = "qemu" | "qemu-kvm-0.13" | "codec-aware";
+export type CacheModel = AxisValue<"cacheModel">;
+export type ConvergenceRule = AxisValue<"convergence">;
 
-export interface CellSpec {
+/**
+ * Every parameter of one simulated migration: one value per axis of the sweep (results/axes.ts
+ * declares them, with their columns and units), the workload's parameters and where codec
+ * encode rates come from.
+ */
+export interface CellSpec extends AxisValues {
   /** Position in the sweep; rows are written in this order whatever finishes first. */
   readonly index: number;
-  readonly workload: string;
-  readonly ramBytes: number;
   /** Every workload parameter, defaults filled in (→ param_<name> columns). */
   readonly params: Readonly<Record<string, number | string>>;
-  readonly seed: number;
-  readonly codec: string;
-  /** Path of a --codec-module plug-in that defines `codec`, if it is not built in. */
-  readonly codecModule: string | null;
-  readonly cacheModel: CacheModel;
-  readonly cacheSizeBytes: number;
-  /** QEMU ≥ 2.3's CACHED_PAGE_LIFETIME rule (direct cache only); false = pre-2014 always-replace. */
-  readonly cacheAge: boolean;
-  /** max-bandwidth: the rate cap of the iterative passes, bytes/s. */
-  readonly bandwidthBytesPerS: number;
-  /** The link's own speed, bytes/s: the uncapped stop-and-copy runs at this rate. */
-  readonly linkBytesPerS: number;
-  readonly downtimeLimitMs: number;
-  readonly convergence: ConvergenceRule;
-  /** QEMU ≥ 1.5 skips delta encoding during the bulk (first) pass; false = pre-2013 behaviour. */
-  readonly bulkSkip: boolean;
-  /** Sender compression threads (encode time is divided over them). */
-  readonly threads: number;
-  readonly maxTimeMs: number;
-  /** null = no pass limit. */
-  readonly maxPasses: number | null;
-  /** Where codec encode rates come from: "built-in" or a calibration file path. */
+  /** Where codec encode rates come from: "builtin" or a calibration file path (not swept). */
   readonly calibration: string;
 }
 
-export type CellStatus = "completed" | "did-not-converge" | "trace-ended" | "failed";
+/** How a cell ended, in the order summaries count them. */
+export const CELL_STATUSES = ["completed", "did-not-converge", "trace-ended", "failed"] as const;
+export type CellStatus = (typeof CELL_STATUSES)[number];
+
+/** How a simulated migration that ran to its end finished (trace-ended and failed stop it). */
+export type MigrationOutcome = Extract<CellStatus, "completed" | "did-not-converge">;
 
 /** One pass (between two dirty syncs) of one cell → a passes.csv row. */
 export interface PassRecord {

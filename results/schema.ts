@@ -1,8 +1,11 @@
+import { axisColumns, axisTexts } from "./axes.ts";
 import type { CellResult, CellSpec, PassRecord } from "./cell.ts";
+import { formatCount, formatMs, formatRatio } from "./csv-format.ts";
 
 /**
  * The columns of a run's CSV files, in order, and the functions that turn a CellResult into
- * rows. One place, so the writer (harness/cli/bench.ts), `--resume` and the reports all agree.
+ * rows. One place, so the writer (results/run-dir.ts), `--resume` and the reports all agree;
+ * the columns of the sweep's axes come from results/axes.ts.
  *
  * - results.csv: one row per cell (a failed cell is a row with its error, never a missing row).
  * - passes.csv: one row per pass per cell.
@@ -10,11 +13,10 @@ import type { CellResult, CellSpec, PassRecord } from "./cell.ts";
  *   results.csv is byte-identical for the same inputs and seeds, whatever the machine or
  *   `--workers`.
  *
- * Units are in every numeric column name. Numbers are formatted deterministically: counts and
- * bytes as integers (3 decimals if a value is ever fractional), milliseconds with 3 decimals,
- * ratios with 6, workload parameters exactly (shortest round-trip text). Switches are `on`/`off`,
- * as typed on the command line; passes.csv's stop_and_copy is `true`/`false`. docs/RESULTS.md maps
- * each column to its QEMU `query-migrate` field.
+ * Units are in every numeric column name. Numbers are formatted deterministically
+ * (results/csv-format.ts), workload parameters exactly (shortest round-trip text). Switches are
+ * `on`/`off`, as typed on the command line; passes.csv's stop_and_copy is `true`/`false`.
+ * docs/RESULTS.md maps each column to its QEMU `query-migrate` field.
  */
 
 export const RESULTS_FILE = "results.csv";
@@ -29,18 +31,7 @@ export const PARAM_PREFIX = "param_";
 export type CsvRow = readonly string[];
 
 /** What a cell's spec contributes to results.csv, before the outcome (the sweep's axes first). */
-export const RESULT_SPEC_COLUMNS = [
-  "cell",
-  "workload",
-  "codec",
-  "cache_model",
-  "cache_size_bytes",
-  "bandwidth_bytes_per_s",
-  "downtime_limit_ms",
-  "convergence_rule",
-  "seed",
-  "ram_bytes",
-] as const;
+export const RESULT_SPEC_COLUMNS: readonly string[] = ["cell", ...axisColumns("key")];
 
 /** The outcome: QEMU's query-migrate counters (see docs/RESULTS.md). Empty for a failed cell. */
 export const RESULT_METRIC_COLUMNS = [
@@ -66,15 +57,7 @@ export const RESULT_METRIC_COLUMNS = [
 ] as const;
 
 /** The rest of the cell's settings: less often swept, still needed to reproduce a row. */
-export const RESULT_SETTING_COLUMNS = [
-  "link_bytes_per_s",
-  "cache_age",
-  "bulk_skip",
-  "threads",
-  "max_time_ms",
-  "max_passes",
-  "codec_module",
-] as const;
+export const RESULT_SETTING_COLUMNS: readonly string[] = axisColumns("setting");
 
 /** Last, so a long message does not push the numbers off a reader's screen. */
 export const RESULT_ERROR_COLUMN = "error";
@@ -125,28 +108,6 @@ export function passColumns(params: readonly string[]): string[] {
   return [...PASS_KEY_COLUMNS, ...params, ...PASS_COLUMNS];
 }
 
-// --- formatting: the same value always prints as the same text ---
-
-/** Counts and bytes. Integers print as integers; a fractional value keeps 3 decimals. */
-export function formatCount(value: number): string {
-  if (!Number.isFinite(value)) return "";
-  return Number.isInteger(value) ? String(value) : value.toFixed(3);
-}
-
-/** Milliseconds, 3 decimals (microsecond resolution). */
-export function formatMs(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(3) : "";
-}
-
-/** Ratios (miss rate, encoding rate), 6 decimals. */
-export function formatRatio(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(6) : "";
-}
-
-export function formatSwitch(value: boolean): string {
-  return value ? "on" : "off";
-}
-
 /**
  * A workload parameter exactly as the simulation used it: JavaScript's shortest round-trip
  * text (deterministic everywhere), so `--set zipf_exponent=0.9995` is not printed as 1.000.
@@ -157,25 +118,7 @@ function formatParam(value: number | string | undefined): string {
 }
 
 function specValues(spec: CellSpec): Record<string, string> {
-  return {
-    cell: String(spec.index),
-    workload: spec.workload,
-    codec: spec.codec,
-    cache_model: spec.cacheModel,
-    cache_size_bytes: formatCount(spec.cacheSizeBytes),
-    bandwidth_bytes_per_s: formatCount(spec.bandwidthBytesPerS),
-    downtime_limit_ms: formatMs(spec.downtimeLimitMs),
-    convergence_rule: spec.convergence,
-    seed: String(spec.seed),
-    ram_bytes: formatCount(spec.ramBytes),
-    link_bytes_per_s: formatCount(spec.linkBytesPerS),
-    cache_age: formatSwitch(spec.cacheAge),
-    bulk_skip: formatSwitch(spec.bulkSkip),
-    threads: String(spec.threads),
-    max_time_ms: formatMs(spec.maxTimeMs),
-    max_passes: spec.maxPasses === null ? "" : String(spec.maxPasses),
-    codec_module: spec.codecModule ?? "",
-  };
+  return { cell: String(spec.index), ...axisTexts(spec) };
 }
 
 function pick(values: Record<string, string>, columns: readonly string[], spec: CellSpec) {
@@ -254,21 +197,3 @@ export function timingRow(result: CellResult): CsvRow {
     formatMs(result.wallMs),
   ];
 }
-
-/** Numeric columns of results.csv (for readers that want typed values). */
-export function isNumericResultColumn(column: string): boolean {
-  return !NON_NUMERIC.has(column) && !column.startsWith(PARAM_PREFIX);
-}
-
-const NON_NUMERIC = new Set<string>([
-  "workload",
-  "codec",
-  "cache_model",
-  "convergence_rule",
-  "status",
-  "cache_age",
-  "bulk_skip",
-  "codec_module",
-  "error",
-  "stop_and_copy",
-]);

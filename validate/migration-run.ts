@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CellStatus } from "../results/cell.ts";
 import type { LabImage } from "./lab-setup.ts";
 import {
   freePort,
@@ -52,7 +53,8 @@ export interface QueryMigrate {
   readonly "xbzrle-cache"?: Record<string, number>;
 }
 
-export type LabOutcome = "completed" | "did-not-converge" | "failed";
+/** A real migration ends as a simulated cell does, but for a trace running out. */
+export type LabOutcome = Exclude<CellStatus, "trace-ended">;
 
 export interface LabRun {
   readonly config: LabConfig;

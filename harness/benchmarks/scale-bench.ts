@@ -7,17 +7,17 @@ import { hideBin } from "yargs/helpers";
 import { resolveCodecs } from "../../codecs/registry.ts";
 import { checkWritableFile, writeFileAtomic } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
+import { flagValue, joinNegativeValues, repeatedFlag } from "../../lib/flag-list.ts";
 import { rateLabel, sizeLabel } from "../../lib/format.ts";
 import { machineInfo, migbenchVersion } from "../../lib/machine.ts";
 import { runMain } from "../../lib/main.ts";
-import { parseBytes, parseInteger } from "../../lib/units.ts";
 import { PRELOAD_FILE } from "../../lib/workers.ts";
+import type { AxisValue } from "../../results/axes.ts";
 import type { CellSpec } from "../../results/cell.ts";
 import { builtinCatalogue, type WorkloadCatalogue } from "../../workloads/catalogue.ts";
 import type { WorkloadDefinition } from "../../workloads/types.ts";
 import { parseRamBytes } from "../../workloads/workload-params.ts";
-import { MAX_CACHE_SIZE_BYTES } from "../simulator/cache/slots.ts";
+import { AXIS_OPTIONS, axisOptionsRecord } from "../sweep/axis-options.ts";
 import { buildCells, SWEEP_DEFAULTS } from "../sweep/plan.ts";
 import { measurementOf, type ScaleMeasurement } from "./scale-bench-child.ts";
 
@@ -31,7 +31,6 @@ import { measurementOf, type ScaleMeasurement } from "./scale-bench-child.ts";
  * bytes of RAM (the simulator stores no page contents, workloads/types.ts).
  */
 
-const PAGE_SIZE = 4096;
 const DEFAULT_RAM_SIZES = "1GiB,4GiB,16GiB,64GiB";
 const DEFAULT_WORKLOAD = "sap-like";
 const DEFAULT_CODEC = "xbzrle";
@@ -61,9 +60,9 @@ export interface ScaleChoice {
   /** Every workload parameter, defaults filled in (resolveParams). */
   readonly params: Readonly<Record<string, number | string>>;
   readonly codec: string;
-  readonly ramBytes: readonly number[];
-  readonly cacheSizeBytes: number;
-  readonly seed: number;
+  readonly ramBytes: readonly AxisValue<"ramBytes">[];
+  readonly cacheSizeBytes: AxisValue<"cacheSizeBytes">;
+  readonly seed: AxisValue<"seed">;
 }
 
 /** One cell per RAM size, built by the bench's own sweep (harness/sweep/plan.ts buildCells). */
@@ -72,9 +71,28 @@ export function scaleCells(choice: ScaleChoice): CellSpec[] {
     ...SWEEP_DEFAULTS,
     workloads: [{ name: choice.workload, ramBytes: choice.ramBytes, paramSets: [choice.params] }],
     codecs: [{ name: choice.codec, module: null }],
-    cacheSizesBytes: [choice.cacheSizeBytes],
-    seeds: [choice.seed],
+    cacheSizeBytes: [choice.cacheSizeBytes],
+    seed: [choice.seed],
   });
+}
+
+/** The settings this command leaves at `npm run bench`'s defaults, as its manifest names them. */
+function defaultSettings(): Record<string, unknown> {
+  return {
+    ...axisOptionsRecord(SWEEP_DEFAULTS, ["cacheSizeBytes", "seed"]),
+    calibration: SWEEP_DEFAULTS.calibration,
+  };
+}
+
+/**
+ * The one value of a bench axis this command takes, parsed and bounded as `npm run bench`
+ * parses it (harness/sweep/axis-options.ts).
+ */
+function oneValue<K extends "cacheSizeBytes" | "seed">(key: K, argv: Record<string, unknown>) {
+  const { flag, parse } = AXIS_OPTIONS[key];
+  const values = parse([String(flagValue(argv[flag], flag))], flag);
+  if (values.length !== 1) throw new UsageError(`--${flag}: bench:scale takes one value`);
+  return values[0];
 }
 
 /** "active_bytes 1 GiB, zipf_exponent 0.8, writes_per_s 100000 writes/s, zero_share 0.1 of RAM". */
@@ -213,7 +231,7 @@ interface Plan {
 
 function plan(argv: Record<string, unknown>, catalogue: WorkloadCatalogue): Plan {
   const definition = catalogue.findWorkload(String(flagValue(argv.workload, "workload")));
-  const given = ([] as unknown[]).concat(argv.set ?? []).map(String);
+  const given = repeatedFlag(argv.set);
   const givenKeys = new Set(given.map((set) => set.slice(0, set.indexOf("="))));
   const ours = (SCALE_SETS[definition.name] ?? []).filter(
     (set) => !givenKeys.has(set.slice(0, set.indexOf("="))),
@@ -225,25 +243,15 @@ function plan(argv: Record<string, unknown>, catalogue: WorkloadCatalogue): Plan
     throw new UsageError(
       `--codec: bench:scale runs one codec; "${codecName}" names ${codecs.length} (${codecs.map((c) => c.name).join(", ")})`,
     );
-  const cacheSizeBytes = parseBytes(
-    String(flagValue(argv["cache-size"], "cache-size")),
-    "--cache-size",
-  );
-  if (cacheSizeBytes < PAGE_SIZE)
-    throw new UsageError(`--cache-size: "${argv["cache-size"]}" is smaller than a page`);
-  if (cacheSizeBytes > MAX_CACHE_SIZE_BYTES)
-    throw new UsageError(
-      `--cache-size: "${argv["cache-size"]}" is more than 4GiB, the largest cache the simulator holds`,
-    );
-  const seedText = String(flagValue(argv.seed, "seed"));
-  parseInteger(seedText, "--seed", 0, 2 ** 32 - 1, "seeds are 32-bit");
+  const cacheSizeBytes = oneValue("cacheSizeBytes", argv);
+  const seed = oneValue("seed", argv);
   const choice: ScaleChoice = {
     workload: definition.name,
     params,
     codec: codecs[0].name,
     ramBytes: parseRamSizes(String(flagValue(argv.ram, "ram"))),
     cacheSizeBytes,
-    seed: Number(seedText),
+    seed,
   };
   return { choice, definition, ourSets: ours, cells: scaleCells(choice) };
 }
@@ -306,7 +314,7 @@ function writeJson(path: string, plan: Plan, rows: readonly ScaleRow[]): void {
     codec: choice.codec,
     cacheSizeBytes: choice.cacheSizeBytes,
     seed: choice.seed,
-    settings: SWEEP_DEFAULTS,
+    settings: defaultSettings(),
     rows: rows.map((row) => ({
       ...row,
       spec: plan.cells.find((c) => c.ramBytes === row.ramBytes),
@@ -323,9 +331,8 @@ export async function scaleBenchMain(
   const stderr = deps.stderr ?? process.stderr;
   const runChild = deps.runChild ?? spawnChild;
   const p = parser(joinNegativeValues(args, ["help"]));
-  const argv = p.parseSync() as Record<string, unknown>;
-  if ((argv._ as unknown[]).length > 0)
-    throw new UsageError(`unexpected argument "${String((argv._ as unknown[])[0])}"`);
+  const argv: Record<string, unknown> & { _: readonly (string | number)[] } = p.parseSync();
+  if (argv._.length > 0) throw new UsageError(`unexpected argument "${String(argv._[0])}"`);
   if (argv.help) {
     stdout.write(`${await p.getHelp()}\n`);
     return 0;

@@ -1,21 +1,29 @@
-import { parseRate } from "../../lib/units.ts";
-import type { CacheModel, CellSpec, ConvergenceRule } from "../../results/cell.ts";
+import type { AxisValue } from "../../results/axes.ts";
+import type { CellSpec } from "../../results/cell.ts";
+import {
+  AXIS_DEFAULTS,
+  type AxisLists,
+  axisList,
+  defaultList,
+  type OptionAxisKey,
+  SETTING_NESTING,
+} from "./axis-options.ts";
 
 /**
  * A sweep: every option the user gave as a comma list is an axis, and the cells are the cross
  * product of the axes. Pure: same axes, same cells, same order — which is what makes a run's
  * rows (ordered by cell index) reproducible and `--resume` possible.
  *
- * Nesting, outermost first: workload, RAM, workload parameters, convergence rule, bulk skip,
- * cache model, cache age, cache size, bandwidth, link speed, downtime limit, threads, max time,
- * max passes, seed, codec. The codec varies fastest so the rows that compare codecs on the
- * same VM and settings sit together; the seeds of one setting come next.
+ * Nesting, outermost first: workload, RAM, workload parameters, convergence rule, then the
+ * settings in SETTING_NESTING's order (harness/sweep/axis-options.ts), codec. The codec varies
+ * fastest so the rows that compare codecs on the same VM and settings sit together; the seeds
+ * of one setting come next.
  */
 
 /** One workload of the sweep, with its own RAM sizes and parameter sets (defaults filled in). */
 export interface WorkloadAxis {
   readonly name: string;
-  readonly ramBytes: readonly number[];
+  readonly ramBytes: readonly AxisValue<"ramBytes">[];
   readonly paramSets: readonly Readonly<Record<string, number | string>>[];
 }
 
@@ -25,65 +33,21 @@ export interface CodecChoice {
   readonly module: string | null;
 }
 
-export interface SweepAxes {
+export interface SweepAxes extends AxisLists {
   readonly workloads: readonly WorkloadAxis[];
   readonly codecs: readonly CodecChoice[];
-  readonly cacheModels: readonly CacheModel[];
-  readonly cacheSizesBytes: readonly number[];
-  readonly cacheAge: readonly boolean[];
-  /** null = the convergence rule's default (RULE_DEFAULTS). */
-  readonly bandwidthsBytesPerS: readonly number[] | null;
-  readonly linkBytesPerS: readonly number[];
-  /** null = the convergence rule's default (RULE_DEFAULTS). */
-  readonly downtimeLimitsMs: readonly number[] | null;
-  readonly convergence: readonly ConvergenceRule[];
-  readonly bulkSkip: readonly boolean[];
-  readonly threads: readonly number[];
-  readonly maxTimeMs: readonly number[];
-  readonly maxPasses: readonly (number | null)[];
-  readonly seeds: readonly number[];
-  /** "built-in" or the calibration file's path (one per run: rates are not swept). */
+  /** "builtin" or the calibration file's path (one per run: rates are not swept). */
   readonly calibration: string;
 }
 
-const MIB = 1024 ** 2;
+/** Where codec encode rates come from when --calibration is not given. */
+export const DEFAULT_CALIBRATION = "builtin";
 
-/**
- * The defaults that depend on the convergence rule. QEMU 7.2: max-bandwidth 128 MiB/s
- * (MAX_THROTTLE in migration/migration.c), downtime-limit 300 ms (DEFAULT_MIGRATE_SET_DOWNTIME).
- * qemu-kvm 0.13 (2010): 32 MiB/s and 30 ms (migration.c MAX_THROTTLE, migrate_max_downtime) —
- * the settings the VEE'11 prototype ran under. An explicit --bandwidth/--downtime-limit wins.
- */
-export const RULE_DEFAULTS: Readonly<
-  Record<ConvergenceRule, { bandwidthBytesPerS: number; downtimeLimitMs: number }>
-> = {
-  qemu: { bandwidthBytesPerS: 128 * MIB, downtimeLimitMs: 300 },
-  "codec-aware": { bandwidthBytesPerS: 128 * MIB, downtimeLimitMs: 300 },
-  "qemu-kvm-0.13": { bandwidthBytesPerS: 32 * MIB, downtimeLimitMs: 30 },
+/** A sweep's axes when no option is given, but for its workloads and codecs. */
+export const SWEEP_DEFAULTS: Omit<SweepAxes, "workloads" | "codecs"> = {
+  ...AXIS_DEFAULTS,
+  calibration: DEFAULT_CALIBRATION,
 };
-
-/**
- * `npm run bench`'s settings for the options not given, named as SweepAxes names them (the
- * CLI, bench:scale and the manifest all read them here). QEMU's own defaults: the direct cache
- * with its age rule, bulk skip, one compression thread; a 10 Gbit/s link under the
- * max-bandwidth cap; null bandwidth and downtime limit = the rule's RULE_DEFAULTS.
- */
-/** The link under the max-bandwidth cap when --link-speed is not given. */
-export const DEFAULT_LINK_SPEED = "10Gbit/s";
-
-export const SWEEP_DEFAULTS = {
-  cacheModels: ["direct"],
-  cacheAge: [true],
-  bandwidthsBytesPerS: null,
-  linkBytesPerS: [parseRate(DEFAULT_LINK_SPEED)],
-  downtimeLimitsMs: null,
-  convergence: ["qemu"],
-  bulkSkip: [true],
-  threads: [1],
-  maxTimeMs: [600_000],
-  maxPasses: [null],
-  calibration: "builtin",
-} as const satisfies Omit<SweepAxes, "workloads" | "codecs" | "cacheSizesBytes" | "seeds">;
 
 /**
  * Every combination of the lists, first list outermost: crossProduct([[1,2],["a","b"]]) →
@@ -117,66 +81,79 @@ export function expandParamSets(
   });
 }
 
-/** The cells of a sweep, indexed 0..n-1 in nesting order. */
+type Settings<K extends OptionAxisKey> = { [P in K]: AxisValue<P> };
+
+/**
+ * Every combination of the axes `order` names, first outermost, each a record with one value
+ * per axis. The records are filled key by key, which TypeScript cannot follow; each has every
+ * key of `order` set, which is what its type says.
+ */
+function crossAxes<K extends OptionAxisKey>(
+  order: readonly K[],
+  valuesOf: <P extends K>(key: P) => readonly AxisValue<P>[],
+): Settings<K>[] {
+  let combos: Partial<Settings<K>>[] = [{}];
+  for (const key of order) {
+    const values = valuesOf(key);
+    combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [key]: value })));
+  }
+  return combos as Settings<K>[];
+}
+
+/**
+ * The cells of a sweep, indexed 0..n-1 in nesting order. Each cell is one literal, so a value of
+ * one axis given to another (results/axes.ts AxisValue) or an axis missing from SETTING_NESTING
+ * does not compile. The axes cells.journal has recorded since the first runs keep their JSON
+ * key order (results/run-dir.ts compares a resumed run's cells by their JSON); an axis added
+ * since comes last, in `added`.
+ */
 export function buildCells(axes: SweepAxes): CellSpec[] {
   const cells: CellSpec[] = [];
+  const rules = axes.convergence ?? defaultList("convergence");
   for (const workload of axes.workloads)
     for (const ramBytes of workload.ramBytes)
       for (const params of workload.paramSets)
-        for (const convergence of axes.convergence) {
-          const defaults = RULE_DEFAULTS[convergence];
-          const bandwidths = axes.bandwidthsBytesPerS ?? [defaults.bandwidthBytesPerS];
-          const downtimes = axes.downtimeLimitsMs ?? [defaults.downtimeLimitMs];
-          for (const [
-            bulkSkip,
-            cacheModel,
-            cacheAge,
-            cacheSizeBytes,
-            bandwidthBytesPerS,
-            linkBytesPerS,
-            downtimeLimitMs,
-            threads,
-            maxTimeMs,
-            maxPasses,
-            seed,
-            codec,
-          ] of crossProduct<unknown>([
-            axes.bulkSkip,
-            axes.cacheModels,
-            axes.cacheAge,
-            axes.cacheSizesBytes,
-            bandwidths,
-            axes.linkBytesPerS,
-            downtimes,
-            axes.threads,
-            axes.maxTimeMs,
-            axes.maxPasses,
-            axes.seeds,
-            axes.codecs,
-          ])) {
-            const choice = codec as CodecChoice;
-            cells.push({
-              index: cells.length,
-              workload: workload.name,
-              ramBytes,
-              params,
-              seed: seed as number,
-              codec: choice.name,
-              codecModule: choice.module,
-              cacheModel: cacheModel as CacheModel,
-              cacheSizeBytes: cacheSizeBytes as number,
-              cacheAge: cacheAge as boolean,
-              bandwidthBytesPerS: bandwidthBytesPerS as number,
-              linkBytesPerS: linkBytesPerS as number,
-              downtimeLimitMs: downtimeLimitMs as number,
-              convergence,
-              bulkSkip: bulkSkip as boolean,
-              threads: threads as number,
-              maxTimeMs: maxTimeMs as number,
-              maxPasses: maxPasses as number | null,
-              calibration: axes.calibration,
-            });
+        for (const convergence of rules)
+          for (const settings of crossAxes(SETTING_NESTING, (key) =>
+            axisList(axes, key, convergence),
+          )) {
+            const {
+              seed,
+              cacheModel,
+              cacheSizeBytes,
+              cacheAge,
+              bandwidthBytesPerS,
+              linkBytesPerS,
+              downtimeLimitMs,
+              bulkSkip,
+              threads,
+              maxTimeMs,
+              maxPasses,
+              ...added
+            } = settings;
+            for (const codec of axes.codecs)
+              cells.push({
+                index: cells.length,
+                workload: workload.name,
+                ramBytes,
+                params,
+                seed,
+                codec: codec.name,
+                codecModule: codec.module,
+                cacheModel,
+                cacheSizeBytes,
+                cacheAge,
+                bandwidthBytesPerS,
+                linkBytesPerS,
+                downtimeLimitMs,
+                convergence,
+                bulkSkip,
+                threads,
+                maxTimeMs,
+                maxPasses,
+                calibration: axes.calibration,
+                ...added,
+              });
           }
-        }
   return cells;
 }

@@ -19,9 +19,9 @@ const axes: SweepAxes = {
     { name: "raw", module: null },
     { name: "xbzrle", module: null },
   ],
-  cacheModels: ["direct", "lru"],
-  cacheSizesBytes: [16 * MIB, 64 * MIB, 256 * MIB],
-  seeds: [1, 2],
+  cacheModel: ["direct", "lru"],
+  cacheSizeBytes: [16 * MIB, 64 * MIB, 256 * MIB],
+  seed: [1, 2],
 };
 
 test("cacheIndependentKey: only codecs without a previous copy ignore the cache settings", () => {
@@ -70,7 +70,7 @@ test("stopping while workers are posting results neither crashes nor reports lat
   const marks = mkdtempSync(join(tmpdir(), "migbench-pool-"));
   process.env.MIGBENCH_TEST_MARK_DIR = marks;
   try {
-    const cells = buildCells({ ...axes, seeds: Array.from({ length: 12 }, (_, i) => i + 1) });
+    const cells = buildCells({ ...axes, seed: Array.from({ length: 12 }, (_, i) => i + 1) });
     for (let round = 0; round < 1; round++) {
       rmSync(marks, { recursive: true, force: true });
       mkdirSync(marks);

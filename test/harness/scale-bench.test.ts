@@ -18,6 +18,7 @@ import {
   type ScaleMeasurement,
 } from "../../harness/benchmarks/scale-bench-child.ts";
 import { benchMain } from "../../harness/cli/bench.ts";
+import { axisOptionsRecord } from "../../harness/sweep/axis-options.ts";
 import { SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
 import { UsageError } from "../../lib/errors.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
@@ -82,7 +83,11 @@ test("SWEEP_DEFAULTS are what npm run bench records when the options are not giv
   );
   assert.equal(code, 0);
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-  for (const [key, value] of Object.entries(SWEEP_DEFAULTS))
+  const defaults = {
+    ...axisOptionsRecord(SWEEP_DEFAULTS),
+    calibration: SWEEP_DEFAULTS.calibration,
+  };
+  for (const [key, value] of Object.entries(defaults))
     assert.deepEqual(manifest.options[key], value, key);
   assert.deepEqual(manifest.seeds, [1]);
 });
@@ -254,6 +259,12 @@ test("scaleBenchMain: bad options are usage errors; --help prints the options", 
   await assert.rejects(run(["--workload", "toy", "--bogus"]), UsageError);
   await assert.rejects(run(["--workload", "nope"]), /unknown workload/);
   await assert.rejects(run(["--workload", "toy", "--ram", "1GiB,1GiB"]), /listed twice/);
+  // --cache-size and --seed are parsed as npm run bench parses them, one value each.
+  await assert.rejects(run(["--workload", "toy", "--seed", "1..3"]), /--seed: .*takes one value/);
+  await assert.rejects(
+    run(["--workload", "toy", "--cache-size", "8GiB"]),
+    /--cache-size: "8GiB" is more than 4GiB, the largest cache the simulator holds \(its slots/,
+  );
   const out = sink();
   assert.equal(await scaleBenchMain(["--help"], { stdout: out, catalogue }), 0);
   assert.match(out.text(), /--ram/);

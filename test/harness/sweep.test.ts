@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { AXIS_OPTIONS } from "../../harness/sweep/axis-options.ts";
 import {
   buildCells,
   crossProduct,
   expandParamSets,
-  RULE_DEFAULTS,
   SWEEP_DEFAULTS,
   type SweepAxes,
 } from "../../harness/sweep/plan.ts";
@@ -20,8 +20,8 @@ function axes(overrides: Partial<SweepAxes> = {}): SweepAxes {
       { name: "raw", module: null },
       { name: "xbzrle", module: null },
     ],
-    cacheSizesBytes: [16 * MIB, 64 * MIB],
-    seeds: [1, 2, 3],
+    cacheSizeBytes: [16 * MIB, 64 * MIB],
+    seed: [1, 2, 3],
     ...overrides,
   };
 }
@@ -86,20 +86,20 @@ test("buildCells: the same axes give the same cells (the sweep is pure)", () => 
 });
 
 test("buildCells: qemu-kvm-0.13 brings 32 MiB/s and 30 ms unless they are given", () => {
-  const cells = buildCells(axes({ convergence: ["qemu", "qemu-kvm-0.13"], seeds: [1] }));
+  const cells = buildCells(axes({ convergence: ["qemu", "qemu-kvm-0.13"], seed: [1] }));
   const qemu = cells.find((c) => c.convergence === "qemu")!;
   const old = cells.find((c) => c.convergence === "qemu-kvm-0.13")!;
   assert.equal(qemu.bandwidthBytesPerS, 128 * MIB);
   assert.equal(qemu.downtimeLimitMs, 300);
   assert.equal(old.bandwidthBytesPerS, 32 * MIB);
   assert.equal(old.downtimeLimitMs, 30);
-  assert.equal(RULE_DEFAULTS["qemu-kvm-0.13"].downtimeLimitMs, 30);
+  assert.equal(AXIS_OPTIONS.downtimeLimitMs.byRule?.["qemu-kvm-0.13"], 30);
   const given = buildCells(
     axes({
       convergence: ["qemu-kvm-0.13"],
-      bandwidthsBytesPerS: [64 * MIB],
-      downtimeLimitsMs: [100],
-      seeds: [1],
+      bandwidthBytesPerS: [64 * MIB],
+      downtimeLimitMs: [100],
+      seed: [1],
     }),
   );
   assert.ok(given.every((c) => c.bandwidthBytesPerS === 64 * MIB && c.downtimeLimitMs === 100));
@@ -112,10 +112,10 @@ test("buildCells: every axis multiplies the cell count", () => {
         { name: "a", ramBytes: [64 * MIB, 128 * MIB], paramSets: [{ r: 1 }, { r: 2 }] },
         { name: "b", ramBytes: [64 * MIB], paramSets: [{}] },
       ],
-      cacheModels: ["direct", "2way", "lru"],
-      bandwidthsBytesPerS: [32 * MIB, 128 * MIB],
+      cacheModel: ["direct", "2way", "lru"],
+      bandwidthBytesPerS: [32 * MIB, 128 * MIB],
       maxPasses: [null, 5],
-      seeds: [1],
+      seed: [1],
     }),
   );
   // workload a: 2 RAM × 2 params; b: 1 — times 3 models × 2 sizes × 2 bandwidths × 2 × 2 codecs.

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { DEFAULT_LINK_SPEED, SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
+import { AXIS_OPTIONS } from "../../harness/sweep/axis-options.ts";
+import { SWEEP_DEFAULTS } from "../../harness/sweep/plan.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagList, joinNegativeValues } from "../../lib/flag-list.ts";
 import {
@@ -34,7 +35,7 @@ test("rates: b is a bit, B a byte, whatever the spelling", () => {
 });
 
 test("the default link speed and the README's rates keep their bytes (results unchanged)", () => {
-  assert.equal(DEFAULT_LINK_SPEED, "10Gbit/s");
+  assert.equal(AXIS_OPTIONS.linkBytesPerS.default, "10Gbit/s");
   assert.deepEqual(SWEEP_DEFAULTS.linkBytesPerS, [1.25e9]);
   assert.equal(parseRate("32MiB/s"), 33_554_432);
   assert.equal(parseRate("1Gbit/s"), 125_000_000);

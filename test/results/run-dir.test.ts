@@ -24,8 +24,8 @@ const cells = buildCells({
     { name: "raw", module: null },
     { name: "xbzrle", module: null },
   ],
-  cacheSizesBytes: [16 * MIB, 64 * MIB],
-  seeds: [1, 2],
+  cacheSizeBytes: [16 * MIB, 64 * MIB],
+  seed: [1, 2],
 });
 const results: CellResult[] = await Promise.all(cells.map((c) => runCell(c)));
 

@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { toCsv } from "../../results/csv.ts";
+import { formatCount, formatMs, formatRatio } from "../../results/csv-format.ts";
 import {
-  formatCount,
-  formatMs,
-  formatRatio,
   paramColumns,
   passColumns,
   passRows,
