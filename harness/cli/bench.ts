@@ -713,6 +713,7 @@ async function runAndReport(
         runCellModule: deps.runCellModule,
         signal: controller.signal,
         verify: Boolean(argv.verify),
+        calibration: thePlan.calibration,
       },
       (result) => {
         writer.add(result);
