@@ -11,7 +11,8 @@ import { InputError } from "../../lib/errors.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { findWorkload } from "../../workloads/registry.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
-import { type SimulationObserver, simulate } from "./precopy.ts";
+import type { SimulationObserver } from "./observer.ts";
+import { simulate } from "./precopy.ts";
 
 /** What a cell needs beside its spec (harness/sweep/pool.ts passes these on). */
 export interface RunCellOptions {
@@ -24,7 +25,7 @@ export interface RunCellOptions {
   readonly calibration: Calibration;
   /** bench's --verify: decode and compare every encoded page, of every codec (built-ins too). */
   readonly verify?: boolean;
-  readonly observer?: SimulationObserver;
+  readonly observers?: readonly SimulationObserver[];
 }
 
 /**
@@ -37,8 +38,8 @@ export const PLUGIN_VERIFY_EVERY = 64;
 
 /**
  * One cell, end to end: resolve the workload and the codec named by the spec, charge the codec
- * the calibration's rates, run the pre-copy simulator, and wrap what happens as a CellResult.
- * Never throws: any error becomes a `failed` result with a one-line message (a failed cell is a row, not a crash), and a
+ * the calibration's rates, run the pre-copy simulator, and wrap what happens as a CellResult. Never throws: any error
+ * becomes a `failed` result with a one-line message (a failed cell is a row, not a crash), and a
  * recorded workload that runs out of data becomes `trace-ended`.
  */
 export async function runCell(spec: CellSpec, options: RunCellOptions): Promise<CellResult> {
@@ -57,10 +58,10 @@ export async function runCell(spec: CellSpec, options: RunCellOptions): Promise<
     const inputs = { spec: ran, workload, codec, encodeSecondsPerPage, verifyEvery };
     // A plug-in runs under the exit guard for the whole cell (codecs/plugin.ts): installed
     // once here, it costs nothing per page.
-    const { observer } = options;
+    const { observers } = options;
     const outcome = plugin
-      ? withExitGuard(codecLabel(codec), "a cell's codec calls", () => simulate(inputs, observer))
-      : simulate(inputs, observer);
+      ? withExitGuard(codecLabel(codec), "a cell's codec calls", () => simulate(inputs, observers))
+      : simulate(inputs, observers);
     return { spec: ran, ...outcome, wallMs: wallMs() };
   } catch (error) {
     // simulate() itself turns a WorkloadEndedError into a `trace-ended` result with the metrics

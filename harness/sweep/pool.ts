@@ -2,9 +2,9 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import type { Calibration } from "../../codecs/calibration.ts";
-import { builtinCodecs } from "../../codecs/registry.ts";
 import { workerExecArgv } from "../../lib/workers.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
+import { cacheIndependentKey } from "../simulator/cache-independence.ts";
 import type { RunCellOptions } from "../simulator/run-cell.ts";
 import { type CellWorkerData, loadRunCell } from "./cell-worker.ts";
 
@@ -49,29 +49,10 @@ function failedResult(spec: CellSpec, error: unknown): CellResult {
 }
 
 /**
- * A built-in codec that keeps no previous copy (raw, zero, lz4, ...) never touches the page
- * cache (run-cell.ts creates none), so its result cannot depend on the cache settings. Cells
- * that differ only in those share a key and are simulated once; null = always simulate (a
- * delta codec, or a plug-in whose definition only the worker loads).
- */
-export function cacheIndependentKey(spec: CellSpec): string | null {
-  if (spec.codecModule !== null) return null;
-  const codec = builtinCodecs.find((definition) => definition.name === spec.codec);
-  if (!codec || codec.usesPrevious) return null;
-  const {
-    index: _index,
-    cacheModel: _model,
-    cacheSizeBytes: _size,
-    cacheAge: _age,
-    ...rest
-  } = spec;
-  return JSON.stringify(rest);
-}
-
-/**
- * Runs every cell, but a cache-independent cell (see cacheIndependentKey) only once per key:
- * the others get a copy of its result under their own spec, with wallMs 0 (no machine time was
- * spent on them). A default sweep over three cache sizes thus simulates raw and zero once each.
+ * Runs every cell, but a cache-independent cell (cacheIndependentKey in
+ * harness/simulator/cache-independence.ts) only once per key: the others get a copy of its
+ * result under their own spec, with wallMs 0 (no machine time was spent on them). A default
+ * sweep over three cache sizes thus simulates raw and zero once each.
  */
 export async function runCells(
   specs: readonly CellSpec[],

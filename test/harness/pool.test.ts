@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { builtinCalibration, loadCalibration } from "../../codecs/calibration.ts";
 import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep/plan.ts";
-import { cacheIndependentKey, runCells } from "../../harness/sweep/pool.ts";
+import { runCells } from "../../harness/sweep/pool.ts";
 import type { CellResult } from "../../results/cell.ts";
 import { resolveParams } from "../../workloads/registry.ts";
 import { uniform } from "../../workloads/uniform.ts";
@@ -26,17 +26,6 @@ const axes: SweepAxes = {
   cacheSizesBytes: [16 * MIB, 64 * MIB, 256 * MIB],
   seeds: [1, 2],
 };
-
-test("cacheIndependentKey: only codecs without a previous copy ignore the cache settings", () => {
-  const cells = buildCells(axes);
-  const raw = cells.filter((cell) => cell.codec === "raw");
-  const keys = new Set(raw.map(cacheIndependentKey));
-  assert.equal(keys.size, 2, "one key per seed: cache model and size do not matter to raw");
-  for (const cell of cells.filter((c) => c.codec === "xbzrle")) {
-    assert.equal(cacheIndependentKey(cell), null);
-  }
-  assert.equal(cacheIndependentKey({ ...raw[0], codecModule: "./mine.ts" }), null);
-});
 
 test("runCells simulates a cache-independent cell once and copies it to its twins", async () => {
   const cells = buildCells(axes);
