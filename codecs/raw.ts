@@ -12,6 +12,7 @@ export const raw: CodecDefinition = {
   usesPrevious: false,
   detectsZeroPages: false,
   decodesInPlace: true,
+  sendsPagesRaw: true,
   create() {
     return {
       name: "raw",

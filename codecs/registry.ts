@@ -123,6 +123,9 @@ export async function loadCodecModule(path: string): Promise<CodecDefinition> {
       "the module's default export is not a CodecDefinition (name, create(), usesPrevious, ...)",
     );
   }
+  if (candidate.sendsPagesRaw !== undefined && typeof candidate.sendsPagesRaw !== "boolean") {
+    throw new InputError(path, `plug-in "${candidate.name}": sendsPagesRaw must be true or false`);
+  }
   const aliases = candidate.aliases ?? [];
   if (!Array.isArray(aliases) || aliases.some((alias) => typeof alias !== "string")) {
     throw new InputError(path, `plug-in "${candidate.name}": aliases must be a list of names`);
@@ -149,6 +152,7 @@ export async function loadCodecModule(path: string): Promise<CodecDefinition> {
     source: path,
     detectsZeroPages: true,
     decodesInPlace: false,
+    sendsPagesRaw: false,
     ...candidate,
   } as CodecDefinition;
   recordPluginModule(definition, path);

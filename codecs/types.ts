@@ -116,6 +116,17 @@ export interface CodecDefinition {
   readonly detectsZeroPages: boolean;
   /** True when decode() may be given the same buffer for `previous` and `page`. */
   readonly decodesInPlace: boolean;
+  /**
+   * Optional, default false. True when every page that reaches this codec (after zero-page
+   * detection, if it detects zero pages) goes on the wire as QEMU's normal page, a raw record
+   * of 8 + 4096 bytes, whatever the page's bytes (`raw`, `zero`: save_normal_page() in
+   * migration/ram.c). Its outcome then does not depend on the page's content, so the simulator
+   * neither reads the page nor calls encode(): a bulk pass over a 64 GiB VM costs bitmap work,
+   * not 16 M page reads. A codec is held to it on the pages the simulator samples for
+   * verification (a plug-in's, or every page under bench's --verify): there encode() must return
+   * OVERFLOW or a raw record. Ignored for a codec that `usesPrevious`.
+   */
+  readonly sendsPagesRaw?: boolean;
   /** Make an instance with its own scratch buffers. */
   create(): PageCodec;
 }

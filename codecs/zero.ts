@@ -21,6 +21,7 @@ export const zero: CodecDefinition = {
   usesPrevious: false,
   detectsZeroPages: true,
   decodesInPlace: true,
+  sendsPagesRaw: true,
   create() {
     return {
       name: "zero",

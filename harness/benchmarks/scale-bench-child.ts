@@ -1,4 +1,5 @@
 import { pathToFileURL } from "node:url";
+import { loadCalibration } from "../../codecs/calibration.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { runCell } from "../simulator/run-cell.ts";
 
@@ -71,7 +72,8 @@ export function measurementOf(result: CellResult, maxRssKiB: number): ScaleMeasu
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const spec = JSON.parse(process.argv[2] ?? "null") as CellSpec;
-  const result = await runCell(spec);
+  // This process is the cell's whole run: it reads the calibration once, as bench's main thread does.
+  const result = await runCell(spec, { calibration: await loadCalibration(spec.calibration) });
   process.stdout.write(
     `${JSON.stringify(measurementOf(result, process.resourceUsage().maxRSS))}\n`,
   );

@@ -80,6 +80,7 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
       workers,
       resumed: argv.resume !== undefined,
       verify: Boolean(argv.verify),
+      calibration: plan.calibration.rates,
       quiet: Boolean(argv.quiet),
       report: Boolean(argv.report),
       runCellModule: deps.runCellModule,

@@ -1,5 +1,5 @@
 import { PAGE_SIZE, RAW_RECORD_BYTES } from "../../codecs/types.ts";
-import { RATE_WINDOW_S } from "./precopy.ts";
+import { RATE_WINDOW_S } from "./migration.ts";
 
 /**
  * The on-paper model of pre-copy with the `raw` codec under QEMU's rules (docs/SIMULATOR.md,

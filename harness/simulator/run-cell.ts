@@ -1,4 +1,9 @@
-import { encodeSeconds, loadCalibration } from "../../codecs/calibration.ts";
+import {
+  type Calibration,
+  encodeSeconds,
+  PAGE_OUTCOMES,
+  type PageOutcome,
+} from "../../codecs/calibration.ts";
 import { codecLabel, describeThrown, pluginModuleOf, withExitGuard } from "../../codecs/plugin.ts";
 import { loadCodecModule, resolveCodecs } from "../../codecs/registry.ts";
 import { type CodecDefinition, PAGE_SIZE } from "../../codecs/types.ts";
@@ -6,12 +11,21 @@ import { InputError } from "../../lib/errors.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { findWorkload } from "../../workloads/registry.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
-import { type EncodeOutcome, type SimulationObserver, simulate } from "./precopy.ts";
+import type { SimulationObserver } from "./observer.ts";
+import { simulate } from "./precopy.ts";
 
-/** How a cell checks its codec's output (bench's --verify; harness/sweep/pool.ts passes it on). */
+/** What a cell needs beside its spec (harness/sweep/pool.ts passes these on). */
 export interface RunCellOptions {
-  /** Decode and compare every encoded page, of every codec (built-ins too). */
+  /**
+   * The encode rates the spec's `calibration` names, read once by the caller: bench reads the
+   * file when it plans the run (and records its sha256 and rates in manifest.json), and the
+   * pool hands the rates to every worker by value. A cell never reads the file, so one edited
+   * mid-run cannot make later cells disagree with the manifest.
+   */
+  readonly calibration: Calibration;
+  /** bench's --verify: decode and compare every encoded page, of every codec (built-ins too). */
   readonly verify?: boolean;
+  readonly observers?: readonly SimulationObserver[];
 }
 
 /**
@@ -23,22 +37,18 @@ export interface RunCellOptions {
 export const PLUGIN_VERIFY_EVERY = 64;
 
 /**
- * One cell, end to end: resolve the workload, the codec and the calibration named by the spec,
- * run the pre-copy simulator, and wrap what happens as a CellResult. Never throws: any error
+ * One cell, end to end: resolve the workload and the codec named by the spec, charge the codec
+ * the calibration's rates, run the pre-copy simulator, and wrap what happens as a CellResult. Never throws: any error
  * becomes a `failed` result with a one-line message (a failed cell is a row, not a crash), and a
  * recorded workload that runs out of data becomes `trace-ended`.
  */
-export async function runCell(
-  spec: CellSpec,
-  observer?: SimulationObserver,
-  options: RunCellOptions = {},
-): Promise<CellResult> {
+export async function runCell(spec: CellSpec, options: RunCellOptions): Promise<CellResult> {
   const started = performance.now();
   const wallMs = () => Math.round((performance.now() - started) * 1000) / 1000;
   let codec: CodecDefinition | undefined;
   try {
     codec = await resolveCodec(spec);
-    const encodeSecondsPerPage = await resolveEncodeCosts(spec, codec);
+    const encodeSecondsPerPage = encodeCosts(options.calibration, codec);
     const workload = await createWorkload(spec);
     // A recorded trace brings its own RAM size (its --ram is ignored): the row says what ran.
     const ramBytes = workload.pageCount * PAGE_SIZE;
@@ -48,9 +58,10 @@ export async function runCell(
     const inputs = { spec: ran, workload, codec, encodeSecondsPerPage, verifyEvery };
     // A plug-in runs under the exit guard for the whole cell (codecs/plugin.ts): installed
     // once here, it costs nothing per page.
+    const { observers } = options;
     const outcome = plugin
-      ? withExitGuard(codecLabel(codec), "a cell's codec calls", () => simulate(inputs, observer))
-      : simulate(inputs, observer);
+      ? withExitGuard(codecLabel(codec), "a cell's codec calls", () => simulate(inputs, observers))
+      : simulate(inputs, observers);
     return { spec: ran, ...outcome, wallMs: wallMs() };
   } catch (error) {
     // simulate() itself turns a WorkloadEndedError into a `trace-ended` result with the metrics
@@ -80,15 +91,12 @@ async function resolveCodec(spec: CellSpec): Promise<CodecDefinition> {
   return chosen[0];
 }
 
-const OUTCOMES: readonly EncodeOutcome[] = ["zero", "unchanged", "delta", "overflow", "raw"];
-
-async function resolveEncodeCosts(
-  spec: CellSpec,
+function encodeCosts(
+  calibration: Calibration,
   codec: CodecDefinition,
-): Promise<Record<EncodeOutcome, number>> {
-  const calibration = await loadCalibration(spec.calibration);
-  const costs = {} as Record<EncodeOutcome, number>;
-  for (const outcome of OUTCOMES)
+): Record<PageOutcome, number> {
+  const costs = {} as Record<PageOutcome, number>;
+  for (const outcome of PAGE_OUTCOMES)
     costs[outcome] = encodeSeconds(calibration, codec.name, outcome, 1);
   return costs;
 }

@@ -1,17 +1,21 @@
 import { pathToFileURL } from "node:url";
 import { workerData } from "piscina";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
+import type { RunCellOptions } from "../simulator/run-cell.ts";
 
 /**
  * The pool's task: one cell, run by the same runCell the tests call directly (STYLE.md: the
- * worker is a thin shell). Which module provides runCell comes from the pool's workerData so a
- * test can hand in a stub; by default it is the simulator, harness/simulator/run-cell.ts.
+ * worker is a thin shell). The pool's workerData gives, once per worker, the options every cell
+ * runs with (the calibration's rates by value, --verify) and which module provides runCell, so
+ * a test can hand in a stub; by default it is the simulator, harness/simulator/run-cell.ts.
  */
-type RunCell = (
-  spec: CellSpec,
-  observer?: undefined,
-  options?: { readonly verify?: boolean },
-) => Promise<CellResult>;
+type RunCell = (spec: CellSpec, options: RunCellOptions) => Promise<CellResult>;
+
+/** What harness/sweep/pool.ts puts in workerData. */
+export interface CellWorkerData {
+  readonly runCellModule: string | undefined;
+  readonly options: RunCellOptions;
+}
 
 const DEFAULT_RUN_CELL_MODULE = new URL("../simulator/run-cell.ts", import.meta.url).href;
 
@@ -27,8 +31,8 @@ export async function loadRunCell(moduleUrl: string = DEFAULT_RUN_CELL_MODULE): 
 }
 
 export default async function runCellTask(spec: CellSpec): Promise<CellResult> {
-  const data = workerData as { runCellModule?: string; verify?: boolean } | undefined;
-  runCellPromise ??= loadRunCell(data?.runCellModule);
+  const data = workerData as CellWorkerData;
+  runCellPromise ??= loadRunCell(data.runCellModule);
   const runCell = await runCellPromise;
-  return runCell(spec, undefined, { verify: data?.verify });
+  return runCell(spec, data.options);
 }

@@ -1,10 +1,12 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
-import { builtinCodecs } from "../../codecs/registry.ts";
+import type { Calibration } from "../../codecs/calibration.ts";
 import { workerExecArgv } from "../../lib/workers.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
-import { loadRunCell } from "./cell-worker.ts";
+import { cacheIndependentKey } from "../simulator/cache-independence.ts";
+import type { RunCellOptions } from "../simulator/run-cell.ts";
+import { type CellWorkerData, loadRunCell } from "./cell-worker.ts";
 
 /**
  * Runs the cells of a sweep on a pool of worker threads (piscina), one cell per task, and hands
@@ -26,6 +28,11 @@ export interface PoolOptions {
   readonly signal?: AbortSignal;
   /** bench --verify: decode and compare every encoded page (harness/simulator/run-cell.ts). */
   readonly verify?: boolean;
+  /**
+   * The encode rates of the cells' calibration, as the main thread read them once: they go to
+   * each worker by value (workerData), so no worker reads the calibration file.
+   */
+  readonly calibration: Calibration;
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./cell-worker.ts", import.meta.url));
@@ -42,29 +49,10 @@ function failedResult(spec: CellSpec, error: unknown): CellResult {
 }
 
 /**
- * A built-in codec that keeps no previous copy (raw, zero, lz4, ...) never touches the page
- * cache (run-cell.ts creates none), so its result cannot depend on the cache settings. Cells
- * that differ only in those share a key and are simulated once; null = always simulate (a
- * delta codec, or a plug-in whose definition only the worker loads).
- */
-export function cacheIndependentKey(spec: CellSpec): string | null {
-  if (spec.codecModule !== null) return null;
-  const codec = builtinCodecs.find((definition) => definition.name === spec.codec);
-  if (!codec || codec.usesPrevious) return null;
-  const {
-    index: _index,
-    cacheModel: _model,
-    cacheSizeBytes: _size,
-    cacheAge: _age,
-    ...rest
-  } = spec;
-  return JSON.stringify(rest);
-}
-
-/**
- * Runs every cell, but a cache-independent cell (see cacheIndependentKey) only once per key:
- * the others get a copy of its result under their own spec, with wallMs 0 (no machine time was
- * spent on them). A default sweep over three cache sizes thus simulates raw and zero once each.
+ * Runs every cell, but a cache-independent cell (cacheIndependentKey in
+ * harness/simulator/cache-independence.ts) only once per key: the others get a copy of its
+ * result under their own spec, with wallMs 0 (no machine time was spent on them). A default
+ * sweep over three cache sizes thus simulates raw and zero once each.
  */
 export async function runCells(
   specs: readonly CellSpec[],
@@ -102,6 +90,7 @@ async function runEveryCell(
 ): Promise<void> {
   const { signal } = options;
   if (specs.length === 0) return;
+  const cellOptions: RunCellOptions = { calibration: options.calibration, verify: options.verify };
   if (options.workers <= 0) {
     const runCell = await loadRunCell(options.runCellModule);
     for (const spec of specs) {
@@ -111,7 +100,7 @@ async function runEveryCell(
       if (signal?.aborted) return;
       let result: CellResult;
       try {
-        result = await runCell(spec, undefined, { verify: options.verify });
+        result = await runCell(spec, cellOptions);
       } catch (error) {
         result = failedResult(spec, error);
       }
@@ -127,7 +116,10 @@ async function runEveryCell(
     minThreads: threads,
     maxThreads: threads,
     execArgv: workerExecArgv(),
-    workerData: { runCellModule: options.runCellModule, verify: options.verify },
+    workerData: {
+      runCellModule: options.runCellModule,
+      options: cellOptions,
+    } satisfies CellWorkerData,
   });
   // Once stopping (Ctrl-C, or onResult threw), no result is handed on: the tasks destroy()
   // terminates reject with "Terminating worker thread", and those must not become failed rows.

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { Calibration } from "../../codecs/calibration.ts";
 import { InputError } from "../../lib/errors.ts";
 import { elapsedLabel } from "../../lib/format.ts";
 import { gitInfo, machineInfo, migbenchVersion } from "../../lib/machine.ts";
@@ -24,6 +25,8 @@ export interface RunContext {
   /** True when the directory holds an earlier session's cells (--resume). */
   readonly resumed: boolean;
   readonly verify: boolean;
+  /** The encode rates, read once when the sweep was planned; the pool hands them to workers. */
+  readonly calibration: Calibration;
   readonly quiet: boolean;
   /** Draw the charts and report.html at the end. */
   readonly report: boolean;
@@ -142,6 +145,7 @@ async function runPending(
         runCellModule: context.runCellModule,
         signal: controller.signal,
         verify: context.verify,
+        calibration: context.calibration,
       },
       (result) => {
         writer.add(result);

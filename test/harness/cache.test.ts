@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { createPageCache } from "../../harness/simulator/cache/create.ts";
 import { CACHED_PAGE_LIFETIME, DirectPageCache } from "../../harness/simulator/cache/direct.ts";
 import { LruPageCache } from "../../harness/simulator/cache/lru.ts";
+import { createPageCache } from "../../harness/simulator/cache/models.ts";
 import { powerOfTwoEntries } from "../../harness/simulator/cache/slots.ts";
 import { TwoWayPageCache } from "../../harness/simulator/cache/two-way.ts";
 import type { PageCache } from "../../harness/simulator/cache/types.ts";

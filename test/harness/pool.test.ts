@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { builtinCalibration, loadCalibration } from "../../codecs/calibration.ts";
 import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep/plan.ts";
-import { cacheIndependentKey, runCells } from "../../harness/sweep/pool.ts";
+import { runCells } from "../../harness/sweep/pool.ts";
 import type { CellResult } from "../../results/cell.ts";
+import { resolveParams } from "../../workloads/registry.ts";
+import { uniform } from "../../workloads/uniform.ts";
 import { ranCells } from "../fixtures/stub-run-cell.ts";
 
 const MIB = 1024 ** 2;
@@ -24,22 +27,15 @@ const axes: SweepAxes = {
   seed: [1, 2],
 };
 
-test("cacheIndependentKey: only codecs without a previous copy ignore the cache settings", () => {
-  const cells = buildCells(axes);
-  const raw = cells.filter((cell) => cell.codec === "raw");
-  const keys = new Set(raw.map(cacheIndependentKey));
-  assert.equal(keys.size, 2, "one key per seed: cache model and size do not matter to raw");
-  for (const cell of cells.filter((c) => c.codec === "xbzrle")) {
-    assert.equal(cacheIndependentKey(cell), null);
-  }
-  assert.equal(cacheIndependentKey({ ...raw[0], codecModule: "./mine.ts" }), null);
-});
-
 test("runCells simulates a cache-independent cell once and copies it to its twins", async () => {
   const cells = buildCells(axes);
   const results: CellResult[] = [];
   ranCells.length = 0;
-  await runCells(cells, { workers: 0, runCellModule: STUB }, (result) => results.push(result));
+  await runCells(
+    cells,
+    { workers: 0, runCellModule: STUB, calibration: builtinCalibration },
+    (result) => results.push(result),
+  );
   assert.equal(results.length, cells.length);
   assert.deepEqual(
     results.map((r) => r.spec.index).sort((a, b) => a - b),
@@ -78,7 +74,12 @@ test("stopping while workers are posting results neither crashes nor reports lat
       const reported: number[] = [];
       await runCells(
         cells,
-        { workers: 2, runCellModule: MARKS, signal: controller.signal },
+        {
+          workers: 2,
+          runCellModule: MARKS,
+          signal: controller.signal,
+          calibration: builtinCalibration,
+        },
         (result) => {
           reported.push(result.spec.index);
           if (controller.signal.aborted || reported.length > 1) return;
@@ -97,5 +98,45 @@ test("stopping while workers are posting results neither crashes nor reports lat
   } finally {
     delete process.env.MIGBENCH_TEST_MARK_DIR;
     rmSync(marks, { recursive: true, force: true });
+  }
+});
+
+test("cells charge the rates read when the run was planned; no cell reads the calibration file", async () => {
+  // The main thread reads the file once (bench records its sha256 and rates in manifest.json);
+  // then the file goes away. A cell that read it again would fail, or, had it been edited,
+  // would charge other rates than the manifest says. Inline and on a worker thread alike.
+  const dir = mkdtempSync(join(tmpdir(), "migbench-calibration-"));
+  const file = join(dir, "calibration.json");
+  const gbps = { zero: 1, unchanged: 1, delta: 1, overflow: 1, raw: 1 };
+  writeFileSync(file, JSON.stringify({ source: "test", machine: null, encodeGBps: { raw: gbps } }));
+  const calibration = await loadCalibration(file);
+  rmSync(dir, { recursive: true, force: true });
+  const cells = buildCells({
+    ...SWEEP_DEFAULTS,
+    workloads: [
+      {
+        name: "uniform",
+        ramBytes: [8 * MIB],
+        paramSets: [resolveParams(uniform, ["wss=2MiB", "writes_per_s=2000"])],
+      },
+    ],
+    codecs: [{ name: "raw", module: null }],
+    cacheSizeBytes: [MIB],
+    seed: [1],
+    calibration: file,
+  });
+  for (const workers of [0, 1]) {
+    const results: CellResult[] = [];
+    await runCells(cells, { workers, calibration }, (result) => results.push(result));
+    assert.equal(results.length, 1);
+    const [result] = results;
+    assert.ok(result.status !== "failed", result.status === "failed" ? result.error : "");
+    // raw sends every page raw at 1 GB/s: 4096 / 10^9 s of CPU per page sent.
+    const pagesSent = result.passes.reduce((sum, pass) => sum + pass.pagesSent, 0);
+    const expectedMs = (pagesSent * 4096) / 1e6;
+    assert.ok(
+      Math.abs(result.metrics.encodeCpuMs - expectedMs) < 1e-6 * expectedMs,
+      `workers ${workers}: ${result.metrics.encodeCpuMs} ms of CPU, expected ${expectedMs}`,
+    );
   }
 });

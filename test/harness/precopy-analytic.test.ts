@@ -4,7 +4,9 @@ import { raw } from "../../codecs/raw.ts";
 import { RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import { zero } from "../../codecs/zero.ts";
 import { analyticPrecopy } from "../../harness/simulator/analytic.ts";
-import { RATE_WINDOW_S, simulate, ZERO_RECORD_BYTES } from "../../harness/simulator/precopy.ts";
+import { RATE_WINDOW_S } from "../../harness/simulator/migration.ts";
+import { ZERO_RECORD_BYTES } from "../../harness/simulator/page-sender.ts";
+import { simulate } from "../../harness/simulator/precopy.ts";
 import { uniform } from "../../workloads/uniform.ts";
 import { baseSpec, FREE_CPU, IdleWorkload, MiB } from "./precopy-fixtures.ts";
 

@@ -1,5 +1,5 @@
+import type { PageOutcome } from "../../codecs/calibration.ts";
 import { PAGE_SIZE } from "../../codecs/types.ts";
-import type { EncodeOutcome } from "../../harness/simulator/precopy.ts";
 import type { PageBitmap } from "../../lib/page-bitmap.ts";
 import type { CellSpec } from "../../results/cell.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
@@ -38,7 +38,7 @@ export function baseSpec(overrides: Partial<CellSpec> = {}): CellSpec {
 }
 
 /** No CPU cost: the wire alone sets the time, as the paper formulas assume. */
-export const FREE_CPU: Record<EncodeOutcome, number> = {
+export const FREE_CPU: Record<PageOutcome, number> = {
   zero: 0,
   unchanged: 0,
   delta: 0,

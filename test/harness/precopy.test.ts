@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { builtinCalibration } from "../../codecs/calibration.ts";
 import { raw } from "../../codecs/raw.ts";
 import { builtinCodecs } from "../../codecs/registry.ts";
 import { type CodecDefinition, RAW_RECORD_BYTES } from "../../codecs/types.ts";
@@ -314,13 +315,16 @@ describe("runCell", () => {
         ramBytes: 0,
         params: { file: "workloads/traces/sqlite-kv.trace", "on-end": "stop" },
       }),
+      { calibration: builtinCalibration },
     );
     assert.notEqual(result.status, "failed", result.status === "failed" ? result.error : "");
     assert.equal(result.spec.ramBytes, 6_778_880);
   });
 
   it("turns an error into a failed result with one line", async () => {
-    const result = await runCell(baseSpec({ codec: "no-such-codec" }));
+    const result = await runCell(baseSpec({ codec: "no-such-codec" }), {
+      calibration: builtinCalibration,
+    });
     assert.equal(result.status, "failed");
     assert.ok(result.status === "failed" && !result.error.includes("\n"));
     assert.match(result.status === "failed" ? result.error : "", /unknown codec "no-such-codec"/);

@@ -1,0 +1,248 @@
+import { PageBitmap } from "../../lib/page-bitmap.ts";
+import type { CellSpec, CellStatus } from "../../results/cell.ts";
+import { WorkloadEndedError, type WorkloadRun } from "../../workloads/types.ts";
+import type { ConvergenceStrategy, RuleContext } from "./convergence.ts";
+import type { SimulationObserver } from "./observer.ts";
+import type { PageObserver } from "./page-events.ts";
+import { PageSender, type PageSenderInputs, type SenderState } from "./page-sender.ts";
+
+/** migration.c BUFFER_DELAY: the rate-limit and bandwidth-measurement window. */
+export const RATE_WINDOW_S = 0.1;
+/** How far the workload's cursor may lag the clock (the "content at send time" resolution). */
+export const WORKLOAD_STEP_S = 0.001;
+
+export interface MigrationInputs extends Omit<PageSenderInputs, "rawFinalStage"> {
+  readonly spec: CellSpec;
+  readonly rule: ConvergenceStrategy;
+  /** Seconds of one sender thread's CPU per page, by PageEvent (page-events.ts). */
+  readonly encodeSeconds: Float64Array;
+  /** Every page sent, with its event, wire bytes and encode seconds. */
+  readonly pages: PageObserver;
+  readonly observers: readonly SimulationObserver[];
+}
+
+/**
+ * The model: QEMU 7.2's RAM migration state (ram.c RAMState, migration.c MigrationState) and
+ * the clock. Time advances page by page: sending a page costs its wire bytes at the current
+ * rate and its encode time on the sender's threads, and a chunk (one QEMU iteration ≈ one
+ * 100 ms rate window) takes max(wire time, encode time). The workload's cursor follows the
+ * clock in ≤ 1 ms steps, so a page is read as it is when it is sent, and it stops when the VM
+ * stops. The convergence rule (convergence.ts) drives it through RuleContext; observers
+ * (observer.ts) see it through MigrationView.
+ */
+export class Migration implements RuleContext, SenderState {
+  readonly maxTimeS: number;
+  readonly maxPasses: number;
+  readonly downtimeLimitS: number;
+  readonly usesCache: boolean;
+  private readonly spec: CellSpec;
+  private readonly workload: WorkloadRun;
+  private readonly rule: ConvergenceStrategy;
+  private readonly sender: PageSender;
+  private readonly encodeSeconds: Float64Array;
+  private readonly pageObserver: PageObserver;
+  private readonly observers: SimulationObserver[];
+  private readonly threads: number;
+  /** The migration bitmap: pages still to send (ram.c RAMBlock.bmap). */
+  private readonly dirty: PageBitmap;
+  /** Pages the guest wrote since the last sync (KVM's dirty log, read by migration_bitmap_sync). */
+  private readonly written: PageBitmap;
+
+  // The clock and the workload's cursor.
+  timeS = 0;
+  private workloadTimeS = 0;
+  private vmRunning = true;
+  /** Seconds of sender CPU in the current chunk, already divided over the threads. */
+  private chunkCpuS = 0;
+  /** The stop-and-copy's duration, once it ran. */
+  downtimeS = 0;
+
+  // ram.c RAMState.
+  private scanPage = 0;
+  deltaActive: boolean;
+  lastStage = false;
+  dirtySyncCount = 0;
+
+  // migration.c MigrationState: the rate window and the threshold.
+  private windowStartS = 0;
+  private windowBytes = 0;
+  thresholdBytes = 0;
+
+  // The wire, and the pass in progress.
+  sentBytes = 0;
+  sentPages = 0;
+  passes = 0;
+  private passStartS = 0;
+  private passStartPages = 0;
+
+  constructor(inputs: MigrationInputs) {
+    const spec = inputs.spec;
+    this.spec = spec;
+    this.workload = inputs.workload;
+    this.rule = inputs.rule;
+    this.usesCache = inputs.cache !== null;
+    this.sender = new PageSender({ ...inputs, rawFinalStage: inputs.rule.rawFinalStage }, this);
+    this.encodeSeconds = inputs.encodeSeconds;
+    this.pageObserver = inputs.pages;
+    this.observers = [...inputs.observers];
+    this.threads = Math.max(1, spec.threads);
+    this.maxTimeS = spec.maxTimeMs / 1000;
+    this.maxPasses = spec.maxPasses ?? Number.POSITIVE_INFINITY;
+    this.downtimeLimitS = spec.downtimeLimitMs / 1000;
+    this.dirty = new PageBitmap(inputs.workload.pageCount);
+    this.written = new PageBitmap(inputs.workload.pageCount);
+    // ram.c: XBZRLE starts after the bulk pass wraps (find_dirty_block); pre-2013 from the start.
+    this.deltaActive = !spec.bulkSkip;
+  }
+
+  get dirtyPages(): number {
+    return this.dirty.size;
+  }
+
+  /** The whole migration under the rule; a recorded workload that runs out ends it early. */
+  run(): Exclude<CellStatus, "failed"> {
+    try {
+      // ram.c ram_save_setup → ram_init_bitmaps: every page dirty, then the first sync.
+      this.dirty.fill();
+      this.bitmapSync();
+      if (this.rule.migrate(this) === "did-not-converge") {
+        this.closePass(false);
+        return "did-not-converge";
+      }
+      this.complete();
+      return "completed";
+    } catch (error) {
+      if (!(error instanceof WorkloadEndedError)) throw error;
+      this.closePass(false);
+      return "trace-ended";
+    }
+  }
+
+  observe(observer: SimulationObserver): void {
+    this.observers.push(observer);
+  }
+
+  sendWindow(): void {
+    // max-bandwidth caps the iterative passes; the link's own speed bounds it too.
+    this.iterate(Math.min(this.spec.bandwidthBytesPerS, this.spec.linkBytesPerS));
+  }
+
+  sync(): void {
+    this.advanceWorkload(this.timeS);
+    this.bitmapSync();
+  }
+
+  /**
+   * ram.c migration_bitmap_sync(): merge the guest's writes since the last sync into the
+   * migration bitmap, dirty-sync-count + 1 (the cache's generation). Closes the current pass.
+   */
+  private bitmapSync(): void {
+    this.dirty.union(this.written);
+    this.written.clear();
+    this.dirtySyncCount++;
+    this.closePass(false);
+    this.passStartS = this.timeS;
+    this.passStartPages = this.sentPages;
+    for (const observer of this.observers) observer.onSync?.(this);
+  }
+
+  /**
+   * One migration_iteration_run → ram_save_iterate: send dirty pages (ram_find_and_save_block)
+   * until the rate window is used up or nothing is dirty. Sending is a pipeline of the wire and
+   * the sender's threads, so the chunk's time is max(wire time, encode time).
+   */
+  private iterate(rateBytesPerS: number): void {
+    const windowEndS = this.windowStartS + RATE_WINDOW_S;
+    const chunkStartS = this.timeS;
+    let wireS = 0;
+    this.chunkCpuS = 0;
+    const dirty = this.dirty;
+    while (dirty.size > 0 && this.timeS < windowEndS) {
+      const page = this.nextDirtyPage();
+      if (this.timeS - this.workloadTimeS >= WORKLOAD_STEP_S) this.advanceWorkload(this.timeS);
+      const bytes = this.sendPage(page);
+      wireS += bytes / rateBytesPerS;
+      this.timeS = chunkStartS + Math.max(wireS, this.chunkCpuS);
+      this.windowBytes += bytes;
+    }
+    if (this.timeS >= windowEndS) this.updateCounters();
+  }
+
+  /** Send one page: its wire bytes; its encode time goes to the chunk, the page to the counters. */
+  private sendPage(page: number): number {
+    const sender = this.sender;
+    const event = sender.send(page);
+    const bytes = sender.wireBytes;
+    const seconds = this.encodeSeconds[event];
+    this.chunkCpuS += seconds / this.threads;
+    this.sentBytes += bytes;
+    this.sentPages++;
+    this.pageObserver.onPage(event, bytes, seconds);
+    return bytes;
+  }
+
+  /**
+   * migration.c migration_update_counters(): bandwidth = bytes / time over the window;
+   * threshold = bandwidth × downtime-limit.
+   */
+  private updateCounters(): void {
+    const spentS = this.timeS - this.windowStartS;
+    const bandwidthBytesPerS = this.windowBytes / spentS;
+    this.thresholdBytes = bandwidthBytesPerS * this.downtimeLimitS;
+    const window = { bytes: this.windowBytes, bandwidthBytesPerS };
+    for (const observer of this.observers) observer.onWindow?.(this, window);
+    this.windowStartS = this.timeS;
+    this.windowBytes = 0;
+  }
+
+  /**
+   * ram.c find_dirty_block(): the scan continues from where it stopped (last_seen_block /
+   * last_page), across syncs, and wraps; the first wrap-around enables XBZRLE.
+   */
+  private nextDirtyPage(): number {
+    let page = this.dirty.next(this.scanPage);
+    if (page < 0) {
+      this.deltaActive = true;
+      page = this.dirty.next(0);
+    }
+    this.dirty.delete(page);
+    this.scanPage = page + 1;
+    return page;
+  }
+
+  /**
+   * migration.c migration_completion(): stop the VM, lift the rate limit, and
+   * ram_save_complete(): a last migration_bitmap_sync, then every dirty page goes (XBZRLE
+   * still used, rs->last_stage: no cache inserts). Downtime = this final transfer at the link's
+   * speed, or its encode time when that is longer.
+   */
+  private complete(): void {
+    this.advanceWorkload(this.timeS);
+    this.vmRunning = false;
+    this.bitmapSync();
+    this.lastStage = true;
+    const stopS = this.timeS;
+    const link = this.spec.linkBytesPerS;
+    let wireS = 0;
+    this.chunkCpuS = 0;
+    while (this.dirty.size > 0) wireS += this.sendPage(this.nextDirtyPage()) / link;
+    this.timeS = stopS + Math.max(wireS, this.chunkCpuS);
+    this.downtimeS = this.timeS - stopS;
+    this.closePass(true);
+  }
+
+  /** Move the guest forward to `timeS`: its writes since the last step go to the dirty log. */
+  private advanceWorkload(timeS: number): void {
+    if (!this.vmRunning || timeS <= this.workloadTimeS) return;
+    this.workload.advanceTo(timeS, this.written);
+    this.workloadTimeS = timeS;
+  }
+
+  /** End the pass in progress; one with no time and no pages is not a pass anyone would see. */
+  private closePass(stopAndCopy: boolean): void {
+    const durationS = this.timeS - this.passStartS;
+    if (!stopAndCopy && durationS === 0 && this.sentPages === this.passStartPages) return;
+    for (const observer of this.observers) observer.onPassEnd?.(this, stopAndCopy);
+    this.passes++;
+  }
+}
