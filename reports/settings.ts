@@ -1,10 +1,12 @@
 import { msLabel, rateLabel, sizeLabel } from "../lib/format.ts";
+import { AXES, AXIS_KEYS, type AxisKey, type AxisUnit } from "../results/axes.ts";
 import { PARAM_PREFIX } from "../results/schema.ts";
 
 /**
- * The one table of a cell's settings as people read them: the results.csv column, its title in
- * the summary tables (terminal and report.html), its value as text, and how a chart panel names
- * it. Order is display order (summary columns, the parts of a panel title). A workload
+ * A cell's settings as people read them: the results.csv column, its title in the summary
+ * tables (terminal and report.html), its value as text, and how a chart panel names it, all
+ * drawn from the sweep-axis table (results/axes.ts). Order is display order (summary columns,
+ * the parts of a panel title). A workload
  * parameter (param_NAME) is not listed: it shows as NAME and its value as written.
  */
 
@@ -19,37 +21,38 @@ export interface Setting {
   readonly panel?: (text: string) => string;
 }
 
-export const SETTINGS: readonly Setting[] = [
-  { column: "workload", title: "workload", panel: (v) => v },
-  { column: "cache_model", title: "cache model", panel: (v) => v },
-  {
-    column: "cache_size_bytes",
-    title: "cache size",
-    text: sizeLabel,
-    panel: (v) => `${v} cache`,
-  },
-  {
-    column: "bandwidth_bytes_per_s",
-    title: "bandwidth",
-    text: rateLabel,
-    panel: (v) => `cap ${v}`,
-  },
-  {
-    column: "downtime_limit_ms",
-    title: "downtime limit",
-    text: msLabel,
-    panel: (v) => `limit ${v}`,
-  },
-  { column: "convergence_rule", title: "convergence", panel: (v) => `${v} rule` },
-  { column: "ram_bytes", title: "RAM", text: sizeLabel, panel: (v) => `RAM ${v}` },
-  { column: "link_bytes_per_s", title: "link", text: rateLabel, panel: (v) => `link ${v}` },
-  { column: "cache_age", title: "cache age" },
-  { column: "bulk_skip", title: "bulk skip" },
-  { column: "threads", title: "threads" },
-  { column: "max_time_ms", title: "max time", text: msLabel, panel: (v) => `max ${v}` },
-  { column: "max_passes", title: "max passes" },
-  { column: "codec_module", title: "codec module" },
-];
+/** How a value of each unit reads ("64 MiB", "1 Gbit/s", "300 ms"); names and counts as written. */
+const TEXT_BY_UNIT: Readonly<Partial<Record<AxisUnit, (value: number) => string>>> = {
+  bytes: sizeLabel,
+  "bytes/s": rateLabel,
+  ms: msLabel,
+};
+
+/** How a chart's panel title names a setting, given its text; the others read NAME=VALUE. */
+const PANELS: Readonly<Partial<Record<AxisKey, (text: string) => string>>> = {
+  workload: (v) => v,
+  cacheModel: (v) => v,
+  cacheSizeBytes: (v) => `${v} cache`,
+  bandwidthBytesPerS: (v) => `cap ${v}`,
+  downtimeLimitMs: (v) => `limit ${v}`,
+  convergence: (v) => `${v} rule`,
+  ramBytes: (v) => `RAM ${v}`,
+  linkBytesPerS: (v) => `link ${v}`,
+  maxTimeMs: (v) => `max ${v}`,
+};
+
+/**
+ * Every sweep axis (results/axes.ts) but the two a summary row is made of (codec) or averages
+ * over (seed), in results.csv's column order, with the axis table's title.
+ */
+export const SETTINGS: readonly Setting[] = AXIS_KEYS.filter(
+  (key) => key !== "codec" && key !== "seed",
+).map((key) => ({
+  column: AXES[key].column,
+  title: AXES[key].title,
+  text: TEXT_BY_UNIT[AXES[key].unit],
+  panel: PANELS[key],
+}));
 
 const BY_COLUMN: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.column, s]));
 

@@ -28,19 +28,18 @@ export interface AxisColumn<V> {
   /** Its column in results.csv (and in passes.csv, for a "key" column). */
   readonly column: string;
   readonly group: "key" | "setting";
-  /** Its name in a summary; `shortTitle` where a table header must be narrow. */
+  /** Its name in a summary and in chart legends. */
   readonly title: string;
-  readonly shortTitle: string;
   readonly unit: AxisUnit;
   /** The value as the CSV files write it ("" for none). */
   readonly write: (value: V) => string;
 }
 
-type Names = Pick<AxisColumn<never>, "column" | "group" | "title"> & { shortTitle?: string };
+type Names = Pick<AxisColumn<never>, "column" | "group" | "title">;
 
 // One constructor per kind of value: the writer's parameter is the axis's value type.
 function column<U extends AxisUnit, V>(names: Names, unit: U, write: (value: V) => string) {
-  return { ...names, shortTitle: names.shortTitle ?? names.title, unit, write };
+  return { ...names, unit, write };
 }
 const name = (names: Names) => column(names, "name", (value: string) => value);
 const optionalName = (names: Names) => column(names, "name", (value: string | null) => value ?? "");
@@ -62,10 +61,7 @@ const TABLE = {
   /** The codec's name (`--codec`; a group such as `paper` is one cell per codec). */
   codec: name({ column: "codec", group: "key", title: "codec" }),
   /** The page cache's organisation: QEMU's direct-mapped page_cache.c, the VEE'11 2-way, LRU. */
-  cacheModel: choice(
-    { column: "cache_model", group: "key", title: "cache model", shortTitle: "cache" },
-    CACHE_MODELS,
-  ),
+  cacheModel: choice({ column: "cache_model", group: "key", title: "cache model" }, CACHE_MODELS),
   /** The page cache's size as asked (QEMU's xbzrle-cache-size). */
   cacheSizeBytes: bytes({ column: "cache_size_bytes", group: "key", title: "cache size" }),
   /** max-bandwidth: the rate cap of the iterative passes. */
@@ -79,11 +75,10 @@ const TABLE = {
     column: "downtime_limit_ms",
     group: "key",
     title: "downtime limit",
-    shortTitle: "limit",
   }),
   /** The completion rule. */
   convergence: choice(
-    { column: "convergence_rule", group: "key", title: "convergence", shortTitle: "rule" },
+    { column: "convergence_rule", group: "key", title: "convergence" },
     CONVERGENCE_RULES,
   ),
   /** The workload's seed (32-bit). */
@@ -93,7 +88,7 @@ const TABLE = {
   /** The link's own speed: the uncapped stop-and-copy runs at this rate. */
   linkBytesPerS: bytesPerSecond({ column: "link_bytes_per_s", group: "setting", title: "link" }),
   /** QEMU ≥ 2.3's CACHED_PAGE_LIFETIME rule (direct cache only); false = pre-2014 always-replace. */
-  cacheAge: onOff({ column: "cache_age", group: "setting", title: "cache age", shortTitle: "age" }),
+  cacheAge: onOff({ column: "cache_age", group: "setting", title: "cache age" }),
   /** QEMU ≥ 1.5 skips delta encoding during the bulk (first) pass; false = pre-2013 behaviour. */
   bulkSkip: onOff({ column: "bulk_skip", group: "setting", title: "bulk skip" }),
   /** Sender compression threads (encode time is divided over them). */

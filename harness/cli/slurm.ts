@@ -63,6 +63,7 @@ export function arrayScript(options: SlurmOptions): string {
     "set -euo pipefail",
     `cd ${shellQuote(ROOT)}`,
     `part=${shellQuote(out)}/part-$SLURM_ARRAY_TASK_ID`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion in the batch script
     'workers="${SLURM_CPUS_PER_TASK:-1}"',
     "# A part with a manifest was started before: finish it instead of starting again.",
     'if [ -f "$part/manifest.json" ]; then',
