@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { InputError } from "../lib/errors.ts";
 import type { BenchRow } from "./codec-bench.ts";
@@ -91,10 +92,20 @@ export const FALLBACK_CODEC = "raw";
  * field by field. Bad content is an InputError naming the file and what is wrong.
  */
 export async function loadCalibration(pathOrBuiltin: string): Promise<Calibration> {
-  if (pathOrBuiltin === "builtin") return builtinCalibration;
-  let text: string;
+  return (await readCalibration(pathOrBuiltin)).rates;
+}
+
+/**
+ * loadCalibration, and the sha256 of the very bytes it parsed (null for the built-in rates):
+ * a run records the checksum of what its cells used, not of the file as it is a moment later.
+ */
+export async function readCalibration(
+  pathOrBuiltin: string,
+): Promise<{ rates: Calibration; sha256: string | null }> {
+  if (pathOrBuiltin === "builtin") return { rates: builtinCalibration, sha256: null };
+  let bytes: Buffer;
   try {
-    text = await readFile(pathOrBuiltin, "utf8");
+    bytes = await readFile(pathOrBuiltin);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
@@ -104,11 +115,12 @@ export async function loadCalibration(pathOrBuiltin: string): Promise<Calibratio
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw new InputError(pathOrBuiltin, `not valid JSON: ${(error as Error).message}`);
   }
-  return validateCalibration(data, pathOrBuiltin);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  return { rates: validateCalibration(data, pathOrBuiltin), sha256 };
 }
 
 /** Check that `data` is a Calibration; InputError(input, ...) naming the first bad field. */

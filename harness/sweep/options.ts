@@ -1,12 +1,11 @@
 import { isAbsolute, join, resolve } from "node:path";
-import { type Calibration, loadCalibration } from "../../codecs/calibration.ts";
+import { type Calibration, readCalibration } from "../../codecs/calibration.ts";
 import { loadCodecModule, resolveCodecs } from "../../codecs/registry.ts";
 import type { CodecDefinition } from "../../codecs/types.ts";
 import { checkWritableDirectory } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagList, flagValue, repeatedFlag } from "../../lib/flag-list.ts";
 import type { CellSpec } from "../../results/cell.ts";
-import { fileSha256 } from "../../results/manifest.ts";
 import type { WorkloadCatalogue } from "../../workloads/catalogue.ts";
 import type { WorkloadDefinition } from "../../workloads/types.ts";
 import { parseRamBytes } from "../../workloads/workload-params.ts";
@@ -93,8 +92,7 @@ export async function planSweep(
   const seeds = lists.seed ?? defaultList("seed");
 
   // The files and what the workloads reject, after every option is known to be well formed.
-  const rates = await loadCalibration(calibrationPath);
-  const sha256 = calibrationPath === DEFAULT_CALIBRATION ? null : fileSha256(calibrationPath);
+  const { rates, sha256 } = await readCalibration(calibrationPath);
   for (const [index, workload] of workloads.entries())
     for (const ram of workload.ramBytes)
       for (const params of workload.paramSets)

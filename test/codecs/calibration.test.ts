@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import {
   loadCalibration,
   OUTCOME_KINDS,
   PAGE_OUTCOMES,
+  readCalibration,
 } from "../../codecs/calibration.ts";
 import type { BenchRow } from "../../codecs/codec-bench.ts";
 import { builtinCodecs, resolveCodecs } from "../../codecs/registry.ts";
@@ -51,6 +53,15 @@ describe("calibration", () => {
     assert.deepEqual(await loadCalibration(file("good.json", good)), good);
     const nullMachine = { ...good, machine: null };
     assert.deepEqual(await loadCalibration(file("null.json", nullMachine)), nullMachine);
+  });
+
+  it("the checksum a run records is of the bytes whose rates it uses", async () => {
+    const text = `${JSON.stringify(good, null, 1)}\n`;
+    const path = file("digest.json", text);
+    const read = await readCalibration(path);
+    assert.deepEqual(read.rates, good);
+    assert.equal(read.sha256, createHash("sha256").update(text).digest("hex"));
+    assert.deepEqual(await readCalibration("builtin"), { rates: builtinCalibration, sha256: null });
   });
 
   it("rejects bad files with an InputError naming the file", async () => {
