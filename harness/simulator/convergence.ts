@@ -6,8 +6,8 @@ import type { MigrationView, SimulationObserver } from "./observer.ts";
  * The convergence rules (`--convergence`): when to re-sync the dirty bitmap and when to stop
  * the VM, one strategy object per rule in one table. docs/SIMULATOR.md, "The three convergence
  * rules", states each in prose. A rule drives the model through RuleContext and never sees its
- * internals; adding one is an entry here, its name in results/cell.ts and its defaults
- * (RULE_DEFAULTS in harness/sweep/plan.ts).
+ * internals; adding one is an entry here, its name in CONVERGENCE_RULES (results/axes.ts) and
+ * its default bandwidth and downtime limit (`byRule` in harness/sweep/axis-options.ts).
  */
 
 /** What a rule may read and do; harness/simulator/migration.ts implements it. */
