@@ -48,8 +48,9 @@ export function readWritableMappings(mapsPath: string): MemoryRegion[] | null {
   }
 }
 
-/** PF_KTHREAD in /proc/PID/stat's flags (include/linux/sched.h). */
+/** PF_KTHREAD and PF_EXITING in /proc/PID/stat's flags (include/linux/sched.h). */
 const PF_KTHREAD = 0x0020_0000;
+const PF_EXITING = 0x0000_0004;
 
 /** What /proc says about a process now: gone, a zombie, a kernel thread, or a live process. */
 export interface ProcessState {
@@ -65,13 +66,24 @@ export function processState(pid: number): ProcessState {
   } catch {
     return { kind: "gone", name: "" };
   }
+  return stateFromStat(stat);
+}
+
+/**
+ * A process's state from its /proc/PID/stat line. One that is exiting (PF_EXITING: between
+ * do_exit()'s exit_mm(), after which /proc/PID/mem gives ESRCH, and exit_notify(), which makes
+ * it a zombie) still shows state R or S; it counts as a zombie, because its memory is gone.
+ */
+export function stateFromStat(stat: string): ProcessState {
   // "PID (COMM) STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ..." (proc(5)); COMM may hold
   // spaces and parentheses, so split after the last ")".
   const close = stat.lastIndexOf(")");
   const name = stat.slice(stat.indexOf("(") + 1, close);
   const fields = stat.slice(close + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X" || fields[0] === "x") return { kind: "zombie", name };
-  if ((Number(fields[6]) & PF_KTHREAD) !== 0) return { kind: "kernel-thread", name };
+  const flags = Number(fields[6]);
+  if ((flags & PF_KTHREAD) !== 0) return { kind: "kernel-thread", name };
+  if (fields[0] === "Z" || fields[0] === "X" || fields[0] === "x" || (flags & PF_EXITING) !== 0)
+    return { kind: "zombie", name };
   return { kind: "live", name };
 }
 

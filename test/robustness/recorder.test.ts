@@ -13,7 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { processState, ptraceAdvice } from "../../workloads/process-info.ts";
+import { processState, ptraceAdvice, stateFromStat } from "../../workloads/process-info.ts";
 import { recordProcess } from "../../workloads/recorder.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 
@@ -64,6 +64,17 @@ test("record -- true: the command exited before it could be read", (t) => {
   // Usually `true` is gone before the first read; if the first snapshot catches it, it is gone
   // before the second. Either way nothing is recorded and the line says it exited.
   assertOneLineFailure(result, dir, /the command `true` \(pid \d+\): exited (before|after)/);
+});
+
+test("a process that is exiting (PF_EXITING, its memory gone) counts as exited, not as live", () => {
+  // /proc/PID/stat: pid (comm) state ppid pgrp session tty_nr tpgid flags ...
+  const stat = (state: string, flags: number) =>
+    `4242 (my (odd) cmd) ${state} 1 4242 4242 0 -1 ${flags} 90 0 0 0 0 0 0 0 20 0 1 0`;
+  assert.deepEqual(stateFromStat(stat("R", 0x0040_0000)), { kind: "live", name: "my (odd) cmd" });
+  // The window in which /proc/PID/mem gives ESRCH but the state is not Z yet.
+  assert.equal(stateFromStat(stat("R", 0x0040_0004)).kind, "zombie");
+  assert.equal(stateFromStat(stat("Z", 0x0040_0004)).kind, "zombie");
+  assert.equal(stateFromStat(stat("S", 0x0020_8040)).kind, "kernel-thread");
 });
 
 test("record --pid 2: a kernel thread has no user memory", (t) => {
