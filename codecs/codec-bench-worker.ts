@@ -1,12 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import {
-  type MeasuredRow,
-  makePairSet,
-  measure,
-  memcpyCodec,
-  type TimingOptions,
-  VerificationError,
-} from "./codec-bench.ts";
+import { resolveBenchCodecs } from "./bench-codec-list.ts";
+import { type MeasuredRow, measure, memcpyCodec, type TimingOptions } from "./codec-bench.ts";
+import { makePairSet, VerificationError } from "./codec-bench-verify.ts";
 import type { PageKind } from "./page-kinds.ts";
 import {
   codecLabel,
@@ -16,7 +11,7 @@ import {
   pluginModuleOf,
   withExitGuard,
 } from "./plugin.ts";
-import { loadCodecModule, resolveCodecs } from "./registry.ts";
+import { loadCodecModule } from "./registry.ts";
 
 /**
  * One page kind of `npm run bench:codecs`, measured in a fresh worker (a fresh V8 isolate).
@@ -29,6 +24,7 @@ export interface KindJob {
   readonly kind: PageKind;
   readonly pairs: number;
   readonly seed: number;
+  /** Codec names as --codec takes them, levels included (codecs/bench-codec-list.ts). */
   readonly codecs: readonly string[];
   readonly codecModules: readonly string[];
   readonly timing: TimingOptions;
@@ -46,7 +42,7 @@ export type KindResult =
 async function run(job: KindJob): Promise<KindResult> {
   const plugins = [];
   for (const path of job.codecModules) plugins.push(await loadCodecModule(path));
-  const definitions = resolveCodecs([...job.codecs], plugins);
+  const definitions = resolveBenchCodecs(job.codecs, plugins);
   const set = makePairSet(job.kind, job.pairs, job.seed);
   const measured: MeasuredRow[] = [];
   try {

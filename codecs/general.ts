@@ -7,6 +7,7 @@ import {
 } from "node:zlib";
 import { compressSync as lz4CompressSync, uncompressSync as lz4UncompressSync } from "lz4-napi";
 import type * as ZstdBinding from "zstd-napi/binding.js";
+import { installedVersion } from "../lib/machine.ts";
 import {
   type CodecDefinition,
   CodecError,
@@ -42,14 +43,19 @@ import { PageXor } from "./xor-page.ts";
  * 4096 bytes.
  */
 
+/** A codec family's compression levels, as lzbench lists them per compressor. */
+export interface LevelRange {
+  readonly min: number;
+  readonly max: number;
+  /** The level the codec's plain name stands for (`zstd` is `zstd:1`). */
+  readonly default: number;
+}
+
 /**
- * zstd level 1: QEMU's multifd-zstd-level default (migration/options.c), the level a user of
- * QEMU compression would run. zstd-napi's CCtx.compress wraps ZSTD_compressCCtx; frames carry
- * zstd's magic number and frame header (content size 4096), as multifd sends them.
+ * Raw deflate (no zlib/gzip wrapper), levels 0 to 9 as zlib and QEMU's multifd-zlib-level take
+ * them (0 stores: every page overflows). The default, 1, is QEMU's multifd-zlib-level default.
  */
-export const ZSTD_LEVEL = 1;
-/** deflate level 1: QEMU's multifd-zlib-level default. Raw deflate (no zlib/gzip wrapper). */
-export const DEFLATE_LEVEL = 1;
+export const DEFLATE_LEVELS: LevelRange = { min: 0, max: 9, default: 1 };
 
 /** Bytes after QEMU's page header: 1 type byte + be16 payload length. */
 export const COMPRESSED_RECORD_HEADER_BYTES = 3;
@@ -57,6 +63,25 @@ export const COMPRESSED_RECORD_HEADER_BYTES = 3;
 // zstd-napi's low-level binding is CommonJS with a .d.ts of its own; load it with require so
 // the named classes resolve (ESM named imports of it fail at run time).
 const zstd = createRequire(import.meta.url)("zstd-napi/binding.js") as typeof ZstdBinding;
+
+/**
+ * zstd levels 1 to ZSTD_maxCLevel() (22 in zstd 1.5). The default, 1, is QEMU's multifd-zstd-level default
+ * (migration/options.c), the level a user of QEMU compression would run. Level 0 would mean
+ * zstd's own default (3) under another name, and the negative "fast" levels are left out.
+ * zstd-napi's CCtx.compress wraps ZSTD_compressCCtx; frames carry zstd's magic number and frame
+ * header (content size 4096), as multifd sends them.
+ */
+export const ZSTD_LEVELS: LevelRange = { min: 1, max: zstd.maxCLevel(), default: 1 };
+
+/** The compression libraries behind these codecs, with their versions (benchmark records). */
+export function compressorVersions(): Record<string, string | null> {
+  return {
+    zstd: zstd.versionString(),
+    "zstd-napi": installedVersion("zstd-napi"),
+    zlib: process.versions.zlib ?? null,
+    "lz4-napi": installedVersion("lz4-napi"),
+  };
+}
 
 /** One compressor: compress a page into `out` (≤ limit) or decompress into `page`. */
 interface PageCompressor {
@@ -114,13 +139,13 @@ function lz4Compressor(codec: string): PageCompressor {
 }
 
 /** zstd frames via zstd-napi's CCtx/DCtx, into caller-owned buffers (no allocation). */
-function zstdCompressor(codec: string): PageCompressor {
+function zstdCompressor(codec: string, level: number): PageCompressor {
   const cctx = new zstd.CCtx();
   const dctx = new zstd.DCtx();
   const bounded = new Uint8Array(zstd.compressBound(PAGE_SIZE));
   return {
     compress(input, out, limit) {
-      const length = cctx.compress(bounded, input, ZSTD_LEVEL);
+      const length = cctx.compress(bounded, input, level);
       if (length > limit) return OVERFLOW;
       copyInto(bounded, length, out);
       return length;
@@ -136,8 +161,6 @@ function zstdCompressor(codec: string): PageCompressor {
     },
   };
 }
-
-const DEFLATE_OPTIONS: ZlibOptions = { level: DEFLATE_LEVEL };
 
 /**
  * The native half of a node:zlib stream (`engine._handle`): the calls processChunkSync in Node's
@@ -209,7 +232,8 @@ function reusableInflater(): Inflater {
 }
 
 /** Raw deflate via node:zlib: deflateRawSync to encode, a reused inflate stream to decode. */
-function deflateCompressor(codec: string): PageCompressor {
+function deflateCompressor(codec: string, level: number): PageCompressor {
+  const options: ZlibOptions = { level };
   let inflate: Inflater | null = null;
   // One byte more than a page: a stream that inflates past a page fills it and is rejected,
   // without zlib stopping at exactly PAGE_SIZE and hiding the excess (inflateRawSync's
@@ -218,7 +242,7 @@ function deflateCompressor(codec: string): PageCompressor {
   const inflatedPage = inflated.subarray(0, PAGE_SIZE);
   return {
     compress(input, out, limit) {
-      const compressed = deflateRawSync(input, DEFLATE_OPTIONS);
+      const compressed = deflateRawSync(input, options);
       if (compressed.length > limit) return OVERFLOW;
       out.set(compressed);
       return compressed.length;
@@ -301,26 +325,89 @@ function definition(
 }
 
 const LZ4_SOURCE = "lz4 block format via lz4-napi (lz4_flex); Aug 2011 qemu-devel codec table";
-const ZSTD_SOURCE = `zstd level ${ZSTD_LEVEL} via zstd-napi; QEMU multifd-zstd default level`;
-const DEFLATE_SOURCE = `raw deflate level ${DEFLATE_LEVEL} via node:zlib; QEMU multifd-zlib default level`;
+
+/** A codec family that differs only in its compression level: `zstd`, `zstd:3`, ... */
+export interface LeveledCodec {
+  readonly levels: LevelRange;
+  /** The codec at `level`, named as its family at the default level and `NAME:LEVEL` otherwise. */
+  at(level: number): CodecDefinition;
+}
+
+function leveled(
+  family: string,
+  usesPrevious: boolean,
+  levels: LevelRange,
+  describe: (level: number) => string,
+  source: (level: number) => string,
+  compressor: (codec: string, level: number) => PageCompressor,
+): LeveledCodec {
+  // One definition per level, so `zstd:1` is the very `zstd` of the codec table.
+  const made = new Map<number, CodecDefinition>();
+  return {
+    levels,
+    at(level) {
+      if (!Number.isInteger(level) || level < levels.min || level > levels.max) {
+        throw new RangeError(`${family} has levels ${levels.min} to ${levels.max}, not ${level}`);
+      }
+      const name = level === levels.default ? family : `${family}:${level}`;
+      const make = (codec: string) => compressor(codec, level);
+      const codec =
+        made.get(level) ??
+        definition(name, usesPrevious, describe(level), source(level), () =>
+          usesPrevious ? xorCodec(name, make) : plainCodec(name, make),
+        );
+      made.set(level, codec);
+      return codec;
+    },
+  };
+}
+
+const zstdSource = (level: number) =>
+  `zstd level ${level} via zstd-napi${level === ZSTD_LEVELS.default ? "; QEMU multifd-zstd default level" : ""}`;
+const deflateSource = (level: number) =>
+  `raw deflate level ${level} via node:zlib${level === DEFLATE_LEVELS.default ? "; QEMU multifd-zlib default level" : ""}`;
+
+/** The codecs that take a level, by family name (`--codec zstd:3` on bench:codecs). */
+export const leveledCodecs: Readonly<Record<string, LeveledCodec>> = {
+  zstd: leveled(
+    "zstd",
+    false,
+    ZSTD_LEVELS,
+    (level) => `zstd level ${level} on the page`,
+    zstdSource,
+    zstdCompressor,
+  ),
+  deflate: leveled(
+    "deflate",
+    false,
+    DEFLATE_LEVELS,
+    (level) => `raw deflate level ${level} on the page`,
+    deflateSource,
+    deflateCompressor,
+  ),
+  "xor+zstd": leveled(
+    "xor+zstd",
+    true,
+    ZSTD_LEVELS,
+    (level) => `zstd level ${level} on the XOR with the cached page`,
+    zstdSource,
+    zstdCompressor,
+  ),
+  "xor+deflate": leveled(
+    "xor+deflate",
+    true,
+    DEFLATE_LEVELS,
+    (level) => `raw deflate level ${level} on the XOR with the cached page`,
+    deflateSource,
+    deflateCompressor,
+  ),
+};
 
 export const lz4 = definition("lz4", false, "lz4 block on the page", LZ4_SOURCE, () =>
   plainCodec("lz4", lz4Compressor),
 );
-export const zstdCodec = definition(
-  "zstd",
-  false,
-  `zstd level ${ZSTD_LEVEL} on the page`,
-  ZSTD_SOURCE,
-  () => plainCodec("zstd", zstdCompressor),
-);
-export const deflate = definition(
-  "deflate",
-  false,
-  `raw deflate level ${DEFLATE_LEVEL} on the page`,
-  DEFLATE_SOURCE,
-  () => plainCodec("deflate", deflateCompressor),
-);
+export const zstdCodec = leveledCodecs.zstd.at(ZSTD_LEVELS.default);
+export const deflate = leveledCodecs.deflate.at(DEFLATE_LEVELS.default);
 export const xorLz4 = definition(
   "xor+lz4",
   true,
@@ -328,20 +415,8 @@ export const xorLz4 = definition(
   LZ4_SOURCE,
   () => xorCodec("xor+lz4", lz4Compressor),
 );
-export const xorZstd = definition(
-  "xor+zstd",
-  true,
-  `zstd level ${ZSTD_LEVEL} on the XOR with the cached page`,
-  ZSTD_SOURCE,
-  () => xorCodec("xor+zstd", zstdCompressor),
-);
-export const xorDeflate = definition(
-  "xor+deflate",
-  true,
-  `raw deflate level ${DEFLATE_LEVEL} on the XOR with the cached page`,
-  DEFLATE_SOURCE,
-  () => xorCodec("xor+deflate", deflateCompressor),
-);
+export const xorZstd = leveledCodecs["xor+zstd"].at(ZSTD_LEVELS.default);
+export const xorDeflate = leveledCodecs["xor+deflate"].at(DEFLATE_LEVELS.default);
 
 /** The six, in table order. */
 export const generalCodecs: readonly CodecDefinition[] = [

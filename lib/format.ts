@@ -62,3 +62,31 @@ export function round(value: number, digits = 4): number {
   if (!Number.isFinite(value) || value === 0) return value;
   return Number(value.toPrecision(digits));
 }
+
+/** Decimals that show `value` to `digits` significant digits (none for large values). */
+function decimalsFor(value: number, digits: number): number {
+  if (value === 0) return digits - 1;
+  return Math.max(0, digits - 1 - Math.floor(Math.log10(Math.abs(value))));
+}
+
+/** A measured number to 3 significant digits, never in exponent form: "0.0412", "45.3", "1434". */
+export function significantLabel(value: number, digits = 3): string {
+  if (!Number.isFinite(value)) return NO_VALUE;
+  // Round first so that 9.996 becomes "10.0", not "10.00"; whole numbers keep every digit.
+  const rounded =
+    Math.abs(value) >= 10 ** digits ? Math.round(value) : Number(value.toPrecision(digits));
+  return rounded.toFixed(decimalsFor(rounded, digits));
+}
+
+/** A mean and standard deviation, σ to the mean's last digit (hyperfine): "4.21 ± 0.13". */
+export function meanSdLabel(mean: number, sd: number): string {
+  if (!Number.isFinite(mean) || !Number.isFinite(sd)) return NO_VALUE;
+  const decimals = decimalsFor(Number(mean.toPrecision(3)), 3);
+  return `${significantLabel(mean)} ± ${sd.toFixed(decimals)}`;
+}
+
+/** A range of measurements (hyperfine's min … max): "3.91…4.52". */
+export function rangeLabel(min: number, max: number): string {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return NO_VALUE;
+  return `${significantLabel(min)}…${significantLabel(max)}`;
+}

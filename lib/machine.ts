@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** What a run or a benchmark records about where it ran: migbench's version, git, the machine. */
@@ -46,4 +47,24 @@ export function machineInfo() {
     cpu: { model: list[0]?.model.trim() ?? "unknown", cores: list.length },
     totalMemoryBytes: totalmem(),
   };
+}
+
+/**
+ * The installed version of a dependency, read from its package.json (found upwards from the
+ * file it resolves to: some packages do not export their package.json), or null if not found.
+ */
+export function installedVersion(name: string): string | null {
+  let dir: string;
+  try {
+    dir = dirname(createRequire(import.meta.url).resolve(name));
+  } catch {
+    return null;
+  }
+  for (; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+    if (pkg.name === name) return pkg.version ?? null;
+  }
+  return null;
 }

@@ -26,7 +26,7 @@ import { flagList, joinNegativeValues, singleList, singleValued } from "../../li
 import { runMain } from "../../lib/main.ts";
 import { parseInteger } from "../../lib/units.ts";
 import { workerExecArgv } from "../../lib/workers.ts";
-import { MAX_PAIRS } from "../bench-command.ts";
+import { MAX_PAIRS } from "../bench-options.ts";
 import { isPageKind, PAGE_KINDS, type PageKind } from "../page-kinds.ts";
 import { PAGE_SIZE } from "../types.ts";
 import { defaultXbzrleEngine } from "../xbzrle.ts";

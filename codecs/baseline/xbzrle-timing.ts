@@ -1,4 +1,4 @@
-import { arenaEncoderFor, encodeAndVerify, pairSetOf } from "../codec-bench.ts";
+import { arenaEncoderFor, encodeAndVerify, pairSetOf } from "../codec-bench-verify.ts";
 import { type PageKind, type PagePairs, pageViews } from "../page-kinds.ts";
 import { PAGE_SIZE, type PageCodec, UNCHANGED } from "../types.ts";
 import { createXbzrle, type XbzrleEngine } from "../xbzrle.ts";
@@ -58,7 +58,7 @@ export function xbzrlePasses(
   const { oldPages: olds, newPages: news, out } = set;
   const codec: PageCodec = createXbzrle(engine);
   // Encode every pair once, decode and compare it, and check the arena entry point against
-  // encode() (codec-bench.ts encodeAndVerify): the passes below reuse the deltas.
+  // encode() (codec-bench-verify.ts encodeAndVerify): the passes below reuse the deltas.
   const { results, encoded } = encodeAndVerify("xbzrle", codec, set);
   const deltas = encoded.map((delta, i) => (results[i] > 0 ? delta : null));
   const totals = { encodedBytes: 0, overflows: 0, unchanged: 0 };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { benchCodecsCommand } from "../../codecs/bench-command.ts";
+import { NOTHING_TO_DECODE } from "../../codecs/bench-results.ts";
 import { validateCalibration } from "../../codecs/calibration.ts";
 import { UsageError } from "../../lib/errors.ts";
 
@@ -12,11 +13,13 @@ const root = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "migbench-bench-codecs-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The command in a child process, its stdout and stderr pipes (CI unset: progress shows). */
 function bench(...args: string[]) {
+  const { CI: _ci, ...env } = process.env;
   const run = spawnSync(
     process.execPath,
     ["--require", "./scripts/register-tsx.cjs", "codecs/bench.ts", ...args],
-    { cwd: root, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } },
+    { cwd: root, encoding: "utf8", env: { ...env, FORCE_COLOR: "0" } },
   );
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -30,7 +33,8 @@ async function benchInProcess(...args: string[]) {
   const status = await benchCodecsCommand(args, {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
-    progress: false,
+    stderrIsTTY: false,
+    env: { CI: "true" },
   });
   return { status, stdout: out.join("\n"), stderr: err.join("\n") };
 }
@@ -65,16 +69,40 @@ export default {
 `;
 
 describe("npm run bench:codecs (smoke)", () => {
-  it("writes the JSON rows, with a memcpy row per kind", () => {
-    const json = join(dir, "rows.json");
-    const run = bench(...tiny, "--codec", "xbrle,xor+lz4", "--kind", "sparse,zero", "--json", json);
+  it("prints a table and progress lines in a pipe; exports JSON, CSV and markdown", () => {
+    const [json, csv, markdown] = ["run.json", "run.csv", "run.md"].map((name) => join(dir, name));
+    const run = bench(
+      ...tiny,
+      ...["--codec", "xbrle,xor+lz4", "--kind", "sparse,zero"],
+      ...["--export-json", json, "--export-csv", csv, "--export-markdown", markdown],
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^migbench \S+ bench:codecs · Node v\d+/);
-    assert.match(run.stdout, /settings: 8 pairs per kind/);
-    const rows = JSON.parse(readFileSync(json, "utf8"));
-    assert.equal(rows.length, 6);
+    assert.match(run.stdout, /^settings: 8 pairs per kind/m);
+    // Progress: a line per row, on stderr, although stderr is a pipe.
+    const progress = run.stderr.split("\n").filter((line) => /^\[\d+\/6\] /.test(line));
     assert.deepEqual(
-      rows.map((r: { codec: string; kind: string }) => `${r.codec}/${r.kind}`),
+      progress.map((line) => line.replace(/ \(.*\)$/, "")),
+      [
+        "[1/6] memcpy on sparse",
+        "[2/6] xbrle on sparse",
+        "[3/6] xor+lz4 on sparse",
+        "[4/6] memcpy on zero",
+        "[5/6] xbrle on zero",
+        "[6/6] xor+lz4 on zero",
+      ],
+    );
+    const document = JSON.parse(readFileSync(json, "utf8"));
+    assert.equal(document.complete, true);
+    assert.match(
+      document.command,
+      /^npm run bench:codecs -- --pairs 8 --time 1 --codec xbrle,xor\+lz4 /,
+    );
+    assert.equal(document.versions.zstd.split(".").length, 3);
+    assert.equal(document.settings.pairsPerKind, 8);
+    const results = document.results;
+    assert.deepEqual(
+      results.map((r: { codec: string; kind: string }) => `${r.codec}/${r.kind}`),
       [
         "memcpy/sparse",
         "xbrle/sparse",
@@ -84,23 +112,64 @@ describe("npm run bench:codecs (smoke)", () => {
         "xor+lz4/zero",
       ],
     );
-    for (const row of rows) {
-      assert.deepEqual(Object.keys(row), [
-        "codec",
-        "kind",
-        "encodeGBps",
-        "decodeGBps",
-        "encodedPercent",
-        "overflowPercent",
-      ]);
-      assert.ok(row.encodeGBps > 0 && row.decodeGBps > 0);
+    for (const row of results) {
+      for (const speed of [row.encode, row.decode]) {
+        // Every timed speed has all its samples; an untimed one says why.
+        if (speed.n === undefined) {
+          assert.equal(speed.meaningless, NOTHING_TO_DECODE, JSON.stringify(row));
+          continue;
+        }
+        assert.ok(speed.n >= 1 && speed.samplesGBps.length === speed.n);
+        assert.ok(speed.minGBps <= speed.medianGBps && speed.medianGBps <= speed.maxGBps);
+      }
     }
-    const xbrleZero = rows.find(
+    assert.equal(
+      results.filter((r: { decode: { n?: number } }) => r.decode.n === undefined).length,
+      2,
+      "xbrle and xor+lz4 on zero pages: all unchanged",
+    );
+    const xbrleZero = results.find(
       (r: { codec: string; kind: string }) => r.codec === "xbrle" && r.kind === "zero",
     );
     assert.equal(xbrleZero.encodedPercent, 0); // unchanged pages count 0 bytes
     assert.equal(xbrleZero.overflowPercent, 0);
+    assert.equal(xbrleZero.decodeGBps, null, "no page to decode");
+    assert.ok(xbrleZero.encodeGBps > 0);
     assert.ok(!existsSync(`${json}.tmp-${process.pid}`));
+    const csvLines = readFileSync(csv, "utf8").trimEnd().split("\n");
+    assert.equal(csvLines.length, 7);
+    assert.match(csvLines[0], /^codec,level,kind,encode_median_gbps,/);
+    const markdownLines = readFileSync(markdown, "utf8").trimEnd().split("\n");
+    assert.equal(markdownLines.length, 8);
+    assert.match(markdownLines[7], /^\| xor\+lz4 \| zero \| /);
+  });
+
+  it("prints — where a speed means nothing, and runs a codec at the level named", async () => {
+    const run = await benchInProcess(
+      ...tiny,
+      "--codec",
+      "zero,xbzrle,zstd:3",
+      "--kind",
+      "identical",
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const cells = (codec: string) => {
+      const line = run.stdout.split("\n").find((l) => l.startsWith(`${codec} `));
+      assert.ok(line, `${codec}: ${run.stdout}`);
+      return line.split(/ {2,}/).map((cell) => cell.trim());
+    };
+    assert.deepEqual(cells("zero").slice(2, 4), ["—", "—"], "zero only checked for zeros");
+    assert.deepEqual(cells("xbzrle").slice(4, 6), ["—", "—"], "nothing to decode");
+    assert.equal(cells("xbzrle")[8], "0.00", "overflow % of a delta codec");
+    assert.equal(cells("zstd:3")[8], "—", "overflow % of a codec without a delta");
+    assert.match(cells("zstd:3")[2], /^\d+\.?\d* ± \d/);
+    assert.doesNotMatch(run.stdout, /levels: zstd/, "no codec at its default level");
+  });
+
+  it("no progress with --quiet or under CI", () => {
+    const run = bench(...tiny, "--codec", "raw", "--kind", "zero", "--quiet");
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /^\[\d|rows:/m);
   });
 
   /** Bench one plug-in codec (module source, registered `name`) on the sparse kind. */
@@ -136,7 +205,7 @@ describe("npm run bench:codecs (smoke)", () => {
     assert.equal(run.status, 0, run.stderr);
     const rows = run.stdout.split("\n").filter((line) => line.startsWith("raw "));
     assert.deepEqual(
-      rows.map((line) => line.split("|")[1].trim()),
+      rows.map((line) => line.split(/ +/)[1]),
       ["zero", "sparse"],
     );
     await assert.rejects(
@@ -150,6 +219,12 @@ describe("npm run bench:codecs (smoke)", () => {
     assert.equal(run.status, 2, run.stderr);
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     assert.match(run.stderr, /unknown page kind "nope"/);
+    const level = bench(...tiny, "--codec", "xbzrle,deflate:12");
+    assert.equal(level.status, 2, level.stderr);
+    assert.equal(
+      level.stderr,
+      "bench:codecs: --codec deflate:12: deflate's levels are whole numbers 0 to 9\n",
+    );
     for (const args of [
       ["--codec", "nope"],
       ["--pairs", "0"],
@@ -157,6 +232,10 @@ describe("npm run bench:codecs (smoke)", () => {
       ["--time", "x"],
       ["--kind", "zero,"],
       ["--kind", "zero", "--kind", "zero"],
+      ["--codec", "zstd:0"],
+      ["--codec", "lz4:1"],
+      ["--codec", "zstd:3", "--calibrate", join(dir, "never.json")],
+      ["--export-csv", ""],
     ]) {
       await assert.rejects(benchInProcess(...tiny, ...args), UsageError, args.join(" "));
     }

@@ -362,9 +362,9 @@ describe("read-only, full and forbidden file systems: exit 1, one line", { concu
     ["bench --out, EROFS", "bench", bench("--out", ro("run")), 1, [ro("run"), "read-only"]],
     ["bench --out, ENOSPC", "bench", bench("--out", fu("run")), 1, [fu("run"), "no space"]],
     [
-      "bench:codecs --json, EROFS",
+      "bench:codecs --export-json, EROFS",
       "bench:codecs",
-      ["--json", ro("x.json")],
+      ["--export-json", ro("x.json")],
       1,
       [ro("x.json"), "read-only"],
     ],
@@ -469,8 +469,8 @@ describe("read-only, full and forbidden file systems: exit 1, one line", { concu
     const write = await cli("codec", encode("--out", out), true);
     assertOneLine(write, 1, [out, "permission denied"], "codec --out in a root-only directory");
     const json = join(locked, "x.json");
-    const bench = await cli("bench:codecs", ["--json", json], true);
-    assertOneLine(bench, 1, [json, "permission denied"], "bench:codecs --json as nobody");
+    const bench = await cli("bench:codecs", ["--export-csv", json], true);
+    assertOneLine(bench, 1, [json, "permission denied"], "bench:codecs --export-csv as nobody");
     const secret = file("secret.bin");
     const read = await cli("codec", encode("--page", secret), true);
     assertOneLine(read, 1, [secret, "permission denied"], "codec --page unreadable");
