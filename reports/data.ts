@@ -42,12 +42,15 @@ export function parseCodecBench(file: string): CodecBenchRow[] {
       throw new InputError(file, "no such file");
     throw new InputError(file, `not valid JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(parsed))
+  // bench:codecs --export-json writes {results: [...], settings, machine, ...}; files from
+  // before it kept settings and samples hold the bare array of rows.
+  const rows = Array.isArray(parsed) ? parsed : (parsed as { results?: unknown } | null)?.results;
+  if (!Array.isArray(rows))
     throw new InputError(
       file,
-      "expected an array of {codec, kind, encodeGBps, ...} (bench:codecs --json)",
+      "expected bench:codecs --export-json output: {results: [{codec, kind, encodeGBps, ...}]}",
     );
-  return parsed.map((row, i) => {
+  return rows.map((row, i) => {
     const ok =
       row !== null &&
       typeof row === "object" &&

@@ -111,8 +111,24 @@ test("bad input is an InputError naming the file and what is wrong", () => {
     writeFileSync(bench, '{"codec": "raw"}');
     assert.throws(
       () => parseCodecBench(bench),
-      (e) => e instanceof InputError && /expected an array/.test(e.message),
+      (e) =>
+        e instanceof InputError && /expected bench:codecs --export-json output/.test(e.message),
     );
+    // Today's export (rows under "results", with settings and samples) and the bare array of
+    // older files read alike.
+    const row = {
+      codec: "zstd:3",
+      kind: "sparse",
+      encodeGBps: 0.8,
+      decodeGBps: 19.7,
+      encodedPercent: 100,
+      overflowPercent: null,
+    };
+    writeFileSync(bench, JSON.stringify({ results: [row], settings: { timeMs: 1000 } }));
+    const exported = parseCodecBench(bench);
+    writeFileSync(bench, JSON.stringify([row]));
+    assert.deepEqual(parseCodecBench(bench), exported);
+    assert.equal(exported[0].codec, "zstd:3");
     writeFileSync(bench, '[{"codec": "raw", "kind": 3}]');
     assert.throws(
       () => parseCodecBench(bench),
