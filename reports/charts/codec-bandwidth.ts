@@ -7,12 +7,14 @@ import {
 } from "../references.ts";
 import {
   type ChartInput,
-  chart,
   distinct,
-  NO_CODEC_BENCH,
+  missing,
+  type NotDrawn,
+  noCodecBench,
   sortCodecs,
   type VegaLiteSpec,
 } from "./common.ts";
+import { chart, labelsWidth, panelColumns, panelWidth } from "./layout.ts";
 
 /**
  * Encode and decode GB/s (of page input) per codec, one panel per page kind, log scale. The
@@ -65,9 +67,14 @@ export function bandwidthRows(input: ChartInput): BandwidthRow[] {
   return rows;
 }
 
-export function bandwidthNotDrawn(rows: readonly BandwidthRow[], input: ChartInput): string | null {
+export function bandwidthNotDrawn(
+  rows: readonly BandwidthRow[],
+  input: ChartInput,
+): NotDrawn | null {
   if (rows.some((r) => r.source === MIGBENCH)) return null;
-  return input.codecBench ? "the codec benchmark has no GB/s figures" : NO_CODEC_BENCH;
+  return input.codecBench
+    ? missing("the codec benchmark has no GB/s figures")
+    : noCodecBench(input.dir);
 }
 function decades(low: number, high: number): number[] {
   const values: number[] = [];
@@ -114,7 +121,8 @@ function referenceLayer(x: object, y: object): VegaLiteSpec {
   };
 }
 
-export function codecBandwidthSpec(rows: readonly BandwidthRow[]): VegaLiteSpec {
+export function codecBandwidthSpec(rows: readonly BandwidthRow[], input: ChartInput): VegaLiteSpec {
+  const layout = input.layout;
   const kinds = distinct(rows.map((r) => r.kind));
   const codecs = sortCodecs(rows.filter((r) => r.source === MIGBENCH).map((r) => r.codec));
   const hasReference = rows.some((r) => r.source === REFERENCE_2011);
@@ -174,16 +182,19 @@ export function codecBandwidthSpec(rows: readonly BandwidthRow[]): VegaLiteSpec 
       ? `Diamonds: encode speed in the Aug 2011 qemu-devel table (SPARSE, MEDIUM; 2011 hardware; no migbench codec for ${PUBLISHED_2011_UNMATCHED.join(", ")}).`
       : "",
   ].filter(Boolean);
+  const columns = panelColumns(layout, kinds.length, 4);
+  const width = panelWidth(layout, columns, 250, labelsWidth(layout, codecs) + 10);
   return chart(
+    layout,
     "Codec bandwidth per page kind",
     notes,
     {
       data: { values: rows },
       facet: { field: "kind", type: "nominal", sort: kinds, title: null },
-      columns: 4,
+      columns,
       spec: {
-        width: 250,
-        height: { step: 16 },
+        width,
+        height: { step: layout.medium === "paper" ? layout.fontSize + 1 : 16 },
         layer,
       },
       resolve: { scale: { x: "shared" } },

@@ -2,12 +2,14 @@ import { round } from "../../lib/format.ts";
 import { MIGBENCH, PUBLISHED_2011, REFERENCE_2011 } from "../references.ts";
 import {
   type ChartInput,
-  chart,
   distinct,
-  NO_CODEC_BENCH,
+  missing,
+  type NotDrawn,
+  noCodecBench,
   sortCodecs,
   type VegaLiteSpec,
 } from "./common.ts";
+import { chart, labelsWidth, panelColumns, panelWidth } from "./layout.ts";
 
 /**
  * Encoded size as % of page bytes, and the share of pages that overflowed (sent raw), per codec
@@ -63,9 +65,9 @@ export function compressionKindRows(input: ChartInput): CompressionKindRow[] {
 export function compressionKindNotDrawn(
   rows: readonly CompressionKindRow[],
   input: ChartInput,
-): string | null {
+): NotDrawn | null {
   if (rows.some((r) => r.source === MIGBENCH)) return null;
-  return input.codecBench ? "the codec benchmark has no sizes" : NO_CODEC_BENCH;
+  return input.codecBench ? missing("the codec benchmark has no sizes") : noCodecBench(input.dir);
 }
 /** The 2011 table's sizes: black diamonds on the bar of the same codec and kind. */
 function referenceLayer(x: object, y: object, yOffset: object): VegaLiteSpec {
@@ -86,7 +88,11 @@ function referenceLayer(x: object, y: object, yOffset: object): VegaLiteSpec {
   };
 }
 
-export function compressionByKindSpec(rows: readonly CompressionKindRow[]): VegaLiteSpec {
+export function compressionByKindSpec(
+  rows: readonly CompressionKindRow[],
+  input: ChartInput,
+): VegaLiteSpec {
+  const layout = input.layout;
   const kinds = distinct(rows.map((r) => r.kind));
   const codecs = sortCodecs(rows.filter((r) => r.source === MIGBENCH).map((r) => r.codec));
   const measures = [ENCODED, OVERFLOW];
@@ -139,12 +145,15 @@ export function compressionByKindSpec(rows: readonly CompressionKindRow[]): Vega
         { filter: { field: "source", equal: MIGBENCH } },
         { filter: "datum.percent > 0" },
       ],
-      mark: { type: "text", align: "left", dx: 3, fontSize: 9, color: "#333" },
+      mark: { type: "text", align: "left", dx: 3, fontSize: layout.markFontSize, color: "#333" },
       encoding: { x, y, yOffset, text: { field: "percent", type: "quantitative", format: ".3~r" } },
     },
   ];
   if (rows.some((r) => r.source === REFERENCE_2011)) layer.push(referenceLayer(x, y, yOffset));
+  const columns = panelColumns(layout, kinds.length, 4);
+  const width = panelWidth(layout, columns, 250, labelsWidth(layout, codecs) + 10);
   return chart(
+    layout,
     "Compression per page kind",
     [
       "Green: encoded size as % of the 4096 page bytes (wire record included); red: % of pages that overflowed and went raw.",
@@ -154,8 +163,12 @@ export function compressionByKindSpec(rows: readonly CompressionKindRow[]): Vega
     {
       data: { values: rows },
       facet: { field: "kind", type: "nominal", sort: kinds, title: null },
-      columns: 4,
-      spec: { width: 250, height: { step: 18 }, layer },
+      columns,
+      spec: {
+        width,
+        height: { step: layout.medium === "paper" ? layout.fontSize + 2 : 18 },
+        layer,
+      },
     },
     "bottom",
   );
