@@ -81,14 +81,17 @@ export function symlogAxis(
 }
 
 /**
- * A base-2 log scale around positive `values` (half a step of padding each side, at least a
- * factor of √2), with power-of-two ticks thinned until their labels do not touch.
+ * A base-2 log scale around positive `values` with `padPx` of room beyond the outermost values
+ * (at least a factor of √2), so marks drawn beside a value stay inside the plot, and
+ * power-of-two ticks thinned until their labels do not touch.
  */
-export function log2Axis(values: readonly number[], length: number, layout: Layout) {
+export function log2Axis(values: readonly number[], length: number, layout: Layout, padPx = 0) {
   const low = Math.min(...values);
   const high = Math.max(...values);
-  const pad = Math.max(Math.SQRT2, (high / low) ** 0.06);
-  const domain = [low / pad, high * pad];
+  // padPx of `length` must be pad octaves of the whole: solve for the total span.
+  const spread = Math.log2(high / low);
+  const padOctaves = Math.max(0.5, (padPx * spread) / Math.max(1, length - 2 * padPx));
+  const domain = [low / 2 ** padOctaves, high * 2 ** padOctaves];
   const octaves = Math.log2(domain[1] / domain[0]);
   const at = (v: number) => (Math.log2(v / domain[0]) / octaves) * length;
   const powers: number[] = [];

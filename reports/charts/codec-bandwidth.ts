@@ -83,7 +83,8 @@ function decades(low: number, high: number): number[] {
 }
 
 /** memcpy of the same pages: a dashed rule across the panel, the memory ceiling. */
-function memcpyLayer(x: object): VegaLiteSpec {
+/** On paper the caption names the baseline and the published figures: one legend fits a column. */
+function memcpyLayer(x: object, paper: boolean): VegaLiteSpec {
   return {
     transform: [
       { filter: { field: "source", equal: MEMCPY_BASELINE } },
@@ -97,13 +98,14 @@ function memcpyLayer(x: object): VegaLiteSpec {
         type: "nominal",
         scale: { domain: [MEMCPY_BASELINE], range: [[5, 3]] },
         title: "baseline",
+        ...(paper ? { legend: null } : {}),
       },
     },
   };
 }
 
 /** The 2011 table's encode speeds: black diamonds on the encode bar of the same codec. */
-function referenceLayer(x: object, y: object): VegaLiteSpec {
+function referenceLayer(x: object, y: object, paper: boolean): VegaLiteSpec {
   return {
     transform: [{ filter: { field: "source", equal: REFERENCE_2011 } }],
     mark: { type: "point", filled: true, color: "black", size: 70, opacity: 1 },
@@ -116,6 +118,7 @@ function referenceLayer(x: object, y: object): VegaLiteSpec {
         type: "nominal",
         scale: { domain: [REFERENCE_2011], range: ["diamond"] },
         title: "published (encode)",
+        ...(paper ? { legend: null } : {}),
       },
     },
   };
@@ -137,7 +140,7 @@ export function codecBandwidthSpec(rows: readonly BandwidthRow[], input: ChartIn
     field: "gbps",
     type: "quantitative",
     scale: { type: "log", domain },
-    title: "GB/s of page input (log scale)",
+    title: layout.medium === "paper" ? "GB/s" : "GB/s of page input (log scale)",
     stack: null,
     axis: { grid: true, values: decades(domain[0], domain[1]) },
   };
@@ -173,8 +176,9 @@ export function codecBandwidthSpec(rows: readonly BandwidthRow[], input: ChartIn
       },
     },
   ];
-  if (hasMemcpy) layer.push(memcpyLayer(x));
-  if (hasReference) layer.push(referenceLayer(x, y));
+  const paper = layout.medium === "paper";
+  if (hasMemcpy) layer.push(memcpyLayer(x, paper));
+  if (hasReference) layer.push(referenceLayer(x, y, paper));
   const notes = [
     "Bars: migbench's bench:codecs on this machine (encode / decode, per page pair).",
     hasMemcpy ? "Dashed line: memcpy of the same pages, the memory ceiling." : "",

@@ -70,7 +70,7 @@ export function compressionKindNotDrawn(
   return input.codecBench ? missing("the codec benchmark has no sizes") : noCodecBench(input.dir);
 }
 /** The 2011 table's sizes: black diamonds on the bar of the same codec and kind. */
-function referenceLayer(x: object, y: object, yOffset: object): VegaLiteSpec {
+function referenceLayer(x: object, y: object, yOffset: object, paper: boolean): VegaLiteSpec {
   return {
     transform: [{ filter: { field: "source", equal: REFERENCE_2011 } }],
     mark: { type: "point", filled: true, color: "black", size: 70, opacity: 1 },
@@ -83,6 +83,8 @@ function referenceLayer(x: object, y: object, yOffset: object): VegaLiteSpec {
         type: "nominal",
         scale: { domain: [REFERENCE_2011], range: ["diamond"] },
         title: "published (encoded size)",
+        // On paper the caption names them: one legend fits a column.
+        ...(paper ? { legend: null } : {}),
       },
     },
   };
@@ -100,8 +102,9 @@ export function compressionByKindSpec(
   const x = {
     field: "percent",
     type: "quantitative",
-    title: "% (symmetric log scale)",
-    scale: { type: "symlog", constant: 1, domain: [0, 160] },
+    title: layout.medium === "paper" ? "%" : "% (symmetric log scale)",
+    // Room right of 100 % for the value printed beside a full bar.
+    scale: { type: "symlog", constant: 1, domain: [0, layout.medium === "paper" ? 400 : 160] },
     axis: { grid: true, values: [0, 1, 2, 5, 10, 20, 50, 100] },
   };
   const y = {
@@ -131,6 +134,10 @@ export function compressionByKindSpec(
           sort: measures,
           scale: { domain: measures, range: ["#54a24b", "#e45756"] },
           title: "migbench",
+          // On paper "encoded size", "overflowed": the caption gives the units.
+          ...(layout.medium === "paper"
+            ? { legend: { labelExpr: "split(datum.label, ' (')[0]" } }
+            : {}),
         },
         tooltip: [
           { field: "codec" },
@@ -149,7 +156,8 @@ export function compressionByKindSpec(
       encoding: { x, y, yOffset, text: { field: "percent", type: "quantitative", format: ".3~r" } },
     },
   ];
-  if (rows.some((r) => r.source === REFERENCE_2011)) layer.push(referenceLayer(x, y, yOffset));
+  if (rows.some((r) => r.source === REFERENCE_2011))
+    layer.push(referenceLayer(x, y, yOffset, layout.medium === "paper"));
   const columns = panelColumns(layout, kinds.length, 4);
   const width = panelWidth(layout, columns, 250, labelsWidth(layout, codecs) + 10);
   return chart(

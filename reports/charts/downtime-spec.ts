@@ -29,13 +29,19 @@ import {
  * Simulated downtime per codec against bandwidth or cache size (or per codec, when the run has
  * one of each). Measured downtime is drawn on a symmetric log scale (reports/charts/axes.ts)
  * beside QEMU's downtime-limit as a dashed line; a setting where a codec did not converge is a
- * triangle in a grey "DNC" band above the plot, where no value can be read off the y axis.
+ * triangle in a grey band above the plot (named in the legend), where no value can be read off
+ * the y axis.
  */
 
-const AXIS_TITLE: Record<SweepAxis, string> = {
-  bandwidth_bytes_per_s: "max-bandwidth (MiB/s, log scale)",
-  cache_size_bytes: "cache size (MiB, log scale)",
-};
+/** The x axis' title; on paper short enough for a narrow panel (the caption names the scale). */
+function axisTitle(axis: SweepAxis, paper: boolean): string {
+  if (axis === "bandwidth_bytes_per_s")
+    return paper ? "bandwidth (MiB/s)" : "max-bandwidth (MiB/s, log scale)";
+  return paper ? "cache size (MiB)" : "cache size (MiB, log scale)";
+}
+
+/** The band's legend entry: what a triangle in it means. */
+const BAND = "did not converge (▲ in this band)";
 
 /** The x channel: the swept setting on a log₂ axis (codecs a few px apart), or the codec. */
 function xChannel(rows: readonly SweepPoint[], axis: SweepAxis, width: number, input: ChartInput) {
@@ -59,8 +65,9 @@ function xChannel(rows: readonly SweepPoint[], axis: SweepAxis, width: number, i
       },
     };
   }
-  const log = log2Axis(xs, width, input.layout);
   const step = input.layout.medium === "paper" ? 4 : 7;
+  // Room for the outermost codec's dodge and half a marker beyond it.
+  const log = log2Axis(xs, width, input.layout, ((codecs.length - 1) / 2) * step + 8);
   return {
     transform: [
       { calculate: dodgeExpression("xMiB", codecs, step, log.pxPerOctave), as: "xDrawn" },
@@ -69,14 +76,19 @@ function xChannel(rows: readonly SweepPoint[], axis: SweepAxis, width: number, i
       field: "xDrawn",
       type: "quantitative",
       scale: log.scale,
-      title: AXIS_TITLE[axis],
+      title: axisTitle(axis, input.layout.medium === "paper"),
       axis: { values: log.values, labelExpr: "format(datum.value, '~r')", grid: true },
     },
   };
 }
 
 /** Triangles in the DNC band: filled where every seed stopped, hollow where some did. */
-function notConvergedLayers(x: object, band: number, colour: object): VegaLiteSpec[] {
+function notConvergedLayers(
+  x: object,
+  band: number,
+  colour: object,
+  paper: boolean,
+): VegaLiteSpec[] {
   const at = { value: (band - 3) / 2 };
   const triangle = (outcome: string, filled: boolean): VegaLiteSpec => ({
     transform: [{ filter: { field: "outcome", equal: outcome } }],
@@ -95,17 +107,21 @@ function notConvergedLayers(x: object, band: number, colour: object): VegaLiteSp
   });
   return [
     {
-      mark: { type: "rect", color: "#ececec" },
+      mark: { type: "rect" },
       encoding: {
         x: { value: 0 },
         x2: { value: "width" },
         y: { value: 0 },
         y2: { value: band - 3 },
+        fill: {
+          datum: BAND,
+          type: "nominal",
+          scale: { domain: [BAND], range: ["#e3e3e3"] },
+          title: null,
+          // On paper the caption says it; a second legend would not fit a column.
+          legend: paper ? null : { symbolType: "square" },
+        },
       },
-    },
-    {
-      mark: { type: "text", align: "right", baseline: "middle", dx: -4, color: "#333" },
-      encoding: { x: { value: 0 }, y: at, text: { value: "DNC" } },
     },
     triangle(DID_NOT_CONVERGE, true),
     triangle(SOME_SEEDS, false),
@@ -127,9 +143,9 @@ function limitLayers(y: object, fontSize: number): VegaLiteSpec[] {
       mark: {
         type: "text",
         align: "right",
-        baseline: "bottom",
+        baseline: "top",
         dx: -2,
-        dy: -2,
+        dy: 2,
         fontSize,
         color: "#555",
       },
@@ -145,7 +161,7 @@ function caption(rows: readonly SweepPoint[], input: ChartInput, swept: boolean)
   return [
     "Lower is better. Dashed line: the downtime limit (QEMU's downtime-limit).",
     rows.some((r) => r.notConverged > 0)
-      ? `DNC band: ▲ the codec did not converge at that setting${seeds > 1 ? "; △ some seeds did not (the point below is the mean of those that completed)" : ""}.`
+      ? `Grey band: ▲ the codec did not converge at that setting${seeds > 1 ? "; △ some seeds did not (the point below is the mean of those that completed)" : ""}.`
       : "",
     anyCompleted
       ? `${DOWNTIME_SCALE_RULE}.`
@@ -153,7 +169,7 @@ function caption(rows: readonly SweepPoint[], input: ChartInput, swept: boolean)
     seeds > 1
       ? `Points: mean over the seeds that completed; bars: 95 % t-interval (Student's t, n − 1 df; up to ${seeds} seeds), clipped at 0 ms.`
       : "One seed per setting: no interval.",
-    swept ? "Codecs measured at the same setting are drawn a few pixels apart." : "",
+    swept ? "x: log scale; codecs measured at the same setting are drawn a few pixels apart." : "",
     failed > 0 ? `${failed} failed cell(s) are not drawn; they are listed in the report.` : "",
   ].filter(Boolean);
 }
@@ -172,7 +188,7 @@ export function downtimeSpec(
   const band = rows.some((r) => r.notConverged > 0) ? layout.fontSize + 9 : 0;
   // The y labels decide the reserve, the width decides the x ticks: lay out on a first guess.
   const guess = symlogAxis(top, SYMLOG_MS, 200, layout);
-  const reserve = yAxisReserve(layout, [...guess.values.map(tickLabel), "DNC"]);
+  const reserve = yAxisReserve(layout, guess.values.map(tickLabel));
   const width = panelWidth(
     layout,
     columns,
@@ -224,7 +240,7 @@ export function downtimeSpec(
       ],
     },
   });
-  if (band > 0) layer.push(...notConvergedLayers(x, band, color));
+  if (band > 0) layer.push(...notConvergedLayers(x, band, color, layout.medium === "paper"));
   const title =
     swept || axis === "cache_size_bytes"
       ? `Downtime against ${axis === "bandwidth_bytes_per_s" ? "bandwidth" : "cache size"}`

@@ -5,7 +5,7 @@ import { type ChartInput, missing, type NotDrawn, type VegaLiteSpec } from "./co
 import { chart, labelsWidth, panelWidth, yAxisReserve } from "./layout.ts";
 
 export const DIRTY = "dirty pages at the sync";
-export const SENT = "pages sent in the pass";
+export const SENT = "pages sent";
 export const THRESHOLD = "threshold (bytes ÷ 4096)";
 
 export interface PassPoint {
@@ -90,8 +90,8 @@ export function timelineSubject(input: ChartInput): string {
   return `cell ${cell.cell} (${settings.join(" · ")})`;
 }
 
-const DIRTY_ITERATIVE = "dirty pages at the sync (VM running)";
-const DIRTY_STOP = "dirty pages at the last sync (stop-and-copy)";
+const DIRTY_ITERATIVE = "dirty pages (VM running)";
+const DIRTY_STOP = "dirty pages (VM stopped)";
 
 /**
  * One cell, pass by pass: pages dirty at each sync (bars), pages sent in the pass (line) and
@@ -151,8 +151,9 @@ export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput):
     layout,
     `Passes of one cell: ${cellTitle}`,
     [
+      "Bars: pages dirty at the dirty-bitmap sync that starts each pass; line: pages sent in the pass.",
       "The VM stops once the pending dirty pages (counted uncompressed) fall below the threshold;",
-      "the last pass is the stop-and-copy, whose transfer is the downtime.",
+      "the last pass is the stop-and-copy (dark bar), whose transfer is the downtime.",
       "y: symmetric log scale (linear below 1 page), so a pass with 0 pages sits at the bottom.",
     ],
     {

@@ -141,13 +141,13 @@ const EMPTY_RUN = chartInput({
   codecBenchFile: null,
 });
 
-test("a run where nothing converged draws its triangles in the DNC band, no warning", async () => {
+test("a run where nothing converged draws its triangles in the grey band, no warning", async () => {
   const row = downtimeRow({});
   const spec = downtimeSpec([row], "bandwidth_bytes_per_s", EMPTY_RUN);
   const rendered = await renderSvg(spec);
   assert.deepEqual(rendered.warnings, []);
   assert.match(JSON.stringify(spec), /no downtime to plot/);
-  assert.match(rendered.svg, /DNC/);
+  assert.match(rendered.svg, /did not converge \(▲ in this band\)/);
   assert.doesNotMatch(rendered.svg, /NaN/);
 });
 
