@@ -8,12 +8,12 @@ import { delimiter, join } from "node:path";
  */
 
 /** Variables that may name the executable, first match wins. */
-export const CHROMIUM_VARIABLES = ["CHROMIUM_PATH", "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"];
+const CHROMIUM_VARIABLES = ["CHROMIUM_PATH", "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"];
 
 /** Executable names of Chromium and Chrome packages (Debian, Ubuntu, Google's). */
 const NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
 
-export const INSTALL_HINT =
+const INSTALL_HINT =
   "install Chromium (Debian: `apt-get install chromium`) or set CHROMIUM_PATH to a Chromium or Chrome executable";
 
 function executable(path: string): boolean {

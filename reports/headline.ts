@@ -11,13 +11,20 @@ import { meanInterval } from "./stats.ts";
  * above the charts.
  */
 
-export interface RawComparison {
-  /** raw's bytes ÷ the codec's, smallest and largest over the settings compared. */
+/** raw's bytes ÷ the codec's, smallest and largest over `settings` settings. */
+export interface Ratios {
   readonly low: number;
   readonly high: number;
-  /** raw did not converge at some compared setting: it was stopped, so it would have sent more. */
-  readonly atLeast: boolean;
   readonly settings: number;
+}
+
+/**
+ * How much the codec sent against raw at the settings where the codec converged: exact where
+ * raw converged too; a lower bound where raw was stopped (it would have sent more).
+ */
+export interface RawComparison {
+  readonly exact: Ratios | null;
+  readonly atLeast: Ratios | null;
 }
 
 export interface DowntimeAgainstLimit {
@@ -58,9 +65,14 @@ interface RawCells {
   readonly byKey: ReadonlyMap<string, readonly CellRow[]>;
 }
 
+function ratios(values: readonly number[]): Ratios | null {
+  if (values.length === 0) return null;
+  return { low: Math.min(...values), high: Math.max(...values), settings: values.length };
+}
+
 function rawComparison(groups: readonly CellRow[][], raw: RawCells): RawComparison | null {
-  const ratios: number[] = [];
-  let atLeast = false;
+  const exact: number[] = [];
+  const atLeast: number[] = [];
   for (const group of groups) {
     if (group.some((c) => c.status !== "completed")) continue;
     const rawCells = raw.byKey.get(settingsKey(group[0], raw.settings));
@@ -68,11 +80,11 @@ function rawComparison(groups: readonly CellRow[][], raw: RawCells): RawComparis
     const rawBytes = mean(rawCells.map((c) => c.transferredBytes ?? Number.NaN));
     const bytes = mean(group.map((c) => c.transferredBytes ?? Number.NaN));
     if (!(rawBytes > 0 && bytes > 0)) continue;
-    ratios.push(rawBytes / bytes);
-    if (rawCells.some((c) => NOT_CONVERGED.has(c.status))) atLeast = true;
+    const stopped = rawCells.some((c) => NOT_CONVERGED.has(c.status));
+    (stopped ? atLeast : exact).push(rawBytes / bytes);
   }
-  if (ratios.length === 0) return null;
-  return { low: Math.min(...ratios), high: Math.max(...ratios), atLeast, settings: ratios.length };
+  if (exact.length === 0 && atLeast.length === 0) return null;
+  return { exact: ratios(exact), atLeast: ratios(atLeast) };
 }
 
 function downtimeOf(cells: readonly CellRow[]): DowntimeAgainstLimit | null {
@@ -102,23 +114,52 @@ function codecHeadline(codec: string, cells: readonly CellRow[], raw: RawCells):
   };
 }
 
-/** "4.3× less", "≥ 4.3–4.6× less", "1.2× more". */
+/** "4.3× less", "4.3–4.6× less", "1.2× more", "1.1× more to 1.3× less". */
+function ratiosText(r: Ratios): string {
+  const side = (x: number) => (x < 1 ? `${factorLabel(1 / x)} more` : `${factorLabel(x)} less`);
+  if (r.low < 1 && r.high >= 1) return `${side(r.low)} to ${side(r.high)}`;
+  const [a, b] = r.high < 1 ? [side(r.high), side(r.low)] : [side(r.low), side(r.high)];
+  if (a === b) return a;
+  return `${a.replace(/× (less|more)$/, "")}–${b}`;
+}
+
+/** "1.4× less; ≥ 2.4× less where raw did not converge" */
 export function rawComparisonText(vs: RawComparison): string {
-  const side = vs.high < 1 ? "more" : "less";
-  const shown = (r: number) => factorLabel(side === "more" ? 1 / r : r);
-  const [a, b] =
-    side === "more" ? [shown(vs.high), shown(vs.low)] : [shown(vs.low), shown(vs.high)];
-  const range = a === b ? a : `${a.replace("×", "")}–${b}`;
-  return `${vs.atLeast ? "≥ " : ""}${range} ${side}`;
+  const parts = [
+    vs.exact ? ratiosText(vs.exact) : "",
+    vs.atLeast ? `≥ ${ratiosText(vs.atLeast)} where raw did not converge` : "",
+  ];
+  return parts.filter(Boolean).join("; ");
+}
+
+/** "2.1–24.4 ms", "0.00 ms–1.50 s": a low–high range, the unit once where both share it. */
+function rangeText(low: string, high: string): string {
+  if (low === high) return low;
+  const unit = / \S+$/.exec(high)?.[0] ?? "";
+  return unit !== "" && low.endsWith(unit)
+    ? `${low.slice(0, -unit.length)}–${high}`
+    : `${low}–${high}`;
 }
 
 /** "14.0–24.4 ms (limit 300 ms)" */
 export function downtimeText(d: DowntimeAgainstLimit): string {
-  const range =
-    msLabel(d.lowMs) === msLabel(d.highMs)
-      ? msLabel(d.lowMs)
-      : `${msLabel(d.lowMs)}–${msLabel(d.highMs)}`;
+  const range = rangeText(msLabel(d.lowMs), msLabel(d.highMs));
   return `${range} (limit ${d.limitsMs.map(msLabel).join(", ")})`;
+}
+
+/** The comparison with raw as the lead sentence says it. */
+function againstRaw({ exact, atLeast }: RawComparison): string {
+  if (exact && atLeast)
+    return `${ratiosText(exact)} than raw where both converged and ≥ ${ratiosText(atLeast)} where raw did not`;
+  if (exact) return `${ratiosText(exact)} than raw`;
+  return `≥ ${ratiosText(atLeast as Ratios)} than raw, which did not converge (it would have sent more)`;
+}
+
+/** The smallest factor by which a codec beat raw, for ranking (0 when not compared). */
+function leastRatio(c: CodecHeadline): number {
+  return (
+    Math.min(c.vsRaw?.exact?.low ?? Infinity, c.vsRaw?.atLeast?.low ?? Infinity) % Infinity || 0
+  );
 }
 
 function lead(codecs: readonly CodecHeadline[], cells: readonly CellRow[]): string {
@@ -127,7 +168,7 @@ function lead(codecs: readonly CodecHeadline[], cells: readonly CellRow[]): stri
     .sort(
       (a, b) =>
         b.converged - a.converged ||
-        (b.vsRaw?.low ?? 0) - (a.vsRaw?.low ?? 0) ||
+        leastRatio(b) - leastRatio(a) ||
         (a.downtime?.highMs ?? Number.POSITIVE_INFINITY) -
           (b.downtime?.highMs ?? Number.POSITIVE_INFINITY),
     )[0];
@@ -148,10 +189,7 @@ function lead(codecs: readonly CodecHeadline[], cells: readonly CellRow[]): stri
   const parts = [
     `${best.codec} converged in ${best.converged} of ${best.settings} setting${best.settings === 1 ? "" : "s"}${others.length > 0 ? ` (${others.join("; ")})` : ""}`,
   ];
-  if (best.vsRaw)
-    parts.push(
-      `sent ${rawComparisonText(best.vsRaw)} than raw${best.vsRaw.atLeast ? " (raw was stopped without converging, so it would have sent more)" : ""}`,
-    );
+  if (best.vsRaw) parts.push(`sent ${againstRaw(best.vsRaw)}`);
   if (best.downtime)
     parts.push(
       `downtime ${downtimeText(best.downtime)}${best.downtime.over > 0 ? `, over the limit in ${best.downtime.over} of ${best.downtime.migrations} migrations` : ""}`,

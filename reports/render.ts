@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { type ResvgRenderOptions, renderAsync } from "@resvg/resvg-js";
+import type { ResvgRenderOptions } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { VegaLiteSpec } from "./charts/common.ts";
@@ -103,12 +103,6 @@ function pngOptions(scale: number): ResvgRenderOptions {
     shapeRendering: 2,
     textRendering: 1,
   };
-}
-
-/** Rasterise an SVG at `scale` × (2 = print-friendly) on white. */
-export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
-  const image = await renderAsync(svg, pngOptions(scale));
-  return image.asPng();
 }
 
 /**

@@ -72,7 +72,7 @@ export function panelOf(
  * appearance. Every chart sorts its panels and rows with it, so sibling charts agree and
  * `--bandwidth 128MiB/s,1Gbit/s` still draws 1 Gbit/s (119 MiB/s) first.
  */
-export function bySettings(
+function bySettings(
   cells: readonly CellRow[],
   varying: readonly string[],
 ): (a: CellRow, b: CellRow) => number {

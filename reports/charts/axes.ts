@@ -22,7 +22,7 @@ export const DOWNTIME_SCALE_RULE =
   "y: symmetric log scale (linear below 1 ms, logarithmic above), so 0 ms sits at the bottom";
 
 /** The smallest of 1, 2, 5 × 10^k that is ≥ value (value > 0). */
-export function niceCeil(value: number): number {
+function niceCeil(value: number): number {
   if (!(value > 0)) return 1;
   const decade = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 5, 10]) if (step * decade >= value * (1 - 1e-12)) return step * decade;

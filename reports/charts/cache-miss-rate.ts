@@ -66,6 +66,54 @@ export function missRateNotDrawn(rows: readonly MissRateRow[], input: ChartInput
     : notInRun("no codec in this run looked pages up in the cache (e.g. only raw/zero)");
 }
 
+/** A line and points per cache model, with 95 % intervals clipped to 0–100 % when seeded. */
+function missRateLayers(
+  x: object,
+  y: object,
+  models: readonly string[],
+  seeds: number,
+  paper: boolean,
+): VegaLiteSpec[] {
+  const color = { field: "cacheModel", type: "nominal", sort: models, title: "cache model" };
+  const layer: VegaLiteSpec[] = [
+    { mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color } },
+    {
+      mark: { type: "point", filled: true, size: paper ? 30 : 50, opacity: 1 },
+      encoding: {
+        x,
+        y,
+        color,
+        shape: { field: "cacheModel", type: "nominal", sort: models, title: "cache model" },
+        tooltip: [
+          { field: "codec" },
+          { field: "cacheModel", title: "cache model" },
+          { field: "cacheSize", title: "cache size" },
+          { field: "missPercent", title: "miss % (mean)" },
+          { field: "low", title: "95 % low" },
+          { field: "high", title: "95 % high" },
+          { field: "seeds" },
+        ],
+      },
+    },
+  ];
+  if (seeds > 1)
+    layer.push({
+      transform: [
+        { filter: "datum.seeds > 1" },
+        { calculate: "max(datum.low, 0)", as: "lowClipped" },
+        { calculate: "min(datum.high, 100)", as: "highClipped" },
+      ],
+      mark: { type: "rule", strokeWidth: 1.5 },
+      encoding: {
+        x,
+        y: { field: "lowClipped", type: "quantitative" },
+        y2: { field: "highClipped" },
+        color,
+      },
+    });
+  return layer;
+}
+
 /**
  * Cache miss rate (% of lookups) against cache size, one line per cache model, one column of
  * panels per codec that used the cache. Error bars: 95 % t-interval over seeds.
@@ -105,43 +153,7 @@ export function cacheMissRateSpec(rows: readonly MissRateRow[], input: ChartInpu
     scale: { domain: [0, 100] },
     axis: { grid: true, values: [0, 25, 50, 75, 100] },
   };
-  const color = { field: "cacheModel", type: "nominal", sort: models, title: "cache model" };
-  const layer: VegaLiteSpec[] = [
-    { mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color } },
-    {
-      mark: { type: "point", filled: true, size: layout.medium === "paper" ? 30 : 50, opacity: 1 },
-      encoding: {
-        x,
-        y,
-        color,
-        shape: { field: "cacheModel", type: "nominal", sort: models, title: "cache model" },
-        tooltip: [
-          { field: "codec" },
-          { field: "cacheModel", title: "cache model" },
-          { field: "cacheSize", title: "cache size" },
-          { field: "missPercent", title: "miss % (mean)" },
-          { field: "low", title: "95 % low" },
-          { field: "high", title: "95 % high" },
-          { field: "seeds" },
-        ],
-      },
-    },
-  ];
-  if (seeds > 1)
-    layer.push({
-      transform: [
-        { filter: "datum.seeds > 1" },
-        { calculate: "max(datum.low, 0)", as: "lowClipped" },
-        { calculate: "min(datum.high, 100)", as: "highClipped" },
-      ],
-      mark: { type: "rule", strokeWidth: 1.5 },
-      encoding: {
-        x,
-        y: { field: "lowClipped", type: "quantitative" },
-        y2: { field: "highClipped" },
-        color,
-      },
-    });
+  const layer = missRateLayers(x, y, models, seeds, layout.medium === "paper");
   const facet: Record<string, unknown> = {
     column: { field: "codec", type: "nominal", sort: codecs, title: null },
   };

@@ -124,6 +124,17 @@ function referenceLayer(x: object, y: object, paper: boolean): VegaLiteSpec {
   };
 }
 
+/** The caption: what the bars, the dashed line and the diamonds are. */
+function caption(hasMemcpy: boolean, hasReference: boolean): string[] {
+  return [
+    "Bars: migbench's bench:codecs on this machine (encode / decode, per page pair).",
+    hasMemcpy ? "Dashed line: memcpy of the same pages, the memory ceiling." : "",
+    hasReference
+      ? `Diamonds: encode speed in the Aug 2011 qemu-devel table (SPARSE, MEDIUM; 2011 hardware; no migbench codec for ${PUBLISHED_2011_UNMATCHED.join(", ")}).`
+      : "",
+  ].filter(Boolean);
+}
+
 export function codecBandwidthSpec(rows: readonly BandwidthRow[], input: ChartInput): VegaLiteSpec {
   const layout = input.layout;
   const kinds = distinct(rows.map((r) => r.kind));
@@ -179,13 +190,7 @@ export function codecBandwidthSpec(rows: readonly BandwidthRow[], input: ChartIn
   const paper = layout.medium === "paper";
   if (hasMemcpy) layer.push(memcpyLayer(x, paper));
   if (hasReference) layer.push(referenceLayer(x, y, paper));
-  const notes = [
-    "Bars: migbench's bench:codecs on this machine (encode / decode, per page pair).",
-    hasMemcpy ? "Dashed line: memcpy of the same pages, the memory ceiling." : "",
-    hasReference
-      ? `Diamonds: encode speed in the Aug 2011 qemu-devel table (SPARSE, MEDIUM; 2011 hardware; no migbench codec for ${PUBLISHED_2011_UNMATCHED.join(", ")}).`
-      : "",
-  ].filter(Boolean);
+  const notes = caption(hasMemcpy, hasReference);
   const columns = panelColumns(layout, kinds.length, 4);
   const width = panelWidth(layout, columns, 250, labelsWidth(layout, codecs) + 10);
   return chart(

@@ -44,7 +44,7 @@ export function missing(reason: string): NotDrawn {
 }
 
 /** A path as a shell word: as it is when that is safe, else in single quotes. */
-export function shellWord(text: string): string {
+function shellWord(text: string): string {
   return /^[\w./+:@%=-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
@@ -134,7 +134,7 @@ export function codecColorScale(codecs: readonly string[]) {
   return { domain, range: domain.map((c) => PALETTE[codecSlot(c, domain) % PALETTE.length]) };
 }
 
-export function codecShapeScale(codecs: readonly string[]) {
+function codecShapeScale(codecs: readonly string[]) {
   const domain = sortCodecs(codecs);
   return { domain, range: domain.map((c) => SHAPES[codecSlot(c, domain) % SHAPES.length]) };
 }
@@ -156,13 +156,6 @@ export function codecEncoding(codecs: readonly string[]) {
 /** Distinct values in first-seen order. */
 export function distinct<T>(values: Iterable<T>): T[] {
   return [...new Set(values)];
-}
-
-/** Values of `field` sorted by a numeric companion field (e.g. labels sorted by bytes). */
-export function sortedBy<R>(rows: readonly R[], label: (r: R) => string, key: (r: R) => number) {
-  const seen = new Map<string, number>();
-  for (const row of rows) if (!seen.has(label(row))) seen.set(label(row), key(row));
-  return [...seen.entries()].sort((a, b) => a[1] - b[1]).map(([name]) => name);
 }
 
 /**

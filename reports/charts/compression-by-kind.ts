@@ -9,7 +9,7 @@ import {
   sortCodecs,
   type VegaLiteSpec,
 } from "./common.ts";
-import { chart, labelsWidth, panelColumns, panelWidth } from "./layout.ts";
+import { chart, type Layout, labelsWidth, panelColumns, panelWidth } from "./layout.ts";
 
 /**
  * Encoded size as % of page bytes, and the share of pages that overflowed (sent raw), per codec
@@ -69,6 +69,52 @@ export function compressionKindNotDrawn(
   if (rows.some((r) => r.source === MIGBENCH)) return null;
   return input.codecBench ? missing("the codec benchmark has no sizes") : noCodecBench(input.dir);
 }
+/** migbench's bars (size green, overflow red) with their values printed beside them. */
+function measuredLayers(
+  x: object,
+  y: object,
+  yOffset: object,
+  measures: readonly string[],
+  layout: Layout,
+): VegaLiteSpec[] {
+  return [
+    {
+      transform: [{ filter: { field: "source", equal: MIGBENCH } }],
+      mark: { type: "bar" },
+      encoding: {
+        x,
+        y,
+        yOffset,
+        color: {
+          field: "measure",
+          type: "nominal",
+          sort: measures,
+          scale: { domain: measures, range: ["#54a24b", "#e45756"] },
+          title: "migbench",
+          // On paper "encoded size", "overflowed": the caption gives the units.
+          ...(layout.medium === "paper"
+            ? { legend: { labelExpr: "split(datum.label, ' (')[0]" } }
+            : {}),
+        },
+        tooltip: [
+          { field: "codec" },
+          { field: "kind" },
+          { field: "measure" },
+          { field: "percent" },
+        ],
+      },
+    },
+    {
+      transform: [
+        { filter: { field: "source", equal: MIGBENCH } },
+        { filter: "datum.percent > 0" },
+      ],
+      mark: { type: "text", align: "left", dx: 3, fontSize: layout.markFontSize, color: "#333" },
+      encoding: { x, y, yOffset, text: { field: "percent", type: "quantitative", format: ".3~r" } },
+    },
+  ];
+}
+
 /** The 2011 table's sizes: black diamonds on the bar of the same codec and kind. */
 function referenceLayer(x: object, y: object, yOffset: object, paper: boolean): VegaLiteSpec {
   return {
@@ -120,42 +166,7 @@ export function compressionByKindSpec(
     sort: measures,
     scale: { domain: measures },
   };
-  const layer: VegaLiteSpec[] = [
-    {
-      transform: [{ filter: { field: "source", equal: MIGBENCH } }],
-      mark: { type: "bar" },
-      encoding: {
-        x,
-        y,
-        yOffset,
-        color: {
-          field: "measure",
-          type: "nominal",
-          sort: measures,
-          scale: { domain: measures, range: ["#54a24b", "#e45756"] },
-          title: "migbench",
-          // On paper "encoded size", "overflowed": the caption gives the units.
-          ...(layout.medium === "paper"
-            ? { legend: { labelExpr: "split(datum.label, ' (')[0]" } }
-            : {}),
-        },
-        tooltip: [
-          { field: "codec" },
-          { field: "kind" },
-          { field: "measure" },
-          { field: "percent" },
-        ],
-      },
-    },
-    {
-      transform: [
-        { filter: { field: "source", equal: MIGBENCH } },
-        { filter: "datum.percent > 0" },
-      ],
-      mark: { type: "text", align: "left", dx: 3, fontSize: layout.markFontSize, color: "#333" },
-      encoding: { x, y, yOffset, text: { field: "percent", type: "quantitative", format: ".3~r" } },
-    },
-  ];
+  const layer = measuredLayers(x, y, yOffset, measures, layout);
   if (rows.some((r) => r.source === REFERENCE_2011))
     layer.push(referenceLayer(x, y, yOffset, layout.medium === "paper"));
   const columns = panelColumns(layout, kinds.length, 4);

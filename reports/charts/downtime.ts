@@ -81,7 +81,7 @@ export function downtimeRows(cells: readonly CellRow[], axis: SweepAxis): SweepP
 }
 
 /** How many values of `axis` the cells that ran have. */
-export function axisValues(cells: readonly CellRow[], axis: SweepAxis): Set<number> {
+function axisValues(cells: readonly CellRow[], axis: SweepAxis): Set<number> {
   return new Set(cellsThatRan(cells).map((c) => axisValue(c, axis)));
 }
 

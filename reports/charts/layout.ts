@@ -56,7 +56,7 @@ function spacing(layout: Layout): number {
  * them, so the limits are wide) and overlapping axis labels are thinned, never drawn on top of
  * each other.
  */
-export function chartConfig(layout: Layout, legendOrient: "right" | "bottom") {
+function chartConfig(layout: Layout, legendOrient: "right" | "bottom") {
   const size = layout.fontSize;
   const paper = layout.medium === "paper";
   return {

@@ -146,7 +146,6 @@ export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput):
         ? { columns: Math.max(1, Math.floor(width / (labelsWidth(layout, legend) + 30))) }
         : {},
   };
-  const tooltip = [{ field: "pass" }, { field: "series" }, { field: "pages" }, { field: "phase" }];
   return chart(
     layout,
     `Passes of one cell: ${cellTitle}`,
@@ -168,41 +167,48 @@ export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput):
       ],
       width,
       height,
-      layer: [
-        {
-          transform: [{ filter: { field: "series", equal: DIRTY } }],
-          mark: { type: "rect" },
-          encoding: {
-            x: { ...x, field: "passStart" },
-            x2: { field: "passEnd" },
-            y,
-            y2: { datum: 0 },
-            color,
-            tooltip,
-          },
-        },
-        {
-          transform: [{ filter: { field: "series", equal: SENT } }],
-          mark: { type: "line", strokeWidth: 2, point: false },
-          encoding: { x, y, color, tooltip },
-        },
-        ...(passCount <= 60
-          ? [
-              {
-                transform: [{ filter: { field: "series", equal: SENT } }],
-                mark: { type: "point", filled: true, size: 20, opacity: 1 },
-                encoding: { x, y, color, tooltip },
-              },
-            ]
-          : []),
-        {
-          transform: [{ filter: { field: "series", equal: THRESHOLD } }],
-          mark: { type: "line", strokeWidth: 2, strokeDash: [6, 4] },
-          encoding: { x, y, color, tooltip },
-        },
-      ],
+      layer: timelineLayers(x, y, color, passCount),
     },
   );
+}
+
+/** Dirty pages as bars from 0, pages sent as a line (with points while they stay apart), the threshold dashed. */
+function timelineLayers(x: object, y: object, color: object, passCount: number): VegaLiteSpec[] {
+  const tooltip = [{ field: "pass" }, { field: "series" }, { field: "pages" }, { field: "phase" }];
+  const only = (series: string) => [{ filter: { field: "series", equal: series } }];
+  return [
+    {
+      transform: only(DIRTY),
+      mark: { type: "rect" },
+      encoding: {
+        x: { ...x, field: "passStart" },
+        x2: { field: "passEnd" },
+        y,
+        y2: { datum: 0 },
+        color,
+        tooltip,
+      },
+    },
+    {
+      transform: only(SENT),
+      mark: { type: "line", strokeWidth: 2, point: false },
+      encoding: { x, y, color, tooltip },
+    },
+    ...(passCount <= 60
+      ? [
+          {
+            transform: only(SENT),
+            mark: { type: "point", filled: true, size: 20, opacity: 1 },
+            encoding: { x, y, color, tooltip },
+          },
+        ]
+      : []),
+    {
+      transform: only(THRESHOLD),
+      mark: { type: "line", strokeWidth: 2, strokeDash: [6, 4] },
+      encoding: { x, y, color, tooltip },
+    },
+  ];
 }
 
 /** A page-count tick: 0, 10, 1,000, 100,000. */

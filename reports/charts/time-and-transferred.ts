@@ -110,6 +110,76 @@ export function totalsNotDrawn(rows: readonly TotalsRow[], input: ChartInput): N
   return null;
 }
 
+/** y: a band per setting with the codecs side by side in it, or the codecs when one setting. */
+function rowChannels(panels: readonly string[], codecs: readonly string[]) {
+  if (panels.length <= 1)
+    return {
+      y: {
+        field: "codec",
+        type: "nominal",
+        sort: codecs,
+        title: null,
+        scale: { paddingInner: 0.2 },
+      },
+      yOffset: {},
+      labels: codecs,
+    };
+  return {
+    y: {
+      field: "panel",
+      type: "nominal",
+      sort: panels,
+      title: null,
+      scale: { paddingInner: 0.25 },
+      axis: { labelExpr: "split(datum.label, ' · ')", labelFontWeight: "bold" },
+    },
+    yOffset: {
+      yOffset: {
+        field: "codec",
+        type: "nominal",
+        sort: codecs,
+        scale: { domain: codecs, paddingInner: 0.1 },
+      },
+    },
+    labels: panels.flatMap((p) => p.split(" · ")),
+  };
+}
+
+const TOOLTIP = [
+  { field: "codec" },
+  { field: "panel", title: "settings" },
+  { field: "measure" },
+  { field: "value", title: "mean" },
+  { field: "low", title: "95 % low" },
+  { field: "high", title: "95 % high" },
+  { field: "seeds", title: "seeds completed" },
+  { field: "of", title: "seeds" },
+];
+
+/** In a stopped setting's place: the full text where it fits the panel, else the short one. */
+function stoppedLayer(rows: readonly TotalsRow[], rowsAt: object, width: number, fontSize: number) {
+  const longest = rows.map((r) => r.stopped).reduce((a, b) => (a.length >= b.length ? a : b), "");
+  const fitsFull = textWidth(longest, fontSize) + 8 <= width;
+  return {
+    transform: [{ filter: "datum.value == null" }],
+    mark: {
+      type: "text",
+      align: "left",
+      baseline: "middle",
+      dx: 3,
+      fontSize,
+      color: "#555",
+      // Cut at the panel's edge (with an ellipsis) rather than overflow it.
+      limit: width - 6,
+    },
+    encoding: {
+      x: { value: 0 },
+      ...rowsAt,
+      text: { field: fitsFull ? "stopped" : "stoppedShort" },
+    },
+  };
+}
+
 /**
  * Total migration time and data transferred, one panel each, one group of bars per setting
  * (settings in order, codecs in their fixed order and colours). Only completed migrations are
@@ -117,50 +187,20 @@ export function totalsNotDrawn(rows: readonly TotalsRow[], input: ChartInput): N
  */
 export function totalsSpec(rows: readonly TotalsRow[], input: ChartInput): VegaLiteSpec {
   const layout = input.layout;
-  const paper = layout.medium === "paper";
   const seeds = seedCount(input.cells);
   const codecs = sortCodecs(rows.map((r) => r.codec));
   const panels = distinct(rows.map((r) => r.panel));
-  const grouped = panels.length > 1;
-  const step = paper ? layout.fontSize + 2 : 15;
-  const y = grouped
-    ? {
-        field: "panel",
-        type: "nominal",
-        sort: panels,
-        title: null,
-        scale: { paddingInner: 0.25 },
-        axis: { labelExpr: "split(datum.label, ' · ')", labelFontWeight: "bold" },
-      }
-    : { field: "codec", type: "nominal", sort: codecs, title: null, scale: { paddingInner: 0.2 } };
-  const yOffset = grouped
-    ? {
-        yOffset: {
-          field: "codec",
-          type: "nominal",
-          sort: codecs,
-          scale: { domain: codecs, paddingInner: 0.1 },
-        },
-      }
-    : {};
-  const yLabels = grouped ? panels.flatMap((p) => p.split(" · ")) : codecs;
-  const columns = paper && layout.width < 300 ? 1 : 2;
-  const width = panelWidth(layout, columns, 320, labelsWidth(layout, yLabels) + 12);
-  const height = grouped ? { step, for: "offset" } : { step };
-  // The full "did not converge (stopped at 600 s)" where it fits in the panel, else shorter.
-  const fitsFull =
-    textWidth(
-      rows.map((r) => r.stopped).reduce((a, b) => (a.length >= b.length ? a : b), ""),
-      layout.markFontSize,
-    ) +
-      8 <=
-    width;
+  const { y, yOffset, labels } = rowChannels(panels, codecs);
+  const rowsAt = { y, ...yOffset };
+  const columns = layout.medium === "paper" && layout.width < 300 ? 1 : 2;
+  const width = panelWidth(layout, columns, 320, labelsWidth(layout, labels) + 12);
+  const step = layout.medium === "paper" ? layout.fontSize + 2 : 15;
   const color = {
     field: "codec",
     type: "nominal",
     scale: codecColorScale(codecs),
     title: "codec",
-    ...(grouped ? {} : { legend: null }),
+    ...(panels.length > 1 ? {} : { legend: null }),
   };
   const x = {
     field: "value",
@@ -174,44 +214,16 @@ export function totalsSpec(rows: readonly TotalsRow[], input: ChartInput): VegaL
       mark: { type: "bar" },
       encoding: {
         x,
-        y,
-        ...yOffset,
+        ...rowsAt,
         color,
         opacity: {
           condition: { test: `datum.outcome === '${SOME_SEEDS}'`, value: 0.45 },
           value: 1,
         },
-        tooltip: [
-          { field: "codec" },
-          { field: "panel", title: "settings" },
-          { field: "measure" },
-          { field: "value", title: "mean" },
-          { field: "low", title: "95 % low" },
-          { field: "high", title: "95 % high" },
-          { field: "seeds", title: "seeds completed" },
-          { field: "of", title: "seeds" },
-        ],
+        tooltip: TOOLTIP,
       },
     },
-    {
-      transform: [{ filter: "datum.value == null" }],
-      mark: {
-        type: "text",
-        align: "left",
-        baseline: "middle",
-        dx: 3,
-        fontSize: layout.markFontSize,
-        color: "#555",
-        // Cut at the panel's edge (with an ellipsis) rather than overflow it.
-        limit: width - 6,
-      },
-      encoding: {
-        x: { value: 0 },
-        y,
-        ...yOffset,
-        text: { field: fitsFull ? "stopped" : "stoppedShort" },
-      },
-    },
+    stoppedLayer(rows, rowsAt, width, layout.markFontSize),
   ];
   if (seeds > 1)
     layer.push({
@@ -223,8 +235,7 @@ export function totalsSpec(rows: readonly TotalsRow[], input: ChartInput): VegaL
       encoding: {
         x: { field: "lowClipped", type: "quantitative" },
         x2: { field: "high" },
-        y,
-        ...yOffset,
+        ...rowsAt,
       },
     });
   return chart(
@@ -242,7 +253,7 @@ export function totalsSpec(rows: readonly TotalsRow[], input: ChartInput): VegaL
       data: { values: rows },
       facet: { field: "measure", type: "nominal", sort: [TOTAL_TIME, TRANSFERRED], title: null },
       columns,
-      spec: { width, height, layer },
+      spec: { width, height: panels.length > 1 ? { step, for: "offset" } : { step }, layer },
       resolve: { scale: { x: "independent" } },
     },
   );
