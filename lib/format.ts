@@ -57,6 +57,12 @@ export function percentLabel(fraction: number): string {
   return `${percent.toFixed(percent >= 10 ? 0 : 1)} %`;
 }
 
+/** A ratio as a factor: "4.3×", "12×", "1.05×". */
+export function factorLabel(ratio: number): string {
+  if (!Number.isFinite(ratio)) return NO_VALUE;
+  return `${ratio.toFixed(ratio >= 10 ? 0 : ratio >= 1.1 ? 1 : 2)}×`;
+}
+
 /** Round to `digits` significant digits, so chart data and golden files stay short. */
 export function round(value: number, digits = 4): number {
   if (!Number.isFinite(value) || value === 0) return value;

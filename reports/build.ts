@@ -5,14 +5,16 @@ import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { MANIFEST_FILE, PASSES_FILE, RESULTS_FILE, TIMINGS_FILE } from "../results/schema.ts";
 import { type ChartPlan, planCharts } from "./charts/registry.ts";
 import { CODEC_BENCH_FILE, loadRun } from "./data.ts";
+import { headlines } from "./headline.ts";
 import { type ReportChart, type ReportLink, reportHtml } from "./html.ts";
-import { createPngRenderer, type PngRenderer, prefixSvgIds, renderSvg } from "./render.ts";
+import { createPngRenderer, type PngRenderer, prefixSvgIds, renderChart } from "./render.ts";
 import { failedCells, summarize } from "./summary.ts";
 
 /**
  * Build a run's report from its files alone: RUN/charts/NAME.{data.csv,vl.json,svg,png} for
  * every chart the data can make, and RUN/report.html. The bench runner calls this at the end
- * of every run; `npm run report -- RUN` calls it again later.
+ * of every run; `npm run report -- RUN` calls it again later. A chart vega warns about fails
+ * the build (render.ts ChartWarningError).
  */
 
 export const CHARTS_DIR = "charts";
@@ -35,10 +37,15 @@ export interface BuildResult {
   readonly charts: string[];
   /** The report.html path. */
   readonly html: string;
-  /** Charts that could not be made, with the reason (also printed in the report). */
+  /** Charts whose data the run lacks, with the reason (shown in their place in the report). */
   readonly skipped: { name: string; reason: string }[];
-  /** Vega-Lite / vega warnings, per chart (empty when all is well). */
-  readonly warnings: { name: string; warning: string }[];
+  /** Charts the run was not made for (no codec benchmark, one bandwidth): the report names them once. */
+  readonly notInRun: { name: string; reason: string }[];
+  /**
+   * Always empty: a vega warning now fails the build (ChartWarningError). Kept while
+   * harness/cli/bench.ts still prints this list; remove both together.
+   */
+  readonly warnings: readonly { name: string; warning: string }[];
 }
 
 function rowsCsv(rows: readonly object[]): string {
@@ -64,9 +71,48 @@ function copyCodecBench(runDir: string, given: string | undefined): string | und
   return inRun;
 }
 
-interface WrittenCharts extends Omit<BuildResult, "html"> {
+interface WrittenCharts extends Omit<BuildResult, "html" | "warnings"> {
   /** What report.html shows of each chart, in report order. */
   readonly report: ReportChart[];
+}
+
+/** One drawn chart's files; the PNG is rasterised on `png`'s worker (the promise in `pngs`). */
+async function writeChart(
+  plan: Extract<ChartPlan, { spec: unknown }>,
+  chartsDir: string,
+  png: PngRenderer | null,
+  pngs: Promise<void>[],
+  onChart: BuildOptions["onChart"],
+): Promise<{ file: string; report: ReportChart }> {
+  const base = join(chartsDir, plan.name);
+  writeFileAtomic(`${base}.data.csv`, rowsCsv(plan.rows));
+  writeFileAtomic(`${base}.vl.json`, `${JSON.stringify(plan.spec, null, 2)}\n`);
+  const svg = await renderChart(plan.name, plan.spec);
+  writeFileAtomic(`${base}.svg`, svg);
+  if (png)
+    // The worker rasterises this chart while the next one is laid out here.
+    pngs.push(
+      png.render(svg).then((image) => {
+        writeFileAtomic(`${base}.png`, image);
+        onChart?.(plan.name);
+      }),
+    );
+  else rmSync(`${base}.png`, { force: true });
+  const rel = (ext: string) => `${CHARTS_DIR}/${plan.name}${ext}`;
+  return {
+    file: png ? `${base}.png` : `${base}.svg`,
+    report: {
+      name: plan.name,
+      title: plan.title,
+      svg: prefixSvgIds(svg, plan.name),
+      files: [
+        { label: "PNG", href: rel(".png") },
+        { label: "SVG", href: rel(".svg") },
+        { label: "Vega-Lite spec", href: rel(".vl.json") },
+        { label: "data", href: rel(".data.csv") },
+      ],
+    },
+  };
 }
 
 /** Write every plan's files (or remove a stale chart's), rasterising PNGs on `png`'s worker. */
@@ -76,46 +122,30 @@ async function writeCharts(
   png: PngRenderer | null,
   onChart: BuildOptions["onChart"],
 ): Promise<WrittenCharts> {
-  const result: WrittenCharts = { charts: [], skipped: [], warnings: [], report: [] };
+  const result: WrittenCharts = { charts: [], skipped: [], notInRun: [], report: [] };
   const pngs: Promise<void>[] = [];
-  for (const plan of plans) {
-    const base = join(chartsDir, plan.name);
-    if ("skipped" in plan) {
-      for (const ext of CHART_EXTENSIONS) rmSync(base + ext, { force: true }); // no stale chart
-      result.skipped.push({ name: plan.name, reason: plan.skipped });
-      result.report.push({ name: plan.name, title: plan.title, skipped: plan.skipped, files: [] });
-      continue;
+  try {
+    for (const plan of plans) {
+      if ("skipped" in plan) {
+        const base = join(chartsDir, plan.name);
+        for (const ext of CHART_EXTENSIONS) rmSync(base + ext, { force: true }); // no stale chart
+        const entry = { name: plan.name, reason: plan.skipped.reason };
+        (plan.skipped.kind === "missing" ? result.skipped : result.notInRun).push(entry);
+        result.report.push({
+          name: plan.name,
+          title: plan.title,
+          skipped: plan.skipped,
+          files: [],
+        });
+        continue;
+      }
+      const drawn = await writeChart(plan, chartsDir, png, pngs, onChart);
+      result.charts.push(drawn.file);
+      result.report.push(drawn.report);
     }
-    writeFileAtomic(`${base}.data.csv`, rowsCsv(plan.rows));
-    writeFileAtomic(`${base}.vl.json`, `${JSON.stringify(plan.spec, null, 2)}\n`);
-    const rendered = await renderSvg(plan.spec);
-    for (const warning of rendered.warnings) result.warnings.push({ name: plan.name, warning });
-    writeFileAtomic(`${base}.svg`, rendered.svg);
-    if (png) {
-      // The worker rasterises this chart while the next one is laid out here.
-      pngs.push(
-        png.render(rendered.svg).then((image) => {
-          writeFileAtomic(`${base}.png`, image);
-          onChart?.(plan.name);
-        }),
-      );
-      result.charts.push(`${base}.png`);
-    } else {
-      rmSync(`${base}.png`, { force: true });
-      result.charts.push(`${base}.svg`);
-    }
-    const rel = (ext: string) => `${CHARTS_DIR}/${plan.name}${ext}`;
-    result.report.push({
-      name: plan.name,
-      title: plan.title,
-      svg: prefixSvgIds(rendered.svg, plan.name),
-      files: [
-        { label: "PNG", href: rel(".png") },
-        { label: "SVG", href: rel(".svg") },
-        { label: "Vega-Lite spec", href: rel(".vl.json") },
-        { label: "data", href: rel(".data.csv") },
-      ],
-    });
+  } finally {
+    // A chart that failed stops the build; the PNGs already handed out still settle first.
+    await Promise.allSettled(pngs);
   }
   await Promise.all(pngs);
   return result;
@@ -151,6 +181,7 @@ export async function buildReport(
     reportHtml({
       runName: basename(resolve(runDir)),
       manifest: run.manifest,
+      headlines: headlines(run.cells),
       tables: summarize(run.cells),
       failed: failedCells(run.cells),
       charts: written.report,
@@ -158,6 +189,6 @@ export async function buildReport(
       cellCount: run.cells.length,
     }),
   );
-  const { charts, skipped, warnings } = written;
-  return { charts, html, skipped, warnings };
+  const { charts, skipped, notInRun } = written;
+  return { charts, html, skipped, notInRun, warnings: [] };
 }

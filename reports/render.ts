@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { type ResvgRenderOptions, renderAsync } from "@resvg/resvg-js";
+import type { ResvgRenderOptions } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { VegaLiteSpec } from "./charts/common.ts";
@@ -42,7 +42,30 @@ function collectingLogger(warnings: string[]) {
   return logger;
 }
 
-/** Render a Vega-Lite spec to an SVG string. */
+/**
+ * A chart vega-lite or vega warned about while drawing is wrong, not merely noisy (a log
+ * domain with 0 in it draws every point at NaN; a dropped channel draws marks on top of each
+ * other), so it fails the report: one line naming the chart and the first warning.
+ */
+export class ChartWarningError extends Error {
+  override readonly name = "ChartWarningError";
+  constructor(
+    readonly chart: string,
+    readonly warnings: readonly string[],
+  ) {
+    const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more)` : "";
+    super(`chart ${chart}: vega warned while drawing it: ${warnings[0]}${more}`);
+  }
+}
+
+/** Render chart `name` to SVG; any vega-lite or vega warning is a ChartWarningError. */
+export async function renderChart(name: string, spec: VegaLiteSpec): Promise<string> {
+  const { svg, warnings } = await renderSvg(spec);
+  if (warnings.length > 0) throw new ChartWarningError(name, warnings);
+  return svg;
+}
+
+/** Render a Vega-Lite spec to an SVG string, with what vega-lite and vega warned about. */
 export async function renderSvg(spec: VegaLiteSpec): Promise<RenderedChart> {
   const warnings: string[] = [];
   const logger = collectingLogger(warnings);
@@ -80,12 +103,6 @@ function pngOptions(scale: number): ResvgRenderOptions {
     shapeRendering: 2,
     textRendering: 1,
   };
-}
-
-/** Rasterise an SVG at `scale` × (2 = print-friendly) on white. */
-export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
-  const image = await renderAsync(svg, pngOptions(scale));
-  return image.asPng();
 }
 
 /**

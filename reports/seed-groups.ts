@@ -16,7 +16,7 @@ export const NOT_CONVERGED: ReadonlySet<CellStatus> = new Set<CellStatus>([
 ]);
 
 /** The setting columns the cells carry, in the settings table's order, then param_*. */
-function settingColumns(cells: readonly CellRow[]): string[] {
+export function settingColumns(cells: readonly CellRow[]): string[] {
   const first = cells[0]?.columns ?? {};
   return [
     ...SETTINGS.map((s) => s.column).filter((c) => c in first),
@@ -31,12 +31,17 @@ export function varyingSettings(cells: readonly CellRow[]): string[] {
   );
 }
 
+/** A cell's values of `settings` as one key: equal for cells at the same setting. */
+export function settingsKey(cell: CellRow, settings: readonly string[]): string {
+  return settings.map((c) => cell.columns[c]).join("\u0000");
+}
+
 /** Group cells that differ only by seed (and cell index), in order of first appearance. */
 export function groupOverSeeds(cells: readonly CellRow[]): CellRow[][] {
   const settings = settingColumns(cells);
   const groups = new Map<string, CellRow[]>();
   for (const cell of cells) {
-    const key = [cell.codec, ...settings.map((c) => cell.columns[c])].join("\u0000");
+    const key = `${cell.codec}\u0000${settingsKey(cell, settings)}`;
     const group = groups.get(key);
     if (group) group.push(cell);
     else groups.set(key, [cell]);
@@ -59,4 +64,40 @@ export function panelOf(
     .filter((c) => !except.includes(c))
     .map((c) => panelLabel(c, cell.columns[c] ?? ""));
   return parts.length > 0 ? parts.join(" · ") : "all cells";
+}
+
+/**
+ * An order on cells by their varying settings, the first setting most significant: numbers
+ * (sizes, rates, limits) ascending, names (workload, cache model, rule) in order of first
+ * appearance. Every chart sorts its panels and rows with it, so sibling charts agree and
+ * `--bandwidth 128MiB/s,1Gbit/s` still draws 1 Gbit/s (119 MiB/s) first.
+ */
+function bySettings(
+  cells: readonly CellRow[],
+  varying: readonly string[],
+): (a: CellRow, b: CellRow) => number {
+  const firstSeen = new Map<string, number>();
+  for (const cell of cells)
+    for (const column of varying) {
+      const key = `${column}\u0000${cell.columns[column]}`;
+      if (!firstSeen.has(key)) firstSeen.set(key, firstSeen.size);
+    }
+  const rank = (cell: CellRow, column: string): number => {
+    const text = cell.columns[column] ?? "";
+    const value = text === "" ? Number.NaN : Number(text);
+    return Number.isFinite(value) ? value : (firstSeen.get(`${column}\u0000${text}`) ?? 0);
+  };
+  return (a, b) => {
+    for (const column of varying) {
+      const order = rank(a, column) - rank(b, column);
+      if (order !== 0) return order;
+    }
+    return 0;
+  };
+}
+
+/** groupOverSeeds, the groups in bySettings order (codecs within a setting in their order). */
+export function sortedGroups(cells: readonly CellRow[]): CellRow[][] {
+  const order = bySettings(cells, varyingSettings(cells));
+  return groupOverSeeds(cells).sort((a, b) => order(a[0], b[0]));
 }

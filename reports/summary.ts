@@ -1,4 +1,4 @@
-import { msLabel, percentLabel, sizeLabel } from "../lib/format.ts";
+import { msLabel, NO_VALUE, percentLabel, sizeLabel } from "../lib/format.ts";
 import type { CellStatus } from "../results/cell.ts";
 import type { CellRow } from "../results/records.ts";
 import { groupOverSeeds, varyingSettings } from "./seed-groups.ts";
@@ -25,6 +25,19 @@ interface MetricColumn {
   readonly title: string;
   readonly values: (group: SeedGroup) => readonly (number | null)[];
   readonly text: (value: number) => string;
+  /**
+   * What to print when no seed of the row completed, for a total that a stopped migration
+   * does not have: a bound ("> 600.0 s (stopped)"), never the spent amount as if it were one.
+   */
+  readonly stopped?: (group: SeedGroup) => string;
+}
+
+/** "> 600.0 s (stopped)": the most a stopped row's cells had spent, as a lower bound. */
+function stoppedAt(pick: (c: CellRow) => number | null, text: (v: number) => string) {
+  return (group: SeedGroup) => {
+    const spent = group.ran.map(pick).filter((v): v is number => v !== null);
+    return spent.length > 0 ? `> ${text(Math.min(...spent))} (stopped)` : NO_VALUE;
+  };
 }
 
 /** Hit rate as QEMU's xbzrle counters give it: cache hits / (hits + misses). */
@@ -35,10 +48,22 @@ function hitRate(cell: CellRow): number | null {
 
 /** The measured columns, in display order: one entry adds a column to both summaries. */
 const METRICS: readonly MetricColumn[] = [
-  { title: "total time", values: (g) => g.ran.map((c) => c.totalTimeMs), text: msLabel },
-  // A cell that did not converge was stopped, not migrated: the 0 ms it records is no downtime.
+  // A cell that did not converge was stopped, not migrated: it has no total time, no total
+  // bytes (it would have spent more) and no downtime (the 0 ms it records is not one).
+  {
+    title: "total time",
+    values: (g) => g.completed.map((c) => c.totalTimeMs),
+    text: msLabel,
+    stopped: stoppedAt((c) => c.totalTimeMs, msLabel),
+  },
   { title: "downtime", values: (g) => g.completed.map((c) => c.downtimeMs), text: msLabel },
-  { title: "transferred", values: (g) => g.ran.map((c) => c.transferredBytes), text: sizeLabel },
+  {
+    title: "transferred",
+    values: (g) => g.completed.map((c) => c.transferredBytes),
+    text: sizeLabel,
+    stopped: stoppedAt((c) => c.transferredBytes, sizeLabel),
+  },
+  // A rate over the lookups made: as much a measurement in a stopped run as in a finished one.
   { title: "hit rate", values: (g) => g.ran.map(hitRate), text: percentLabel },
 ];
 
@@ -50,6 +75,8 @@ export interface SummaryRow {
   readonly statuses: readonly (readonly [CellStatus, number])[];
   /** Mean of each METRICS column (null when no cell has a value), in METRICS order. */
   readonly metrics: readonly (number | null)[];
+  /** The same as text: the mean, a bound for a stopped row's totals, or NO_VALUE. */
+  readonly metricTexts: readonly string[];
   /** Cells in the row (one per seed). */
   readonly seeds: number;
 }
@@ -68,13 +95,19 @@ function summaryRow(cells: readonly CellRow[], settings: readonly string[]): Sum
   const group = { cells, ran, completed: ran.filter((c) => c.status === "completed") };
   const statuses = new Map<CellStatus, number>();
   for (const cell of cells) statuses.set(cell.status, (statuses.get(cell.status) ?? 0) + 1);
+  const metrics = METRICS.map((metric) => {
+    const values = metric.values(group).filter((v): v is number => v !== null);
+    return meanInterval(values)?.mean ?? null;
+  });
   return {
     codec: cells[0].codec,
     settings: settings.map((c) => settingText(c, cells[0].columns[c] ?? "")),
     statuses: [...statuses],
-    metrics: METRICS.map((metric) => {
-      const values = metric.values(group).filter((v): v is number => v !== null);
-      return meanInterval(values)?.mean ?? null;
+    metrics,
+    metricTexts: METRICS.map((metric, i) => {
+      const value = metrics[i];
+      if (value !== null) return metric.text(value);
+      return metric.stopped && group.completed.length === 0 ? metric.stopped(group) : NO_VALUE;
     }),
     seeds: cells.length,
   };
@@ -114,13 +147,7 @@ function statusText(row: SummaryRow): string {
 
 /** A row's cells as text, in summaryHead's order. */
 export function summaryCells(row: SummaryRow): string[] {
-  return [
-    row.codec,
-    ...row.settings,
-    statusText(row),
-    ...row.metrics.map((value, i) => METRICS[i].text(value ?? Number.NaN)),
-    String(row.seeds),
-  ];
+  return [row.codec, ...row.settings, statusText(row), ...row.metricTexts, String(row.seeds)];
 }
 
 /** Whether some cell of the row did not complete (the report marks the row). */

@@ -7,12 +7,14 @@ import {
 } from "../references.ts";
 import {
   type ChartInput,
-  chart,
   distinct,
-  NO_CODEC_BENCH,
+  missing,
+  type NotDrawn,
+  noCodecBench,
   sortCodecs,
   type VegaLiteSpec,
 } from "./common.ts";
+import { chart, labelsWidth, panelColumns, panelWidth } from "./layout.ts";
 
 /**
  * Encode and decode GB/s (of page input) per codec, one panel per page kind, log scale. The
@@ -65,9 +67,14 @@ export function bandwidthRows(input: ChartInput): BandwidthRow[] {
   return rows;
 }
 
-export function bandwidthNotDrawn(rows: readonly BandwidthRow[], input: ChartInput): string | null {
+export function bandwidthNotDrawn(
+  rows: readonly BandwidthRow[],
+  input: ChartInput,
+): NotDrawn | null {
   if (rows.some((r) => r.source === MIGBENCH)) return null;
-  return input.codecBench ? "the codec benchmark has no GB/s figures" : NO_CODEC_BENCH;
+  return input.codecBench
+    ? missing("the codec benchmark has no GB/s figures")
+    : noCodecBench(input.dir);
 }
 function decades(low: number, high: number): number[] {
   const values: number[] = [];
@@ -76,7 +83,8 @@ function decades(low: number, high: number): number[] {
 }
 
 /** memcpy of the same pages: a dashed rule across the panel, the memory ceiling. */
-function memcpyLayer(x: object): VegaLiteSpec {
+/** On paper the caption names the baseline and the published figures: one legend fits a column. */
+function memcpyLayer(x: object, paper: boolean): VegaLiteSpec {
   return {
     transform: [
       { filter: { field: "source", equal: MEMCPY_BASELINE } },
@@ -90,13 +98,14 @@ function memcpyLayer(x: object): VegaLiteSpec {
         type: "nominal",
         scale: { domain: [MEMCPY_BASELINE], range: [[5, 3]] },
         title: "baseline",
+        ...(paper ? { legend: null } : {}),
       },
     },
   };
 }
 
 /** The 2011 table's encode speeds: black diamonds on the encode bar of the same codec. */
-function referenceLayer(x: object, y: object): VegaLiteSpec {
+function referenceLayer(x: object, y: object, paper: boolean): VegaLiteSpec {
   return {
     transform: [{ filter: { field: "source", equal: REFERENCE_2011 } }],
     mark: { type: "point", filled: true, color: "black", size: 70, opacity: 1 },
@@ -109,12 +118,25 @@ function referenceLayer(x: object, y: object): VegaLiteSpec {
         type: "nominal",
         scale: { domain: [REFERENCE_2011], range: ["diamond"] },
         title: "published (encode)",
+        ...(paper ? { legend: null } : {}),
       },
     },
   };
 }
 
-export function codecBandwidthSpec(rows: readonly BandwidthRow[]): VegaLiteSpec {
+/** The caption: what the bars, the dashed line and the diamonds are. */
+function caption(hasMemcpy: boolean, hasReference: boolean): string[] {
+  return [
+    "Bars: migbench's bench:codecs on this machine (encode / decode, per page pair).",
+    hasMemcpy ? "Dashed line: memcpy of the same pages, the memory ceiling." : "",
+    hasReference
+      ? `Diamonds: encode speed in the Aug 2011 qemu-devel table (SPARSE, MEDIUM; 2011 hardware; no migbench codec for ${PUBLISHED_2011_UNMATCHED.join(", ")}).`
+      : "",
+  ].filter(Boolean);
+}
+
+export function codecBandwidthSpec(rows: readonly BandwidthRow[], input: ChartInput): VegaLiteSpec {
+  const layout = input.layout;
   const kinds = distinct(rows.map((r) => r.kind));
   const codecs = sortCodecs(rows.filter((r) => r.source === MIGBENCH).map((r) => r.codec));
   const hasReference = rows.some((r) => r.source === REFERENCE_2011);
@@ -129,7 +151,7 @@ export function codecBandwidthSpec(rows: readonly BandwidthRow[]): VegaLiteSpec 
     field: "gbps",
     type: "quantitative",
     scale: { type: "log", domain },
-    title: "GB/s of page input (log scale)",
+    title: layout.medium === "paper" ? "GB/s" : "GB/s of page input (log scale)",
     stack: null,
     axis: { grid: true, values: decades(domain[0], domain[1]) },
   };
@@ -165,25 +187,23 @@ export function codecBandwidthSpec(rows: readonly BandwidthRow[]): VegaLiteSpec 
       },
     },
   ];
-  if (hasMemcpy) layer.push(memcpyLayer(x));
-  if (hasReference) layer.push(referenceLayer(x, y));
-  const notes = [
-    "Bars: migbench's bench:codecs on this machine (encode / decode, per page pair).",
-    hasMemcpy ? "Dashed line: memcpy of the same pages, the memory ceiling." : "",
-    hasReference
-      ? `Diamonds: encode speed in the Aug 2011 qemu-devel table (SPARSE, MEDIUM; 2011 hardware; no migbench codec for ${PUBLISHED_2011_UNMATCHED.join(", ")}).`
-      : "",
-  ].filter(Boolean);
+  const paper = layout.medium === "paper";
+  if (hasMemcpy) layer.push(memcpyLayer(x, paper));
+  if (hasReference) layer.push(referenceLayer(x, y, paper));
+  const notes = caption(hasMemcpy, hasReference);
+  const columns = panelColumns(layout, kinds.length, 4);
+  const width = panelWidth(layout, columns, 250, labelsWidth(layout, codecs) + 10);
   return chart(
+    layout,
     "Codec bandwidth per page kind",
     notes,
     {
       data: { values: rows },
       facet: { field: "kind", type: "nominal", sort: kinds, title: null },
-      columns: 4,
+      columns,
       spec: {
-        width: 250,
-        height: { step: 16 },
+        width,
+        height: { step: layout.medium === "paper" ? layout.fontSize + 1 : 16 },
         layer,
       },
       resolve: { scale: { x: "shared" } },

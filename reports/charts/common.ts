@@ -1,52 +1,74 @@
 import type { CellRow, PassRow } from "../../results/records.ts";
 import type { CodecBenchRow } from "../data.ts";
-import { CHART_FONT } from "../font-metrics.ts";
+import { type Layout, panelColumns } from "./layout.ts";
 
 /**
- * What every chart shares: what it is drawn from, the font resvg draws with (DejaVu Sans,
- * shipped by npm), sizes that stay readable when a PNG is shrunk into a paper's column, and a
- * fixed codec order and colour so one codec looks the same in every chart of a report.
+ * What every chart shares: what it is drawn from, why it may not be drawn, and a fixed codec
+ * order, colour and point shape, so one codec looks the same in every chart of a report and in
+ * every paper figure, in colour and in grey.
  */
 
-/** What a chart is drawn from: the run's files and this report's options. */
+/** What a chart is drawn from: the run's files and this drawing's options. */
 export interface ChartInput {
+  /** The run directory, as the user named it (commands in the report use it). */
+  readonly dir: string;
   readonly cells: readonly CellRow[];
   readonly passes: readonly PassRow[];
   readonly codecBench: readonly CodecBenchRow[] | null;
   /** passes.csv cell index for the timeline (default: the cell closest to QEMU's defaults). */
   readonly cell?: number;
+  readonly layout: Layout;
 }
 
 /** A Vega-Lite spec as plain JSON (the builders return data, not library objects). */
 export type VegaLiteSpec = Record<string, unknown>;
 
-export const NO_CODEC_BENCH =
-  "no codec benchmark in this run: run `npm run bench:codecs -- --json RUN/codec-bench.json`, or pass --codec-bench FILE";
+/**
+ * Why a chart is not drawn. A chart the run was not made for (it has no codec benchmark, it
+ * swept no bandwidth) is "not-in-run": the report names it once, where such charts come from,
+ * and nothing is printed. A chart whose data the run should have but lacks (every cell failed,
+ * passes.csv is missing, --cell names no cell) is "missing": the report shows the reason in
+ * its place and the command prints it.
+ */
+export interface NotDrawn {
+  readonly kind: "not-in-run" | "missing";
+  readonly reason: string;
+}
+
+export function notInRun(reason: string): NotDrawn {
+  return { kind: "not-in-run", reason };
+}
+
+export function missing(reason: string): NotDrawn {
+  return { kind: "missing", reason };
+}
+
+/** A path as a shell word: as it is when that is safe, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w./+:@%=-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** The codec benchmark charts' source, with the commands that make it for this run. */
+export function noCodecBench(dir: string): NotDrawn {
+  const json = shellWord(`${dir.replace(/\/+$/, "")}/codec-bench.json`);
+  return notInRun(
+    `they come from a codec benchmark, which \`npm run bench\` does not run: \`npm run bench:codecs -- --json ${json}\`, then \`npm run report -- ${shellWord(dir)}\``,
+  );
+}
 
 /** Why a chart of the simulated cells has nothing to draw, when none ran. */
-export function noCells(cells: readonly CellRow[]): string {
-  return cells.length === 0
-    ? "results.csv has no cells"
-    : `all ${cells.length} cells failed (see the failed cells table)`;
+export function noCells(cells: readonly CellRow[]): NotDrawn {
+  return missing(
+    cells.length === 0
+      ? "results.csv has no cells"
+      : `all ${cells.length} cells failed (see the failed cells table)`,
+  );
 }
 
 /** The cells that ran (failed cells are listed in the report, never drawn). */
 export function cellsThatRan(cells: readonly CellRow[]): CellRow[] {
   return cells.filter((c) => c.status !== "failed");
 }
-
-export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
-
-export const CHART_CONFIG = {
-  font: CHART_FONT,
-  background: "white",
-  padding: 10,
-  view: { stroke: "#d0d0d0" },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: "bold", labelLimit: 220 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320, symbolStrokeWidth: 2 },
-  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: "bold", labelLimit: 400 },
-  title: { fontSize: 15, subtitleFontSize: 12, anchor: "start", subtitleColor: "#444", offset: 12 },
-} as const;
 
 /** The codecs in the order users read them: baselines first, then delta codecs, then general compressors. */
 const CODEC_ORDER = [
@@ -86,16 +108,49 @@ const PALETTE = [
   "#bab0ac",
 ];
 
+/**
+ * Point shapes in the same order, so codecs stay apart in grey print too. triangle-up is kept
+ * for "did not converge".
+ */
+const SHAPES = [
+  "circle",
+  "square",
+  "diamond",
+  "triangle-down",
+  "cross",
+  "triangle-right",
+  "triangle-left",
+  "wedge",
+];
+
+/** A codec's fixed slot: its place in CODEC_ORDER (memcpy is never a codec series). */
+function codecSlot(codec: string, domain: readonly string[]): number {
+  const at = CODEC_ORDER.indexOf(codec);
+  return at > 0 ? at - 1 : CODEC_ORDER.length + domain.indexOf(codec);
+}
+
 export function codecColorScale(codecs: readonly string[]) {
   const domain = sortCodecs(codecs);
-  const range = domain.map((codec) => {
-    const at = CODEC_ORDER.indexOf(codec);
-    const fixed = at > 0 ? at - 1 : -1; // memcpy is never coloured as a codec series
-    return PALETTE[
-      (fixed >= 0 ? fixed : CODEC_ORDER.length + domain.indexOf(codec)) % PALETTE.length
-    ];
-  });
-  return { domain, range };
+  return { domain, range: domain.map((c) => PALETTE[codecSlot(c, domain) % PALETTE.length]) };
+}
+
+function codecShapeScale(codecs: readonly string[]) {
+  const domain = sortCodecs(codecs);
+  return { domain, range: domain.map((c) => SHAPES[codecSlot(c, domain) % SHAPES.length]) };
+}
+
+/** Colour and shape by codec, one legend. */
+export function codecEncoding(codecs: readonly string[]) {
+  return {
+    color: {
+      field: "codec",
+      type: "nominal",
+      scale: codecColorScale(codecs),
+      title: "codec",
+      legend: { symbolOpacity: 1 },
+    },
+    shape: { field: "codec", type: "nominal", scale: codecShapeScale(codecs), title: "codec" },
+  };
 }
 
 /** Distinct values in first-seen order. */
@@ -103,37 +158,15 @@ export function distinct<T>(values: Iterable<T>): T[] {
   return [...new Set(values)];
 }
 
-/** Values of `field` sorted by a numeric companion field (e.g. labels sorted by bytes). */
-export function sortedBy<R>(rows: readonly R[], label: (r: R) => string, key: (r: R) => number) {
-  const seen = new Map<string, number>();
-  for (const row of rows) if (!seen.has(label(row))) seen.set(label(row), key(row));
-  return [...seen.entries()].sort((a, b) => a[1] - b[1]).map(([name]) => name);
-}
-
-export function chart(
-  title: string,
-  subtitle: string | string[],
-  body: VegaLiteSpec,
-  legendOrient: "right" | "bottom" = "right",
-): VegaLiteSpec {
-  const config =
-    legendOrient === "right"
-      ? CHART_CONFIG
-      : {
-          ...CHART_CONFIG,
-          legend: { ...CHART_CONFIG.legend, orient: legendOrient, direction: "vertical" },
-        };
-  return { $schema: VEGA_LITE_SCHEMA, title: { text: title, subtitle }, config, ...body };
-}
-
 /**
  * Wrap a layered view in a facet over `panel` when the rows span more than one panel (the
- * settings a sweep varied besides the chart's own axes); otherwise return it unfaceted.
+ * settings a sweep varied besides the chart's own axes); otherwise return it unfaceted. Panels
+ * come in the rows' order (reports/seed-groups.ts sorts them by setting).
  */
 export function facetPanels(
   rows: readonly { panel: string }[],
   view: VegaLiteSpec,
-  columns: number,
+  layout: Layout,
   extra: VegaLiteSpec = {},
 ): VegaLiteSpec {
   const panels = distinct(rows.map((r) => r.panel));
@@ -141,8 +174,7 @@ export function facetPanels(
   return {
     data: { values: rows },
     facet: { field: "panel", type: "nominal", sort: panels, title: null },
-    // Four panels read better as 2 × 2 than as 3 + 1.
-    columns: panels.length === 4 ? 2 : Math.min(columns, panels.length),
+    columns: panelColumns(layout, panels.length),
     spec: view,
     ...extra,
   };

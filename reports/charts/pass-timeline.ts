@@ -1,9 +1,11 @@
 import { rateLabel, round, sizeLabel } from "../../lib/format.ts";
 import type { CellRow, PassRow } from "../../results/records.ts";
-import { type ChartInput, chart, type VegaLiteSpec } from "./common.ts";
+import { SYMLOG_PAGES, symlogAxis, tickLabel } from "./axes.ts";
+import { type ChartInput, missing, type NotDrawn, type VegaLiteSpec } from "./common.ts";
+import { chart, labelsWidth, panelWidth, yAxisReserve } from "./layout.ts";
 
 export const DIRTY = "dirty pages at the sync";
-export const SENT = "pages sent in the pass";
+export const SENT = "pages sent";
 export const THRESHOLD = "threshold (bytes ÷ 4096)";
 
 export interface PassPoint {
@@ -65,10 +67,13 @@ export function passTimelineRows(input: ChartInput): PassPoint[] {
     });
 }
 
-export function passTimelineNotDrawn(rows: readonly PassPoint[], input: ChartInput): string | null {
+export function passTimelineNotDrawn(
+  rows: readonly PassPoint[],
+  input: ChartInput,
+): NotDrawn | null {
   const cell = timelineCell(input);
-  if (typeof cell === "string") return cell;
-  return rows.length > 0 ? null : `cell ${cell.cell} has no rows in passes.csv`;
+  if (typeof cell === "string") return missing(cell);
+  return rows.length > 0 ? null : missing(`cell ${cell.cell} has no rows in passes.csv`);
 }
 
 /** "cell 6 (sap-like · xbzrle · direct 64 MiB cache · cap 128 MiB/s · seed 1)" */
@@ -85,34 +90,48 @@ export function timelineSubject(input: ChartInput): string {
   return `cell ${cell.cell} (${settings.join(" · ")})`;
 }
 
-const DIRTY_ITERATIVE = "dirty pages at the sync (VM running)";
-const DIRTY_STOP = "dirty pages at the last sync (stop-and-copy)";
+const DIRTY_ITERATIVE = "dirty pages (VM running)";
+const DIRTY_STOP = "dirty pages (VM stopped)";
 
 /**
  * One cell, pass by pass: pages dirty at each sync (bars), pages sent in the pass (line) and
  * the threshold (measured bandwidth × downtime limit, in pages; dashed) that the pending pages
  * must fall below before QEMU stops the VM (migration/ram.c ram_save_pending,
- * migration/migration.c migration_iteration_run).
+ * migration/migration.c migration_iteration_run). Pages are on a symmetric log scale: a pass
+ * can find 0 pages dirty or send 0, and a log axis has no place for 0.
  */
 export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput): VegaLiteSpec {
+  const layout = input.layout;
   const cellTitle = timelineSubject(input);
   const passCount = new Set(rows.map((r) => r.pass)).size;
-  const values = rows.map((r) => r.pages).filter((v) => v > 0);
-  const low = 10 ** Math.floor(Math.log10(Math.min(...values)));
-  const high = 10 ** Math.ceil(Math.log10(Math.max(...values)));
+  const lastPass = Math.max(...rows.map((r) => r.pass));
+  const top = Math.max(...rows.map((r) => r.pages), 1);
   const legend = [DIRTY_ITERATIVE, DIRTY_STOP, SENT, THRESHOLD];
+  const guess = symlogAxis(top, SYMLOG_PAGES, 200, layout);
+  const width = panelWidth(
+    layout,
+    1,
+    Math.min(900, Math.max(420, passCount * 28)),
+    yAxisReserve(layout, guess.values.map(pagesLabel)),
+  );
+  const height = layout.medium === "paper" ? Math.round(Math.max(100, width * 0.45)) : 260;
+  const yAxis = symlogAxis(top, SYMLOG_PAGES, height, layout);
   const x = {
     field: "pass",
-    type: "ordinal",
-    title: "pass (1 = bulk pass; each pass starts with a dirty-bitmap sync)",
-    axis: { labelAngle: 0, labelOverlap: "greedy" },
+    type: "quantitative",
+    title:
+      layout.medium === "paper"
+        ? "pass (1 = bulk pass)"
+        : "pass (1 = bulk pass; each starts with a dirty-bitmap sync)",
+    scale: { domain: [0.5, lastPass + 0.5], nice: false, zero: false },
+    axis: { format: "d", tickMinStep: 1, grid: false },
   };
   const y = {
     field: "pages",
     type: "quantitative",
-    scale: { type: "log", domain: [low, high] },
-    title: "pages (log scale)",
-    axis: { grid: true },
+    scale: yAxis.scale,
+    title: "pages",
+    axis: { grid: true, values: yAxis.values, labelExpr: "format(datum.value, ',~r')" },
     stack: null,
   };
   const color = {
@@ -121,13 +140,20 @@ export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput):
     sort: legend,
     scale: { domain: legend, range: ["#f2a8a8", "#c0392b", "#4c78a8", "#555555"] },
     title: null,
+    // On paper the legend goes below the plot: as many columns of these long labels as fit.
+    legend:
+      layout.medium === "paper"
+        ? { columns: Math.max(1, Math.floor(width / (labelsWidth(layout, legend) + 30))) }
+        : {},
   };
-  const tooltip = [{ field: "pass" }, { field: "series" }, { field: "pages" }, { field: "phase" }];
   return chart(
+    layout,
     `Passes of one cell: ${cellTitle}`,
     [
+      "Bars: pages dirty at the dirty-bitmap sync that starts each pass; line: pages sent in the pass.",
       "The VM stops once the pending dirty pages (counted uncompressed) fall below the threshold;",
-      "the last pass is the stop-and-copy, whose transfer is the downtime.",
+      "the last pass is the stop-and-copy (dark bar), whose transfer is the downtime.",
+      "y: symmetric log scale (linear below 1 page), so a pass with 0 pages sits at the bottom.",
     ],
     {
       data: { values: rows },
@@ -136,26 +162,56 @@ export function passTimelineSpec(rows: readonly PassPoint[], input: ChartInput):
           calculate: `datum.series === '${DIRTY}' ? (datum.phase === 'stop-and-copy' ? '${DIRTY_STOP}' : '${DIRTY_ITERATIVE}') : datum.series`,
           as: "label",
         },
+        { calculate: "datum.pass - 0.35", as: "passStart" },
+        { calculate: "datum.pass + 0.35", as: "passEnd" },
       ],
-      width: Math.min(900, Math.max(420, passCount * 28)),
-      height: 260,
-      layer: [
-        {
-          transform: [{ filter: { field: "series", equal: DIRTY } }],
-          mark: { type: "bar", width: { band: 0.7 } },
-          encoding: { x, y, y2: { datum: low }, color, tooltip },
-        },
-        {
-          transform: [{ filter: { field: "series", equal: SENT } }],
-          mark: { type: "line", strokeWidth: 2, point: passCount <= 60 },
-          encoding: { x, y, color, tooltip },
-        },
-        {
-          transform: [{ filter: { field: "series", equal: THRESHOLD } }],
-          mark: { type: "line", strokeWidth: 2, strokeDash: [6, 4] },
-          encoding: { x, y, color, tooltip },
-        },
-      ],
+      width,
+      height,
+      layer: timelineLayers(x, y, color, passCount),
     },
   );
+}
+
+/** Dirty pages as bars from 0, pages sent as a line (with points while they stay apart), the threshold dashed. */
+function timelineLayers(x: object, y: object, color: object, passCount: number): VegaLiteSpec[] {
+  const tooltip = [{ field: "pass" }, { field: "series" }, { field: "pages" }, { field: "phase" }];
+  const only = (series: string) => [{ filter: { field: "series", equal: series } }];
+  return [
+    {
+      transform: only(DIRTY),
+      mark: { type: "rect" },
+      encoding: {
+        x: { ...x, field: "passStart" },
+        x2: { field: "passEnd" },
+        y,
+        y2: { datum: 0 },
+        color,
+        tooltip,
+      },
+    },
+    {
+      transform: only(SENT),
+      mark: { type: "line", strokeWidth: 2, point: false },
+      encoding: { x, y, color, tooltip },
+    },
+    ...(passCount <= 60
+      ? [
+          {
+            transform: only(SENT),
+            mark: { type: "point", filled: true, size: 20, opacity: 1 },
+            encoding: { x, y, color, tooltip },
+          },
+        ]
+      : []),
+    {
+      transform: only(THRESHOLD),
+      mark: { type: "line", strokeWidth: 2, strokeDash: [6, 4] },
+      encoding: { x, y, color, tooltip },
+    },
+  ];
+}
+
+/** A page-count tick: 0, 10, 1,000, 100,000. */
+function pagesLabel(value: number): string {
+  return value >= 1000 ? value.toLocaleString("en-US") : tickLabel(value);
 }

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { inflateSync } from "node:zlib";
 import { buildReport } from "../../reports/build.ts";
 import { CHARTS } from "../../reports/charts/registry.ts";
-import { prefixSvgIds } from "../../reports/render.ts";
+import { ChartWarningError, prefixSvgIds, renderChart } from "../../reports/render.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FIXTURE = new URL("../fixtures/reports/sweep-run/", import.meta.url).pathname;
@@ -175,18 +175,38 @@ test("a run without the data for a chart draws no empty chart and says why", asy
     const small = await buildReport(dir);
     const names = small.charts.map((f) => f.split("/").pop());
     assert.deepEqual(names, [
-      "compression-by-workload.png",
-      "downtime-vs-bandwidth.png",
       "time-and-transferred.png",
+      "downtime-vs-bandwidth.png",
+      "compression-by-workload.png",
     ]);
-    const reasons = Object.fromEntries(small.skipped.map((s) => [s.name, s.reason]));
-    assert.match(reasons["codec-bandwidth"], /no codec benchmark.*bench:codecs -- --json/);
-    assert.match(reasons["downtime-vs-cache-size"], /one cache size \(64 MiB\)/);
-    assert.match(reasons["cache-miss-rate"], /no codec in this run looked pages up/);
-    assert.match(reasons["pass-timeline"], /passes\.csv is missing/);
+    // Charts the run was not made for are named once, quietly; a missing file is a problem.
+    const notInRun = Object.fromEntries(small.notInRun.map((s) => [s.name, s.reason]));
+    assert.deepEqual(Object.keys(notInRun), [
+      "downtime-vs-cache-size",
+      "cache-miss-rate",
+      "codec-bandwidth",
+      "compression-by-kind",
+    ]);
+    // The command names this run's directory, not a placeholder.
+    assert.ok(
+      notInRun["codec-bandwidth"].includes(
+        `\`npm run bench:codecs -- --json ${dir}/codec-bench.json\`, then \`npm run report -- ${dir}\``,
+      ),
+      notInRun["codec-bandwidth"],
+    );
+    assert.doesNotMatch(notInRun["codec-bandwidth"], /RUN\//);
+    assert.match(notInRun["downtime-vs-cache-size"], /one cache size \(64 MiB\)/);
+    assert.match(notInRun["cache-miss-rate"], /no codec in this run looked pages up/);
+    assert.deepEqual(small.skipped, [
+      { name: "pass-timeline", reason: "passes.csv is missing or has no passes" },
+    ]);
     const html = readFileSync(small.html, "utf8");
     assert.equal(html.match(/<figure class="chart"/g)?.length, 3);
-    assert.match(html, /Not drawn: the run has one cache size \(64 MiB\)/);
+    assert.equal(html.match(/Not drawn:/g)?.length, 1, "only the missing passes.csv, in place");
+    assert.match(html, /Not drawn: passes\.csv is missing/);
+    assert.match(html, /Charts this run was not made for:/);
+    assert.equal(html.match(/bench:codecs/g)?.length, 1, "the codec benchmark's source, once");
+    assert.match(html, /Downtime against cache size: the run has one cache size \(64 MiB\)/);
     assert.match(html, /This run has no manifest\.json/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -232,4 +252,22 @@ test("npm run report rebuilds from the CSV files alone, --codec-bench and --cell
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a chart vega warns about fails the build: one line naming the chart", async () => {
+  // A log scale whose domain holds 0: what a 0 ms downtime did to the old downtime charts.
+  const spec = {
+    data: { values: [{ x: 1, y: 0 }] },
+    mark: "point",
+    encoding: {
+      x: { field: "x", type: "quantitative" },
+      y: { field: "y", type: "quantitative", scale: { type: "log" } },
+    },
+  };
+  await assert.rejects(renderChart("downtime-vs-bandwidth", spec), (error) => {
+    assert.ok(error instanceof ChartWarningError);
+    assert.match(error.message, /^chart downtime-vs-bandwidth: vega warned while drawing it: /);
+    assert.equal(error.message.split("\n").length, 1);
+    return true;
+  });
 });

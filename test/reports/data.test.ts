@@ -7,7 +7,8 @@ import fc from "fast-check";
 import { InputError } from "../../lib/errors.ts";
 import { missRateRows } from "../../reports/charts/cache-miss-rate.ts";
 import { representativeCell } from "../../reports/charts/pass-timeline.ts";
-import { totalsRows } from "../../reports/charts/time-and-transferred.ts";
+import { chartInput } from "../../reports/charts/registry.ts";
+import { SOME_SEEDS, totalsRows } from "../../reports/charts/time-and-transferred.ts";
 import { loadRun, parseCodecBench } from "../../reports/data.ts";
 import { seedCount } from "../../reports/seed-groups.ts";
 import { meanInterval, tCritical95 } from "../../reports/stats.ts";
@@ -68,14 +69,18 @@ test("the fixture run loads: cells, passes, manifest, codec bench", () => {
 
 test("tidy rows: pooled over seeds, failed cells left out, mixed outcomes kept apart", () => {
   const run = loadRun(FIXTURE);
-  const totals = totalsRows(run);
+  const totals = totalsRows(chartInput(run));
   // 96 cells = 48 settings × 2 seeds; the failed cell's setting keeps its other seed.
   assert.equal(totals.length, 48 * 2);
-  const mixed = totals.filter((r) => r.status.startsWith("some seeds"));
+  const mixed = totals.filter((r) => r.outcome === SOME_SEEDS);
   assert.ok(mixed.length > 0);
   for (const row of mixed)
     assert.equal(row.seeds, 1, "a mixed setting is the mean of the completed seeds");
-  const misses = missRateRows(run);
+  // A setting where no seed completed has no value: it is no bar, it says what it spent.
+  const stopped = totals.filter((r) => r.value === null);
+  assert.ok(stopped.length > 0);
+  for (const row of stopped) assert.match(row.stopped, /: did not converge \((stopped at|.* sent)/);
+  const misses = missRateRows(chartInput(run));
   assert.ok(misses.every((r) => r.codec === "xbrle" || r.codec === "xbzrle"));
   const cell = representativeCell(run.cells, run.passes);
   assert.equal(cell?.codec, "xbzrle");

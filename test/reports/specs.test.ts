@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { downtimeSpec } from "../../reports/charts/downtime.ts";
-import { planCharts } from "../../reports/charts/registry.ts";
+import { symlogTicks } from "../../reports/charts/axes.ts";
+import { downtimeSpec } from "../../reports/charts/downtime-spec.ts";
+import { chartInput, planCharts } from "../../reports/charts/registry.ts";
 import { loadRun } from "../../reports/data.ts";
 import { renderSvg } from "../../reports/render.ts";
 
@@ -25,14 +26,14 @@ test("the fixture run makes every chart", () => {
   assert.deepEqual(
     plans.map((p) => p.name),
     [
-      "codec-bandwidth",
-      "compression-by-kind",
-      "compression-by-workload",
+      "time-and-transferred",
       "downtime-vs-bandwidth",
       "downtime-vs-cache-size",
-      "time-and-transferred",
+      "compression-by-workload",
       "cache-miss-rate",
       "pass-timeline",
+      "codec-bandwidth",
+      "compression-by-kind",
     ],
   );
 });
@@ -111,22 +112,84 @@ test("every chart uses the shipped font", () => {
       assert.equal((plan.spec.config as { font: string }).font, "DejaVu Sans", plan.name);
 });
 
-test("a run where nothing converged draws its triangles without a log-scale warning", async () => {
-  const row = {
+function downtimeRow(overrides: Record<string, unknown>) {
+  return {
     panel: "all cells",
     codec: "xbzrle",
     x: "128 MiB/s",
     xValue: 134217728,
+    xMiB: 128,
     mean: null,
     low: null,
     high: null,
     completed: 0,
     notConverged: 1,
     seeds: 1,
-    notConvergedLabel: "1/1",
-  };
-  const spec = downtimeSpec([row], "bandwidth_bytes_per_s", { failedCells: 0, seeds: 1 });
-  const rendered = await renderSvg({ ...spec, data: { values: [row] } });
+    outcome: "did not converge",
+    limitMs: 300,
+    limitLabel: "limit 300 ms",
+    ...overrides,
+  } as const;
+}
+
+const EMPTY_RUN = chartInput({
+  dir: "run",
+  cells: [],
+  passes: [],
+  manifest: null,
+  codecBench: null,
+  codecBenchFile: null,
+});
+
+test("a run where nothing converged draws its triangles in the grey band, no warning", async () => {
+  const row = downtimeRow({});
+  const spec = downtimeSpec([row], "bandwidth_bytes_per_s", EMPTY_RUN);
+  const rendered = await renderSvg(spec);
   assert.deepEqual(rendered.warnings, []);
   assert.match(JSON.stringify(spec), /no downtime to plot/);
+  assert.match(rendered.svg, /did not converge \(▲ in this band\)/);
+  assert.doesNotMatch(rendered.svg, /NaN/);
+});
+
+test("0 ms downtime and a negative interval bound draw on the symlog axis, clipped at 0", async () => {
+  // Downtimes 2, 60 and 5 ms: mean 22.3, 95 % t-interval low −58.8 ms (issue's numbers).
+  const rows = [
+    downtimeRow({
+      codec: "raw",
+      mean: 0,
+      low: 0,
+      high: 0,
+      completed: 1,
+      notConverged: 0,
+      outcome: "completed",
+    }),
+    downtimeRow({
+      x: "256 MiB/s",
+      xValue: 268435456,
+      xMiB: 256,
+      mean: 22.33,
+      low: -58.8,
+      high: 103.5,
+      completed: 3,
+      notConverged: 0,
+      seeds: 3,
+      outcome: "completed",
+    }),
+  ];
+  const spec = downtimeSpec(rows, "bandwidth_bytes_per_s", EMPTY_RUN);
+  const text = JSON.stringify(spec);
+  assert.match(text, /"type":"symlog"/);
+  assert.match(text, /max\(datum.low, 0\)/);
+  assert.match(text, /clipped at 0 ms/);
+  const rendered = await renderSvg(spec);
+  assert.deepEqual(rendered.warnings, []);
+  assert.doesNotMatch(rendered.svg, /NaN/);
+});
+
+test("symlog ticks: 0, decades, then 2s and 5s, never closer than the gap", () => {
+  assert.deepEqual(symlogTicks(500, 1, 400, 15), [0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]);
+  const at = (v: number) => (Math.log1p(v) / Math.log1p(500)) * 120;
+  const tight = symlogTicks(500, 1, 120, 15);
+  assert.deepEqual(tight, [0, 2, 10, 100, 500]);
+  for (let i = 1; i < tight.length; i++) assert.ok(at(tight[i]) - at(tight[i - 1]) >= 15);
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { InputError } from "../../lib/errors.ts";
 import { reportHtml } from "../../reports/html.ts";
+import { escapeHtml } from "../../reports/manifest-view.ts";
 import { SETTINGS } from "../../reports/settings.ts";
 import { summarize, summaryCells, summaryHead } from "../../reports/summary.ts";
 import { summaryTables } from "../../reports/terminal-summary.ts";
@@ -50,6 +51,7 @@ test("the terminal and report.html print the same header and cells", () => {
   const html = reportHtml({
     runName: "run",
     manifest: null,
+    headlines: [],
     tables,
     failed: [],
     charts: [],
@@ -69,9 +71,15 @@ test("the terminal and report.html print the same header and cells", () => {
         ),
         text.join(" | "),
       );
-      assert.ok(html.includes(`<td>${text.slice(1).join("</td><td>")}</td>`), text.join(" | "));
+      const cellsHtml = text.slice(1).map(escapeHtml).join("</td><td>");
+      assert.ok(html.includes(`<td>${cellsHtml}</td>`), text.join(" | "));
     }
   }
+  // A row where no seed converged has no total time and no total bytes, only a bound.
+  assert.match(
+    terminal,
+    /│ raw +│ direct +│ 16 MiB +│ 32 MiB\/s +│ did-not-converge ×2 +│ > 120\.1 s \(stopped\) +│ — +│ > 3\.75 GiB \(stopped\) +│/,
+  );
   // The units the two used to disagree on.
   assert.match(terminal, /│ 16 MiB +│ 1 Gbit\/s +│/);
   assert.doesNotMatch(terminal, /16\.0 MiB|119 MiB\/s/);
