@@ -1,9 +1,10 @@
-import { msLabel, percentLabel, sizeLabel } from "../lib/format.ts";
+import { msLabel, NO_VALUE, percentLabel, sizeLabel } from "../lib/format.ts";
 import type { CellStatus } from "../results/cell.ts";
 import type { CellRow } from "../results/records.ts";
 import { groupOverSeeds, varyingSettings } from "./seed-groups.ts";
 import { settingText, settingTitle } from "./settings.ts";
 import { meanInterval } from "./stats.ts";
+import { type Stop, type StopReason, stopOf } from "./stops.ts";
 
 /**
  * The summary of a run, computed once and drawn twice (the terminal table at the end of
@@ -20,11 +21,23 @@ interface SeedGroup {
   readonly completed: readonly CellRow[];
 }
 
-/** A column of numbers: the mean over a group of what `values` picks, printed by `text`. */
+/**
+ * One row's value in one column: the mean over the row's cells, and, when some of them were
+ * stopped before completing (reports/stops.ts), why: the mean then counts them where they
+ * stopped and is only a lower bound ("> 600.0 s (max-time)").
+ */
+export interface SummaryValue {
+  /** null when no cell has a value (— in the tables). */
+  readonly mean: number | null;
+  /** Why cells of the row were stopped, in order of first appearance; empty = an exact mean. */
+  readonly stoppedBy: readonly StopReason[];
+}
+
+/** A column of numbers: a value per row, printed by `text`. */
 interface MetricColumn {
   readonly title: string;
-  readonly values: (group: SeedGroup) => readonly (number | null)[];
-  readonly text: (value: number) => string;
+  readonly value: (group: SeedGroup) => SummaryValue;
+  readonly text: (value: SummaryValue) => string;
 }
 
 /** Hit rate as QEMU's xbzrle counters give it: cache hits / (hits + misses). */
@@ -33,13 +46,54 @@ function hitRate(cell: CellRow): number | null {
   return lookups > 0 ? (cell.deltaPages ?? 0) / lookups : null;
 }
 
+function exactMean(values: readonly (number | null)[]): SummaryValue {
+  const known = values.filter((v): v is number => v !== null);
+  return { mean: meanInterval(known)?.mean ?? null, stoppedBy: [] };
+}
+
+/** The mean over cells that ran, a stopped cell counted at what it reached when it stopped. */
+function meanToStop(
+  cells: readonly CellRow[],
+  value: (cell: CellRow, stop: Stop | null) => number | null,
+): SummaryValue {
+  const stops = cells.map(stopOf);
+  const { mean } = exactMean(cells.map((cell, i) => value(cell, stops[i])));
+  const stoppedBy = [...new Set(stops.flatMap((stop) => (stop ? [stop.reason] : [])))];
+  return { mean, stoppedBy };
+}
+
+/** "12.3 s", or "> 600.0 s (max-time)" for a lower bound; NO_VALUE without a value. */
+function boundText(label: (value: number) => string, withReason: boolean) {
+  return ({ mean, stoppedBy }: SummaryValue): string => {
+    if (mean === null) return NO_VALUE;
+    if (stoppedBy.length === 0) return label(mean);
+    return `> ${label(mean)}${withReason ? ` (${stoppedBy.join(", ")})` : ""}`;
+  };
+}
+
 /** The measured columns, in display order: one entry adds a column to both summaries. */
 const METRICS: readonly MetricColumn[] = [
-  { title: "total time", values: (g) => g.ran.map((c) => c.totalTimeMs), text: msLabel },
-  // A cell that did not converge was stopped, not migrated: the 0 ms it records is no downtime.
-  { title: "downtime", values: (g) => g.completed.map((c) => c.downtimeMs), text: msLabel },
-  { title: "transferred", values: (g) => g.ran.map((c) => c.transferredBytes), text: sizeLabel },
-  { title: "hit rate", values: (g) => g.ran.map(hitRate), text: percentLabel },
+  {
+    title: "total time",
+    value: (g) => meanToStop(g.ran, (c, stop) => stop?.atMs ?? c.totalTimeMs),
+    text: boundText(msLabel, true),
+  },
+  // Only a migration that completed stopped the VM: the mean is over the seeds that completed.
+  {
+    title: "downtime",
+    value: (g) => exactMean(g.completed.map((c) => c.downtimeMs)),
+    text: boundText(msLabel, false),
+  },
+  {
+    title: "transferred",
+    value: (g) => meanToStop(g.ran, (c) => c.transferredBytes),
+    text: boundText(sizeLabel, false),
+  },
+  {
+    title: "hit rate",
+    value: (g) => exactMean(g.ran.map(hitRate)),
+    text: boundText(percentLabel, false),
+  },
 ];
 
 export interface SummaryRow {
@@ -48,8 +102,8 @@ export interface SummaryRow {
   readonly settings: readonly string[];
   /** How many of the row's cells ended each way, in order of first appearance. */
   readonly statuses: readonly (readonly [CellStatus, number])[];
-  /** Mean of each METRICS column (null when no cell has a value), in METRICS order. */
-  readonly metrics: readonly (number | null)[];
+  /** Each METRICS column's value, in METRICS order. */
+  readonly metrics: readonly SummaryValue[];
   /** Cells in the row (one per seed). */
   readonly seeds: number;
 }
@@ -72,10 +126,7 @@ function summaryRow(cells: readonly CellRow[], settings: readonly string[]): Sum
     codec: cells[0].codec,
     settings: settings.map((c) => settingText(c, cells[0].columns[c] ?? "")),
     statuses: [...statuses],
-    metrics: METRICS.map((metric) => {
-      const values = metric.values(group).filter((v): v is number => v !== null);
-      return meanInterval(values)?.mean ?? null;
-    }),
+    metrics: METRICS.map((metric) => metric.value(group)),
     seeds: cells.length,
   };
 }
@@ -118,9 +169,25 @@ export function summaryCells(row: SummaryRow): string[] {
     row.codec,
     ...row.settings,
     statusText(row),
-    ...row.metrics.map((value, i) => METRICS[i].text(value ?? Number.NaN)),
+    ...row.metrics.map((value, i) => METRICS[i].text(value)),
     String(row.seeds),
   ];
+}
+
+/**
+ * What a reader needs to read the tables' `>` and `—`, one sentence per sign the tables use
+ * (none when every cell completed), for under the tables on the terminal and in report.html.
+ */
+export function summaryNotes(tables: readonly SummaryTable[]): string[] {
+  const rows = tables.flatMap((t) => t.rows);
+  const notes: string[] = [];
+  if (rows.some((row) => row.metrics.some((m) => m.stoppedBy.length > 0)))
+    notes.push(
+      "> : a lower bound: seeds stopped before completing (by what is in brackets) count as far as they got.",
+    );
+  if (rows.some((row) => row.metrics.some((m) => m.mean === null)))
+    notes.push(`${NO_VALUE} : no value (downtime: no seed completed; hit rate: no cache lookups).`);
+  return notes;
 }
 
 /** Whether some cell of the row did not complete (the report marks the row). */
