@@ -4,6 +4,7 @@ import {
   type SummaryTable,
   summaryCells,
   summaryHead,
+  summaryNotes,
 } from "./summary.ts";
 
 /**
@@ -92,6 +93,7 @@ function summarySection(tables: readonly SummaryTable[]): string {
         .join("");
       return `<h3>${escapeHtml(table.workload)}</h3><table class="summary"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
     })
+    .concat(summaryNotes(tables).map((note) => `<p class="note">${escapeHtml(note)}</p>`))
     .join("");
 }
 

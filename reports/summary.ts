@@ -38,6 +38,8 @@ interface MetricColumn {
   readonly title: string;
   readonly value: (group: SeedGroup) => SummaryValue;
   readonly text: (value: SummaryValue) => string;
+  /** Why a row can have no value here (the note under the tables says it). */
+  readonly none: string;
 }
 
 /** Hit rate as QEMU's xbzrle counters give it: cache hits / (hits + misses). */
@@ -77,22 +79,26 @@ const METRICS: readonly MetricColumn[] = [
     title: "total time",
     value: (g) => meanToStop(g.ran, (c, stop) => stop?.atMs ?? c.totalTimeMs),
     text: boundText(msLabel, true),
+    none: "every seed failed",
   },
   // Only a migration that completed stopped the VM: the mean is over the seeds that completed.
   {
     title: "downtime",
     value: (g) => exactMean(g.completed.map((c) => c.downtimeMs)),
     text: boundText(msLabel, false),
+    none: "no seed completed",
   },
   {
     title: "transferred",
     value: (g) => meanToStop(g.ran, (c) => c.transferredBytes),
     text: boundText(sizeLabel, false),
+    none: "every seed failed",
   },
   {
     title: "hit rate",
     value: (g) => exactMean(g.ran.map(hitRate)),
     text: boundText(percentLabel, false),
+    none: "no cache lookups",
   },
 ];
 
@@ -175,8 +181,9 @@ export function summaryCells(row: SummaryRow): string[] {
 }
 
 /**
- * What a reader needs to read the tables' `>` and `—`, one sentence per sign the tables use
- * (none when every cell completed), for under the tables on the terminal and in report.html.
+ * What a reader needs to read the tables' `>` and `—`: one line per sign the tables use (none
+ * when they use neither), naming the columns where a — appears and why, for under the tables
+ * on the terminal and in report.html.
  */
 export function summaryNotes(tables: readonly SummaryTable[]): string[] {
   const rows = tables.flatMap((t) => t.rows);
@@ -185,8 +192,9 @@ export function summaryNotes(tables: readonly SummaryTable[]): string[] {
     notes.push(
       "> : a lower bound: seeds stopped before completing (by what is in brackets) count as far as they got.",
     );
-  if (rows.some((row) => row.metrics.some((m) => m.mean === null)))
-    notes.push(`${NO_VALUE} : no value (downtime: no seed completed; hit rate: no cache lookups).`);
+  const empty = METRICS.filter((_, i) => rows.some((row) => row.metrics[i].mean === null));
+  if (empty.length > 0)
+    notes.push(`${NO_VALUE} : no value (${empty.map((m) => `${m.title}: ${m.none}`).join("; ")}).`);
   return notes;
 }
 

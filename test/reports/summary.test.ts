@@ -68,7 +68,18 @@ test("a row whose seeds were all stopped shows the limit, no downtime, and the n
   }
   const notes = summaryTables(stopped).slice(-2);
   assert.match(notes[0], /^> : a lower bound/);
-  assert.match(notes[1], /^— : no value/);
+  // Only the columns that show a — are named.
+  assert.equal(notes[1], "— : no value (downtime: no seed completed; hit rate: no cache lookups).");
+  const html = reportHtml({
+    runName: "run",
+    manifest: null,
+    tables: [table],
+    failed: [],
+    charts: [],
+    dataFiles: [],
+    cellCount: stopped.length,
+  });
+  for (const note of notes) assert.ok(html.includes(`<p class="note">${escapeHtml(note)}</p>`));
 });
 
 test("a stop is named by the limit that made it", () => {
