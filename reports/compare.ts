@@ -184,14 +184,8 @@ export function compareMetric(
     return x !== null && y !== null ? [[x, y] as const] : [];
   });
   if (pairs.length > 0) {
-    const a = sideValue(
-      pairs.map(([x]) => x),
-      false,
-    );
-    const b = sideValue(
-      pairs.map(([, y]) => y),
-      false,
-    );
+    const [xs, ys] = [pairs.map(([x]) => x), pairs.map(([, y]) => y)];
+    const [a, b] = [sideValue(xs, false), sideValue(ys, false)];
     const difference = meanInterval(pairs.map(([x, y]) => y - x));
     if (!difference) return { metric, ...NOTHING, verdict: "unknown" };
     const verdict = spreadVerdict(difference);
