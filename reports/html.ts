@@ -12,6 +12,7 @@ import {
   type SummaryTable,
   summaryCells,
   summaryHead,
+  summaryNotes,
 } from "./summary.ts";
 
 /**
@@ -106,6 +107,7 @@ function summarySection(tables: readonly SummaryTable[]): string {
         .join("");
       return `<h3>${escapeHtml(table.workload)}</h3><table class="summary"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
     })
+    .concat(summaryNotes(tables).map((note) => `<p class="note">${escapeHtml(note)}</p>`))
     .join("");
   return `<section id="summary"><h2>Every setting</h2><p>One row per codec and setting; values are means over the seeds that ran (downtime: over the seeds that completed). Hit rate = cache hits / (hits + misses).</p>${body}</section>`;
 }

@@ -70,3 +70,24 @@ export function meanInterval(values: readonly number[]): MeanInterval | null {
     (tCritical95(finite.length - 1) * sampleStandardDeviation(finite)) / Math.sqrt(finite.length);
   return { n: finite.length, mean: m, low: m - half, high: m + half };
 }
+
+/**
+ * mean(b) − mean(a) with its 95 % interval for independent samples: Welch's t-interval, whose
+ * degrees of freedom (Welch–Satterthwaite) are rounded down to the table's. `n` is the smaller
+ * sample: with one value on a side there is no spread to judge by, and the interval is the
+ * point. Null when a side has no value.
+ */
+export function welchDifference(a: readonly number[], b: readonly number[]): MeanInterval | null {
+  const x = a.filter(Number.isFinite);
+  const y = b.filter(Number.isFinite);
+  if (x.length === 0 || y.length === 0) return null;
+  const difference = mean(y) - mean(x);
+  const n = Math.min(x.length, y.length);
+  if (n < 2) return { n, mean: difference, low: difference, high: difference };
+  const va = sampleStandardDeviation(x) ** 2 / x.length;
+  const vb = sampleStandardDeviation(y) ** 2 / y.length;
+  if (va + vb === 0) return { n, mean: difference, low: difference, high: difference };
+  const df = (va + vb) ** 2 / (va ** 2 / (x.length - 1) + vb ** 2 / (y.length - 1));
+  const half = tCritical95(Math.max(1, Math.floor(df))) * Math.sqrt(va + vb);
+  return { n, mean: difference, low: difference - half, high: difference + half };
+}

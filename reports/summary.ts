@@ -4,6 +4,7 @@ import type { CellRow } from "../results/records.ts";
 import { groupOverSeeds, varyingSettings } from "./seed-groups.ts";
 import { settingText, settingTitle } from "./settings.ts";
 import { meanInterval } from "./stats.ts";
+import { type Stop, type StopReason, stopOf } from "./stops.ts";
 
 /**
  * The summary of a run, computed once and drawn twice (the terminal table at the end of
@@ -20,24 +21,25 @@ interface SeedGroup {
   readonly completed: readonly CellRow[];
 }
 
-/** A column of numbers: the mean over a group of what `values` picks, printed by `text`. */
-interface MetricColumn {
-  readonly title: string;
-  readonly values: (group: SeedGroup) => readonly (number | null)[];
-  readonly text: (value: number) => string;
-  /**
-   * What to print when no seed of the row completed, for a total that a stopped migration
-   * does not have: a bound ("> 600.0 s (stopped)"), never the spent amount as if it were one.
-   */
-  readonly stopped?: (group: SeedGroup) => string;
+/**
+ * One row's value in one column: the mean over the row's cells, and, when some of them were
+ * stopped before completing (reports/stops.ts), why: the mean then counts them where they
+ * stopped and is only a lower bound ("> 600.0 s (max-time)").
+ */
+export interface SummaryValue {
+  /** null when no cell has a value (— in the tables). */
+  readonly mean: number | null;
+  /** Why cells of the row were stopped, in order of first appearance; empty = an exact mean. */
+  readonly stoppedBy: readonly StopReason[];
 }
 
-/** "> 600.0 s (stopped)": the most a stopped row's cells had spent, as a lower bound. */
-function stoppedAt(pick: (c: CellRow) => number | null, text: (v: number) => string) {
-  return (group: SeedGroup) => {
-    const spent = group.ran.map(pick).filter((v): v is number => v !== null);
-    return spent.length > 0 ? `> ${text(Math.min(...spent))} (stopped)` : NO_VALUE;
-  };
+/** A column of numbers: a value per row, printed by `text`. */
+interface MetricColumn {
+  readonly title: string;
+  readonly value: (group: SeedGroup) => SummaryValue;
+  readonly text: (value: SummaryValue) => string;
+  /** Why a row can have no value here (the note under the tables says it). */
+  readonly none: string;
 }
 
 /** Hit rate as QEMU's xbzrle counters give it: cache hits / (hits + misses). */
@@ -46,25 +48,58 @@ function hitRate(cell: CellRow): number | null {
   return lookups > 0 ? (cell.deltaPages ?? 0) / lookups : null;
 }
 
+function exactMean(values: readonly (number | null)[]): SummaryValue {
+  const known = values.filter((v): v is number => v !== null);
+  return { mean: meanInterval(known)?.mean ?? null, stoppedBy: [] };
+}
+
+/** The mean over cells that ran, a stopped cell counted at what it reached when it stopped. */
+function meanToStop(
+  cells: readonly CellRow[],
+  value: (cell: CellRow, stop: Stop | null) => number | null,
+): SummaryValue {
+  const stops = cells.map(stopOf);
+  const { mean } = exactMean(cells.map((cell, i) => value(cell, stops[i])));
+  const stoppedBy = [...new Set(stops.flatMap((stop) => (stop ? [stop.reason] : [])))];
+  return { mean, stoppedBy };
+}
+
+/** "12.3 s", or "> 600.0 s (max-time)" for a lower bound; NO_VALUE without a value. */
+function boundText(label: (value: number) => string, withReason: boolean) {
+  return ({ mean, stoppedBy }: SummaryValue): string => {
+    if (mean === null) return NO_VALUE;
+    if (stoppedBy.length === 0) return label(mean);
+    return `> ${label(mean)}${withReason ? ` (${stoppedBy.join(", ")})` : ""}`;
+  };
+}
+
 /** The measured columns, in display order: one entry adds a column to both summaries. */
 const METRICS: readonly MetricColumn[] = [
-  // A cell that did not converge was stopped, not migrated: it has no total time, no total
-  // bytes (it would have spent more) and no downtime (the 0 ms it records is not one).
   {
     title: "total time",
-    values: (g) => g.completed.map((c) => c.totalTimeMs),
-    text: msLabel,
-    stopped: stoppedAt((c) => c.totalTimeMs, msLabel),
+    value: (g) => meanToStop(g.ran, (c, stop) => stop?.atMs ?? c.totalTimeMs),
+    text: boundText(msLabel, true),
+    none: "every seed failed",
   },
-  { title: "downtime", values: (g) => g.completed.map((c) => c.downtimeMs), text: msLabel },
+  // Only a migration that completed stopped the VM: the mean is over the seeds that completed.
+  {
+    title: "downtime",
+    value: (g) => exactMean(g.completed.map((c) => c.downtimeMs)),
+    text: boundText(msLabel, false),
+    none: "no seed completed",
+  },
   {
     title: "transferred",
-    values: (g) => g.completed.map((c) => c.transferredBytes),
-    text: sizeLabel,
-    stopped: stoppedAt((c) => c.transferredBytes, sizeLabel),
+    value: (g) => meanToStop(g.ran, (c) => c.transferredBytes),
+    text: boundText(sizeLabel, false),
+    none: "every seed failed",
   },
-  // A rate over the lookups made: as much a measurement in a stopped run as in a finished one.
-  { title: "hit rate", values: (g) => g.ran.map(hitRate), text: percentLabel },
+  {
+    title: "hit rate",
+    value: (g) => exactMean(g.ran.map(hitRate)),
+    text: boundText(percentLabel, false),
+    none: "no cache lookups",
+  },
 ];
 
 export interface SummaryRow {
@@ -73,10 +108,8 @@ export interface SummaryRow {
   readonly settings: readonly string[];
   /** How many of the row's cells ended each way, in order of first appearance. */
   readonly statuses: readonly (readonly [CellStatus, number])[];
-  /** Mean of each METRICS column (null when no cell has a value), in METRICS order. */
-  readonly metrics: readonly (number | null)[];
-  /** The same as text: the mean, a bound for a stopped row's totals, or NO_VALUE. */
-  readonly metricTexts: readonly string[];
+  /** Each METRICS column's value, in METRICS order. */
+  readonly metrics: readonly SummaryValue[];
   /** Cells in the row (one per seed). */
   readonly seeds: number;
 }
@@ -95,20 +128,11 @@ function summaryRow(cells: readonly CellRow[], settings: readonly string[]): Sum
   const group = { cells, ran, completed: ran.filter((c) => c.status === "completed") };
   const statuses = new Map<CellStatus, number>();
   for (const cell of cells) statuses.set(cell.status, (statuses.get(cell.status) ?? 0) + 1);
-  const metrics = METRICS.map((metric) => {
-    const values = metric.values(group).filter((v): v is number => v !== null);
-    return meanInterval(values)?.mean ?? null;
-  });
   return {
     codec: cells[0].codec,
     settings: settings.map((c) => settingText(c, cells[0].columns[c] ?? "")),
     statuses: [...statuses],
-    metrics,
-    metricTexts: METRICS.map((metric, i) => {
-      const value = metrics[i];
-      if (value !== null) return metric.text(value);
-      return metric.stopped && group.completed.length === 0 ? metric.stopped(group) : NO_VALUE;
-    }),
+    metrics: METRICS.map((metric) => metric.value(group)),
     seeds: cells.length,
   };
 }
@@ -147,7 +171,31 @@ function statusText(row: SummaryRow): string {
 
 /** A row's cells as text, in summaryHead's order. */
 export function summaryCells(row: SummaryRow): string[] {
-  return [row.codec, ...row.settings, statusText(row), ...row.metricTexts, String(row.seeds)];
+  return [
+    row.codec,
+    ...row.settings,
+    statusText(row),
+    ...row.metrics.map((value, i) => METRICS[i].text(value)),
+    String(row.seeds),
+  ];
+}
+
+/**
+ * What a reader needs to read the tables' `>` and `—`: one line per sign the tables use (none
+ * when they use neither), naming the columns where a — appears and why, for under the tables
+ * on the terminal and in report.html.
+ */
+export function summaryNotes(tables: readonly SummaryTable[]): string[] {
+  const rows = tables.flatMap((t) => t.rows);
+  const notes: string[] = [];
+  if (rows.some((row) => row.metrics.some((m) => m.stoppedBy.length > 0)))
+    notes.push(
+      "> : a lower bound: seeds stopped before completing (by what is in brackets) count as far as they got.",
+    );
+  const empty = METRICS.filter((_, i) => rows.some((row) => row.metrics[i].mean === null));
+  if (empty.length > 0)
+    notes.push(`${NO_VALUE} : no value (${empty.map((m) => `${m.title}: ${m.none}`).join("; ")}).`);
+  return notes;
 }
 
 /** Whether some cell of the row did not complete (the report marks the row). */

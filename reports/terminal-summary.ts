@@ -1,6 +1,6 @@
 import Table from "cli-table3";
 import type { CellRow } from "../results/records.ts";
-import { summarize, summaryCells, summaryHead } from "./summary.ts";
+import { summarize, summaryCells, summaryHead, summaryNotes } from "./summary.ts";
 
 /**
  * The end-of-run summary on the terminal: reports/summary.ts's tables, one per workload, drawn
@@ -11,9 +11,13 @@ import { summarize, summaryCells, summaryHead } from "./summary.ts";
 /** Box lines around the table and under the header only: one line per row. */
 const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 
-/** One table per workload, as text (no colours, so the output is the same in a pipe). */
+/**
+ * One table per workload, as text (no colours, so the output is the same in a pipe), then the
+ * notes that explain the tables' `>` and `—` when they use them.
+ */
 export function summaryTables(cells: readonly CellRow[]): string[] {
-  return summarize(cells).map((summary) => {
+  const summaries = summarize(cells);
+  const tables = summaries.map((summary) => {
     const table = new Table({
       head: summaryHead(summary),
       chars: COMPACT,
@@ -23,4 +27,5 @@ export function summaryTables(cells: readonly CellRow[]): string[] {
     const seedNote = summary.seeds > 1 ? ` (means over ${summary.seeds} seeds)` : "";
     return `${summary.workload}${seedNote}\n${table.toString()}`;
   });
+  return [...tables, ...summaryNotes(summaries)];
 }

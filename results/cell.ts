@@ -49,10 +49,24 @@ export interface PassRecord {
   readonly stopAndCopy: boolean;
 }
 
-/** The totals of one cell, named after QEMU's query-migrate fields (see results/schema.ts). */
-export interface CellMetrics {
+/**
+ * The totals of one cell, named after QEMU's query-migrate fields (see results/schema.ts).
+ * A metric that has no value for the cell is null, never 0 (results.csv writes it as an empty
+ * field): `Downtime` is `number` for a migration that completed and `null` for one that was
+ * stopped before it could (MigrationResult ties the two to the status).
+ */
+export interface CellMetrics<Downtime extends number | null = number | null> {
+  /**
+   * Simulated time from the start to the end of the stop-and-copy, or, for a migration that
+   * did not complete, to where it was stopped: what QEMU's query-migrate reports as total-time
+   * while a migration is still active (migration.c populate_time_info()).
+   */
   readonly totalTimeMs: number;
-  readonly downtimeMs: number;
+  /**
+   * The stop-and-copy's duration. A migration that never stopped the VM had no downtime:
+   * query-migrate has no downtime field before MIGRATION_STATUS_COMPLETED.
+   */
+  readonly downtimeMs: Downtime;
   readonly setupTimeMs: number;
   readonly transferredBytes: number;
   readonly zeroPages: number;
@@ -63,10 +77,11 @@ export interface CellMetrics {
   /** xbzrle "bytes": delta + 3 per encoded page, +4096 per overflow (QEMU's accounting). */
   readonly deltaBytes: number;
   readonly cacheMissPages: number;
-  readonly cacheMissRate: number;
+  /** misses / (hits + misses); null when nothing was looked up (no cache, or no delta pass). */
+  readonly cacheMissRate: number | null;
   readonly overflowPages: number;
-  /** pages × 4096 / bytes, QEMU's xbzrle encoding-rate (0 when no delta pages). */
-  readonly encodingRate: number;
+  /** pages × 4096 / bytes, QEMU's xbzrle encoding-rate; null when no delta bytes were sent. */
+  readonly encodingRate: number | null;
   readonly dirtySyncCount: number;
   /** Delta pages whose content equalled the cached copy: nothing sent (QEMU sends no record). */
   readonly unchangedPages: number;
@@ -77,16 +92,29 @@ export interface CellMetrics {
   readonly encodeCpuMs: number;
 }
 
+/**
+ * What a migration that ran measured, by how it ended: only a completed one has a downtime, so
+ * a stopped cell with a downtime (or a completed one without) does not type-check.
+ */
+export type MigrationResult =
+  | {
+      readonly status: "completed";
+      readonly metrics: CellMetrics<number>;
+      readonly passes: readonly PassRecord[];
+    }
+  | {
+      readonly status: Exclude<CellStatus, "completed" | "failed">;
+      readonly metrics: CellMetrics<null>;
+      readonly passes: readonly PassRecord[];
+    };
+
 /** A finished cell: a discriminated union on status, after tinybench's task results. */
 export type CellResult =
-  | {
+  | (MigrationResult & {
       readonly spec: CellSpec;
-      readonly status: Exclude<CellStatus, "failed">;
-      readonly metrics: CellMetrics;
-      readonly passes: readonly PassRecord[];
       /** Wall-clock ms this machine took to simulate the cell (a machine timing, not a result). */
       readonly wallMs: number;
-    }
+    })
   | {
       readonly spec: CellSpec;
       readonly status: "failed";

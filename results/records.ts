@@ -23,7 +23,11 @@ export interface CellRow {
   readonly seed: number;
   readonly ramBytes: number;
   readonly status: CellStatus;
-  /** Metrics: null when the cell wrote none (a failed cell). */
+  /**
+   * Metrics: null where results.csv has an empty field, which is where the cell has no value
+   * (docs/RESULTS.md): every metric of a failed cell, the downtime of a cell that did not
+   * complete, the miss rate without cache lookups, the encoding rate without delta bytes.
+   */
   readonly totalTimeMs: number | null;
   readonly downtimeMs: number | null;
   readonly transferredBytes: number | null;

@@ -24,13 +24,19 @@ export function makeRunDir(dir: string): void {
   onFile(dir, () => makeDirectory(dir));
 }
 
-/** `results/20261125T183000Z-sap-like` (UTC, second resolution; `-2`, `-3`... if taken). */
-export function defaultRunDir(workloads: readonly string[], now: Date, root = "results"): string {
+/**
+ * Where runs go without --out, under the current directory. Not results/, which holds this
+ * layer's source: a run folder there sat beside .ts files that `rm -rf results/*` would delete.
+ */
+export const RUNS_DIR = "runs";
+
+/** `runs/20261125T183000Z-sap-like` under `cwd` (UTC, to the second; `-2`, `-3`... if taken). */
+export function defaultRunDir(workloads: readonly string[], now: Date, cwd: string): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
-  const base = join(root, `${stamp}-${workloads.join("+")}`);
+  const base = join(cwd, RUNS_DIR, `${stamp}-${workloads.join("+")}`);
   let dir = base;
   for (let n = 2; existsSync(dir); n++) dir = `${base}-${n}`;
   return dir;

@@ -98,7 +98,7 @@ const RUN_OPTIONS: readonly (readonly [string, Options])[] = [
     {
       type: "string",
       describe: "run directory to write",
-      defaultDescription: "results/<UTC timestamp>-<workload>/",
+      defaultDescription: "runs/<UTC timestamp>-<workload>/",
     },
   ],
   [

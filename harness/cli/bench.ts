@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { hideBin } from "yargs/helpers";
 import { UsageError } from "../../lib/errors.ts";
@@ -120,7 +120,7 @@ async function freshRun(
   const outArg = flagValue(argv.out, "out");
   const dir = outArg
     ? resolve(cwd, outArg)
-    : resolve(cwd, defaultRunDir(plan.workloads, now(), join(cwd, "results")));
+    : resolve(cwd, defaultRunDir(plan.workloads, now(), cwd));
   const startedAt = now().toISOString();
   const manifest = freshManifest(plan, { commandLine, cwd, argv: args, workers, startedAt });
   return { dir, plan, manifest };

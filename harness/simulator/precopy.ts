@@ -1,6 +1,6 @@
 import type { PageOutcome } from "../../codecs/calibration.ts";
 import { type CodecDefinition, PAGE_SIZE } from "../../codecs/types.ts";
-import type { CellMetrics, CellSpec, CellStatus, PassRecord } from "../../results/cell.ts";
+import type { CellMetrics, CellSpec, MigrationResult } from "../../results/cell.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
 import { createPageCache } from "./cache/models.ts";
 import { usesPageCache } from "./cache-independence.ts";
@@ -34,17 +34,11 @@ export interface SimulationInputs {
   readonly verifyEvery?: number;
 }
 
-export interface SimulationOutcome {
-  readonly status: Exclude<CellStatus, "failed">;
-  readonly metrics: CellMetrics;
-  readonly passes: readonly PassRecord[];
-}
-
 /** Run one migration; `observers` see every sync, rate window and pass as it happens. */
 export function simulate(
   inputs: SimulationInputs,
   observers: readonly SimulationObserver[] = [],
-): SimulationOutcome {
+): MigrationResult {
   const { spec, codec } = inputs;
   const counters = new MigrationCounters();
   const recorder = new PassRecorder(counters);
@@ -61,9 +55,10 @@ export function simulate(
   });
   const status = migration.run();
   const lookups = counters.deltaPages + counters.cacheMissPages;
-  const metrics: CellMetrics = {
+  // A value the cell does not have is null, not 0 (results/cell.ts, docs/RESULTS.md).
+  const metrics: CellMetrics<null> = {
     totalTimeMs: migration.timeS * 1000,
-    downtimeMs: status === "completed" ? migration.downtimeS * 1000 : 0,
+    downtimeMs: null,
     setupTimeMs: 0,
     transferredBytes: counters.transferredBytes,
     zeroPages: counters.zeroPages,
@@ -72,16 +67,18 @@ export function simulate(
     deltaPages: counters.deltaPages,
     deltaBytes: counters.deltaBytes,
     cacheMissPages: counters.cacheMissPages,
-    // Only a delta codec looks pages up, so without a cache there are no lookups: 0.
-    cacheMissRate: lookups > 0 ? counters.cacheMissPages / lookups : 0,
+    // Only a delta codec looks pages up: without a cache there is no miss rate.
+    cacheMissRate: lookups > 0 ? counters.cacheMissPages / lookups : null,
     overflowPages: counters.overflowPages,
     encodingRate:
-      counters.deltaBytes > 0 ? (counters.deltaPages * PAGE_SIZE) / counters.deltaBytes : 0,
+      counters.deltaBytes > 0 ? (counters.deltaPages * PAGE_SIZE) / counters.deltaBytes : null,
     dirtySyncCount: migration.dirtySyncCount,
     passes: recorder.passes.length,
     encodeCpuMs: counters.encodeCpuS * 1000,
     unchangedPages: counters.unchangedPages,
     cacheInsertRefused: counters.cacheInsertRefused,
   };
-  return { status, metrics, passes: recorder.passes };
+  const passes = recorder.passes;
+  if (status !== "completed") return { status, metrics, passes };
+  return { status, metrics: { ...metrics, downtimeMs: migration.downtimeS * 1000 }, passes };
 }

@@ -6,6 +6,7 @@ import { checkWritableDirectory } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagList, flagValue, repeatedFlag } from "../../lib/flag-list.ts";
 import type { CellSpec } from "../../results/cell.ts";
+import { RUNS_DIR } from "../../results/run-dir.ts";
 import type { WorkloadCatalogue } from "../../workloads/catalogue.ts";
 import type { WorkloadDefinition } from "../../workloads/types.ts";
 import { parseRamBytes } from "../../workloads/workload-params.ts";
@@ -97,10 +98,10 @@ export async function planSweep(
     for (const ram of workload.ramBytes)
       for (const params of workload.paramSets)
         await catalogue.checkRun?.(definitions[index], { ramBytes: ram, seed: seeds[0], params });
-  // The run directory (or results/, where the default one goes) must take files before the
+  // The run directory (or runs/, where the default one goes) must take files before the
   // first cell runs, not fail on the first row.
   const outArg = flagValue(argv.out, "out");
-  checkWritableDirectory(outArg === undefined ? join(cwd, "results") : at(outArg));
+  checkWritableDirectory(outArg === undefined ? join(cwd, RUNS_DIR) : at(outArg));
   return {
     options,
     workloads: workloadNames,

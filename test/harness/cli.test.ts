@@ -79,6 +79,20 @@ test("results are byte-identical for --workers 0 (inline), 1 and 2", async () =>
   assert.ok(passes.split("\n").length > results.split("\n").length);
 });
 
+test("without --out a run goes to runs/<UTC stamp>-<workload>/, never into results/", async () => {
+  const cwd = join(root, "default-dir");
+  const now = () => new Date("2026-11-25T18:30:00.123Z");
+  const first = await bench(SWEEP, { cwd, now });
+  const second = await bench(SWEEP, { cwd, now });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(second.code, 0, second.stderr);
+  const runs = join(cwd, "runs");
+  assert.deepEqual(readdirSync(runs).sort(), ["20261125T183000Z-toy", "20261125T183000Z-toy-2"]);
+  assert.match(first.stdout, /results: .*\/runs\/20261125T183000Z-toy \(/);
+  assert.ok(existsSync(join(runs, "20261125T183000Z-toy", "results.csv")));
+  assert.equal(existsSync(join(cwd, "results")), false);
+});
+
 test("the manifest records what was run and ends completed", async () => {
   const dir = join(root, "manifest");
   await bench([...SWEEP, "--out", dir, "--workers", "1"], { commandLine: "npm run bench -- x" });
@@ -225,6 +239,7 @@ test("--help lists every option with its unit; --help-workload describes the wor
     assert.match(help.stdout, new RegExp(`${flag}\\b`), flag);
   assert.match(help.stdout, /10Gbit\/s/);
   assert.match(help.stdout, /128MiB\/s/);
+  assert.match(help.stdout, /runs\/<UTC timestamp>-<workload>\//);
   const described = await bench(["--workload", "toy", "--help-workload"]);
   assert.equal(described.code, 0);
   assert.equal(described.stdout, "toy: a stub workload for tests\n");

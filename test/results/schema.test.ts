@@ -141,6 +141,36 @@ test("a completed cell's row: fixed decimals, on/off switches, quoted commas (go
   );
 });
 
+test("no value is an empty field, never 0: a stopped cell's downtime, no lookups, no deltas", () => {
+  if (completed.status !== "completed") throw new Error("fixture");
+  const stopped: CellResult = {
+    spec: { ...spec, codec: "raw" },
+    status: "did-not-converge",
+    metrics: {
+      ...completed.metrics,
+      downtimeMs: null,
+      deltaPages: 0,
+      deltaBytes: 0,
+      cacheMissPages: 0,
+      cacheMissRate: null,
+      encodingRate: null,
+    },
+    passes: completed.passes.slice(0, 1),
+    wallMs: 1,
+  };
+  const columns = resultColumns(paramColumns([spec]));
+  const row = resultRow(stopped, columns);
+  const at = (column: string) => row[columns.indexOf(column)];
+  assert.equal(at("status"), "did-not-converge");
+  // Its total time is where it was stopped (query-migrate's total-time of an active migration).
+  assert.equal(at("total_time_ms"), "1234.568");
+  for (const column of ["downtime_ms", "cache_miss_rate", "encoding_rate"])
+    assert.equal(at(column), "", column);
+  // Counts of what did not happen stay 0: they are counts, not missing values.
+  for (const column of ["delta_pages", "delta_bytes", "cache_miss_pages"])
+    assert.equal(at(column), "0", column);
+});
+
 test("a failed cell is a row with its error on one line and empty metrics", () => {
   const columns = resultColumns(paramColumns([spec]));
   const row = resultRow({ spec, status: "failed", error: "boom\n  at x", wallMs: 1 }, columns);
