@@ -93,12 +93,14 @@ async function writeCharts(
     writeFileAtomic(`${base}.svg`, rendered.svg);
     if (png) {
       // The worker rasterises this chart while the next one is laid out here.
-      pngs.push(
-        png.render(rendered.svg).then((image) => {
-          writeFileAtomic(`${base}.png`, image);
-          onChart?.(plan.name);
-        }),
-      );
+      const written = png.render(rendered.svg).then((image) => {
+        writeFileAtomic(`${base}.png`, image);
+        onChart?.(plan.name);
+      });
+      // A write that fails (a full disk) while the next chart is laid out must not be an
+      // unhandled rejection, which ends the process: Promise.all below reports it.
+      written.catch(() => {});
+      pngs.push(written);
       result.charts.push(`${base}.png`);
     } else {
       rmSync(`${base}.png`, { force: true });
