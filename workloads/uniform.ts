@@ -1,5 +1,6 @@
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
+import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
 import { fillRandom, PageWords, SLOTS_PER_PAGE } from "./page-content.ts";
 import { hash2, hash3, hash4, SteadyStream } from "./random.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
@@ -8,8 +9,8 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
 /**
  * `uniform` — the analytic baseline. `writes_per_s` writes, each of one random 8-byte word (a
  * random value) at a random position of a page drawn uniformly from the working set, the first
- * `wss` bytes of RAM (W pages). Working-set pages start with random (non-zero) content, all other
- * pages are zero and stay zero.
+ * `wss` bytes of RAM (W pages). Working-set pages start with random (non-zero) content; the other
+ * pages are the guest OS's (os-base.ts, `os_share` of RAM, never written) or zero, and stay so.
  *
  * Expected distinct pages dirtied in t seconds: each page is hit by each write with probability
  * 1/W, so after n = ⌊r·t⌋ writes a page is still clean with probability (1 − 1/W)^n ≈ e^(−r·t/W):
@@ -21,6 +22,8 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
  * hash(seed, p, j) mod 512 set to a random value; readPage replays the writes newest first and
  * stops once every word is covered (≤ ~3 500 steps, the coupon collector's bound for 512 words).
  * Memory: a Uint32Array write counter per working-set page (4 bytes per page of `wss`).
+ * (The analytic model in harness/simulator/analytic.ts counts pages, not their content: the OS
+ * pages change what a zero-detecting codec sends in the bulk pass, not the dirty pages.)
  * Source: the issue's analytic model; the harness's uniform-workload fidelity test.
  */
 export const uniform: WorkloadDefinition = {
@@ -43,15 +46,18 @@ export const uniform: WorkloadDefinition = {
       description: "writes per second (steady), one random 8-byte word each, uniform page",
       min: 0,
     }),
+    OS_SHARE_PARAM,
   ],
   create(options) {
     const pageCount = checkedPageCount(options.ramBytes);
     const wssPages = regionPages(numberParam(options.params, "wss"), pageCount, "wss");
+    const os = new OsBase(options.seed, wssPages, numberParam(options.params, "os_share"));
     return new UniformRun(
       pageCount,
       wssPages,
       numberParam(options.params, "writes_per_s"),
       options.seed,
+      os,
     );
   },
 };
@@ -102,6 +108,7 @@ class UniformRun implements WorkloadRun {
     readonly wssPages: number,
     writesPerS: number,
     seed: number,
+    private readonly os: OsBase,
   ) {
     this.seed = seed >>> 0;
     this.writes = new UniformWrites(wssPages, writesPerS, hash2(this.seed, 0x0417));
@@ -114,7 +121,7 @@ class UniformRun implements WorkloadRun {
   }
 
   isZero(page: number): boolean {
-    return page >= this.wssPages;
+    return page >= this.wssPages && !this.os.has(page);
   }
 
   readPage(page: number, out: Uint8Array): void {
@@ -122,7 +129,8 @@ class UniformRun implements WorkloadRun {
     view.bind(out);
     const { words, offset } = view;
     if (page >= this.wssPages) {
-      words.fill(0, offset, offset + 1024);
+      if (this.os.has(page)) this.os.fill(page, view);
+      else words.fill(0, offset, offset + 1024);
       view.finish();
       return;
     }
