@@ -1,11 +1,12 @@
-import type { PageBitmap } from "../lib/page-bitmap.ts";
+import { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
 import { hash2, Xoshiro128 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadOptions, WorkloadParams, WorkloadRun } from "./types.ts";
 import { param } from "./workload-params.ts";
 
 /**
- * A seeded model of the vCPU's progress: the guest stops now and then. Under TCG on a machine
+ * The guest's progress as the migration sees it: how long it ran before the migration started
+ * (`guest_warmup_s`), and a seeded model of its vCPU stopping now and then. Under TCG on a machine
  * whose cores it shares with QEMU's migration thread (and other work), a vCPU thread is
  * descheduled, waits for the big QEMU lock, or runs the slow path after a dirty sync; real
  * migrations of the same configuration then end differently from run to run (the lab's
@@ -18,11 +19,26 @@ import { param } from "./workload-params.ts";
  * and last an exponentially distributed time (mean `guest_stall_ms`); the guest makes no progress
  * during one, so the load behind it sees time pass only while the guest runs: it is advanced to
  * guest time g(t) = t − (stalled time before t). Stalls are drawn in one fixed order from the
- * seed, so the same seed gives the same stalls however the simulator slices time. Every
- * workload has the parameters (workloads/registry.ts); the default, no stalls, changes nothing.
+ * seed, so the same seed gives the same stalls however the simulator slices time.
+ *
+ * Warm-up: a real migration starts on a guest that has been running (the lab lets its load run
+ * 3 s first), so the memory it finds holds what the load wrote by then. With `guest_warmup_s`
+ * the load is advanced that far before the migration's clock starts (its writes are in RAM;
+ * setup's first sync marks every page dirty anyway), and then runs on from there.
+ *
+ * Every workload has the parameters (workloads/registry.ts); the defaults (no warm-up, no
+ * stalls) change nothing.
  */
 
-export const GUEST_STALL_PARAMS = [
+export const GUEST_PROGRESS_PARAMS = [
+  param({
+    name: "guest_warmup_s",
+    unit: "s",
+    defaultValue: 0,
+    description:
+      "seconds the load ran before the migration started (its writes are in RAM at the start)",
+    min: 0,
+  }),
   param({
     name: "guest_stalls_per_s",
     unit: "stalls/s",
@@ -43,17 +59,22 @@ export const GUEST_STALL_PARAMS = [
 /** Salt for the stalls' generator, apart from every load's own streams. */
 export const STALL_SALT = 0x57a11;
 
-/** `definition` with the stall parameters, its runs wrapped in StalledRun when stalls are on. */
-export function withGuestStalls(definition: WorkloadDefinition): WorkloadDefinition {
+/**
+ * `definition` with the progress parameters, its runs wrapped in GuestProgressRun when a
+ * warm-up or stalls are set.
+ */
+export function withGuestProgress(definition: WorkloadDefinition): WorkloadDefinition {
   return {
     ...definition,
-    params: [...definition.params, ...GUEST_STALL_PARAMS],
+    params: [...definition.params, ...GUEST_PROGRESS_PARAMS],
     create(options: WorkloadOptions) {
+      const warmupS = numberOr(options.params, "guest_warmup_s", 0);
       const ratePerS = numberOr(options.params, "guest_stalls_per_s", 0);
       const meanS = numberOr(options.params, "guest_stall_ms", 0) / 1000;
+      const stalls = ratePerS > 0 && meanS > 0 ? { ratePerS, meanS } : null;
       const created = definition.create(options);
-      if (ratePerS === 0 || meanS === 0) return created;
-      const wrap = (run: WorkloadRun) => new StalledRun(run, options.seed, ratePerS, meanS);
+      if (warmupS === 0 && stalls === null) return created;
+      const wrap = (run: WorkloadRun) => new GuestProgressRun(run, options.seed, warmupS, stalls);
       return created instanceof Promise ? created.then(wrap) : wrap(created);
     },
   };
@@ -65,8 +86,17 @@ function numberOr(params: WorkloadParams, name: string, fallback: number): numbe
   return typeof value === "number" ? value : fallback;
 }
 
-/** A load whose guest stalls at random: it is advanced to the guest's own time. */
-export class StalledRun implements WorkloadRun {
+/** vCPU stalls: Poisson starts in running time, exponential lengths. */
+export interface StallModel {
+  readonly ratePerS: number;
+  readonly meanS: number;
+}
+
+/**
+ * A load advanced to the guest's own time: the warm-up plus the time it ran since the
+ * migration started, stalls excluded.
+ */
+export class GuestProgressRun implements WorkloadRun {
   readonly pageCount: number;
   /** The load's end, in the guest's time (a stalled guest reaches it later). */
   readonly endS: number | null;
@@ -75,30 +105,38 @@ export class StalledRun implements WorkloadRun {
   /** Time stalled in the stalls that ended at or before `stallStartS`. */
   private stalledS = 0;
   /** The next stall not yet over: [stallStartS, stallEndS) in the simulator's time. */
-  private stallStartS: number;
-  private stallEndS: number;
+  private stallStartS = Number.POSITIVE_INFINITY;
+  private stallEndS = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly inner: WorkloadRun,
     seed: number,
-    private readonly ratePerS: number,
-    private readonly meanStallS: number,
+    private readonly warmupS: number,
+    private readonly stalls: StallModel | null,
   ) {
     this.pageCount = inner.pageCount;
     this.endS = inner.endS;
     this.random = new Xoshiro128(hash2(seed >>> 0, STALL_SALT));
-    this.stallStartS = this.random.nextExponential(ratePerS);
-    this.stallEndS = this.stallStartS + this.random.nextExponential(1 / meanStallS);
+    if (stalls !== null) {
+      this.stallStartS = this.random.nextExponential(stalls.ratePerS);
+      this.stallEndS = this.stallStartS + this.random.nextExponential(1 / stalls.meanS);
+    }
+    // The warm-up's writes are in RAM; which pages they dirtied does not matter (setup's first
+    // sync marks every page dirty), so they go to a bitmap that is dropped.
+    if (warmupS > 0) inner.advanceTo(warmupS, new PageBitmap(inner.pageCount));
   }
 
-  /** Seconds the guest has run by `timeS` (≥ the last time asked). */
+  /** Seconds the guest has run by `timeS` (≥ the last time asked), its warm-up included. */
   guestTime(timeS: number): number {
-    while (timeS >= this.stallEndS) {
-      this.stalledS += this.stallEndS - this.stallStartS;
-      this.stallStartS = this.stallEndS + this.random.nextExponential(this.ratePerS);
-      this.stallEndS = this.stallStartS + this.random.nextExponential(1 / this.meanStallS);
+    const stalls = this.stalls;
+    if (stalls !== null) {
+      while (timeS >= this.stallEndS) {
+        this.stalledS += this.stallEndS - this.stallStartS;
+        this.stallStartS = this.stallEndS + this.random.nextExponential(stalls.ratePerS);
+        this.stallEndS = this.stallStartS + this.random.nextExponential(1 / stalls.meanS);
+      }
     }
-    return Math.min(timeS, this.stallStartS) - this.stalledS;
+    return this.warmupS + Math.min(timeS, this.stallStartS) - this.stalledS;
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {

@@ -4,7 +4,11 @@ import { builtinCalibration } from "../../codecs/calibration.ts";
 import { QEMU_72_TCG } from "../../harness/simulator/host-profile.ts";
 import { runCell } from "../../harness/simulator/run-cell.ts";
 import { PageBitmap } from "../../lib/page-bitmap.ts";
-import { GUEST_STALL_PARAMS, STALL_SALT, StalledRun } from "../../workloads/guest-stalls.ts";
+import {
+  GUEST_PROGRESS_PARAMS,
+  GuestProgressRun,
+  STALL_SALT,
+} from "../../workloads/guest-progress.ts";
 import { hash2, Xoshiro128 } from "../../workloads/random.ts";
 import { builtinWorkloads, findWorkload, resolveParams } from "../../workloads/registry.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
@@ -26,7 +30,7 @@ class Clock implements WorkloadRun {
   }
 }
 
-describe("guest stalls", () => {
+describe("guest progress: warm-up and stalls", () => {
   it("the guest's time stands still in a stall and runs at 1 s/s between stalls", () => {
     // The stalls, drawn by hand from the same generator: start = Exp(rate) of running time
     // after the previous stall's end, length = Exp(1 / mean).
@@ -34,7 +38,7 @@ describe("guest stalls", () => {
     const meanS = 0.05;
     const random = new Xoshiro128(hash2(9, STALL_SALT));
     const clock = new Clock();
-    const run = new StalledRun(clock, 9, rate, meanS);
+    const run = new GuestProgressRun(clock, 9, 0, { ratePerS: rate, meanS });
     const dirty = new PageBitmap(1);
     let endS = 0;
     let stalledS = 0;
@@ -52,10 +56,19 @@ describe("guest stalls", () => {
     assert.ok(Math.abs(clock.timeS - (endS - stalledS)) < 1e-9);
   });
 
+  it("a warm-up runs the load before the migration's clock starts", () => {
+    const clock = new Clock();
+    const run = new GuestProgressRun(clock, 1, 3, null);
+    assert.equal(clock.timeS, 3, "advanced through the warm-up when created");
+    assert.equal(run.timeS, 0);
+    run.advanceTo(1.5, new PageBitmap(1));
+    assert.equal(clock.timeS, 4.5);
+  });
+
   it("the same seed gives the same guest time however time is sliced", () => {
     const times = (stepsPerS: number) => {
       const clock = new Clock();
-      const run = new StalledRun(clock, 3, 10, 0.02);
+      const run = new GuestProgressRun(clock, 3, 0, { ratePerS: 10, meanS: 0.02 });
       const dirty = new PageBitmap(1);
       const seen: number[] = [];
       for (let i = 1; i <= 5 * stepsPerS; i++) {
@@ -73,7 +86,7 @@ describe("guest stalls", () => {
   it("every workload takes the parameters; with none set, runs are not wrapped", async () => {
     for (const definition of builtinWorkloads) {
       const names = definition.params.map((p) => p.name);
-      for (const param of GUEST_STALL_PARAMS)
+      for (const param of GUEST_PROGRESS_PARAMS)
         assert.ok(names.includes(param.name), definition.name);
     }
     const stride = findWorkload("stride");
@@ -82,13 +95,13 @@ describe("guest stalls", () => {
       seed: 1,
       params: resolveParams(stride, []),
     });
-    assert.ok(!(plain instanceof StalledRun));
+    assert.ok(!(plain instanceof GuestProgressRun));
     const stalled = await stride.create({
       ramBytes: 64 * MiB,
       seed: 1,
       params: resolveParams(stride, ["guest_stalls_per_s=2"]),
     });
-    assert.ok(stalled instanceof StalledRun);
+    assert.ok(stalled instanceof GuestProgressRun);
   });
 
   it("stride with XBZRLE: without stalls one outcome for every seed, with stalls a share", async () => {
