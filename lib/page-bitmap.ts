@@ -30,6 +30,28 @@ export class PageBitmap {
     return true;
   }
 
+  /** Add pages [first, end), a word at a time; returns how many were not yet in the set. */
+  addRange(first: number, end: number): number {
+    const words = this.words;
+    let added = 0;
+    let page = first;
+    while (page < end) {
+      const index = page >>> 5;
+      const low = page & 31;
+      const high = Math.min(32, low + (end - page));
+      // Bits low..high-1 of this word (high = 32 takes the rest of the word).
+      const mask = high === 32 ? (0xffffffff << low) >>> 0 : ((1 << high) - (1 << low)) >>> 0;
+      const fresh = mask & ~words[index];
+      if (fresh !== 0) {
+        added += popcount(fresh);
+        words[index] |= fresh;
+      }
+      page += high - low;
+    }
+    this.population += added;
+    return added;
+  }
+
   /** Returns true when the page was in the set. */
   delete(page: number): boolean {
     const index = page >>> 5;

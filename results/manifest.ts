@@ -43,6 +43,11 @@ export interface Manifest {
   readonly seeds: readonly number[];
   /** Where codec rates came from and the rates themselves: results must not depend on the machine's load. */
   readonly calibration: Readonly<Record<string, unknown>>;
+  /**
+   * The host profile: its name or file, the file's sha256 and its values (absent in runs made
+   * before profiles existed, which modelled no host costs).
+   */
+  readonly profile?: Readonly<Record<string, unknown>>;
   /** Each --codec-module plug-in and the sha256 of its file: a resume refuses a changed one. */
   readonly plugins: readonly { readonly path: string; readonly sha256: string }[];
   readonly cells: number;

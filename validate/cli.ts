@@ -9,7 +9,7 @@ import { flagValue } from "../lib/flag-list.ts";
 import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
 import { toCsv } from "../results/csv.ts";
-import { realFigures, simulate } from "./compare.ts";
+import { DEFAULT_LAB_PROFILE, realFigures, simulate } from "./compare.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
 import { type LabRun, runMigration } from "./migration-run.ts";
@@ -58,6 +58,12 @@ function parser(args: readonly string[]) {
       type: "string",
       describe: "where the guest image lives",
       defaultDescription: defaultLabDir(),
+    })
+    .option("profile", {
+      type: "string",
+      describe:
+        "host profile for the simulations (npm run bench's --profile: a name or a JSON file)",
+      defaultDescription: DEFAULT_LAB_PROFILE,
     })
     .option("out", {
       type: "string",
@@ -122,6 +128,9 @@ export async function validateMain(args: readonly string[]): Promise<number> {
     throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
   if (argv.quick || argv.full) checkWritableDirectory(out);
   const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
+  // A file is named by its absolute path: the simulations run from migbench's root.
+  const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_LAB_PROFILE;
+  const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   let image: LabImage;
   if (argv.setup || !existsSync(join(labDir, "lab.json"))) {
@@ -145,7 +154,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
       // Every finished migration is kept, as it finishes.
       writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
     }
-    const simulated = real.map((run) => simulate(config, run, out));
+    const simulated = real.map((run) => simulate(config, run, out, profile));
     compared.push({ config, real, realFigures: real.map(realFigures), simulated });
   }
   writeFileAtomic(

@@ -8,21 +8,25 @@ import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
 /**
  * Real beside simulated. Each lab configuration is simulated with the synthetic workload that
  * stands for its guest load, at the same RAM, rate cap, downtime limit, XBZRLE cache and time
- * limit, and both are reduced to the same figures (QEMU's query-migrate names, the columns of
- * results.csv).
+ * limit, with the guest's OS pages, its warm-up and the host profile, and both are reduced to
+ * the same figures (QEMU's query-migrate names, the columns of results.csv).
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /**
- * Loopback's speed for the unthrottled stop-and-copy: QEMU's migration_completion() lifts the
- * rate cap, and the final RAM crossed loopback at 0.4–1.2 GiB/s in the lab's runs.
+ * Loopback's own speed, far above what the stop-and-copy reached (QEMU's migration_completion()
+ * lifts the rate cap; the final RAM crossed at 0.4–1.2 GiB/s in the lab's runs): the host
+ * profile's sender cost per page is what paces it (docs/SIMULATOR.md, "Host profile").
  */
-const LOOPBACK_LINK = "8Gbit/s";
-/**
- * A minimal Linux guest of 512 MiB (kernel, initramfs, page cache) holds ~97 MiB of non-zero
- * pages: the synthetic idle guest's zero share.
- */
+const LOOPBACK_LINK = "32Gbit/s";
+const MiB = 1024 * 1024;
+/** A minimal Linux guest of 512 MiB (kernel, initramfs, page cache) holds ~97 MiB of non-zero pages. */
+const MINIMAL_GUEST_OS_BYTES = 97 * MiB;
+/** The same as the synthetic idle guest's zero share. */
 const MINIMAL_GUEST_ZERO_SHARE = 0.81;
+
+/** The host profile the lab compares against by default: QEMU 7.2 under TCG. */
+export const DEFAULT_LAB_PROFILE = "qemu-7.2-tcg";
 
 export interface Figures {
   readonly status: string;
@@ -39,8 +43,19 @@ export interface Figures {
   readonly dirtySyncCount: number | null;
 }
 
+/**
+ * The OS pages' share of the RAM outside a load's own pages (workloads/os-base.ts), so the
+ * simulated guest holds the real one's ~97 MiB beside the load.
+ */
+function osShare(config: LabConfig, loadBytes: number): string {
+  const outside = config.guestRamKiB * 1024 - loadBytes;
+  return String(Math.min(1, MINIMAL_GUEST_OS_BYTES / outside).toFixed(4));
+}
+
 /** The synthetic workload and its parameters standing for a guest load; null = none yet. */
 function syntheticWorkload(config: LabConfig, run: LabRun | undefined): string[] | null {
+  // The lab lets the load run before it migrates: so does the simulated guest.
+  const warmup = ["--set", `guest_warmup_s=${config.warmupS}`];
   switch (config.load.mode) {
     case "idle":
       return ["--workload", "idle", "--set", `zero_share=${MINIMAL_GUEST_ZERO_SHARE}`];
@@ -49,24 +64,24 @@ function syntheticWorkload(config: LabConfig, run: LabRun | undefined): string[]
       // showed before this migration (TCG runs it ~10× slower than native, and it varies).
       const rate = run?.guestRatePerS;
       if (!rate) return null;
+      const buffer = config.load.args[0] * MiB;
       return [
-        "--workload",
-        "stride",
-        "--set",
-        `buffer_bytes=${config.load.args[0]}MiB`,
-        "--set",
-        `passes_per_s=${Math.max(1, Math.round(rate))}`,
+        ...["--workload", "stride", "--set", `buffer_bytes=${buffer}`],
+        ...["--set", `passes_per_s=${Math.max(1, Math.round(rate))}`],
+        ...["--set", `os_share=${osShare(config, buffer)}`],
+        ...warmup,
       ];
     }
-    case "sparse":
+    case "sparse": {
+      // loadgen.c's table is calloc'd: a page is zero until the writer first reaches it.
+      const wss = config.load.args[0] * MiB;
       return [
-        "--workload",
-        "uniform",
-        "--set",
-        `wss=${config.load.args[0]}MiB`,
-        "--set",
-        `writes_per_s=${config.load.args[1]}`,
+        ...["--workload", "uniform", "--set", `wss=${wss}`],
+        ...["--set", `writes_per_s=${config.load.args[1]}`, "--set", "initial=zero"],
+        ...["--set", `os_share=${osShare(config, wss)}`],
+        ...warmup,
       ];
+    }
     default:
       return null;
   }
@@ -99,20 +114,20 @@ function numberOrNull(text: string | undefined): number | null {
   return text === undefined || text === "" ? null : Number(text);
 }
 
-/** Runs `npm run bench` for one configuration; null when no synthetic workload stands for it. */
-export function simulate(
+/**
+ * `npm run bench`'s arguments for one configuration (and repetition) into `dir`, with the host
+ * profile `profile`; null when no synthetic workload stands for its load.
+ */
+export function simulationArgs(
   config: LabConfig,
   run: LabRun | undefined,
-  outDir: string,
-): Figures | null {
+  dir: string,
+  profile: string,
+): string[] | null {
   const workload = syntheticWorkload(config, run);
   if (!workload) return null;
-  const dir = join(outDir, "sim", `${config.name}-rep${run?.repetition ?? 0}`);
   const xbzrle = config.xbzrleCacheBytes;
-  const args = [
-    "--require",
-    PRELOAD_FILE,
-    join(ROOT, "harness/cli/bench.ts"),
+  return [
     ...workload,
     "--ram",
     String(config.guestRamKiB * 1024),
@@ -129,6 +144,8 @@ export function simulate(
     `${config.downtimeLimitMs}ms`,
     "--max-time",
     `${config.timeoutS}s`,
+    "--profile",
+    profile,
     "--workers",
     "0",
     "--no-report",
@@ -136,6 +153,20 @@ export function simulate(
     "--out",
     dir,
   ];
+}
+
+/** Runs `npm run bench` for one configuration; null when no synthetic workload stands for it. */
+export function simulate(
+  config: LabConfig,
+  run: LabRun | undefined,
+  outDir: string,
+  profile: string = DEFAULT_LAB_PROFILE,
+): Figures | null {
+  const dir = join(outDir, "sim", `${config.name}-rep${run?.repetition ?? 0}`);
+  const benchArgs = simulationArgs(config, run, dir, profile);
+  if (!benchArgs) return null;
+  const xbzrle = config.xbzrleCacheBytes;
+  const args = ["--require", PRELOAD_FILE, join(ROOT, "harness/cli/bench.ts"), ...benchArgs];
   const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
   if (result.status !== 0)
     return { ...emptyFigures(), status: `failed: ${result.stderr.trim().split("\n").pop()}` };

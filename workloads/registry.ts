@@ -1,5 +1,6 @@
 import { InputError, isSystemError, UsageError } from "../lib/errors.ts";
 import { parseBytes, parseDurationMs, parseRate } from "../lib/units.ts";
+import { withGuestProgress } from "./guest-progress.ts";
 import { idle } from "./idle.ts";
 import { lmbenchLike } from "./lmbench-like.ts";
 import { sapLike } from "./sap-like.ts";
@@ -18,7 +19,9 @@ import type { BoundedParam } from "./workload-params.ts";
 
 /**
  * The workload table: one row per source of dirty pages, selected by `--workload NAME`.
- * Adding a workload is one file in workloads/ and one line here.
+ * Adding a workload is one file in workloads/ and one line here. Every row also takes the
+ * guest-progress parameters (guest-progress.ts): any guest has run before a migration starts,
+ * and any guest's vCPU can stall.
  */
 export const builtinWorkloads: readonly WorkloadDefinition[] = [
   sapLike,
@@ -30,7 +33,7 @@ export const builtinWorkloads: readonly WorkloadDefinition[] = [
   idle,
   uniform,
   traceWorkload,
-];
+].map(withGuestProgress);
 
 /** The row named `name`; unknown names are a UsageError listing the known ones. */
 export function findWorkload(

@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from "../lib/page.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
+import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
 import { fillRandom, PageWords } from "./page-content.ts";
 import { hash2, hash3, xorshift32 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadParam, WorkloadRun } from "./types.ts";
@@ -15,7 +16,7 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
  * time: `pages_per_s` page updates per second (steady stream), each on a page drawn uniformly from
  * the working set (the first `wss` bytes of RAM), rewriting every area of that page with new
  * random bytes. Working-set pages start random (the 2011 test pages were random data); the rest of
- * RAM is zero.
+ * RAM is the guest OS's pages (os-base.ts, `os_share`, never written) and zero pages.
  *
  * Content: an update replaces every area, so a page after k updates is its base page with the
  * areas of update k: O(1) per read. Memory: a Uint32Array update counter per working-set page.
@@ -56,6 +57,7 @@ function scenarioParams(len: number, step: number): WorkloadParam[] {
       max: PAGE_SIZE,
       integer: true,
     }),
+    OS_SHARE_PARAM,
   ];
 }
 
@@ -69,9 +71,12 @@ function scenario(name: string, len: number, step: number): WorkloadDefinition {
     create(options) {
       const p = options.params;
       const pageCount = checkedPageCount(options.ramBytes);
+      const wssPages = regionPages(numberParam(p, "wss"), pageCount, "wss");
+      const os = new OsBase(options.seed, wssPages, numberParam(p, "os_share"));
       return new ScenarioRun(
         pageCount,
-        regionPages(numberParam(p, "wss"), pageCount, "wss"),
+        wssPages,
+        os,
         numberParam(p, "pages_per_s"),
         numberParam(p, "len"),
         numberParam(p, "step"),
@@ -94,6 +99,7 @@ class ScenarioRun implements WorkloadRun {
   constructor(
     readonly pageCount: number,
     private readonly wssPages: number,
+    private readonly os: OsBase,
     pagesPerS: number,
     private readonly len: number,
     private readonly step: number,
@@ -110,15 +116,21 @@ class ScenarioRun implements WorkloadRun {
   }
 
   isZero(page: number): boolean {
-    return page >= this.wssPages;
+    return page >= this.wssPages && !this.os.has(page);
   }
 
   readPage(page: number, out: Uint8Array): void {
+    const view = this.view;
     if (page >= this.wssPages) {
-      out.fill(0, 0, PAGE_SIZE);
+      if (!this.os.has(page)) {
+        out.fill(0, 0, PAGE_SIZE);
+        return;
+      }
+      view.bind(out);
+      this.os.fill(page, view);
+      view.finish();
       return;
     }
-    const view = this.view;
     view.bind(out);
     fillRandom(view.words, view.offset, hash3(this.seed, page, 0xba5e));
     view.finish();

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
+import { loopPlan, TraceLaps } from "./trace-loop.ts";
 import { TraceReader } from "./trace-reader.ts";
 import {
   type WorkloadDefinition,
@@ -33,9 +34,10 @@ export type OnEndPolicy = "stop" | "loop" | "hold";
  * silently continued with invented behaviour — `hold` (the program goes idle, which makes any
  * migration converge) or `loop` (the recording repeats) — would be reported as if it were the
  * recorded program; with `stop` the user picks one of those knowingly.
- * - `loop`: the epochs repeat with period endS (epoch e of lap k at k·endS + t_e). The image is
- *   not restored at a lap boundary: a real program does not reset its memory, so each page keeps
- *   its latest content until an epoch rewrites it.
+ * - `loop`: the epochs repeat with period endS (epoch e of lap k at k·endS + t_e), as recorded
+ *   or on other pages, or not at all where that would invent the program's dirtying
+ *   (trace-loop.ts states the rule). The image is not restored at a lap boundary: a real
+ *   program does not reset its memory, so each page keeps its content until rewritten.
  * - `hold`: past the end no page is written; contents stay as at the last epoch.
  */
 export const DEFAULT_ON_END: OnEndPolicy = "stop";
@@ -71,16 +73,25 @@ export class TraceRun implements WorkloadRun {
   private nextEpoch = 1;
   private lap = 0;
   private readonly epochTimes: Float64Array;
-  /** page → index into reader.records of its latest version, for pages the epochs touched. */
+  /**
+   * page → index into reader.records of its latest version, for pages the epochs touched
+   * (−1: zero, a looped page back at an image it did not have).
+   */
   private readonly latest = new Map<number, number>();
+  /** Where laps write and what (on-end=loop only). */
+  private readonly laps: TraceLaps | null;
 
+  /** `file` names the trace in messages; `seed` draws a looped trace's laps. */
   constructor(
     readonly reader: TraceReader,
     readonly onEnd: OnEndPolicy,
+    { file = reader.path, seed = 1 }: { file?: string; seed?: number } = {},
   ) {
     this.pageCount = reader.pageCount;
     this.endS = reader.durationS;
     this.epochTimes = Float64Array.from(reader.epochs, (epoch) => epoch.timeS);
+    const loops = onEnd === "loop" && this.epochTimes.length > 1;
+    this.laps = loops ? new TraceLaps(loopPlan(reader, file), seed) : null;
   }
 
   get timeS(): number {
@@ -102,19 +113,26 @@ export class TraceRun implements WorkloadRun {
     const records = this.reader.records;
     const first = this.reader.blockFirstRecord;
     const epochs = this.reader.epochs;
+    const laps = this.laps;
     for (;;) {
       if (this.nextEpoch > epochCount) {
         if (!loops) break;
         this.lap++;
         this.nextEpoch = 1;
+        laps?.startLap(this.lap);
       }
       const at = this.lap * this.endS + this.epochTimes[this.nextEpoch];
       if (at > timeS) break;
       const epoch = epochs[this.nextEpoch];
       const end = first[epoch.firstBlock + epoch.blockCount];
       for (let r = first[epoch.firstBlock]; r < end; r++) {
-        const page = records[r] & RECORD_PAGE_MASK;
-        this.latest.set(page, r);
+        let page = records[r] & RECORD_PAGE_MASK;
+        let version = r;
+        if (laps !== null) {
+          page = laps.target(page);
+          version = laps.write(page, r);
+        }
+        this.latest.set(page, version);
         dirty.add(page);
       }
       this.nextEpoch++;
@@ -124,7 +142,7 @@ export class TraceRun implements WorkloadRun {
 
   isZero(page: number): boolean {
     const r = this.latest.get(page);
-    if (r !== undefined) return (this.reader.records[r] & RECORD_ZERO_FLAG) !== 0;
+    if (r !== undefined) return r < 0 || (this.reader.records[r] & RECORD_ZERO_FLAG) !== 0;
     return this.reader.findImageRecord(page) < 0;
   }
 
@@ -157,7 +175,7 @@ export const traceWorkload: WorkloadDefinition = {
       defaultValue: DEFAULT_ON_END,
       choices: ["stop", "loop", "hold"],
       description:
-        "when the simulation outlasts the trace: stop (report trace-ended; default, so no invented data is passed off as recorded), loop (repeat the epochs), hold (no more writes)",
+        "when the simulation outlasts the trace: stop (report trace-ended; default, so no invented data is passed off as recorded), loop (repeat the epochs; refused where that would invent the dirtying: docs/TRACE_FORMAT.md), hold (no more writes)",
     },
   ],
   create(options: WorkloadOptions): WorkloadRun {
@@ -171,6 +189,6 @@ export const traceWorkload: WorkloadDefinition = {
       throw new UsageError(
         `workload trace: on-end must be stop, loop or hold (got ${String(onEnd)})`,
       );
-    return new TraceRun(openSharedReader(file), onEnd);
+    return new TraceRun(openSharedReader(file), onEnd, { file, seed: options.seed });
   },
 };

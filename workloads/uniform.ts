@@ -1,15 +1,24 @@
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
+import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
 import { fillRandom, PageWords, SLOTS_PER_PAGE } from "./page-content.ts";
 import { hash2, hash3, hash4, SteadyStream } from "./random.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
-import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+import {
+  checkedPageCount,
+  numberParam,
+  param,
+  regionPages,
+  stringParam,
+} from "./workload-params.ts";
 
 /**
  * `uniform` — the analytic baseline. `writes_per_s` writes, each of one random 8-byte word (a
  * random value) at a random position of a page drawn uniformly from the working set, the first
- * `wss` bytes of RAM (W pages). Working-set pages start with random (non-zero) content, all other
- * pages are zero and stay zero.
+ * `wss` bytes of RAM (W pages). Working-set pages start with random (non-zero) content, or with
+ * `initial=zero` as calloc'd memory does: zero until first written, then zero but for the
+ * written words (the lab's sparse writer, docs/VALIDATION.md); the other
+ * pages are the guest OS's (os-base.ts, `os_share` of RAM, never written) or zero, and stay so.
  *
  * Expected distinct pages dirtied in t seconds: each page is hit by each write with probability
  * 1/W, so after n = ⌊r·t⌋ writes a page is still clean with probability (1 − 1/W)^n ≈ e^(−r·t/W):
@@ -21,6 +30,8 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
  * hash(seed, p, j) mod 512 set to a random value; readPage replays the writes newest first and
  * stops once every word is covered (≤ ~3 500 steps, the coupon collector's bound for 512 words).
  * Memory: a Uint32Array write counter per working-set page (4 bytes per page of `wss`).
+ * (The analytic model in harness/simulator/analytic.ts counts pages, not their content: the OS
+ * pages change what a zero-detecting codec sends in the bulk pass, not the dirty pages.)
  * Source: the issue's analytic model; the harness's uniform-workload fidelity test.
  */
 export const uniform: WorkloadDefinition = {
@@ -43,16 +54,26 @@ export const uniform: WorkloadDefinition = {
       description: "writes per second (steady), one random 8-byte word each, uniform page",
       min: 0,
     }),
+    {
+      name: "initial",
+      unit: "",
+      defaultValue: "random",
+      choices: ["random", "zero"],
+      description:
+        "working-set pages at the start: random data, or zero until first written (calloc'd memory)",
+    },
+    OS_SHARE_PARAM,
   ],
   create(options) {
     const pageCount = checkedPageCount(options.ramBytes);
     const wssPages = regionPages(numberParam(options.params, "wss"), pageCount, "wss");
-    return new UniformRun(
-      pageCount,
-      wssPages,
-      numberParam(options.params, "writes_per_s"),
-      options.seed,
-    );
+    const os = new OsBase(options.seed, wssPages, numberParam(options.params, "os_share"));
+    return new UniformRun(pageCount, wssPages, {
+      writesPerS: numberParam(options.params, "writes_per_s"),
+      seed: options.seed,
+      zeroStart: stringParam(options.params, "initial") === "zero",
+      os,
+    });
   },
 };
 
@@ -97,14 +118,18 @@ class UniformRun implements WorkloadRun {
   /** One bit per 8-byte word: which words a newer write already set during a replay. */
   private readonly covered = new Uint32Array(SLOTS_PER_PAGE / 32);
 
+  private readonly zeroStart: boolean;
+  private readonly os: OsBase;
+
   constructor(
     readonly pageCount: number,
     readonly wssPages: number,
-    writesPerS: number,
-    seed: number,
+    options: { writesPerS: number; seed: number; zeroStart: boolean; os: OsBase },
   ) {
-    this.seed = seed >>> 0;
-    this.writes = new UniformWrites(wssPages, writesPerS, hash2(this.seed, 0x0417));
+    this.seed = options.seed >>> 0;
+    this.zeroStart = options.zeroStart;
+    this.os = options.os;
+    this.writes = new UniformWrites(wssPages, options.writesPerS, hash2(this.seed, 0x0417));
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {
@@ -114,7 +139,8 @@ class UniformRun implements WorkloadRun {
   }
 
   isZero(page: number): boolean {
-    return page >= this.wssPages;
+    if (page < this.wssPages) return this.zeroStart && this.writes.counts[page] === 0;
+    return !this.os.has(page);
   }
 
   readPage(page: number, out: Uint8Array): void {
@@ -122,11 +148,14 @@ class UniformRun implements WorkloadRun {
     view.bind(out);
     const { words, offset } = view;
     if (page >= this.wssPages) {
-      words.fill(0, offset, offset + 1024);
+      if (this.os.has(page)) this.os.fill(page, view);
+      else words.fill(0, offset, offset + 1024);
       view.finish();
       return;
     }
-    fillRandom(words, offset, hash3(this.seed, page, 0xba5e));
+    const zeroStart = this.zeroStart;
+    if (zeroStart) words.fill(0, offset, offset + 1024);
+    else fillRandom(words, offset, hash3(this.seed, page, 0xba5e));
     const covered = this.covered;
     covered.fill(0);
     let remaining = SLOTS_PER_PAGE;
@@ -136,7 +165,10 @@ class UniformRun implements WorkloadRun {
       if ((covered[slot >>> 5] & bit) !== 0) continue;
       covered[slot >>> 5] |= bit;
       remaining--;
-      words[offset + slot * 2] = hash4(this.seed, page, j, 1);
+      // On a zero page a written word is never zero, so isZero() needs no bytes.
+      words[offset + slot * 2] = zeroStart
+        ? hash4(this.seed, page, j, 1) | 1
+        : hash4(this.seed, page, j, 1);
       words[offset + slot * 2 + 1] = hash4(this.seed, page, j, 2);
     }
     view.finish();

@@ -1,6 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { loadCalibration } from "../../codecs/calibration.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
+import { DEFAULT_HOST_PROFILE, loadHostProfile } from "../simulator/host-profile.ts";
 import { runCell } from "../simulator/run-cell.ts";
 
 /**
@@ -72,8 +73,12 @@ export function measurementOf(result: CellResult, maxRssKiB: number): ScaleMeasu
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const spec = JSON.parse(process.argv[2] ?? "null") as CellSpec;
-  // This process is the cell's whole run: it reads the calibration once, as bench's main thread does.
-  const result = await runCell(spec, { calibration: await loadCalibration(spec.calibration) });
+  // This process is the cell's whole run: it reads the calibration and the host profile once,
+  // as bench's main thread does (bench:scale measures the default profile).
+  const result = await runCell(spec, {
+    calibration: await loadCalibration(spec.calibration),
+    profile: await loadHostProfile(DEFAULT_HOST_PROFILE),
+  });
   process.stdout.write(
     `${JSON.stringify(measurementOf(result, process.resourceUsage().maxRSS))}\n`,
   );

@@ -3,6 +3,7 @@ import { UsageError } from "../../lib/errors.ts";
 import { flagValue, joinNegativeValues } from "../../lib/flag-list.ts";
 import { keysOf } from "../../lib/keys.ts";
 import { parseInteger } from "../../lib/units.ts";
+import { DEFAULT_HOST_PROFILE } from "../simulator/host-profile.ts";
 import { AXIS_OPTIONS } from "../sweep/axis-options.ts";
 import { DEFAULT_WORKLOAD, type OptionTexts } from "../sweep/options.ts";
 import { DEFAULT_CALIBRATION } from "../sweep/plan.ts";
@@ -75,6 +76,15 @@ const RUN_OPTIONS: readonly (readonly [string, Options])[] = [
       type: "string",
       describe: "codec encode-rate file from `npm run bench:codecs -- --calibrate`, or builtin",
       defaultDescription: DEFAULT_CALIBRATION,
+    },
+  ],
+  [
+    "profile",
+    {
+      type: "string",
+      describe:
+        "host profile: setup time, fixed downtime, sender cost per page (a JSON file, qemu-7.2-tcg, or none for no host costs)",
+      defaultDescription: DEFAULT_HOST_PROFILE,
     },
   ],
   [

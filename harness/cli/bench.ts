@@ -81,6 +81,7 @@ export async function benchMain(args: readonly string[], deps: BenchDeps = {}): 
       resumed: argv.resume !== undefined,
       verify: Boolean(argv.verify),
       calibration: plan.calibration.rates,
+      profile: plan.profile.values,
       quiet: Boolean(argv.quiet),
       report: Boolean(argv.report),
       runCellModule: deps.runCellModule,

@@ -16,6 +16,11 @@ export interface MigrationInputs extends Omit<PageSenderInputs, "rawFinalStage">
   readonly rule: ConvergenceStrategy;
   /** Seconds of one sender thread's CPU per page, by PageEvent (page-events.ts). */
   readonly encodeSeconds: Float64Array;
+  /** Seconds of the migration thread per page besides the codec, by PageEvent (page-events.ts). */
+  readonly senderSeconds: Float64Array;
+  /** The host profile's setup time and the downtime's fixed part (host-profile.ts). */
+  readonly setupS: number;
+  readonly downtimeFixedS: number;
   /** Every page sent, with its event, wire bytes and encode seconds. */
   readonly pages: PageObserver;
   readonly observers: readonly SimulationObserver[];
@@ -24,8 +29,9 @@ export interface MigrationInputs extends Omit<PageSenderInputs, "rawFinalStage">
 /**
  * The model: QEMU 7.2's RAM migration state (ram.c RAMState, migration.c MigrationState) and
  * the clock. Time advances page by page: sending a page costs its wire bytes at the current
- * rate and its encode time on the sender's threads, and a chunk (one QEMU iteration ≈ one
- * 100 ms rate window) takes max(wire time, encode time). The workload's cursor follows the
+ * rate, and CPU time: its encode time on the sender's threads plus the migration thread's own
+ * cost (the host profile); a chunk (one QEMU iteration ≈ one 100 ms rate window) takes
+ * max(wire time, CPU time). The workload's cursor follows the
  * clock in ≤ 1 ms steps, so a page is read as it is when it is sent, and it stops when the VM
  * stops. The convergence rule (convergence.ts) drives it through RuleContext; observers
  * (observer.ts) see it through MigrationView.
@@ -40,9 +46,12 @@ export class Migration implements RuleContext, SenderState {
   private readonly rule: ConvergenceStrategy;
   private readonly sender: PageSender;
   private readonly encodeSeconds: Float64Array;
+  /** Per PageEvent: encode seconds / threads + the migration thread's own seconds. */
+  private readonly chunkSeconds: Float64Array;
   private readonly pageObserver: PageObserver;
   private readonly observers: SimulationObserver[];
-  private readonly threads: number;
+  readonly setupS: number;
+  private readonly downtimeFixedS: number;
   /** The migration bitmap: pages still to send (ram.c RAMBlock.bmap). */
   private readonly dirty: PageBitmap;
   /** Pages the guest wrote since the last sync (KVM's dirty log, read by migration_bitmap_sync). */
@@ -52,7 +61,7 @@ export class Migration implements RuleContext, SenderState {
   timeS = 0;
   private workloadTimeS = 0;
   private vmRunning = true;
-  /** Seconds of sender CPU in the current chunk, already divided over the threads. */
+  /** Seconds of sender CPU in the current chunk, encoding already divided over the threads. */
   private chunkCpuS = 0;
   /** The stop-and-copy's duration, once it ran. */
   downtimeS = 0;
@@ -83,9 +92,14 @@ export class Migration implements RuleContext, SenderState {
     this.usesCache = inputs.cache !== null;
     this.sender = new PageSender({ ...inputs, rawFinalStage: inputs.rule.rawFinalStage }, this);
     this.encodeSeconds = inputs.encodeSeconds;
+    const threads = Math.max(1, spec.threads);
+    this.chunkSeconds = inputs.encodeSeconds.map(
+      (seconds, event) => seconds / threads + inputs.senderSeconds[event],
+    );
     this.pageObserver = inputs.pages;
     this.observers = [...inputs.observers];
-    this.threads = Math.max(1, spec.threads);
+    this.setupS = inputs.setupS;
+    this.downtimeFixedS = inputs.downtimeFixedS;
     this.maxTimeS = spec.maxTimeMs / 1000;
     this.maxPasses = spec.maxPasses ?? Number.POSITIVE_INFINITY;
     this.downtimeLimitS = spec.downtimeLimitMs / 1000;
@@ -102,7 +116,14 @@ export class Migration implements RuleContext, SenderState {
   /** The whole migration under the rule; a recorded workload that runs out ends it early. */
   run(): Exclude<CellStatus, "failed"> {
     try {
-      // ram.c ram_save_setup → ram_init_bitmaps: every page dirty, then the first sync.
+      // migration.c migration_thread(): setup (qemu_savevm_state_setup → ram_save_setup →
+      // ram_init_bitmaps: every page dirty, dirty logging on, the first sync) takes setup-time,
+      // with the guest running; the first sync closes it, so what the guest wrote during setup
+      // is already dirty. The first rate window starts after it (s->iteration_start_time).
+      this.timeS = this.setupS;
+      this.windowStartS = this.setupS;
+      this.passStartS = this.setupS;
+      this.advanceWorkload(this.timeS);
       this.dirty.fill();
       this.bitmapSync();
       if (this.rule.migrate(this) === "did-not-converge") {
@@ -174,7 +195,7 @@ export class Migration implements RuleContext, SenderState {
     const event = sender.send(page);
     const bytes = sender.wireBytes;
     const seconds = this.encodeSeconds[event];
-    this.chunkCpuS += seconds / this.threads;
+    this.chunkCpuS += this.chunkSeconds[event];
     this.sentBytes += bytes;
     this.sentPages++;
     this.pageObserver.onPage(event, bytes, seconds);
@@ -213,8 +234,9 @@ export class Migration implements RuleContext, SenderState {
   /**
    * migration.c migration_completion(): stop the VM, lift the rate limit, and
    * ram_save_complete(): a last migration_bitmap_sync, then every dirty page goes (XBZRLE
-   * still used, rs->last_stage: no cache inserts). Downtime = this final transfer at the link's
-   * speed, or its encode time when that is longer.
+   * still used, rs->last_stage: no cache inserts). Downtime = the host's fixed part (stopping
+   * the VM, device state, resuming at the destination) + this final transfer at the link's
+   * speed, or its CPU time when that is longer.
    */
   private complete(): void {
     this.advanceWorkload(this.timeS);
@@ -226,7 +248,7 @@ export class Migration implements RuleContext, SenderState {
     let wireS = 0;
     this.chunkCpuS = 0;
     while (this.dirty.size > 0) wireS += this.sendPage(this.nextDirtyPage()) / link;
-    this.timeS = stopS + Math.max(wireS, this.chunkCpuS);
+    this.timeS = stopS + this.downtimeFixedS + Math.max(wireS, this.chunkCpuS);
     this.downtimeS = this.timeS - stopS;
     this.closePass(true);
   }

@@ -1,4 +1,5 @@
 import type { PageOutcome } from "../../codecs/calibration.ts";
+import type { HostProfile, SenderOutcome } from "./host-profile.ts";
 
 /**
  * What happened to one page on the sender: the branches of ram.c ram_save_target_page() →
@@ -55,6 +56,31 @@ export function encodeSecondsByEvent(
   const events = Object.values(PageEvent);
   const seconds = new Float64Array(events.length);
   for (const event of events) seconds[event] = secondsPerOutcome[OUTCOME_OF_EVENT[event]];
+  return seconds;
+}
+
+/**
+ * The host profile's outcome (host-profile.ts) each event's migration-thread cost is charged
+ * at: a plug-in's "unchanged" and a compressor's page went down the normal path.
+ */
+const SENDER_OUTCOME_OF_EVENT: Readonly<Record<PageEvent, SenderOutcome>> = {
+  [PageEvent.zero]: "zero",
+  [PageEvent.raw]: "normal",
+  [PageEvent.miss]: "miss",
+  [PageEvent.missRefused]: "miss",
+  [PageEvent.hitUnchanged]: "hit",
+  [PageEvent.hitOverflow]: "overflow",
+  [PageEvent.hitDelta]: "hit",
+  [PageEvent.unchanged]: "normal",
+  [PageEvent.compressed]: "normal",
+};
+
+/** The host's cost model: seconds of the migration thread per page, indexed by PageEvent. */
+export function senderSecondsByEvent(profile: HostProfile): Float64Array {
+  const events = Object.values(PageEvent);
+  const seconds = new Float64Array(events.length);
+  for (const event of events)
+    seconds[event] = profile.senderMicrosPerPage[SENDER_OUTCOME_OF_EVENT[event]] / 1e6;
   return seconds;
 }
 

@@ -5,11 +5,12 @@ import type { WorkloadRun } from "../../workloads/types.ts";
 import { createPageCache } from "./cache/models.ts";
 import { usesPageCache } from "./cache-independence.ts";
 import { CONVERGENCE_RULES } from "./convergence.ts";
+import { type HostProfile, NO_HOST_OVERHEAD } from "./host-profile.ts";
 import { Migration } from "./migration.ts";
 import type { SimulationObserver } from "./observer.ts";
 import { MigrationCounters } from "./observers/counters.ts";
 import { PassRecorder } from "./observers/passes.ts";
-import { encodeSecondsByEvent } from "./page-events.ts";
+import { encodeSecondsByEvent, senderSecondsByEvent } from "./page-events.ts";
 
 /**
  * The pre-copy live-migration simulator: QEMU 7.2's RAM migration (migration/ram.c,
@@ -27,6 +28,11 @@ export interface SimulationInputs {
   /** Seconds of one sender thread's CPU per page of each outcome (codecs/calibration.ts). */
   readonly encodeSecondsPerPage: Readonly<Record<PageOutcome, number>>;
   /**
+   * The host's setup time, fixed downtime and per-page sender cost (host-profile.ts); without
+   * one the host costs nothing, as the paper's formulas assume (the tests' analytic cases).
+   */
+  readonly hostProfile?: HostProfile;
+  /**
    * Decode and compare one encoded page in this many (the first, then every n-th; 1 = all,
    * 0 = none), as the receiver would rebuild it; a mismatch fails the cell. run-cell.ts
    * samples plug-ins and verifies everything under bench's --verify.
@@ -40,6 +46,7 @@ export function simulate(
   observers: readonly SimulationObserver[] = [],
 ): MigrationResult {
   const { spec, codec } = inputs;
+  const host = inputs.hostProfile ?? NO_HOST_OVERHEAD;
   const counters = new MigrationCounters();
   const recorder = new PassRecorder(counters);
   const migration = new Migration({
@@ -50,6 +57,9 @@ export function simulate(
     verifyEvery: inputs.verifyEvery ?? 0,
     rule: CONVERGENCE_RULES[spec.convergence],
     encodeSeconds: encodeSecondsByEvent(inputs.encodeSecondsPerPage),
+    senderSeconds: senderSecondsByEvent(host),
+    setupS: host.setupMs / 1000,
+    downtimeFixedS: host.downtimeFixedMs / 1000,
     pages: counters,
     observers: [recorder, ...observers],
   });
@@ -59,7 +69,7 @@ export function simulate(
   const metrics: CellMetrics<null> = {
     totalTimeMs: migration.timeS * 1000,
     downtimeMs: null,
-    setupTimeMs: 0,
+    setupTimeMs: migration.setupS * 1000,
     transferredBytes: counters.transferredBytes,
     zeroPages: counters.zeroPages,
     normalPages: counters.normalPages,

@@ -11,6 +11,7 @@ import { InputError } from "../../lib/errors.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { findWorkload } from "../../workloads/registry.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
+import type { HostProfile } from "./host-profile.ts";
 import type { SimulationObserver } from "./observer.ts";
 import { simulate } from "./precopy.ts";
 
@@ -23,6 +24,8 @@ export interface RunCellOptions {
    * mid-run cannot make later cells disagree with the manifest.
    */
   readonly calibration: Calibration;
+  /** The host profile (setup, fixed downtime, sender cost per page), by value like the rates. */
+  readonly profile: HostProfile;
   /** bench's --verify: decode and compare every encoded page, of every codec (built-ins too). */
   readonly verify?: boolean;
   readonly observers?: readonly SimulationObserver[];
@@ -38,7 +41,7 @@ export const PLUGIN_VERIFY_EVERY = 64;
 
 /**
  * One cell, end to end: resolve the workload and the codec named by the spec, charge the codec
- * the calibration's rates, run the pre-copy simulator, and wrap what happens as a CellResult. Never throws: any error
+ * the calibration's rates and the host the profile's costs, run the pre-copy simulator, and wrap what happens as a CellResult. Never throws: any error
  * becomes a `failed` result with a one-line message (a failed cell is a row, not a crash), and a
  * recorded workload that runs out of data becomes `trace-ended`.
  */
@@ -55,7 +58,8 @@ export async function runCell(spec: CellSpec, options: RunCellOptions): Promise<
     const ran = ramBytes === spec.ramBytes ? spec : { ...spec, ramBytes };
     const plugin = pluginModuleOf(codec) !== undefined;
     const verifyEvery = options.verify ? 1 : plugin ? PLUGIN_VERIFY_EVERY : 0;
-    const inputs = { spec: ran, workload, codec, encodeSecondsPerPage, verifyEvery };
+    const hostProfile = options.profile;
+    const inputs = { spec: ran, workload, codec, encodeSecondsPerPage, hostProfile, verifyEvery };
     // A plug-in runs under the exit guard for the whole cell (codecs/plugin.ts): installed
     // once here, it costs nothing per page.
     const { observers } = options;

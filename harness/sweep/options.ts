@@ -6,10 +6,17 @@ import { checkWritableDirectory } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagList, flagValue, repeatedFlag } from "../../lib/flag-list.ts";
 import type { CellSpec } from "../../results/cell.ts";
+import { fileSha256 } from "../../results/manifest.ts";
 import { RUNS_DIR } from "../../results/run-dir.ts";
 import type { WorkloadCatalogue } from "../../workloads/catalogue.ts";
 import type { WorkloadDefinition } from "../../workloads/types.ts";
 import { parseRamBytes } from "../../workloads/workload-params.ts";
+import {
+  DEFAULT_HOST_PROFILE,
+  type HostProfile,
+  isBuiltinHostProfile,
+  loadHostProfile,
+} from "../simulator/host-profile.ts";
 import { AXIS_FLAGS, axisOptionsRecord, defaultList, parseAxisLists } from "./axis-options.ts";
 import {
   buildCells,
@@ -31,7 +38,8 @@ export type OptionTexts = Readonly<Record<string, unknown>>;
 
 /**
  * The options that define the cells; on --resume they must match the run's (others may
- * differ). Workload, RAM and codec options, the axes' table, and the calibration.
+ * differ). Workload, RAM and codec options, the axes' table, the calibration and the host
+ * profile.
  */
 export const SWEEP_FLAGS: readonly string[] = [
   "workload",
@@ -41,6 +49,7 @@ export const SWEEP_FLAGS: readonly string[] = [
   "codec-module",
   ...AXIS_FLAGS,
   "calibration",
+  "profile",
 ];
 
 export const DEFAULT_WORKLOAD = "sap-like";
@@ -58,6 +67,12 @@ export interface Plan {
     readonly source: string;
     readonly sha256: string | null;
     readonly rates: Calibration;
+  };
+  /** A built-in profile's name or the file's path, the file's sha256 (null for a built-in), and its values. */
+  readonly profile: {
+    readonly source: string;
+    readonly sha256: string | null;
+    readonly values: HostProfile;
   };
 }
 
@@ -79,6 +94,8 @@ export async function planSweep(
   const calibrationArg = flagValue(argv.calibration, "calibration") ?? DEFAULT_CALIBRATION;
   const calibrationPath =
     calibrationArg === DEFAULT_CALIBRATION ? calibrationArg : at(calibrationArg);
+  const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_HOST_PROFILE;
+  const profilePath = isBuiltinHostProfile(profileArg) ? profileArg : at(profileArg);
   const lists = parseAxisLists(argv);
   const options = {
     workloads: workloadNames,
@@ -88,12 +105,15 @@ export async function planSweep(
     codecModules,
     ...axisOptionsRecord(lists),
     calibration: calibrationPath,
+    profile: profilePath,
   };
   const cells = buildCells({ ...lists, workloads, codecs, calibration: calibrationPath });
   const seeds = lists.seed ?? defaultList("seed");
 
   // The files and what the workloads reject, after every option is known to be well formed.
   const { rates, sha256 } = await readCalibration(calibrationPath);
+  const profile = await loadHostProfile(profilePath);
+  const profileSha256 = isBuiltinHostProfile(profilePath) ? null : fileSha256(profilePath);
   for (const [index, workload] of workloads.entries())
     for (const ram of workload.ramBytes)
       for (const params of workload.paramSets)
@@ -109,6 +129,7 @@ export async function planSweep(
     codecModules,
     cells,
     calibration: { source: calibrationPath, sha256, rates },
+    profile: { source: profilePath, sha256: profileSha256, values: profile },
   };
 }
 

@@ -5,6 +5,7 @@ import type { Calibration } from "../../codecs/calibration.ts";
 import { workerExecArgv } from "../../lib/workers.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { cacheIndependentKey } from "../simulator/cache-independence.ts";
+import type { HostProfile } from "../simulator/host-profile.ts";
 import type { RunCellOptions } from "../simulator/run-cell.ts";
 import { type CellWorkerData, loadRunCell } from "./cell-worker.ts";
 
@@ -33,6 +34,8 @@ export interface PoolOptions {
    * each worker by value (workerData), so no worker reads the calibration file.
    */
   readonly calibration: Calibration;
+  /** The host profile's values, to each worker by value like the calibration. */
+  readonly profile: HostProfile;
 }
 
 const WORKER_FILE = fileURLToPath(new URL("./cell-worker.ts", import.meta.url));
@@ -90,7 +93,11 @@ async function runEveryCell(
 ): Promise<void> {
   const { signal } = options;
   if (specs.length === 0) return;
-  const cellOptions: RunCellOptions = { calibration: options.calibration, verify: options.verify };
+  const cellOptions: RunCellOptions = {
+    calibration: options.calibration,
+    profile: options.profile,
+    verify: options.verify,
+  };
   if (options.workers <= 0) {
     const runCell = await loadRunCell(options.runCellModule);
     for (const spec of specs) {

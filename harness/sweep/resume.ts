@@ -8,7 +8,7 @@ import type { Plan } from "./options.ts";
  * goes on with. The sweep is planned again from the manifest's argv and cwd (harness/sweep/
  * options.ts); it must give the options the manifest recorded — the same table of options
  * (harness/sweep/axis-options.ts) writes both, so they are compared key by key — and the
- * plug-ins and calibration file it read must be the bytes it hashed. Which cells are done is
+ * plug-ins, calibration and host profile files it read must be the bytes it hashed. Which cells are done is
  * the run directory's business (results/run-dir.ts).
  */
 
@@ -78,7 +78,8 @@ function checkOptions({ resumeArg, previous, recorded, given }: ResumeRequest): 
 }
 
 /**
- * The same options can still mean other results: a plug-in or calibration file edited since.
+ * The same options can still mean other results: a plug-in, calibration or profile file edited
+ * since.
  * Their bytes were hashed when the run started.
  */
 function checkFiles(previous: Manifest, recorded: Plan): void {
@@ -100,5 +101,17 @@ function checkFiles(previous: Manifest, recorded: Plan): void {
   if (JSON.stringify(previous.calibration.rates) !== JSON.stringify(rates))
     throw new UsageError(
       `--resume: the calibration (${source}) changed since the run started; start a new run`,
+    );
+  // The host profile, likewise: a file edited since, or a built-in profile changed by an update.
+  const profile = recorded.profile;
+  const profileStartedWith = previous.profile?.sha256;
+  if (typeof profileStartedWith === "string" && profileStartedWith !== profile.sha256)
+    throw new InputError(
+      profile.source,
+      `this host profile file changed since the run started (sha256 ${profileStartedWith.slice(0, 12)}… → ${profile.sha256?.slice(0, 12)}…); restore it or start a new run`,
+    );
+  if (JSON.stringify(previous.profile?.values) !== JSON.stringify(profile.values))
+    throw new UsageError(
+      `--resume: the host profile (${profile.source}) changed since the run started; start a new run`,
     );
 }

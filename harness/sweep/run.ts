@@ -10,6 +10,7 @@ import { fileSha256, type Manifest, writeManifest } from "../../results/manifest
 import { readResults } from "../../results/records.ts";
 import { RunWriter } from "../../results/run-writer.ts";
 import { RESULTS_FILE } from "../../results/schema.ts";
+import type { HostProfile } from "../simulator/host-profile.ts";
 import type { Plan } from "./options.ts";
 import { runCells } from "./pool.ts";
 import { createProgress } from "./progress.ts";
@@ -27,6 +28,8 @@ export interface RunContext {
   readonly verify: boolean;
   /** The encode rates, read once when the sweep was planned; the pool hands them to workers. */
   readonly calibration: Calibration;
+  /** The host profile's values, read once when the sweep was planned; passed on like the rates. */
+  readonly profile: HostProfile;
   readonly quiet: boolean;
   /** Draw the charts and report.html at the end. */
   readonly report: boolean;
@@ -64,6 +67,7 @@ export function freshManifest(
     options: plan.options,
     seeds: plan.seeds,
     calibration: plan.calibration,
+    profile: plan.profile,
     plugins: plan.codecModules.map((path) => ({ path, sha256: fileSha256(path) })),
     cells: plan.cells.length,
     workers: run.workers,
@@ -146,6 +150,7 @@ async function runPending(
         signal: controller.signal,
         verify: context.verify,
         calibration: context.calibration,
+        profile: context.profile,
       },
       (result) => {
         writer.add(result);

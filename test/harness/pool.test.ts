@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { builtinCalibration, loadCalibration } from "../../codecs/calibration.ts";
+import { type HostProfile, NO_HOST_OVERHEAD } from "../../harness/simulator/host-profile.ts";
 import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep/plan.ts";
 import { runCells } from "../../harness/sweep/pool.ts";
 import type { CellResult } from "../../results/cell.ts";
@@ -33,7 +34,7 @@ test("runCells simulates a cache-independent cell once and copies it to its twin
   ranCells.length = 0;
   await runCells(
     cells,
-    { workers: 0, runCellModule: STUB, calibration: builtinCalibration },
+    { workers: 0, runCellModule: STUB, calibration: builtinCalibration, profile: NO_HOST_OVERHEAD },
     (result) => results.push(result),
   );
   assert.equal(results.length, cells.length);
@@ -79,6 +80,7 @@ test("stopping while workers are posting results neither crashes nor reports lat
           runCellModule: MARKS,
           signal: controller.signal,
           calibration: builtinCalibration,
+          profile: NO_HOST_OVERHEAD,
         },
         (result) => {
           reported.push(result.spec.index);
@@ -101,7 +103,7 @@ test("stopping while workers are posting results neither crashes nor reports lat
   }
 });
 
-test("cells charge the rates read when the run was planned; no cell reads the calibration file", async () => {
+test("cells charge the rates and the host profile read when the run was planned; no cell reads a file", async () => {
   // The main thread reads the file once (bench records its sha256 and rates in manifest.json);
   // then the file goes away. A cell that read it again would fail, or, had it been edited,
   // would charge other rates than the manifest says. Inline and on a worker thread alike.
@@ -111,6 +113,8 @@ test("cells charge the rates read when the run was planned; no cell reads the ca
   writeFileSync(file, JSON.stringify({ source: "test", machine: null, encodeGBps: { raw: gbps } }));
   const calibration = await loadCalibration(file);
   rmSync(dir, { recursive: true, force: true });
+  // A profile that exists only as values: a setup time no built-in profile has.
+  const profile: HostProfile = { ...NO_HOST_OVERHEAD, source: "test", setupMs: 123 };
   const cells = buildCells({
     ...SWEEP_DEFAULTS,
     workloads: [
@@ -127,10 +131,11 @@ test("cells charge the rates read when the run was planned; no cell reads the ca
   });
   for (const workers of [0, 1]) {
     const results: CellResult[] = [];
-    await runCells(cells, { workers, calibration }, (result) => results.push(result));
+    await runCells(cells, { workers, calibration, profile }, (result) => results.push(result));
     assert.equal(results.length, 1);
     const [result] = results;
     assert.ok(result.status !== "failed", result.status === "failed" ? result.error : "");
+    assert.equal(result.metrics.setupTimeMs, 123, `workers ${workers}: the profile's setup time`);
     // raw sends every page raw at 1 GB/s: 4096 / 10^9 s of CPU per page sent.
     const pagesSent = result.passes.reduce((sum, pass) => sum + pass.pagesSent, 0);
     const expectedMs = (pagesSent * 4096) / 1e6;

@@ -7,6 +7,7 @@ import { analyticPrecopy } from "../../harness/simulator/analytic.ts";
 import { RATE_WINDOW_S } from "../../harness/simulator/migration.ts";
 import { ZERO_RECORD_BYTES } from "../../harness/simulator/page-sender.ts";
 import { simulate } from "../../harness/simulator/precopy.ts";
+import { MINIMAL_GUEST_OS_SHARE } from "../../workloads/os-base.ts";
 import { uniform } from "../../workloads/uniform.ts";
 import { baseSpec, FREE_CPU, IdleWorkload, MiB } from "./precopy-fixtures.ts";
 
@@ -118,7 +119,13 @@ describe("uniform workload with raw vs the analytic model (harness/simulator/ana
       const workload = uniform.create({
         ramBytes: spec.ramBytes,
         seed: c.seed,
-        params: { wss: c.workingSetPages * 4096, writes_per_s: c.writesPerSecond },
+        // The OS pages (os-base.ts) are never written and raw sends every page raw: the
+        // analytic model's page counts hold with the default OS base.
+        params: {
+          wss: c.workingSetPages * 4096,
+          writes_per_s: c.writesPerSecond,
+          os_share: MINIMAL_GUEST_OS_SHARE,
+        },
       });
       assert.ok(!(workload instanceof Promise));
       const simulated = simulate({ spec, workload, codec: raw, encodeSecondsPerPage: FREE_CPU });

@@ -5,10 +5,12 @@ import { raw } from "../../codecs/raw.ts";
 import { builtinCodecs } from "../../codecs/registry.ts";
 import { type CodecDefinition, RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import { xbzrle } from "../../codecs/xbzrle.ts";
+import { NO_HOST_OVERHEAD } from "../../harness/simulator/host-profile.ts";
 import { simulate } from "../../harness/simulator/precopy.ts";
 import { runCell } from "../../harness/simulator/run-cell.ts";
 import type { PageBitmap } from "../../lib/page-bitmap.ts";
 import type { CellSpec, MigrationResult } from "../../results/cell.ts";
+import { MINIMAL_GUEST_OS_SHARE } from "../../workloads/os-base.ts";
 import { resolveParams } from "../../workloads/registry.ts";
 import { sapLike } from "../../workloads/sap-like.ts";
 import { stride } from "../../workloads/stride.ts";
@@ -35,7 +37,7 @@ function strideCell(
   const workload = stride.create({
     ramBytes: spec.ramBytes,
     seed: spec.seed,
-    params: { buffer_bytes: bufferBytes, passes_per_s: passesPerS },
+    params: { buffer_bytes: bufferBytes, passes_per_s: passesPerS, os_share: 0 },
   });
   assert.ok(!(workload instanceof Promise));
   return simulate({ spec, workload, codec: xbzrle, encodeSecondsPerPage: FREE_CPU });
@@ -265,7 +267,7 @@ describe("rules", () => {
     const workload = uniform.create({
       ramBytes: spec.ramBytes,
       seed,
-      params: { wss: 16 * MiB, writes_per_s: 20_000 },
+      params: { wss: 16 * MiB, writes_per_s: 20_000, os_share: MINIMAL_GUEST_OS_SHARE },
     });
     assert.ok(!(workload instanceof Promise));
     return simulate({ spec, workload, codec, encodeSecondsPerPage: FREE_CPU });
@@ -316,7 +318,7 @@ describe("runCell", () => {
         ramBytes: 0,
         params: { file: "workloads/traces/sqlite-kv.trace", "on-end": "stop" },
       }),
-      { calibration: builtinCalibration },
+      { calibration: builtinCalibration, profile: NO_HOST_OVERHEAD },
     );
     assert.notEqual(result.status, "failed", result.status === "failed" ? result.error : "");
     assert.equal(result.spec.ramBytes, 6_778_880);
@@ -325,6 +327,7 @@ describe("runCell", () => {
   it("turns an error into a failed result with one line", async () => {
     const result = await runCell(baseSpec({ codec: "no-such-codec" }), {
       calibration: builtinCalibration,
+      profile: NO_HOST_OVERHEAD,
     });
     assert.equal(result.status, "failed");
     assert.ok(result.status === "failed" && !result.error.includes("\n"));

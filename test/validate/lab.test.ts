@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { emptyFigures, type Figures } from "../../validate/compare.ts";
+import { emptyFigures, type Figures, simulationArgs } from "../../validate/compare.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
@@ -77,4 +77,32 @@ test("newcArchive: cpio(1) lists and extracts what it wrote", (t) => {
   assert.deepEqual(files.stdout.trim().split("\n").sort(), ["./bin/hello", "./odd"]);
   const hello = spawnSync("cat", ["bin/hello"], { cwd: dir, encoding: "utf8" });
   assert.equal(hello.stdout, "#!/bin/sh\necho hi\n");
+});
+
+test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and the host profile", () => {
+  const matrix = quickMatrix();
+  const sparse = matrix.find((c) => c.name.startsWith("sparse-xbzrle-64MiB"))!;
+  const stride = matrix.find((c) => c.name.startsWith("stride-xbzrle-off"))!;
+  const run = { repetition: 0, guestRatePerS: 1812.4 } as LabRun;
+  const args = simulationArgs(sparse, run, "/tmp/x", "qemu-7.2-tcg")!;
+  const sets = args.filter((_, i) => args[i - 1] === "--set");
+  // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest; the table is calloc'd.
+  assert.deepEqual(sets, [
+    `wss=${192 * 1024 * 1024}`,
+    "writes_per_s=4000",
+    "initial=zero",
+    "os_share=0.3031",
+    "guest_warmup_s=3",
+  ]);
+  assert.equal(args[args.indexOf("--profile") + 1], "qemu-7.2-tcg");
+  assert.equal(args[args.indexOf("--codec") + 1], "xbzrle");
+  const strideArgs = simulationArgs(stride, run, "/tmp/x", "none")!;
+  assert.ok(strideArgs.includes("passes_per_s=1812"));
+  assert.ok(strideArgs.includes("os_share=0.1956"));
+  assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
+  // No guest speed measured: no stride simulation.
+  assert.equal(
+    simulationArgs(stride, { repetition: 0, guestRatePerS: null } as LabRun, "/tmp/x", "none"),
+    null,
+  );
 });

@@ -82,3 +82,35 @@ describe("uniform: distinct dirty pages follow W(1 − e^(−rt/W))", () => {
     assert.ok(Math.abs(low - (dirty.size - low)) <= 5 * sd, `low ${low} of ${dirty.size}`);
   });
 });
+
+describe("uniform initial=zero: calloc'd memory", () => {
+  it("a working-set page is zero until written, then zero but for its written words", async () => {
+    const run = await uniform.create({
+      ramBytes: 64 * 1024 ** 2,
+      seed: 4,
+      params: resolveParams(uniform, [
+        "wss=16MiB",
+        "writes_per_s=5000",
+        "initial=zero",
+        "os_share=0",
+      ]),
+    });
+    const dirty = new PageBitmap(run.pageCount);
+    run.advanceTo(0.5, dirty);
+    const out = new Uint8Array(4096);
+    let written = 0;
+    for (let page = 0; page < 4096; page++) {
+      run.readPage(page, out);
+      const words = new BigUint64Array(out.buffer);
+      const nonZero = words.filter((word) => word !== 0n).length;
+      assert.equal(run.isZero(page), !dirty.has(page), `page ${page}`);
+      assert.equal(nonZero === 0, !dirty.has(page), `page ${page}: its bytes`);
+      // Each write sets one 8-byte word; everything else stays zero.
+      if (dirty.has(page)) {
+        written++;
+        assert.ok(nonZero >= 1 && nonZero < 8, `page ${page}: ${nonZero} words`);
+      }
+    }
+    assert.equal(written, dirty.size);
+  });
+});

@@ -1,0 +1,141 @@
+import { readFile } from "node:fs/promises";
+import { InputError } from "../../lib/errors.ts";
+
+/**
+ * The host's own costs, which the codec calibration (codecs/calibration.ts) does not see: how
+ * long QEMU takes to set a migration up, the part of the downtime that does not depend on the
+ * RAM left (stopping the VM, device state, resuming it at the destination), and what the
+ * migration thread spends on each page besides the codec (the dirty-bitmap walk, the page
+ * header, the cache lookup and copy, the socket). `npm run bench -- --profile NAME|FILE`
+ * chooses one; docs/SIMULATOR.md ("Host profile") gives the numbers and where they come from.
+ */
+
+/**
+ * What the migration thread did with a page, as the profile charges it (docs/SIMULATOR.md maps
+ * each page event onto one): a ZERO record; a normal page with no cache involved; an XBZRLE
+ * cache hit sent as a delta or as nothing; a cache miss (sent raw, copied into the cache); a
+ * hit whose delta overflowed (sent raw).
+ */
+export const SENDER_OUTCOMES = ["zero", "normal", "hit", "miss", "overflow"] as const;
+export type SenderOutcome = (typeof SENDER_OUTCOMES)[number];
+
+export interface HostProfile {
+  /** What the numbers were measured or fitted on, for the manifest and for people. */
+  readonly source: string;
+  /** migration.c setup-time: from the migrate command to the first iteration. */
+  readonly setupMs: number;
+  /** The downtime's fixed part, added to the final transfer's own time. */
+  readonly downtimeFixedMs: number;
+  /**
+   * µs of the migration thread per page, by outcome, on top of the codec's calibrated encode
+   * time. Not divided by --threads: this is the one thread that walks the bitmap and writes
+   * the socket.
+   */
+  readonly senderMicrosPerPage: Readonly<Record<SenderOutcome, number>>;
+}
+
+/**
+ * QEMU 7.2 (Debian 12) under TCG on a 2-core AMD EPYC VM, 512 MiB guests migrated over
+ * loopback by `npm run validate:qemu` (docs/VALIDATION.md), fitted from 42 real migrations:
+ * - setupMs: QEMU's `setup-time` was 159–409 ms, mean ~180 ms over 30 short runs;
+ * - downtimeFixedMs: over 35 runs, downtime ≈ 8.7 ms + 0.80 ms per MiB of the final transfer
+ *   (the slope is the sender's cost per normal page, below);
+ * - senderMicrosPerPage: the migration thread spent 2.9–5.5 µs per page. normal = the downtime
+ *   slope, 0.80 ms per MiB of raw records (4104 bytes each) = 3.1 µs; zero = the lowest
+ *   per-page cost (2.9 µs, runs that are 81 % zero pages) less the normal pages' share; miss =
+ *   normal + copying the page into the cache (ram.c cache_insert()); hit = the XBZRLE-heavy
+ *   stride runs' ~5 µs per hit less the ~1 µs the calibration already charges for the delta;
+ *   overflow = a hit whose raw record costs what a normal page costs over a zero one.
+ */
+export const QEMU_72_TCG: HostProfile = {
+  source: "qemu-7.2-tcg: QEMU 7.2 under TCG, 2-core AMD EPYC VM, loopback (42 real migrations)",
+  setupMs: 180,
+  downtimeFixedMs: 8.7,
+  senderMicrosPerPage: { zero: 2.85, normal: 3.1, hit: 4, miss: 3.5, overflow: 4.3 },
+};
+
+/** No host overhead: the model before host profiles existed (results of older runs). */
+export const NO_HOST_OVERHEAD: HostProfile = {
+  source: "none: no setup time, no fixed downtime, no per-page sender cost",
+  setupMs: 0,
+  downtimeFixedMs: 0,
+  senderMicrosPerPage: { zero: 0, normal: 0, hit: 0, miss: 0, overflow: 0 },
+};
+
+/** The profiles `--profile` knows by name; anything else is a file. */
+export const BUILTIN_HOST_PROFILES: Readonly<Record<string, HostProfile>> = {
+  "qemu-7.2-tcg": QEMU_72_TCG,
+  none: NO_HOST_OVERHEAD,
+};
+
+/** `--profile`'s default. */
+export const DEFAULT_HOST_PROFILE = "qemu-7.2-tcg";
+
+export function isBuiltinHostProfile(nameOrPath: string): boolean {
+  return Object.hasOwn(BUILTIN_HOST_PROFILES, nameOrPath);
+}
+
+/** A built-in profile by name, or a profile JSON file (a HostProfile), checked field by field. */
+export async function loadHostProfile(nameOrPath: string): Promise<HostProfile> {
+  if (isBuiltinHostProfile(nameOrPath)) return BUILTIN_HOST_PROFILES[nameOrPath];
+  let text: string;
+  try {
+    text = await readFile(nameOrPath, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      nameOrPath,
+      code === "ENOENT"
+        ? `no such host profile file (built-in profiles: ${Object.keys(BUILTIN_HOST_PROFILES).join(", ")})`
+        : `cannot read: ${(error as Error).message}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(nameOrPath, `not valid JSON: ${(error as Error).message}`);
+  }
+  return validateHostProfile(data, nameOrPath);
+}
+
+const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage"];
+
+/** Check that `data` is a HostProfile; an InputError naming `input` and the first bad field. */
+export function validateHostProfile(data: unknown, input: string): HostProfile {
+  const fail = (problem: string): never => {
+    throw new InputError(input, `not a host profile: ${problem}`);
+  };
+  if (!isRecord(data))
+    return fail(`expected a JSON object with ${PROFILE_KEYS.join(", ")} (docs/SIMULATOR.md)`);
+  for (const key of Object.keys(data))
+    if (!PROFILE_KEYS.includes(key))
+      fail(`unknown field "${key}" (known: ${PROFILE_KEYS.join(", ")})`);
+  if (typeof data.source !== "string") fail('"source" must be a string');
+  const perPage = data.senderMicrosPerPage;
+  if (!isRecord(perPage)) return fail('"senderMicrosPerPage" must be an object of outcome → µs');
+  for (const key of Object.keys(perPage))
+    if (!(SENDER_OUTCOMES as readonly string[]).includes(key))
+      fail(
+        `senderMicrosPerPage has an unknown outcome "${key}" (known: ${SENDER_OUTCOMES.join(", ")})`,
+      );
+  const micros = {} as Record<SenderOutcome, number>;
+  for (const outcome of SENDER_OUTCOMES)
+    micros[outcome] = nonNegative(perPage[outcome], `senderMicrosPerPage.${outcome}`, fail);
+  return {
+    source: data.source as string,
+    setupMs: nonNegative(data.setupMs, "setupMs", fail),
+    downtimeFixedMs: nonNegative(data.downtimeFixedMs, "downtimeFixedMs", fail),
+    senderMicrosPerPage: micros,
+  };
+}
+
+function nonNegative(value: unknown, field: string, fail: (problem: string) => never): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    fail(`"${field}" must be a number ≥ 0`);
+  return value as number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

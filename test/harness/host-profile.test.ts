@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { raw } from "../../codecs/raw.ts";
+import { RAW_RECORD_BYTES } from "../../codecs/types.ts";
+import { zero } from "../../codecs/zero.ts";
+import {
+  type HostProfile,
+  loadHostProfile,
+  NO_HOST_OVERHEAD,
+  QEMU_72_TCG,
+} from "../../harness/simulator/host-profile.ts";
+import { ZERO_RECORD_BYTES } from "../../harness/simulator/page-sender.ts";
+import { simulate } from "../../harness/simulator/precopy.ts";
+import { InputError } from "../../lib/errors.ts";
+import type { CellSpec } from "../../results/cell.ts";
+import { baseSpec, FREE_CPU, IdleWorkload, MiB, UniformWorkload } from "./precopy-fixtures.ts";
+
+// The host profile's three costs, each checked against an answer derived on paper: setup time
+// shifts the whole migration, the downtime's fixed part adds to the stop-and-copy, and the
+// sender's cost per page limits the rate once it exceeds a page's wire time.
+
+const pages = 16384;
+const near = (actual: number, expected: number, what: string) =>
+  assert.ok(
+    Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual}, expected ${expected}`,
+  );
+
+function profile(overrides: Partial<HostProfile>): HostProfile {
+  return { ...NO_HOST_OVERHEAD, source: "test", ...overrides };
+}
+
+function idleRun(spec: Partial<CellSpec>, host: HostProfile, zeroVm = false, count = pages) {
+  return simulate({
+    spec: baseSpec({ ramBytes: count * 4096, ...spec }),
+    workload: new IdleWorkload(count, zeroVm),
+    codec: zeroVm ? zero : raw,
+    encodeSecondsPerPage: FREE_CPU,
+    hostProfile: host,
+  });
+}
+
+describe("host profile: setup and the downtime's fixed part", () => {
+  it("an idle VM: total = setup + pages × 4104 / bandwidth + the fixed downtime", () => {
+    // Nothing is written. The VM stops once what is left of the bulk pass is below the
+    // threshold, and the link runs at the cap, so the stop-and-copy sends the rest at the same
+    // pace: its downtime is the fixed part plus those pages' wire time.
+    const bandwidth = 32 * MiB;
+    const host = profile({ setupMs: 180, downtimeFixedMs: 8.7 });
+    const result = idleRun({ bandwidthBytesPerS: bandwidth, linkBytesPerS: bandwidth }, host);
+    assert.equal(result.status, "completed");
+    const m = result.metrics;
+    near(m.setupTimeMs, 180, "setup");
+    near(m.totalTimeMs, 180 + ((pages * RAW_RECORD_BYTES) / bandwidth) * 1000 + 8.7, "total");
+    // The first pass starts when setup ends; the stop-and-copy row lasts the downtime.
+    near(result.passes[0].startMs, 180, "first pass start");
+    const last = result.passes[result.passes.length - 1];
+    assert.ok(last.stopAndCopy && last.pagesSent > 0);
+    near(m.downtimeMs, 8.7 + ((last.pagesSent * RAW_RECORD_BYTES) / bandwidth) * 1000, "downtime");
+    near(last.durationMs, m.downtimeMs, "stop-and-copy row");
+  });
+
+  it("with no other cost, a profile's setup and fixed downtime are exactly what it adds", () => {
+    // A writer that keeps pages dirty, so the stop-and-copy has pages to send. Setup shifts the
+    // guest too (it runs during setup), so compare fixed downtime alone, which moves nothing.
+    const run = (host: HostProfile) =>
+      simulate({
+        spec: baseSpec({ ramBytes: pages * 4096, bandwidthBytesPerS: 32 * MiB }),
+        workload: new UniformWorkload(pages, 2000, pages, 1),
+        codec: raw,
+        encodeSecondsPerPage: FREE_CPU,
+        hostProfile: host,
+      });
+    const without = run(NO_HOST_OVERHEAD);
+    const withFixed = run(profile({ downtimeFixedMs: 8.7 }));
+    if (without.status !== "completed" || withFixed.status !== "completed")
+      assert.fail("both cells must complete");
+    assert.ok(without.passes[without.passes.length - 1].pagesSent > 0);
+    near(withFixed.metrics.downtimeMs - without.metrics.downtimeMs, 8.7, "downtime difference");
+    near(withFixed.metrics.totalTimeMs - without.metrics.totalTimeMs, 8.7, "total difference");
+    assert.equal(withFixed.metrics.transferredBytes, without.metrics.transferredBytes);
+    assert.equal(without.metrics.setupTimeMs, 0);
+  });
+});
+
+describe("host profile: the sender's cost per page", () => {
+  it("limits the rate when it exceeds the wire time: zero pages at 2.85 µs each", () => {
+    // A zero page is 9 bytes (0.27 µs at 32 MiB/s) but costs the migration thread 2.85 µs, so
+    // every chunk is CPU-bound, the stop-and-copy's too: the migration takes pages × 2.85 µs,
+    // and the measured bandwidth (hence the threshold) is 9 bytes per 2.85 µs. A 512 MiB VM,
+    // so the bulk pass outlasts the first 100 ms window.
+    const bandwidth = 32 * MiB;
+    const zeroPages = 131072;
+    const result = idleRun({ bandwidthBytesPerS: bandwidth }, QEMU_72_TCG, true, zeroPages);
+    const perPageS = QEMU_72_TCG.senderMicrosPerPage.zero / 1e6;
+    assert.ok(ZERO_RECORD_BYTES / bandwidth < perPageS);
+    const m = result.metrics;
+    near(
+      m.totalTimeMs,
+      QEMU_72_TCG.setupMs + zeroPages * perPageS * 1000 + QEMU_72_TCG.downtimeFixedMs,
+      "total",
+    );
+    assert.equal(m.zeroPages, zeroPages);
+    // Encode time stays the codec's alone: the sender's cost is not encoding.
+    assert.equal(m.encodeCpuMs, 0);
+    const threshold = result.passes[0].thresholdBytes;
+    const expected = (ZERO_RECORD_BYTES / perPageS) * 0.3;
+    assert.ok(Math.abs(threshold / expected - 1) < 1e-6, `threshold ${threshold} vs ${expected}`);
+  });
+
+  it("is not divided by --threads, and adds to the codec's own time", () => {
+    // Raw pages at 2 GiB/s take 1.9 µs on the wire; the sender's 3.1 µs plus an encode of
+    // 2 µs (0.5 µs on 4 threads) sets the pace: pages × (3.1 + 2 / threads) µs.
+    const bandwidth = 2 * 1024 * MiB;
+    const run = (threads: number) =>
+      simulate({
+        spec: baseSpec({
+          ramBytes: pages * 4096,
+          bandwidthBytesPerS: bandwidth,
+          linkBytesPerS: bandwidth,
+          threads,
+        }),
+        workload: new IdleWorkload(pages, false),
+        codec: raw,
+        encodeSecondsPerPage: { ...FREE_CPU, raw: 2e-6 },
+        hostProfile: profile({ senderMicrosPerPage: { ...QEMU_72_TCG.senderMicrosPerPage } }),
+      });
+    for (const threads of [1, 4]) {
+      const m = run(threads).metrics;
+      near(m.totalTimeMs, pages * (3.1 + 2 / threads) * 1e-3, `total with ${threads} threads`);
+      near(m.encodeCpuMs, pages * 2e-3, `encode CPU with ${threads} threads`);
+    }
+  });
+
+  it("paces the stop-and-copy too: downtime = fixed + pages × the normal page's cost", () => {
+    // At 100 Gbit/s a raw page's wire time (0.33 µs) is below the sender's 3.1 µs.
+    const result = simulate({
+      spec: baseSpec({
+        ramBytes: pages * 4096,
+        bandwidthBytesPerS: 32 * MiB,
+        linkBytesPerS: 12.5e9,
+      }),
+      workload: new UniformWorkload(pages, 2000, pages, 1),
+      codec: raw,
+      encodeSecondsPerPage: FREE_CPU,
+      hostProfile: QEMU_72_TCG,
+    });
+    assert.equal(result.status, "completed");
+    const last = result.passes[result.passes.length - 1];
+    assert.ok(last.stopAndCopy && last.pagesSent > 0);
+    const expected = QEMU_72_TCG.downtimeFixedMs + last.pagesSent * 3.1e-3;
+    near(result.metrics.downtimeMs, expected, "downtime");
+  });
+});
+
+describe("host profile files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "migbench-profile-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, data: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof data === "string" ? data : JSON.stringify(data));
+    return path;
+  };
+
+  it("built-in names and a file round-trip; none is the model without host costs", async () => {
+    assert.equal(await loadHostProfile("qemu-7.2-tcg"), QEMU_72_TCG);
+    assert.deepEqual(await loadHostProfile("none"), NO_HOST_OVERHEAD);
+    const path = write("tcg.json", QEMU_72_TCG);
+    assert.deepEqual(await loadHostProfile(path), QEMU_72_TCG);
+  });
+
+  it("a bad file is one InputError naming the file and the field", async () => {
+    const cases: [unknown, RegExp][] = [
+      ["{", /not valid JSON/],
+      [[], /expected a JSON object/],
+      [{ ...QEMU_72_TCG, setupMs: -1 }, /"setupMs" must be a number ≥ 0/],
+      [{ ...QEMU_72_TCG, extra: 1 }, /unknown field "extra"/],
+      [
+        { ...QEMU_72_TCG, senderMicrosPerPage: { ...QEMU_72_TCG.senderMicrosPerPage, delta: 1 } },
+        /unknown outcome "delta"/,
+      ],
+      [
+        { ...QEMU_72_TCG, senderMicrosPerPage: { zero: 1 } },
+        /"senderMicrosPerPage.normal" must be a number/,
+      ],
+    ];
+    for (const [index, [data, message]] of cases.entries()) {
+      const path = write(`bad-${index}.json`, data);
+      await assert.rejects(loadHostProfile(path), (error: unknown) => {
+        assert.ok(error instanceof InputError);
+        assert.match(error.message, message);
+        assert.ok(error.message.startsWith(path));
+        return true;
+      });
+    }
+    await assert.rejects(loadHostProfile(join(dir, "missing.json")), /no such host profile file/);
+  });
+});

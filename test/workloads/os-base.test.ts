@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
+import { MINIMAL_GUEST_OS_SHARE } from "../../workloads/os-base.ts";
+import { findWorkload, resolveParams } from "../../workloads/registry.ts";
+import type { WorkloadRun } from "../../workloads/types.ts";
+
+// The guest OS under a synthetic load (workloads/os-base.ts): a share of the pages outside the
+// load's own holds non-zero, never-written pages, scattered by the seed.
+
+const MiB = 1024 ** 2;
+
+async function create(name: string, ramBytes: number, sets: string[], seed = 1) {
+  const definition = findWorkload(name);
+  const run = await definition.create({
+    ramBytes,
+    seed,
+    params: resolveParams(definition, sets),
+  });
+  return run as WorkloadRun;
+}
+
+/** Non-zero pages at or above `from`, by isZero() and by the bytes readPage() gives. */
+function osPages(run: WorkloadRun, from: number): number[] {
+  const pages: number[] = [];
+  const out = new Uint8Array(4096);
+  for (let page = from; page < run.pageCount; page++) {
+    const zero = run.isZero(page);
+    run.readPage(page, out);
+    assert.equal(
+      out.some((byte) => byte !== 0),
+      !zero,
+      `page ${page}: isZero agrees with its bytes`,
+    );
+    if (!zero) pages.push(page);
+  }
+  return pages;
+}
+
+describe("the OS base", () => {
+  for (const [name, own, ownSet] of [
+    ["stride", 16 * MiB, "buffer_bytes=16MiB"],
+    ["uniform", 32 * MiB, "wss=32MiB"],
+    ["sparse", 32 * MiB, "wss=32MiB"],
+    ["medium", 32 * MiB, "wss=32MiB"],
+  ] as const) {
+    it(`${name}: the default share of the pages outside the load holds OS pages, never written`, async () => {
+      const ram = 128 * MiB;
+      const run = await create(name, ram, [ownSet]);
+      const first = own / 4096;
+      const outside = (ram - own) / 4096;
+      const pages = osPages(run, first);
+      // Binomial(outside, 0.19): within 4 standard deviations.
+      const expected = MINIMAL_GUEST_OS_SHARE * outside;
+      const sd = Math.sqrt(expected * (1 - MINIMAL_GUEST_OS_SHARE));
+      assert.ok(Math.abs(pages.length - expected) < 4 * sd, `${pages.length} OS pages`);
+      // Scattered over the whole range, not packed at one end.
+      const half = first + outside / 2;
+      const low = pages.filter((page) => page < half).length;
+      assert.ok(Math.abs(low / pages.length - 0.5) < 0.05, `${low} of ${pages.length} below half`);
+      // The load never writes them.
+      const dirty = new PageBitmap(run.pageCount);
+      run.advanceTo(2, dirty);
+      for (const page of pages) assert.ok(!dirty.has(page), `OS page ${page} written`);
+      // os_share=0: the bare load, zero outside its pages.
+      assert.deepEqual(osPages(await create(name, ram, [ownSet, "os_share=0"]), first), []);
+    });
+  }
+
+  it("the seed lays the OS pages out; the same seed, the same layout and bytes", async () => {
+    const layout = async (seed: number) =>
+      osPages(await create("stride", 64 * MiB, ["buffer_bytes=16MiB"], seed), 4096);
+    const one = await layout(1);
+    assert.deepEqual(await layout(1), one);
+    assert.notDeepEqual(await layout(2), one);
+  });
+
+  it("a load that fills RAM leaves no room and no error", async () => {
+    const run = await create("stride", 16 * MiB, ["buffer_bytes=16MiB"]);
+    assert.equal(run.pageCount, 4096);
+  });
+
+  it("stride runs at the docs program's native speed by default: no 10 ms gaps", async () => {
+    const definition = findWorkload("stride");
+    assert.equal(resolveParams(definition, []).passes_per_s, 20_000);
+    // Every 1 ms step (the simulator's WORKLOAD_STEP_S) finds the buffer rewritten.
+    const run = await create("stride", 64 * MiB, []);
+    for (let ms = 1; ms <= 50; ms++) {
+      const dirty = new PageBitmap(run.pageCount);
+      run.advanceTo(ms / 1000, dirty);
+      assert.equal(dirty.size, 4096, `${ms} ms`);
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import { fillRecords, type PageWords } from "./page-content.ts";
+import { hash2, hash3 } from "./random.ts";
+import { param } from "./workload-params.ts";
+
+/**
+ * The guest operating system under a synthetic load: the non-zero pages a booted Linux guest
+ * holds besides the program (kernel text and data, the initramfs, the page cache, struct page
+ * arrays). Without them the RAM outside a load's own pages is all zero, so the bulk pass is
+ * nearly all 9-byte ZERO records, ends in tens of ms and the VM stops before a rate window has
+ * measured any bandwidth; and a direct-mapped cache sees no other pages competing for its slots.
+ *
+ * Layout: each page outside the load's own pages is an OS page with one probability, decided by
+ * a hash of (seed, page), so the OS pages are scattered over RAM as a booted guest's are (its
+ * memory allocator hands out pages from all over RAM) and the layout changes with the seed.
+ * OS pages are never written (an idle guest dirties ~50–80 pages/s, which the `idle` workload
+ * models); their content is structured data (page-content.ts fillRecords), compressible as
+ * kernel and page-cache pages are.
+ *
+ * The share is of the pages outside the load's own, so it always fits (a load may fill RAM).
+ * Default: a minimal Linux guest of 512 MiB (Debian 12's cloud kernel, a busybox initramfs)
+ * held ~97 MiB of non-zero pages (docs/VALIDATION.md: `npm run validate:qemu`'s guest), 0.19 of
+ * its RAM. Other RAM sizes keep the share, an assumption: a larger guest's OS holds more page
+ * cache and larger struct page arrays, though not proportionally.
+ */
+
+/** ~97 MiB of non-zero pages in the lab's minimal 512 MiB Linux guest. */
+export const MINIMAL_GUEST_OS_SHARE = 0.19;
+
+/** The `os_share` workload parameter, the same for every workload that has an OS base. */
+export const OS_SHARE_PARAM = param({
+  name: "os_share",
+  unit: "fraction",
+  defaultValue: MINIMAL_GUEST_OS_SHARE,
+  description:
+    "share of the RAM outside the load's own pages holding the guest OS's non-zero pages (kernel, initramfs, page cache), scattered, never written (0 = none)",
+  min: 0,
+  max: 1,
+});
+
+/** Salts, so the OS layout and contents are independent of the load's own hashes. */
+const LAYOUT_SALT = 0x05ba5e00;
+const CONTENT_SALT = 0x05c0de00;
+
+export class OsBase {
+  private readonly seed: number;
+  /** P(an outside page is an OS page) as a threshold on a 32-bit hash. */
+  private readonly threshold: number;
+
+  /** The load owns pages [0, ownPages); each other page is an OS page with probability `share`. */
+  constructor(
+    seed: number,
+    private readonly ownPages: number,
+    share: number,
+  ) {
+    this.seed = seed >>> 0;
+    this.threshold = Math.round(share * 0x1_0000_0000);
+  }
+
+  /** True for an OS page: outside the load's pages and drawn by the layout. */
+  has(page: number): boolean {
+    return page >= this.ownPages && hash2(this.seed ^ LAYOUT_SALT, page) < this.threshold;
+  }
+
+  /** An OS page's content (call only for a page where has() is true). */
+  fill(page: number, view: PageWords): void {
+    fillRecords(view.words, view.offset, hash3(this.seed, page, CONTENT_SALT));
+  }
+}
