@@ -124,6 +124,7 @@ describe("uniform workload with raw vs the analytic model (harness/simulator/ana
         params: {
           wss: c.workingSetPages * 4096,
           writes_per_s: c.writesPerSecond,
+          initial: "random",
           os_share: MINIMAL_GUEST_OS_SHARE,
         },
       });

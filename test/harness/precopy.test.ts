@@ -267,7 +267,12 @@ describe("rules", () => {
     const workload = uniform.create({
       ramBytes: spec.ramBytes,
       seed,
-      params: { wss: 16 * MiB, writes_per_s: 20_000, os_share: MINIMAL_GUEST_OS_SHARE },
+      params: {
+        wss: 16 * MiB,
+        writes_per_s: 20_000,
+        initial: "random",
+        os_share: MINIMAL_GUEST_OS_SHARE,
+      },
     });
     assert.ok(!(workload instanceof Promise));
     return simulate({ spec, workload, codec, encodeSecondsPerPage: FREE_CPU });
