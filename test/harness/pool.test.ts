@@ -10,10 +10,12 @@ import type { CellResult } from "../../results/cell.ts";
 import { resolveParams } from "../../workloads/registry.ts";
 import { uniform } from "../../workloads/uniform.ts";
 import { ranCells } from "../fixtures/stub-run-cell.ts";
+import { ranInMain } from "../fixtures/stub-run-cell-crash.ts";
 
 const MIB = 1024 ** 2;
 const STUB = new URL("../fixtures/stub-run-cell.ts", import.meta.url).href;
 const MARKS = new URL("../fixtures/stub-run-cell-marks.ts", import.meta.url).href;
+const CRASH = new URL("../fixtures/stub-run-cell-crash.ts", import.meta.url).href;
 
 const axes: SweepAxes = {
   ...SWEEP_DEFAULTS,
@@ -138,5 +140,60 @@ test("cells charge the rates read when the run was planned; no cell reads the ca
       Math.abs(result.metrics.encodeCpuMs - expectedMs) < 1e-6 * expectedMs,
       `workers ${workers}: ${result.metrics.encodeCpuMs} ms of CPU, expected ${expectedMs}`,
     );
+  }
+});
+
+test("the main thread runs cells while the workers start; each cell is reported once", async () => {
+  const cells = buildCells({ ...axes, cacheSizeBytes: [16 * MIB] });
+  const reported: number[] = [];
+  ranCells.length = 0;
+  await runCells(cells, { workers: 2, runCellModule: STUB, calibration: builtinCalibration }, (r) =>
+    reported.push(r.spec.index),
+  );
+  assert.deepEqual(
+    reported.sort((a, b) => a - b),
+    cells.map((cell) => cell.index),
+  );
+  // ranCells is this thread's copy of the stub: the cells it ran here, before a worker was up.
+  assert.ok(ranCells.length >= 1 && ranCells.length <= cells.length);
+  assert.equal(ranCells[0], cells[0].index);
+});
+
+test("a worker that dies running a cell makes that cell a failed row; the others are run", async () => {
+  const marks = mkdtempSync(join(tmpdir(), "migbench-pool-crash-"));
+  process.env.MIGBENCH_TEST_MARK_DIR = marks;
+  try {
+    const cells = buildCells({
+      ...axes,
+      codecs: [
+        { name: "xbzrle", module: null },
+        { name: "crash", module: null },
+      ],
+      cacheModel: ["direct"],
+      cacheSizeBytes: [16 * MIB],
+      seed: [1, 2, 3, 4],
+    });
+    const results = new Map<number, CellResult>();
+    await runCells(
+      cells,
+      { workers: 2, runCellModule: CRASH, calibration: builtinCalibration },
+      (r) => {
+        assert.equal(results.has(r.spec.index), false, `cell ${r.spec.index} reported twice`);
+        results.set(r.spec.index, r);
+      },
+    );
+    assert.equal(results.size, cells.length);
+    assert.deepEqual(ranInMain, [0]);
+    for (const cell of cells) {
+      const result = results.get(cell.index);
+      if (cell.codec === "crash") {
+        assert.equal(result?.status, "failed");
+        if (result?.status === "failed")
+          assert.equal(result.error, "its worker thread exited with code 7");
+      } else assert.notEqual(result?.status, "failed");
+    }
+  } finally {
+    delete process.env.MIGBENCH_TEST_MARK_DIR;
+    rmSync(marks, { recursive: true, force: true });
   }
 });
