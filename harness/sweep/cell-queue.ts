@@ -38,6 +38,16 @@ export class CellQueue {
     return Atomics.add(this.words, NEXT, 1);
   }
 
+  /** The position the next take() would return. */
+  peek(): number {
+    return Atomics.load(this.words, NEXT);
+  }
+
+  /** Take the cell at `position` if it is still the next one; false if another thread did. */
+  takeIf(position: number): boolean {
+    return Atomics.compareExchange(this.words, NEXT, position, position + 1) === position;
+  }
+
   /** True when every cell has been taken. */
   exhausted(cells: number): boolean {
     return Atomics.load(this.words, NEXT) >= cells;

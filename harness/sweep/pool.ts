@@ -6,6 +6,7 @@ import type { RunCellOptions } from "../simulator/run-cell.ts";
 import { CellQueue } from "./cell-queue.ts";
 import { CellThreads } from "./cell-threads.ts";
 import { failedResult, loadRunCell } from "./run-cell-loader.ts";
+import { estimatedCellSeconds, WORKER_STARTUP_SECONDS } from "./shard.ts";
 
 /**
  * Runs the cells of a sweep and hands each result to `onResult` as it finishes — in finish
@@ -13,12 +14,12 @@ import { failedResult, loadRunCell } from "./run-cell-loader.ts";
  * runCell, in this thread or on a worker thread, which is what makes any `--workers` (and the
  * tests, which call runCell directly) agree byte for byte.
  *
- * A worker thread costs about a second of loader start-up (harness/sweep/shard.ts autoWorkers),
- * so this thread does not wait for them: it runs cells itself, taking them from the same shared
- * queue (harness/sweep/cell-queue.ts), until the first worker is ready, then leaves the rest to
- * the workers. A sweep of short cells is thus done before the workers start, and `--workers 2`
- * is not slower than `--workers 1`; the workers, started once, take cells without waiting for
- * this thread.
+ * A worker thread costs about a second of loader start-up (harness/sweep/shard.ts
+ * WORKER_STARTUP_SECONDS), so this thread does not wait for them: it runs the cells estimated
+ * shorter than that itself, taking them from the same shared queue (harness/sweep/
+ * cell-queue.ts), until the first worker is ready, then leaves the rest to the workers. A
+ * sweep of short cells is thus done before the workers start, and `--workers 2` is not slower
+ * than `--workers 1`; the workers, started once, take cells without waiting for this thread.
  */
 
 export interface PoolOptions {
@@ -116,8 +117,15 @@ async function runEveryCell(
       // until this thread stopped running cells.
       await yieldToEventLoop();
       if (queue.stopped || (pool?.anyReady ?? false)) break;
-      const position = queue.take();
+      const position = queue.peek();
       if (position >= specs.length) break;
+      // With workers coming, a cell that would outlast their start-up is left to them: this
+      // thread would hold it (and Ctrl-C) long after they are up, on a core they need.
+      if (pool !== null && estimatedCellSeconds(specs[position]) > WORKER_STARTUP_SECONDS) {
+        await sleep(WAIT_FOR_WORKERS_MS);
+        continue;
+      }
+      if (!queue.takeIf(position)) continue;
       let result: CellResult;
       try {
         result = await runCell(specs[position], cellOptions);
@@ -198,6 +206,13 @@ class Reporting {
   throwIfFailed(): void {
     if (this.failure !== null) throw this.failure.error;
   }
+}
+
+/** How often this thread looks again while it waits for a worker to take a long cell. */
+const WAIT_FOR_WORKERS_MS = 10;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** One macrotask turn (setImmediate), so signal handlers and I/O callbacks get to run. */

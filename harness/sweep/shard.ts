@@ -176,13 +176,28 @@ export function shardCells(cells: readonly CellSpec[], shard: Shard): CellSpec[]
 }
 
 /**
- * How many workers a sweep is worth when the user does not say: each worker thread costs about
- * a second of loader start-up (bench:sweep: 16 short cells took 1.95 s on one worker and 3.61 s
- * on two), so a worker is added only for every `startupSeconds × 2` of estimated work, up to the
- * cores. 0 = run in the main thread, which pays no start-up at all; one worker would only move
- * the same work off the main thread, so it is 0 too.
+ * A worker thread's start-up, in seconds: Node's worker boot, the tsx loader and the simulator's
+ * modules (bench:sweep: 16 short cells took 1.95 s on one worker and 3.61 s on two when the
+ * main thread waited for them).
  */
-export function autoWorkers(cells: readonly CellSpec[], cores: number, startupSeconds = 1): number {
+export const WORKER_STARTUP_SECONDS = 1;
+
+/** This machine's estimated seconds for one cell on one thread. */
+export function estimatedCellSeconds(spec: CellSpec): number {
+  return estimatedCellPages(spec) * SECONDS_PER_ESTIMATED_PAGE;
+}
+
+/**
+ * How many workers a sweep is worth when the user does not say: a worker is added only for
+ * every `startupSeconds × 2` of estimated work, up to the cores. 0 = run in the main thread,
+ * which pays no start-up at all; one worker would only move the same work off the main thread,
+ * so it is 0 too.
+ */
+export function autoWorkers(
+  cells: readonly CellSpec[],
+  cores: number,
+  startupSeconds = WORKER_STARTUP_SECONDS,
+): number {
   const workers = Math.min(cores, Math.floor(estimatedSeconds(cells) / (2 * startupSeconds)));
   return workers <= 1 ? 0 : workers;
 }
