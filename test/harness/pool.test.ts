@@ -63,9 +63,9 @@ test("runCells simulates a cache-independent cell once and copies it to its twin
 
 test("stopping while workers are posting results neither crashes nor reports late cells", async () => {
   // The race a Ctrl-C under load hit: a worker posts its result while the main thread is busy,
-  // the run stops (pool destroyed), and the result arrives for a task piscina has forgotten.
-  // Here the main thread waits, busy, inside onResult until another worker has finished a cell
-  // and then a little longer, so that result is in flight when the abort destroys the pool.
+  // the run stops (workers terminated), and the result arrives after the stop. Here the main
+  // thread waits, busy, inside onResult until another worker has finished a cell and then a
+  // little longer, so that result is in flight when the abort stops the pool.
   const marks = mkdtempSync(join(tmpdir(), "migbench-pool-"));
   process.env.MIGBENCH_TEST_MARK_DIR = marks;
   try {
