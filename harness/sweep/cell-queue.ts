@@ -92,6 +92,7 @@ export interface CellWorkerData {
 
 /** A worker's messages to the main thread. */
 export type CellWorkerMessage =
+  | { readonly kind: "ready" }
   | { readonly kind: "result"; readonly position: number; readonly result: CellResult }
   | { readonly kind: "threw"; readonly position: number; readonly error: string }
   | { readonly kind: "load-failed"; readonly error: string };

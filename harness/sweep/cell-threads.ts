@@ -21,6 +21,8 @@ export interface CellThreadEvents {
 
 export interface CellThreadsOptions {
   readonly threads: number;
+  /** The machine's cores: how many workers may start at once (below). */
+  readonly cores: number;
   readonly specs: readonly CellSpec[];
   readonly queue: CellQueue;
   readonly runCellModule: string | undefined;
@@ -31,13 +33,24 @@ const WORKER_FILE = new URL("./cell-worker.ts", import.meta.url);
 
 export class CellThreads {
   private readonly workers = new Set<Worker>();
+  /** Slots whose first worker is not started yet. */
+  private readonly deferred: number[] = [];
   private closing = false;
 
+  /**
+   * Starts the workers, all but one core's worth at once: the main thread runs cells while they
+   * start (harness/sweep/pool.ts), and a worker's start-up is CPU work (the loader compiles
+   * every module) that would otherwise take that core too. The rest start when the first
+   * worker is ready.
+   */
   constructor(
     private readonly options: CellThreadsOptions,
     private readonly events: CellThreadEvents,
   ) {
-    for (let slot = 0; slot < options.threads; slot++) this.start(slot);
+    const atOnce = Math.max(1, Math.min(options.threads, options.cores - 1));
+    for (let slot = 0; slot < options.threads; slot++)
+      if (slot < atOnce) this.start(slot);
+      else this.deferred.push(slot);
   }
 
   /** True once a worker has loaded runCell and takes cells. */
@@ -63,7 +76,9 @@ export class CellThreads {
     let lastError: Error | null = null;
     worker.on("message", (message: CellWorkerMessage) => {
       if (this.closing) return;
-      if (message.kind === "load-failed") this.events.fatal(new Error(message.error));
+      if (message.kind === "ready") {
+        for (const deferred of this.deferred.splice(0)) this.start(deferred);
+      } else if (message.kind === "load-failed") this.events.fatal(new Error(message.error));
       else if (message.kind === "result") this.events.result(message.position, message.result);
       else
         this.events.result(message.position, failedResult(specs[message.position], message.error));
@@ -88,10 +103,17 @@ export class CellThreads {
     });
   }
 
-  /** Stop taking cells and terminate every worker; a cell in flight is dropped. */
-  async close(): Promise<void> {
+  /**
+   * Stop taking cells and terminate every worker; a cell in flight is dropped. Nothing waits for
+   * the threads to end (a worker still starting ends only when its loader yields): no message
+   * of theirs is heard after this, and they do not keep the process alive.
+   */
+  close(): void {
     this.closing = true;
     this.options.queue.stop();
-    await Promise.all([...this.workers].map((worker) => worker.terminate()));
+    for (const worker of this.workers) {
+      worker.unref();
+      void worker.terminate();
+    }
   }
 }

@@ -24,6 +24,7 @@ async function work(): Promise<void> {
     return;
   }
   queue.setReady(data.slot, true);
+  post({ kind: "ready" });
   while (!queue.stopped) {
     const position = queue.take();
     if (position >= data.specs.length) return;

@@ -103,7 +103,14 @@ async function runEveryCell(
     threads === 0
       ? null
       : new CellThreads(
-          { threads, specs, queue, runCellModule: options.runCellModule, cellOptions },
+          {
+            threads,
+            cores: coreCount(),
+            specs,
+            queue,
+            runCellModule: options.runCellModule,
+            cellOptions,
+          },
           {
             result: (position, result) => run.report(position, result, true),
             fatal: (error) => run.fail(error),
@@ -141,7 +148,7 @@ async function runEveryCell(
   } finally {
     signal?.removeEventListener("abort", stop);
     queue.stop();
-    await pool?.close();
+    pool?.close();
   }
 }
 
