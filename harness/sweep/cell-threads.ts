@@ -41,7 +41,7 @@ export class CellThreads {
    * Starts the workers, all but one core's worth at once: the main thread runs cells while they
    * start (harness/sweep/pool.ts), and a worker's start-up is CPU work (the loader compiles
    * every module) that would otherwise take that core too. The rest start when the first
-   * worker is ready.
+   * worker is ready, or when the main thread leaves the cells to the workers.
    */
   constructor(
     private readonly options: CellThreadsOptions,
@@ -51,6 +51,11 @@ export class CellThreads {
     for (let slot = 0; slot < options.threads; slot++)
       if (slot < atOnce) this.start(slot);
       else this.deferred.push(slot);
+  }
+
+  /** Start the workers not started yet: the main thread no longer needs its core. */
+  startDeferred(): void {
+    for (const slot of this.deferred.splice(0)) this.start(slot);
   }
 
   /** True once a worker has loaded runCell and takes cells. */
@@ -76,9 +81,8 @@ export class CellThreads {
     let lastError: Error | null = null;
     worker.on("message", (message: CellWorkerMessage) => {
       if (this.closing) return;
-      if (message.kind === "ready") {
-        for (const deferred of this.deferred.splice(0)) this.start(deferred);
-      } else if (message.kind === "load-failed") this.events.fatal(new Error(message.error));
+      if (message.kind === "ready") this.startDeferred();
+      else if (message.kind === "load-failed") this.events.fatal(new Error(message.error));
       else if (message.kind === "result") this.events.result(message.position, message.result);
       else
         this.events.result(message.position, failedResult(specs[message.position], message.error));

@@ -129,6 +129,7 @@ async function runEveryCell(
       // With workers coming, a cell that would outlast their start-up is left to them: this
       // thread would hold it (and Ctrl-C) long after they are up, on a core they need.
       if (pool !== null && estimatedCellSeconds(specs[position]) > WORKER_STARTUP_SECONDS) {
+        pool.startDeferred();
         await sleep(WAIT_FOR_WORKERS_MS);
         continue;
       }
