@@ -67,17 +67,24 @@ export function withGuestProgress(definition: WorkloadDefinition): WorkloadDefin
   return {
     ...definition,
     params: [...definition.params, ...GUEST_PROGRESS_PARAMS],
+    // Stalls are drawn from the seed; the warm-up is not.
+    usesSeed: (params) => stallModel(params) !== null || (definition.usesSeed?.(params) ?? true),
     create(options: WorkloadOptions) {
       const warmupS = numberOr(options.params, "guest_warmup_s", 0);
-      const ratePerS = numberOr(options.params, "guest_stalls_per_s", 0);
-      const meanS = numberOr(options.params, "guest_stall_ms", 0) / 1000;
-      const stalls = ratePerS > 0 && meanS > 0 ? { ratePerS, meanS } : null;
+      const stalls = stallModel(options.params);
       const created = definition.create(options);
       if (warmupS === 0 && stalls === null) return created;
       const wrap = (run: WorkloadRun) => new GuestProgressRun(run, options.seed, warmupS, stalls);
       return created instanceof Promise ? created.then(wrap) : wrap(created);
     },
   };
+}
+
+/** The stalls the parameters ask for, or null for none. */
+function stallModel(params: WorkloadParams): StallModel | null {
+  const ratePerS = numberOr(params, "guest_stalls_per_s", 0);
+  const meanS = numberOr(params, "guest_stall_ms", 0) / 1000;
+  return ratePerS > 0 && meanS > 0 ? { ratePerS, meanS } : null;
 }
 
 /** A parameter's value, or `fallback` for a caller that did not give it (tests, old specs). */

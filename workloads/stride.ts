@@ -51,6 +51,9 @@ export const stride: WorkloadDefinition = {
     }),
     OS_SHARE_PARAM,
   ],
+  // The docs' loop itself is deterministic; only the OS pages' layout comes from the seed
+  // (os-base.ts), and with os_share = 0 there are none.
+  usesSeed: (params) => numberParam(params, "os_share") > 0,
   create(options) {
     return new StrideRun(options.ramBytes, options.seed, options.params);
   },

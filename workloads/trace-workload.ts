@@ -178,6 +178,8 @@ export const traceWorkload: WorkloadDefinition = {
         "when the simulation outlasts the trace: stop (report trace-ended; default, so no invented data is passed off as recorded), loop (repeat the epochs; refused where that would invent the dirtying: docs/TRACE_FORMAT.md), hold (no more writes)",
     },
   ],
+  // A recording replays as recorded; only a loop's laps are drawn from the seed (trace-loop.ts).
+  usesSeed: (params) => (params["on-end"] ?? DEFAULT_ON_END) === "loop",
   create(options: WorkloadOptions): WorkloadRun {
     const file = options.params.file;
     if (typeof file !== "string" || file === "")

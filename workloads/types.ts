@@ -64,6 +64,12 @@ export interface WorkloadDefinition {
   /** RAM when --ram is not given, in bytes. */
   readonly defaultRamBytes: number;
   readonly params: readonly WorkloadParam[];
+  /**
+   * Whether a run with these parameters draws anything from its seed (absent: always). Only a
+   * workload that can be seed-free says so: `bench --dry-run` then warns that a sweep over
+   * seeds only repeats its cells (harness/sweep/setting-warnings.ts).
+   */
+  readonly usesSeed?: (params: WorkloadParams) => boolean;
   create(options: WorkloadOptions): WorkloadRun | Promise<WorkloadRun>;
 }
 

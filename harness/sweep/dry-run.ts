@@ -41,6 +41,7 @@ export function dryRunReport(run: DryRun): { lines: string[]; warnings: string[]
     cells,
     codecs: plan.codecs,
     calibration: plan.calibration.rates,
+    workloads: plan.workloadDefinitions,
     given: run.given,
   });
   return { lines, warnings };

@@ -63,6 +63,8 @@ export interface Plan {
   readonly codecModules: readonly string[];
   /** The codecs of the sweep (plug-ins loaded), for what their traits say about the settings. */
   readonly codecs: readonly CodecDefinition[];
+  /** The workloads of the sweep, in `workloads` order, for what they say about the settings. */
+  readonly workloadDefinitions: readonly WorkloadDefinition[];
   readonly cells: CellSpec[];
   /** "builtin" or the file's path, the file's sha256 (null for builtin), and its rates. */
   readonly calibration: {
@@ -134,6 +136,7 @@ export async function planSweep(
     seeds,
     codecModules,
     codecs: codecDefinitions,
+    workloadDefinitions: definitions,
     cells,
     calibration: { source: calibrationPath, sha256, rates },
     profile: { source: profilePath, sha256: profileSha256, values: profile },

@@ -2,6 +2,7 @@ import { type Calibration, encodeSeconds } from "../../codecs/calibration.ts";
 import type { CodecDefinition } from "../../codecs/types.ts";
 import { RAW_RECORD_BYTES } from "../../codecs/types.ts";
 import type { CellSpec } from "../../results/cell.ts";
+import type { WorkloadDefinition } from "../../workloads/types.ts";
 import { usesPageCache } from "../simulator/cache-independence.ts";
 import { ZERO_RECORD_BYTES } from "../simulator/page-sender.ts";
 import { AXIS_OPTIONS, type OptionAxisKey } from "./axis-options.ts";
@@ -20,12 +21,15 @@ import { AXIS_OPTIONS, type OptionAxisKey } from "./axis-options.ts";
  *   link's speed (the fastest the wire ever goes), the wire time wins for any thread count.
  *   Only a codec that sends every page raw (or as a ZERO record) has a fixed wire size to
  *   compare with; for the built-in rates that is `raw`.
+ * - Seeds for a workload that draws nothing from its seed with the sweep's parameters (its
+ *   `usesSeed` trait, workloads/types.ts): every seed builds the same run.
  */
 
 export interface SettingsInput {
   readonly cells: readonly CellSpec[];
   readonly codecs: readonly CodecDefinition[];
   readonly calibration: Calibration;
+  readonly workloads: readonly WorkloadDefinition[];
   /** True when the user gave `--flag`. */
   readonly given: (flag: string) => boolean;
 }
@@ -33,7 +37,22 @@ export interface SettingsInput {
 const CACHE_AXES = ["cacheModel", "cacheSizeBytes", "cacheAge"] as const;
 
 export function settingWarnings(input: SettingsInput): string[] {
-  return [...cacheWarnings(input), ...threadWarnings(input)];
+  return [...cacheWarnings(input), ...threadWarnings(input), ...seedWarnings(input)];
+}
+
+function seedWarnings({ cells, workloads, given }: SettingsInput): string[] {
+  const { flag } = AXIS_OPTIONS.seed;
+  const warnings: string[] = [];
+  for (const workload of workloads) {
+    const own = cells.filter((cell) => cell.workload === workload.name);
+    if (own.length === 0 || own.some((cell) => workload.usesSeed?.(cell.params) ?? true)) continue;
+    const values = distinct(own, "seed");
+    if (values > 1 || given(flag))
+      warnings.push(
+        `--${flag} changes no result for ${workload.name}: with the sweep's parameters it draws nothing from the seed${values > 1 ? `; its ${values} seeds only repeat every cell` : ""}`,
+      );
+  }
+  return warnings;
 }
 
 function cacheWarnings({ cells, codecs, given }: SettingsInput): string[] {

@@ -25,6 +25,7 @@ async function warningsOf(args: string[]) {
     cells: plan.cells,
     codecs: plan.codecs,
     calibration: plan.calibration.rates,
+    workloads: plan.workloadDefinitions,
     given,
   });
 }
@@ -39,6 +40,60 @@ test("cache settings without a codec that uses the cache: given, or a default li
     "the default --cache-size 16MiB,64MiB,256MiB repeats every cell 3 times with the same result: no codec of the sweep (lz4) uses the page cache (a delta codec such as xbzrle does); give one --cache-size",
   ]);
   assert.deepEqual(await warningsOf(["--codec", "raw,xbzrle", "--cache", "direct,lru"]), []);
+});
+
+test("seeds for a workload that draws nothing from its seed with the sweep's parameters", async () => {
+  const stride = [
+    "--workload",
+    "stride",
+    "--ram",
+    "64MiB",
+    "--codec",
+    "xbzrle",
+    "--cache-size",
+    "16MiB",
+  ];
+  const warn = async (args: string[]) => {
+    const { plan, given } = await planOf([...stride, ...args]);
+    return settingWarnings({
+      cells: plan.cells,
+      codecs: plan.codecs,
+      calibration: plan.calibration.rates,
+      workloads: plan.workloadDefinitions,
+      given,
+    });
+  };
+  // Without OS pages the docs' loop is the same on every seed.
+  assert.deepEqual(await warn(["--set", "os_share=0", "--seed", "1..3"]), [
+    "--seed changes no result for stride: with the sweep's parameters it draws nothing from the seed; its 3 seeds only repeat every cell",
+  ]);
+  assert.deepEqual(await warn(["--set", "os_share=0", "--seed", "7"]), [
+    "--seed changes no result for stride: with the sweep's parameters it draws nothing from the seed",
+  ]);
+  // The default os_share lays OS pages out by the seed; stalls are drawn from it.
+  assert.deepEqual(await warn(["--seed", "1..3"]), []);
+  assert.deepEqual(
+    await warn([
+      "--set",
+      "os_share=0",
+      "--set",
+      "guest_stalls_per_s=2",
+      "--set",
+      "guest_stall_ms=5",
+      "--seed",
+      "1..3",
+    ]),
+    [],
+  );
+  // One os_share value that uses the seed is enough for the seeds to matter.
+  assert.deepEqual(await warn(["--set", "os_share=0,0.2", "--seed", "1..3"]), []);
+  // No --seed, the default one seed: nothing to say.
+  assert.deepEqual(await warn(["--set", "os_share=0"]), []);
+  // Workloads without the trait always use their seed.
+  assert.deepEqual(
+    await warningsOf(["--codec", "xbzrle", "--cache-size", "1MiB", "--seed", "1..3"]),
+    [],
+  );
 });
 
 test("--threads when every page is sent faster than encoded: raw on any link up to its copy rate", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import { builtinCalibration } from "../../codecs/calibration.ts";
 import { QEMU_72_TCG } from "../../harness/simulator/host-profile.ts";
 import { runCell } from "../../harness/simulator/run-cell.ts";
@@ -8,10 +8,14 @@ import {
   GUEST_PROGRESS_PARAMS,
   GuestProgressRun,
   STALL_SALT,
+  withGuestProgress,
 } from "../../workloads/guest-progress.ts";
 import { hash2, Xoshiro128 } from "../../workloads/random.ts";
 import { builtinWorkloads, findWorkload, resolveParams } from "../../workloads/registry.ts";
+import { stride } from "../../workloads/stride.ts";
+import { traceWorkload } from "../../workloads/trace-workload.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
+import { uniform } from "../../workloads/uniform.ts";
 import { baseSpec, MiB } from "../harness/precopy-fixtures.ts";
 
 /** A load that records the times it is advanced to. */
@@ -139,4 +143,20 @@ describe("guest progress: warm-up and stalls", () => {
     assert.ok(converged > 0 && converged < 8, `${converged} of 8 seeds converged`);
     assert.deepEqual(await outcomes(0.5), stalled, "the same seeds give the same outcomes");
   });
+});
+
+test("which runs draw from their seed: stride's OS pages, a trace's loop laps, stalls", () => {
+  const strideParams = { buffer_bytes: 16 * 1024 ** 2, passes_per_s: 20_000, os_share: 0 };
+  assert.equal(stride.usesSeed?.(strideParams), false);
+  assert.equal(stride.usesSeed?.({ ...strideParams, os_share: 0.2 }), true);
+  assert.equal(traceWorkload.usesSeed?.({ file: "t.trace", "on-end": "stop" }), false);
+  assert.equal(traceWorkload.usesSeed?.({ file: "t.trace", "on-end": "loop" }), true);
+  const wrapped = withGuestProgress(stride);
+  assert.equal(wrapped.usesSeed?.({ ...strideParams, guest_warmup_s: 3 }), false);
+  assert.equal(
+    wrapped.usesSeed?.({ ...strideParams, guest_stalls_per_s: 2, guest_stall_ms: 5 }),
+    true,
+  );
+  // A workload without the trait uses its seed.
+  assert.equal(withGuestProgress(uniform).usesSeed?.({}), true);
 });
