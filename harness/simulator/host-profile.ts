@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { InputError } from "../../lib/errors.ts";
 
@@ -77,10 +78,22 @@ export function isBuiltinHostProfile(nameOrPath: string): boolean {
 
 /** A built-in profile by name, or a profile JSON file (a HostProfile), checked field by field. */
 export async function loadHostProfile(nameOrPath: string): Promise<HostProfile> {
-  if (isBuiltinHostProfile(nameOrPath)) return BUILTIN_HOST_PROFILES[nameOrPath];
-  let text: string;
+  return (await readHostProfile(nameOrPath)).values;
+}
+
+/**
+ * loadHostProfile, and the sha256 of the very bytes it parsed (null for a built-in profile):
+ * a run records the checksum of what its cells used, as codecs/calibration.ts readCalibration
+ * does, not of the file as it is a moment later.
+ */
+export async function readHostProfile(
+  nameOrPath: string,
+): Promise<{ values: HostProfile; sha256: string | null }> {
+  if (isBuiltinHostProfile(nameOrPath))
+    return { values: BUILTIN_HOST_PROFILES[nameOrPath], sha256: null };
+  let bytes: Buffer;
   try {
-    text = await readFile(nameOrPath, "utf8");
+    bytes = await readFile(nameOrPath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
@@ -92,11 +105,12 @@ export async function loadHostProfile(nameOrPath: string): Promise<HostProfile> 
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw new InputError(nameOrPath, `not valid JSON: ${(error as Error).message}`);
   }
-  return validateHostProfile(data, nameOrPath);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  return { values: validateHostProfile(data, nameOrPath), sha256 };
 }
 
 const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage"];

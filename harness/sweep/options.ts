@@ -6,7 +6,6 @@ import { checkWritableDirectory } from "../../lib/atomic-file.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagList, flagValue, repeatedFlag } from "../../lib/flag-list.ts";
 import type { CellSpec } from "../../results/cell.ts";
-import { fileSha256 } from "../../results/manifest.ts";
 import { RUNS_DIR } from "../../results/run-dir.ts";
 import type { WorkloadCatalogue } from "../../workloads/catalogue.ts";
 import type { WorkloadDefinition } from "../../workloads/types.ts";
@@ -15,7 +14,7 @@ import {
   DEFAULT_HOST_PROFILE,
   type HostProfile,
   isBuiltinHostProfile,
-  loadHostProfile,
+  readHostProfile,
 } from "../simulator/host-profile.ts";
 import { AXIS_FLAGS, axisOptionsRecord, defaultList, parseAxisLists } from "./axis-options.ts";
 import {
@@ -120,8 +119,7 @@ export async function planSweep(
 
   // The files and what the workloads reject, after every option is known to be well formed.
   const { rates, sha256 } = await readCalibration(calibrationPath);
-  const profile = await loadHostProfile(profilePath);
-  const profileSha256 = isBuiltinHostProfile(profilePath) ? null : fileSha256(profilePath);
+  const { values: profile, sha256: profileSha256 } = await readHostProfile(profilePath);
   for (const [index, workload] of workloads.entries())
     for (const ram of workload.ramBytes)
       for (const params of workload.paramSets)

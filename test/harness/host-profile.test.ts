@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import {
   loadHostProfile,
   NO_HOST_OVERHEAD,
   QEMU_72_TCG,
+  readHostProfile,
 } from "../../harness/simulator/host-profile.ts";
 import { ZERO_RECORD_BYTES } from "../../harness/simulator/page-sender.ts";
 import { simulate } from "../../harness/simulator/precopy.ts";
@@ -170,6 +172,15 @@ describe("host profile files", () => {
     assert.deepEqual(await loadHostProfile("none"), NO_HOST_OVERHEAD);
     const path = write("tcg.json", QEMU_72_TCG);
     assert.deepEqual(await loadHostProfile(path), QEMU_72_TCG);
+  });
+
+  it("the checksum is of the bytes parsed; a built-in has none", async () => {
+    const text = JSON.stringify(QEMU_72_TCG, null, 1);
+    const path = write("hashed.json", text);
+    const read = await readHostProfile(path);
+    assert.deepEqual(read.values, QEMU_72_TCG);
+    assert.equal(read.sha256, createHash("sha256").update(text).digest("hex"));
+    assert.equal((await readHostProfile("qemu-7.2-tcg")).sha256, null);
   });
 
   it("a bad file is one InputError naming the file and the field", async () => {
