@@ -41,11 +41,6 @@ export interface BuildResult {
   readonly skipped: { name: string; reason: string }[];
   /** Charts the run was not made for (no codec benchmark, one bandwidth): the report names them once. */
   readonly notInRun: { name: string; reason: string }[];
-  /**
-   * Always empty: a vega warning now fails the build (ChartWarningError). Kept while
-   * harness/cli/bench.ts still prints this list; remove both together.
-   */
-  readonly warnings: readonly { name: string; warning: string }[];
 }
 
 function rowsCsv(rows: readonly object[]): string {
@@ -71,7 +66,7 @@ function copyCodecBench(runDir: string, given: string | undefined): string | und
   return inRun;
 }
 
-interface WrittenCharts extends Omit<BuildResult, "html" | "warnings"> {
+interface WrittenCharts extends Omit<BuildResult, "html"> {
   /** What report.html shows of each chart, in report order. */
   readonly report: ReportChart[];
 }
@@ -190,5 +185,5 @@ export async function buildReport(
     }),
   );
   const { charts, skipped, notInRun } = written;
-  return { charts, html, skipped, notInRun, warnings: [] };
+  return { charts, html, skipped, notInRun };
 }

@@ -274,9 +274,6 @@ export async function buildReportFor(
       const names = result.skipped.map(({ name }) => name).join(", ");
       stderr.write(`${command}: report: not drawn for this run (see report.html): ${names}\n`);
     }
-    for (const { name, warning } of result.warnings) {
-      stderr.write(`${command}: report: ${name}: ${warning}\n`);
-    }
     return true;
   } catch (error) {
     stderr.write(
