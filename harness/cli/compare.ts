@@ -7,6 +7,8 @@ import { checkWritableFile, writeFileAtomic } from "../../lib/atomic-file.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
 import { singleValued } from "../../lib/flag-list.ts";
 import { runMain } from "../../lib/main.ts";
+import { SCREEN } from "../../reports/charts/layout.ts";
+import { comparisonRatioRows, comparisonRatioSpec } from "../../reports/charts/ratio-to-raw.ts";
 import {
   type Comparison,
   compareRuns,
@@ -19,6 +21,7 @@ import {
   comparisonLegend,
   comparisonTable,
 } from "../../reports/compare-text.ts";
+import { renderChart } from "../../reports/render.ts";
 import { settingText, settingTitle } from "../../reports/settings.ts";
 import { toCsv } from "../../results/csv.ts";
 import { type CellRow, readResults } from "../../results/records.ts";
@@ -28,11 +31,11 @@ import { RESULTS_FILE } from "../../results/schema.ts";
  * `npm run compare -- RUN_A RUN_B` (the same codec at the same settings in two runs) and
  * `npm run compare -- RUN --baseline CODEC` (every other codec of a run against one): a table
  * of outcomes, total time, downtime and bytes with the seeds' spread, one headline per setting,
- * and with --csv the same as CSV. The comparison itself is reports/compare.ts.
+ * with --csv the same as CSV and with --chart the ratios as an SVG. The comparison itself is reports/compare.ts.
  */
 
-const USAGE = `$0 RUN_A RUN_B [--csv FILE]
-$0 RUN --baseline CODEC [--csv FILE]
+const USAGE = `$0 RUN_A RUN_B [--csv FILE] [--chart FILE.svg]
+$0 RUN --baseline CODEC [--csv FILE] [--chart FILE.svg]
 
 Compare two runs setting by setting (the same codec, workload, cache, bandwidth, ...; seeds pooled, paired by seed where both runs have it), or every codec of one run against a baseline codec. A is the first run (or the baseline), B the second (or the other codec).`;
 
@@ -48,7 +51,11 @@ async function parse(args: readonly string[]) {
       describe: "compare every other codec of RUN with this codec at the same settings",
     })
     .option("csv", { type: "string", describe: "also write the comparison to FILE as CSV" })
-    .check(singleValued(["baseline", "csv"]))
+    .option("chart", {
+      type: "string",
+      describe: "also draw the ratios B ÷ A (total time, bytes) per setting as an SVG to FILE",
+    })
+    .check(singleValued(["baseline", "csv", "chart"]))
     .strict()
     .help()
     .version(false)
@@ -111,6 +118,33 @@ function runsComparison(dirA: string, dirB: string): Comparison {
   return comparison;
 }
 
+/** The comparison's ratios drawn as the report's ratio-to-raw chart is (reports/charts/ratio-to-raw.ts). */
+async function comparisonChart(comparison: Comparison): Promise<string> {
+  const sides =
+    comparison.baseline !== null
+      ? { a: comparison.baseline, b: "the codec" }
+      : { a: comparison.labelA, b: comparison.labelB };
+  const rows = comparisonRatioRows(comparison, sides);
+  if (rows.length === 0)
+    throw new InputError(
+      "--chart",
+      "nothing to draw: no setting where either side completed (see the table)",
+    );
+  const [title, axis, lead] =
+    comparison.baseline !== null
+      ? [
+          `Each codec against ${comparison.baseline} at the same setting`,
+          `codec ÷ ${comparison.baseline} (log scale)`,
+          `Ratio of the means over seeds, codec ÷ ${comparison.baseline}: left of the line the codec took less time or sent less.`,
+        ]
+      : [
+          `${comparison.labelB} against ${comparison.labelA}`,
+          "B ÷ A (log scale)",
+          `Ratio of the means over seeds, B ÷ A (A: ${comparison.labelA}; B: ${comparison.labelB}), the same codec at the same setting: left of the line B took less time or sent less.`,
+        ];
+  return renderChart("compare", comparisonRatioSpec(rows, SCREEN, sides, { title, axis, lead }));
+}
+
 function tableText(comparison: Comparison): string {
   const { head, rows } = comparisonTable(comparison);
   const table = new Table({
@@ -130,6 +164,7 @@ export async function compareMain(args: readonly string[]): Promise<number> {
   if (argv.baseline === undefined && runs.length !== 2)
     throw new UsageError("give two runs (RUN_A RUN_B), or one run and --baseline CODEC");
   if (argv.csv !== undefined) checkWritableFile(argv.csv);
+  if (argv.chart !== undefined) checkWritableFile(argv.chart);
   const comparison =
     argv.baseline !== undefined
       ? baselineComparison(runs[0], argv.baseline)
@@ -142,6 +177,10 @@ export async function compareMain(args: readonly string[]): Promise<number> {
   if (argv.csv !== undefined) {
     writeFileAtomic(argv.csv, toCsv(comparisonCsv(comparison)));
     lines.push(`csv: ${argv.csv}`);
+  }
+  if (argv.chart !== undefined) {
+    writeFileAtomic(argv.chart, await comparisonChart(comparison));
+    lines.push(`chart: ${argv.chart}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;

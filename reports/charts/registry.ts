@@ -21,6 +21,7 @@ import {
   passTimelineSpec,
   timelineSubject,
 } from "./pass-timeline.ts";
+import { ratioNotDrawn, ratioRows, ratioSpec } from "./ratio-to-raw.ts";
 import { totalsNotDrawn, totalsRows, totalsSpec } from "./time-and-transferred.ts";
 
 /**
@@ -84,6 +85,13 @@ export const CHARTS: readonly Chart[] = [
     rows: totalsRows,
     notDrawn: totalsNotDrawn,
     spec: totalsSpec,
+  }),
+  chart({
+    name: "ratio-to-raw",
+    title: "Each codec against raw at the same setting",
+    rows: ratioRows,
+    notDrawn: ratioNotDrawn,
+    spec: ratioSpec,
   }),
   chart({
     name: "downtime-vs-bandwidth",

@@ -120,8 +120,15 @@ test("--baseline: outcomes first, bounds where raw was stopped, paired seeds whe
 
 test("two runs: only shared settings are compared; the same sweep compares equal", async () => {
   const csvFile = join(dir, "runs.csv");
-  const run = await compare(RUN_A, RUN_B, "--csv", csvFile);
+  const chartFile = join(dir, "runs.svg");
+  const run = await compare(RUN_A, RUN_B, "--csv", csvFile, "--chart", chartFile);
   assert.equal(run.status, 0, run.stderr);
+  // Equal runs: every ratio is a measured 1×, drawn with the runs' names.
+  const svg = readFileSync(chartFile, "utf8");
+  assert.match(svg, /^<svg /);
+  assert.match(svg, /b against a/);
+  assert.match(svg, /measured \(both completed\)/);
+  assert.doesNotMatch(svg, /NaN/);
   assert.match(run.stdout, /^A = a, B = b, the same codec at the same settings/m);
   assert.match(run.stdout, /^not compared: 4 setting\(s\) only in A, 2 only in B$/m);
   assert.match(

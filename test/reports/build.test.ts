@@ -175,6 +175,7 @@ test("a run without the data for a chart draws no empty chart and says why", asy
     const names = small.charts.map((f) => f.split("/").pop());
     assert.deepEqual(names, [
       "time-and-transferred.png",
+      "ratio-to-raw.png",
       "downtime-vs-bandwidth.png",
       "compression-by-workload.png",
     ]);
@@ -200,7 +201,7 @@ test("a run without the data for a chart draws no empty chart and says why", asy
       { name: "pass-timeline", reason: "passes.csv is missing or has no passes" },
     ]);
     const html = readFileSync(small.html, "utf8");
-    assert.equal(html.match(/<figure class="chart"/g)?.length, 3);
+    assert.equal(html.match(/<figure class="chart"/g)?.length, 4);
     assert.equal(html.match(/Not drawn:/g)?.length, 1, "only the missing passes.csv, in place");
     assert.match(html, /Not drawn: passes\.csv is missing/);
     assert.match(html, /Charts this run was not made for:/);

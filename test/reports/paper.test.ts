@@ -78,7 +78,7 @@ test("npm run report -- RUN --paper writes the figures and says where, nothing e
 test("every chart, in both sizes, fits its width at 8 pt or more, with no title", () => {
   for (const { name, dir, figures, titles } of built) {
     const charts = new Set(figures.map((f) => f.name));
-    assert.equal(charts.size, 8, `${name}: ${charts.size} charts`);
+    assert.equal(charts.size, 9, `${name}: ${charts.size} charts`);
     assert.equal(figures.length, charts.size * 2, `${name}: both sizes of each`);
     for (const figure of figures) {
       const at = `${name}/${figure.name}.${figure.size}`;

@@ -27,6 +27,7 @@ test("the fixture run makes every chart", () => {
     plans.map((p) => p.name),
     [
       "time-and-transferred",
+      "ratio-to-raw",
       "downtime-vs-bandwidth",
       "downtime-vs-cache-size",
       "compression-by-workload",
