@@ -32,6 +32,21 @@ export interface HostProfile {
    * the socket.
    */
   readonly senderMicrosPerPage: Readonly<Record<SenderOutcome, number>>;
+  /** Present when `npm run validate:qemu -- --fit` made the profile: what it was fitted from. */
+  readonly fittedFrom?: HostProfileFit;
+}
+
+/** The provenance of a fitted profile (validate/profile-fit.ts). */
+export interface HostProfileFit {
+  /** The validation run directories whose real.json were read. */
+  readonly runs: readonly string[];
+  /** Real migrations used. */
+  readonly migrations: number;
+  readonly accelerators: readonly string[];
+  /** The host's 1-minute load average over those migrations; null when none was recorded. */
+  readonly loadAverage1m: { readonly min: number; readonly max: number } | null;
+  /** Outcomes the runs could not determine (absent or collinear): the built-in value is kept. */
+  readonly builtinOutcomes: readonly SenderOutcome[];
 }
 
 /**
@@ -99,7 +114,7 @@ export async function loadHostProfile(nameOrPath: string): Promise<HostProfile> 
   return validateHostProfile(data, nameOrPath);
 }
 
-const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage"];
+const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage", "fittedFrom"];
 
 /** Check that `data` is a HostProfile; an InputError naming `input` and the first bad field. */
 export function validateHostProfile(data: unknown, input: string): HostProfile {
@@ -122,11 +137,41 @@ export function validateHostProfile(data: unknown, input: string): HostProfile {
   const micros = {} as Record<SenderOutcome, number>;
   for (const outcome of SENDER_OUTCOMES)
     micros[outcome] = nonNegative(perPage[outcome], `senderMicrosPerPage.${outcome}`, fail);
-  return {
+  const profile: HostProfile = {
     source: data.source as string,
     setupMs: nonNegative(data.setupMs, "setupMs", fail),
     downtimeFixedMs: nonNegative(data.downtimeFixedMs, "downtimeFixedMs", fail),
     senderMicrosPerPage: micros,
+  };
+  return data.fittedFrom === undefined
+    ? profile
+    : { ...profile, fittedFrom: validateFit(data.fittedFrom, fail) };
+}
+
+function validateFit(data: unknown, fail: (problem: string) => never): HostProfileFit {
+  if (!isRecord(data)) return fail('"fittedFrom" must be an object');
+  const strings = (value: unknown, field: string): string[] =>
+    Array.isArray(value) && value.every((v) => typeof v === "string")
+      ? value
+      : fail(`"fittedFrom.${field}" must be an array of strings`);
+  const outcomes = strings(data.builtinOutcomes, "builtinOutcomes");
+  for (const outcome of outcomes)
+    if (!(SENDER_OUTCOMES as readonly string[]).includes(outcome))
+      fail(`fittedFrom.builtinOutcomes has an unknown outcome "${outcome}"`);
+  const load = data.loadAverage1m;
+  if (load !== null && !(isRecord(load) && Object.keys(load).sort().join() === "max,min"))
+    fail('"fittedFrom.loadAverage1m" must be null or { min, max }');
+  return {
+    runs: strings(data.runs, "runs"),
+    migrations: nonNegative(data.migrations, "fittedFrom.migrations", fail),
+    accelerators: strings(data.accelerators, "accelerators"),
+    loadAverage1m: isRecord(load)
+      ? {
+          min: nonNegative(load.min, "fittedFrom.loadAverage1m.min", fail),
+          max: nonNegative(load.max, "fittedFrom.loadAverage1m.max", fail),
+        }
+      : null,
+    builtinOutcomes: outcomes as SenderOutcome[],
   };
 }
 

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { QEMU_72_TCG, validateHostProfile } from "../../harness/simulator/host-profile.ts";
+import { quickMatrix } from "../../validate/matrix.ts";
+import type { LabConfig, LabRun, QueryMigrate } from "../../validate/migration-run.ts";
+import {
+  codecMicros,
+  finalTransferBytes,
+  fitHostProfile,
+  fitTable,
+  pagesByOutcome,
+} from "../../validate/profile-fit.ts";
+
+// Synthetic real.json runs made from known coefficients: the fit must find them again.
+
+const MiB = 1024 * 1024;
+const TRUE_MICROS = { zero: 2.2, normal: 4.5, hit: 7, miss: 5.5, overflow: 0 };
+const [idle, , sparseXbzrle] = quickMatrix();
+
+interface Pages {
+  zero: number;
+  normal: number;
+  hit: number;
+  miss: number;
+}
+
+/** query-migrate as QEMU counts these pages (a miss is also a normal page; no overflow). */
+function info(p: Pages, xbzrle: boolean, extra: Partial<QueryMigrate> = {}): QueryMigrate {
+  return {
+    status: "active",
+    ram: { duplicate: p.zero, normal: p.normal + p.miss, transferred: (p.normal + p.miss) * 4104 },
+    ...(xbzrle ? { "xbzrle-cache": { pages: p.hit, "cache-miss": p.miss, overflow: 0 } } : {}),
+    ...extra,
+  };
+}
+
+function run(config: LabConfig, p: Pages, i: number, finalMiB: number, noise = 0): LabRun {
+  const xbzrle = config.xbzrleCacheBytes !== null;
+  const asOutcomes = { ...p, overflow: 0 };
+  const senderMicros = Object.entries(asOutcomes).reduce(
+    (s, [o, n]) => s + TRUE_MICROS[o as keyof typeof TRUE_MICROS] * n,
+    0,
+  );
+  const cpuS = ((senderMicros + codecMicros(asOutcomes, xbzrle)) * (1 + noise)) / 1e6;
+  const last = info(p, xbzrle);
+  const lastTransferred = last.ram?.transferred ?? 0;
+  const previous = info(p, xbzrle, {
+    ram: { ...last.ram, transferred: lastTransferred - 1_000_000 },
+  });
+  const downtime = 8 + 0.5 * finalMiB;
+  const final: QueryMigrate = {
+    status: "completed",
+    // The VM stopped exactly at the last active poll: the whole growth is the final transfer.
+    "total-time": 2000 + downtime,
+    downtime,
+    "setup-time": 150 + 10 * i,
+    ram: { ...last.ram, transferred: lastTransferred + finalMiB * MiB },
+  };
+  return {
+    config,
+    repetition: i,
+    accelerator: "tcg",
+    outcome: "completed",
+    final,
+    polls: [
+      { atMs: 1900, info: previous, migrationThreadCpuS: cpuS * 0.9 },
+      { atMs: 2000, info: last, migrationThreadCpuS: cpuS },
+      { atMs: 2100, info: final, migrationThreadCpuS: null },
+    ],
+    migrationThreadCpuS: cpuS,
+    guestRatePerS: null,
+    destination: { alive: true, consistent: true },
+    error: null,
+    loadAverage: { before: [1 + i, 1, 1], after: [2 + i, 1, 1] },
+  };
+}
+
+function fixture(noise: (i: number) => number): LabRun[] {
+  const runs: LabRun[] = [];
+  for (let i = 0; i < 4; i++) {
+    runs.push(
+      run(
+        idle,
+        { zero: 100_000 + 7_000 * i, normal: 25_000 - 3_000 * i, hit: 0, miss: 0 },
+        i,
+        1 + i,
+        noise(i),
+      ),
+    );
+    runs.push(
+      run(
+        sparseXbzrle,
+        {
+          zero: 90_000,
+          normal: 30_000 + 1_000 * i,
+          hit: 5_000 + 4_000 * i,
+          miss: 8_000 - 1_500 * i,
+        },
+        i,
+        3 * i,
+        noise(i + 4),
+      ),
+    );
+  }
+  return runs;
+}
+
+test("pagesByOutcome: misses and overflows leave ram.normal, hits exclude overflows", () => {
+  const pages = pagesByOutcome(
+    {
+      status: "active",
+      ram: { duplicate: 9, normal: 100 },
+      "xbzrle-cache": { pages: 30, "cache-miss": 20, overflow: 5 },
+    },
+    true,
+  );
+  assert.deepEqual(pages, { zero: 9, normal: 75, hit: 25, miss: 20, overflow: 5 });
+});
+
+test("finalTransferBytes: growth after the last active poll less the live stream before the stop", () => {
+  const r = run(idle, { zero: 1, normal: 1, hit: 0, miss: 0 }, 0, 4);
+  assert.equal(finalTransferBytes(r), 4 * MiB);
+  // Stop 50 ms after the last poll at 10 000 bytes/ms (1 MB per 100 ms): 500 000 bytes were live.
+  const later = {
+    ...r,
+    final: { ...r.final, "total-time": 2050 + (r.final?.downtime ?? 0) },
+  } as LabRun;
+  assert.equal(finalTransferBytes(later), 4 * MiB - 500_000);
+  assert.equal(finalTransferBytes({ ...r, outcome: "did-not-converge" }), null);
+});
+
+test("fitHostProfile recovers known setup, downtime and per-outcome sender costs", () => {
+  // ±0.2 % deterministic noise on the CPU times.
+  const fit = fitHostProfile(
+    [{ dir: "runs/a", runs: fixture((i) => (i % 2 ? 0.002 : -0.002)) }],
+    QEMU_72_TCG,
+  );
+  const { profile } = fit;
+  assert.equal(profile.setupMs, 165);
+  assert.ok(Math.abs(profile.downtimeFixedMs - 8) < 1e-6);
+  assert.ok(Math.abs((fit.downtime?.slope ?? 0) - 0.5) < 1e-6);
+  for (const o of ["zero", "normal", "hit", "miss"] as const)
+    assert.ok(
+      Math.abs(profile.senderMicrosPerPage[o] - TRUE_MICROS[o]) / TRUE_MICROS[o] < 0.05,
+      `${o}: ${profile.senderMicrosPerPage[o]} vs ${TRUE_MICROS[o]}`,
+    );
+  // No run overflowed: the built-in value stays, and the file says so.
+  assert.equal(profile.senderMicrosPerPage.overflow, QEMU_72_TCG.senderMicrosPerPage.overflow);
+  assert.deepEqual(profile.fittedFrom?.builtinOutcomes, ["overflow"]);
+  assert.deepEqual(profile.fittedFrom?.loadAverage1m, { min: 1, max: 5 });
+  assert.equal(profile.fittedFrom?.migrations, 8);
+  assert.ok(fit.sender.rSquared > 0.99);
+  // What --fit writes is what --profile FILE reads.
+  assert.deepEqual(validateHostProfile(JSON.parse(JSON.stringify(profile)), "fit.json"), profile);
+  assert.match(
+    fitTable(fit),
+    /\| sender µs\/page: overflow \| 4\.300 \(built-in: not identifiable\)/,
+  );
+});
+
+test("fitHostProfile on degenerate runs: collinear outcomes and too few runs keep the built-in values", () => {
+  // Every run has zero and normal pages in the same 4:1 ratio and no cache: nothing separates them.
+  const same = [0, 1, 2].map((i) =>
+    run(idle, { zero: 40_000 * (i + 1), normal: 10_000 * (i + 1), hit: 0, miss: 0 }, i, 2),
+  );
+  const fit = fitHostProfile([{ dir: "runs/b", runs: same }], QEMU_72_TCG);
+  assert.deepEqual(fit.profile.senderMicrosPerPage, QEMU_72_TCG.senderMicrosPerPage);
+  assert.deepEqual(fit.profile.fittedFrom?.builtinOutcomes, [
+    "zero",
+    "normal",
+    "hit",
+    "miss",
+    "overflow",
+  ]);
+  // One final-transfer size only: the slope is not determined, but the line is still ≥ 0.
+  assert.ok((fit.downtime?.fixed ?? -1) >= 0 && (fit.downtime?.slope ?? -1) >= 0);
+  const none = fitHostProfile([{ dir: "runs/c", runs: [] }], QEMU_72_TCG);
+  assert.equal(none.profile.setupMs, QEMU_72_TCG.setupMs);
+  assert.equal(none.downtime, null);
+});
