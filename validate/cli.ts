@@ -51,6 +51,12 @@ function parser(args: readonly string[]) {
       describe:
         "fit a host profile from these validation runs' real.json; --out FILE (default host-profile.json)",
     })
+    .option("fit-basis", {
+      choices: ["cpu", "wall"] as const,
+      describe:
+        "--fit: fit the sender's cost to the migration thread's CPU time, or to wall time (a loaded host)",
+      default: "cpu" as const,
+    })
     .option("seeds", {
       type: "string",
       describe: `seeds a stochastic configuration is simulated over (1 to 100)`,
@@ -150,7 +156,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
     if (fitDirs.length === 0)
       throw new UsageError("--fit: name at least one validation run directory");
     const out = resolve(flagValue(argv.out, "out") ?? "host-profile.json");
-    process.stdout.write(fitCommand(fitDirs, out));
+    process.stdout.write(fitCommand(fitDirs, out, argv["fit-basis"]));
     return 0;
   }
   // Every option is checked before the setup or the first migration.

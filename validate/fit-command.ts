@@ -4,7 +4,7 @@ import { QEMU_72_TCG } from "../harness/simulator/host-profile.ts";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { InputError } from "../lib/errors.ts";
 import type { LabRun } from "./migration-run.ts";
-import { fitHostProfile, fitTable, type RunSet } from "./profile-fit.ts";
+import { type FitBasis, fitHostProfile, fitTable, type RunSet } from "./profile-fit.ts";
 
 /**
  * `npm run validate:qemu -- --fit RUN_DIR... [--out FILE]`: a host profile fitted from the
@@ -41,9 +41,9 @@ export function readRuns(dir: string): RunSet {
 }
 
 /** Reads every run directory first, fits, writes `out`; the printed text. */
-export function fitCommand(dirs: readonly string[], out: string): string {
+export function fitCommand(dirs: readonly string[], out: string, basis: FitBasis): string {
   const sets = dirs.map(readRuns);
-  const fit = fitHostProfile(sets, QEMU_72_TCG);
+  const fit = fitHostProfile(sets, QEMU_72_TCG, basis);
   writeFileAtomic(out, `${JSON.stringify(fit.profile, null, 2)}\n`);
   const kept = fit.sender.fromFallback;
   const note =

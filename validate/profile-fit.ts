@@ -27,6 +27,14 @@ export interface RunSet {
   readonly runs: readonly LabRun[];
 }
 
+/**
+ * What the sender's cost is fitted to: the live_migration thread's CPU time (the default: what
+ * the thread costs on a quiet host), or the wall time of the migration after setup and the
+ * downtime's fixed part (what a page cost on this host as it was, the thread waiting for a
+ * core included: on a loaded machine the thread had a core for only part of the time).
+ */
+export type FitBasis = "cpu" | "wall";
+
 /** One migration's sender cost and its pages by outcome. */
 export interface SenderSample {
   readonly label: string;
@@ -77,13 +85,30 @@ export function codecMicros(pages: Readonly<Record<SenderOutcome, number>>, xbzr
 }
 
 /**
- * The thread's CPU time and the counters of the same poll: the last poll at which the thread
- * was seen (it exits after completing, so its last reading precedes the final answer). Runs
- * recorded before polls carried the CPU time pair the run's last reading with its last poll
- * that was still active.
+ * basis "cpu": the thread's CPU time and the counters of the same poll: the last poll at which
+ * the thread was seen (it exits after completing, so its last reading precedes the final
+ * answer). Runs recorded before polls carried the CPU time pair the run's last reading with
+ * their last poll that was still active.
+ * basis "wall": a completed run's total-time − setup-time − `downtimeFixedMs`, with its final
+ * counters.
  */
-export function senderSample(run: LabRun, label: string): SenderSample | null {
+export function senderSample(
+  run: LabRun,
+  label: string,
+  basis: FitBasis = "cpu",
+  downtimeFixedMs = 0,
+): SenderSample | null {
   const xbzrle = run.config.xbzrleCacheBytes !== null;
+  if (basis === "wall") {
+    const final = run.final;
+    const total = final?.["total-time"];
+    const setup = final?.["setup-time"];
+    if (run.outcome !== "completed" || !final?.ram || total === undefined || setup === undefined)
+      return null;
+    const pages = pagesByOutcome(final, xbzrle);
+    const micros = (total - setup - downtimeFixedMs) * 1000 - codecMicros(pages, xbzrle);
+    return { label, micros, pages };
+  }
   const seen = [...run.polls].reverse().find((p) => typeof p.migrationThreadCpuS === "number");
   let poll: Poll | undefined = seen;
   let cpuS = seen?.migrationThreadCpuS ?? null;
@@ -220,6 +245,21 @@ export interface ProfileFit {
   readonly downtime: LineFit | null;
   readonly sender: SenderFit;
   readonly samples: readonly SenderSample[];
+  /**
+   * The live_migration thread's CPU time over the migration's wall time after setup, per
+   * completed run: near 1 when the sender is CPU-bound on a core of its own; far below on a
+   * loaded host, where CPU time cannot explain the wall time (basis "wall" then fits it).
+   */
+  readonly threadCpuShare: Spread | null;
+}
+
+function cpuShare(run: LabRun): number[] {
+  const total = run.final?.["total-time"];
+  const setup = run.final?.["setup-time"] ?? 0;
+  const cpuS = run.migrationThreadCpuS;
+  if (run.outcome !== "completed" || total === undefined || cpuS === null || total <= setup)
+    return [];
+  return [(cpuS * 1000) / (total - setup)];
 }
 
 function loadRange(runs: readonly LabRun[]): { min: number; max: number } | null {
@@ -230,7 +270,11 @@ function loadRange(runs: readonly LabRun[]): { min: number; max: number } | null
 }
 
 /** The whole fit: a profile for `--profile FILE` and the statistics behind it. */
-export function fitHostProfile(sets: readonly RunSet[], fallback: HostProfile): ProfileFit {
+export function fitHostProfile(
+  sets: readonly RunSet[],
+  fallback: HostProfile,
+  basis: FitBasis = "cpu",
+): ProfileFit {
   const runs = sets.flatMap((s) => s.runs.map((run) => ({ dir: s.dir, run })));
   const ok = runs.filter(({ run }) => run.outcome !== "failed" && run.final);
   const setup = spread(ok.flatMap(({ run }) => run.final?.["setup-time"] ?? []));
@@ -244,7 +288,8 @@ export function fitHostProfile(sets: readonly RunSet[], fallback: HostProfile): 
     finals.map((f) => f.downtime),
   );
   const samples = ok.flatMap(({ dir, run }) => {
-    const sample = senderSample(run, `${dir}:${run.config.name}#${run.repetition + 1}`);
+    const label = `${dir}:${run.config.name}#${run.repetition + 1}`;
+    const sample = senderSample(run, label, basis, downtime?.fixed ?? fallback.downtimeFixedMs);
     return sample ? [sample] : [];
   });
   const sender = fitSender(samples, fallback.senderMicrosPerPage);
@@ -252,7 +297,7 @@ export function fitHostProfile(sets: readonly RunSet[], fallback: HostProfile): 
   const load = loadRange(ok.map(({ run }) => run));
   const loadText = load ? `, load average ${load.min.toFixed(1)}–${load.max.toFixed(1)}` : "";
   const profile: HostProfile = {
-    source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}) in ${sets.map((s) => s.dir).join(", ")}`,
+    source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}; sender cost from ${basis === "cpu" ? "the migration thread's CPU time" : "wall time"}) in ${sets.map((s) => s.dir).join(", ")}`,
     setupMs: setup ? round(setup.mean, 1) : fallback.setupMs,
     downtimeFixedMs: downtime ? round(downtime.fixed, 2) : fallback.downtimeFixedMs,
     senderMicrosPerPage: {
@@ -268,9 +313,11 @@ export function fitHostProfile(sets: readonly RunSet[], fallback: HostProfile): 
       accelerators,
       loadAverage1m: load,
       builtinOutcomes: sender.fromFallback,
+      senderBasis: basis,
     },
   };
-  return { profile, setup, downtime, sender, samples };
+  const threadCpuShare = spread(ok.flatMap(({ run }) => cpuShare(run)));
+  return { profile, setup, downtime, sender, samples, threadCpuShare };
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
@@ -303,7 +350,12 @@ export function fitTable(fit: ProfileFit): string {
     lines.push(`| sender µs/page: ${o} | ${f(sender.micros[o], 3)}${kept} | | | |`);
   }
   lines.push(
-    `| sender model (CPU µs, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,
+    `| sender model (µs per migration, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,
   );
+  const share = fit.threadCpuShare;
+  if (share)
+    lines.push(
+      `| migration thread's CPU / wall time after setup | ${f(share.mean, 2)} (${f(share.min, 2)}–${f(share.max, 2)}) | | | ${share.n} |`,
+    );
   return `${lines.join("\n")}\n`;
 }

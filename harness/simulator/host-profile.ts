@@ -47,6 +47,8 @@ export interface HostProfileFit {
   readonly loadAverage1m: { readonly min: number; readonly max: number } | null;
   /** Outcomes the runs could not determine (absent or collinear): the built-in value is kept. */
   readonly builtinOutcomes: readonly SenderOutcome[];
+  /** What the sender's cost was fitted to: the migration thread's CPU time, or wall time. */
+  readonly senderBasis: "cpu" | "wall";
 }
 
 /**
@@ -156,7 +158,7 @@ function validateFit(data: unknown, fail: (problem: string) => never): HostProfi
       : fail(`"fittedFrom.${field}" must be an array of strings`);
   const outcomes = strings(data.builtinOutcomes, "builtinOutcomes");
   for (const outcome of outcomes)
-    if (!(SENDER_OUTCOMES as readonly string[]).includes(outcome))
+    if (!isSenderOutcome(outcome))
       fail(`fittedFrom.builtinOutcomes has an unknown outcome "${outcome}"`);
   const load = data.loadAverage1m;
   if (load !== null && !(isRecord(load) && Object.keys(load).sort().join() === "max,min"))
@@ -171,8 +173,16 @@ function validateFit(data: unknown, fail: (problem: string) => never): HostProfi
           max: nonNegative(load.max, "fittedFrom.loadAverage1m.max", fail),
         }
       : null,
-    builtinOutcomes: outcomes as SenderOutcome[],
+    builtinOutcomes: outcomes.filter(isSenderOutcome),
+    senderBasis:
+      data.senderBasis === "cpu" || data.senderBasis === "wall"
+        ? data.senderBasis
+        : fail('"fittedFrom.senderBasis" must be "cpu" or "wall"'),
   };
+}
+
+function isSenderOutcome(value: string): value is SenderOutcome {
+  return (SENDER_OUTCOMES as readonly string[]).includes(value);
 }
 
 function nonNegative(value: unknown, field: string, fail: (problem: string) => never): number {

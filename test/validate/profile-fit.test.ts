@@ -9,6 +9,7 @@ import {
   fitHostProfile,
   fitTable,
   pagesByOutcome,
+  senderSample,
 } from "../../validate/profile-fit.ts";
 
 // Synthetic real.json runs made from known coefficients: the fit must find them again.
@@ -177,4 +178,15 @@ test("fitHostProfile on degenerate runs: collinear outcomes and too few runs kee
   const none = fitHostProfile([{ dir: "runs/c", runs: [] }], QEMU_72_TCG);
   assert.equal(none.profile.setupMs, QEMU_72_TCG.setupMs);
   assert.equal(none.downtime, null);
+});
+
+test("senderSample: CPU time at the last poll the thread was seen, or wall time after setup", () => {
+  const r = run(idle, { zero: 1000, normal: 500, hit: 0, miss: 0 }, 0, 2);
+  const pages = { zero: 1000, normal: 500, hit: 0, miss: 0, overflow: 0 };
+  const cpu = senderSample(r, "x");
+  assert.ok(Math.abs((cpu?.micros ?? 0) - (2.2 * 1000 + 4.5 * 500)) < 1e-6);
+  // Wall: total 2009 ms − setup 150 − a fixed downtime of 9 = 1850 ms, less the codec's time.
+  const wall = senderSample(r, "x", "wall", 9);
+  assert.ok(Math.abs((wall?.micros ?? 0) - (1_850_000 - codecMicros(pages, false))) < 1e-6);
+  assert.equal(senderSample({ ...r, outcome: "did-not-converge" }, "x", "wall"), null);
 });
