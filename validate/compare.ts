@@ -22,8 +22,6 @@ const LOOPBACK_LINK = "32Gbit/s";
 const MiB = 1024 * 1024;
 /** A minimal Linux guest of 512 MiB (kernel, initramfs, page cache) holds ~97 MiB of non-zero pages. */
 const MINIMAL_GUEST_OS_BYTES = 97 * MiB;
-/** The same as the synthetic idle guest's zero share. */
-const MINIMAL_GUEST_ZERO_SHARE = 0.81;
 
 /** The host profile the lab compares against by default: QEMU 7.2 under TCG. */
 export const DEFAULT_LAB_PROFILE = "qemu-7.2-tcg";
@@ -68,13 +66,18 @@ export interface SeedSweep {
   readonly count: number;
 }
 
+/** An idle guest's zero share: all but the OS's ~97 MiB (0.81 of a 512 MiB guest). */
+function idleZeroShare(config: LabConfig): string {
+  return (1 - Math.min(1, MINIMAL_GUEST_OS_BYTES / (config.guestRamKiB * 1024))).toFixed(2);
+}
+
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
 function syntheticWorkload(config: LabConfig, guestRatePerS: number | null): string[] | null {
   // The lab lets the load run before it migrates: so does the simulated guest.
   const warmup = ["--set", `guest_warmup_s=${config.warmupS}`];
   switch (config.load.mode) {
     case "idle":
-      return ["--workload", "idle", "--set", `zero_share=${MINIMAL_GUEST_ZERO_SHARE}`];
+      return ["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`];
     case "stride": {
       // The stride program runs as fast as the vCPU lets it: give the model the speed the guest
       // showed before this migration (TCG runs it ~10× slower than native, and it varies).
