@@ -29,9 +29,11 @@ export interface ComparisonOptions {
   readonly seeds: number;
 }
 
-/** Stochastic: marked so (matrix.ts), or its real repetitions ended differently. */
+/** Stochastic: marked so (matrix.ts), or its real repetitions converged and did not. */
 export function isStochastic(config: LabConfig, real: readonly LabRun[]): boolean {
-  return markedStochastic(config) || new Set(real.map((r) => r.outcome)).size > 1;
+  // A run that failed (QEMU or the lab broke) says nothing about convergence.
+  const outcomes = new Set(real.flatMap((r) => (r.outcome === "failed" ? [] : [r.outcome])));
+  return markedStochastic(config) || outcomes.size > 1;
 }
 
 function mean(values: readonly (number | null)[]): number | null {

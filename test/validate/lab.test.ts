@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { emptyFigures, type Figures, simulationArgs } from "../../validate/compare.ts";
+import { isStochastic } from "../../validate/comparison.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
@@ -128,4 +129,16 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
   // No guest speed measured: no stride simulation.
   assert.equal(simulationArgs(stride, null, "/tmp/x", "none"), null);
+});
+
+test("isStochastic: marked configurations, and repetitions that converged and did not", () => {
+  const matrix = quickMatrix();
+  const idle = matrix[0];
+  const stride32 = matrix.find((c) => c.name === "stride-xbzrle-64MiB-32MiBps-300ms")!;
+  const ended = (outcome: LabRun["outcome"]) => ({ outcome }) as LabRun;
+  assert.equal(isStochastic(stride32, [ended("completed")]), true);
+  assert.equal(isStochastic(idle, [ended("completed"), ended("completed")]), false);
+  assert.equal(isStochastic(idle, [ended("completed"), ended("did-not-converge")]), true);
+  // A run the lab itself lost is no evidence either way.
+  assert.equal(isStochastic(idle, [ended("completed"), ended("failed")]), false);
 });
