@@ -53,7 +53,9 @@ export interface HostProfileFit {
 
 /**
  * QEMU 7.2 (Debian 12) under TCG on a 2-core AMD EPYC VM, 512 MiB guests migrated over
- * loopback by `npm run validate:qemu` (docs/VALIDATION.md), fitted from 42 real migrations:
+ * loopback by `npm run validate:qemu` (docs/VALIDATION.md), estimated by hand from 42 real
+ * migrations on a quiet machine (`--fit` fits a profile by code; docs/VALIDATION.md gives why
+ * these numbers were kept):
  * - setupMs: QEMU's `setup-time` was 159–409 ms, mean ~180 ms over 30 short runs;
  * - downtimeFixedMs: over 35 runs, downtime ≈ 8.7 ms + 0.80 ms per MiB of the final transfer
  *   (the slope is the sender's cost per normal page, below);
