@@ -96,3 +96,17 @@ test("senderSample: CPU time at the last poll the thread was seen, or wall time 
   assert.ok(Math.abs((wall?.micros ?? 0) - (1_850_000 - codecMicros(pages, false))) < 1e-6);
   assert.equal(senderSample({ ...r, outcome: "did-not-converge" }, "x", "wall"), null);
 });
+
+test("senderSample: a real.json from before polls carried CPU time pairs the run's last reading with its last active poll", () => {
+  const r = run(idle, { zero: 1000, normal: 500, hit: 0, miss: 0 }, 0, 2);
+  const old = {
+    ...r,
+    polls: r.polls.map(({ atMs, info }) => ({ atMs, info })),
+    migrationThreadCpuS: 0.01,
+  };
+  const pages = { zero: 1000, normal: 500, hit: 0, miss: 0, overflow: 0 };
+  assert.ok(
+    Math.abs((senderSample(old, "x")?.micros ?? 0) - (10_000 - codecMicros(pages, false))) < 1e-6,
+  );
+  assert.equal(senderSample({ ...old, migrationThreadCpuS: null }, "x"), null);
+});
