@@ -187,3 +187,29 @@ export async function buildReport(
   const { charts, skipped, notInRun } = written;
   return { charts, html, skipped, notInRun };
 }
+
+/**
+ * One chart outside a run report (the validation lab's, validate/chart.ts), written as report
+ * charts are: NAME.data.csv, NAME.vl.json, NAME.svg and NAME.png in `dir`. A Vega warning is a
+ * ChartWarningError, as in a report. Returns the files written.
+ */
+export async function writeStandaloneChart(
+  dir: string,
+  name: string,
+  rows: readonly object[],
+  spec: Record<string, unknown>,
+): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, name);
+  const svg = await renderChart(name, spec);
+  writeFileAtomic(`${base}.data.csv`, rowsCsv(rows));
+  writeFileAtomic(`${base}.vl.json`, `${JSON.stringify(spec, null, 2)}\n`);
+  writeFileAtomic(`${base}.svg`, svg);
+  const png = createPngRenderer();
+  try {
+    writeFileAtomic(`${base}.png`, await png.render(svg));
+  } finally {
+    await png.close();
+  }
+  return [".data.csv", ".vl.json", ".svg", ".png"].map((ext) => `${base}${ext}`);
+}

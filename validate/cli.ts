@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import yargs from "yargs";
@@ -8,19 +8,13 @@ import { UsageError } from "../lib/errors.ts";
 import { flagValue } from "../lib/flag-list.ts";
 import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
-import { toCsv } from "../results/csv.ts";
-import { DEFAULT_LAB_PROFILE, realFigures, simulate } from "./compare.ts";
+import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
+import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
+import { fitCommand, readRuns } from "./fit-command.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
 import { type LabRun, runMigration } from "./migration-run.ts";
-import {
-  agreements,
-  COMPARISON_HEADER,
-  type ComparedConfig,
-  comparisonRows,
-  markdownTable,
-  summaryLine,
-} from "./table.ts";
+import type { ComparedConfig } from "./table.ts";
 
 /**
  * `npm run validate:qemu`: migrate real QEMU guests on this machine and set the simulator's
@@ -32,19 +26,41 @@ function parser(args: readonly string[]) {
   return yargs([...args])
     .scriptName("npm run validate:qemu --")
     .usage(
-      "$0 --setup | --quick | --full [options]\n\n" +
+      "$0 --setup | --quick | --full | --from RUN_DIR | --fit RUN_DIR... [options]\n\n" +
         "Migrate real QEMU 7.2 guests (loopback, TCG or KVM) and compare each migration with\n" +
-        "migbench's simulation of the same load and parameters.",
+        "migbench's simulation of the same load and parameters; fit a host profile from them.",
     )
     .option("setup", {
       type: "boolean",
       describe:
         "install QEMU and busybox from Debian, fetch a Debian cloud kernel, build the guest",
     })
-    .option("quick", { type: "boolean", describe: "6 configurations, 1 repetition (≈ 5–10 min)" })
+    .option("quick", { type: "boolean", describe: "7 configurations, 1 repetition (≈ 5–10 min)" })
     .option("full", {
       type: "boolean",
       describe: "28 configurations, 3 repetitions each (≈ 1–2 h)",
+    })
+    .option("from", {
+      type: "string",
+      describe:
+        "compare the real runs of an earlier validation run again (e.g. with another --profile), into --out",
+    })
+    .option("fit", {
+      type: "string",
+      array: true,
+      describe:
+        "fit a host profile from these validation runs' real.json; --out FILE (default host-profile.json)",
+    })
+    .option("fit-basis", {
+      choices: ["cpu", "wall"] as const,
+      describe:
+        "--fit: fit the sender's cost to the migration thread's CPU time, or to wall time (a loaded host)",
+      default: "cpu" as const,
+    })
+    .option("seeds", {
+      type: "string",
+      describe: `seeds a stochastic configuration is simulated over (1 to 100)`,
+      defaultDescription: String(DEFAULT_LAB_SEEDS),
     })
     .option("reps", { type: "string", describe: "repetitions per configuration (1 to 20)" })
     .option("only", { type: "string", describe: "only configurations whose name contains this" })
@@ -67,7 +83,7 @@ function parser(args: readonly string[]) {
     })
     .option("out", {
       type: "string",
-      describe: "directory to write",
+      describe: "directory to write (with --fit: the profile file)",
       defaultDescription: "runs/validate-<UTC timestamp>",
     })
     .strict()
@@ -105,11 +121,44 @@ function describe(run: LabRun): string {
   return `${run.outcome}, total ${total}, downtime ${f.downtimeMs ?? "—"} ms, ${check}`;
 }
 
+/** Compares every configuration's real runs with their simulations and writes the outputs. */
+async function compareAndWrite(
+  groups: readonly { config: ComparedConfig["config"]; real: readonly LabRun[] }[],
+  options: ComparisonOptions,
+): Promise<number> {
+  const compared = groups.map(({ config, real }) => compareConfig(config, real, options));
+  const { table, summary, chart } = await writeComparison(options.out, compared, options.profile);
+  process.stdout.write(`${table}\n${summary}\nchart: ${chart[2]}\nvalidation: ${options.out}\n`);
+  const inconsistent = groups
+    .flatMap((g) => g.real)
+    .filter((r) => r.destination && !r.destination.consistent);
+  if (inconsistent.length > 0) {
+    process.stderr.write(
+      `validate: ${inconsistent.length} destination guest(s) failed their own memory check: QEMU delivered stale pages\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
 export async function validateMain(args: readonly string[]): Promise<number> {
   const argv = parser(args).parseSync();
-  const modes = [argv.setup, argv.quick, argv.full].filter(Boolean).length;
-  if (modes === 0) throw new UsageError("say --setup, --quick or --full (see --help)");
-  if (argv.quick && argv.full) throw new UsageError("--quick and --full exclude each other");
+  const fitDirs = argv.fit?.map(String) ?? null;
+  const from = flagValue(argv.from, "from");
+  const modes = [argv.setup, argv.quick, argv.full, from !== undefined, fitDirs !== null].filter(
+    Boolean,
+  ).length;
+  if (modes === 0)
+    throw new UsageError("say --setup, --quick, --full, --from or --fit (see --help)");
+  if (modes > 1 && !(modes === 2 && argv.setup && (argv.quick || argv.full)))
+    throw new UsageError("--quick, --full, --from and --fit exclude each other");
+  if (fitDirs !== null) {
+    if (fitDirs.length === 0)
+      throw new UsageError("--fit: name at least one validation run directory");
+    const out = resolve(flagValue(argv.out, "out") ?? "host-profile.json");
+    process.stdout.write(fitCommand(fitDirs, out, argv["fit-basis"]));
+    return 0;
+  }
   // Every option is checked before the setup or the first migration.
   const reps =
     argv.reps === undefined
@@ -117,20 +166,33 @@ export async function validateMain(args: readonly string[]): Promise<number> {
         ? 3
         : 1
       : parseInteger(flagValue(argv.reps, "reps") ?? "", "--reps", 1, 20);
+  const seeds =
+    argv.seeds === undefined
+      ? DEFAULT_LAB_SEEDS
+      : parseInteger(flagValue(argv.seeds, "seeds") ?? "", "--seeds", 1, 100);
   const guestRamKiB = guestRam(flagValue(argv["guest-ram"], "guest-ram"));
   const only = flagValue(argv.only, "only");
+  const out = resolve(flagValue(argv.out, "out") ?? join("runs", `validate-${stamp(new Date())}`));
+  if (existsSync(join(out, "real.json")) || existsSync(join(out, "comparison.csv")))
+    throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
+  // A file is named by its absolute path: the simulations run from migbench's root.
+  const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_LAB_PROFILE;
+  const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
+  const options = { out, profile, seeds };
+  if (from !== undefined) {
+    const groups = groupRuns(readRuns(from).runs).filter(
+      (g) => only === undefined || g.config.name.includes(only),
+    );
+    if (groups.length === 0) throw new UsageError(`--from: no real runs to compare in ${from}`);
+    checkWritableDirectory(out);
+    return compareAndWrite(groups, options);
+  }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
     .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
   if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${only}"`);
-  const out = resolve(flagValue(argv.out, "out") ?? join("runs", `validate-${stamp(new Date())}`));
-  if (existsSync(join(out, "real.json")))
-    throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
   if (argv.quick || argv.full) checkWritableDirectory(out);
   const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
-  // A file is named by its absolute path: the simulations run from migbench's root.
-  const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_LAB_PROFILE;
-  const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   let image: LabImage;
   if (argv.setup || !existsSync(join(labDir, "lab.json"))) {
@@ -140,7 +202,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   if (!argv.quick && !argv.full) return 0;
 
   const runs: LabRun[] = [];
-  const compared: ComparedConfig[] = [];
+  const groups: { config: ComparedConfig["config"]; real: LabRun[] }[] = [];
   let n = 0;
   for (const config of matrix) {
     const real: LabRun[] = [];
@@ -154,25 +216,9 @@ export async function validateMain(args: readonly string[]): Promise<number> {
       // Every finished migration is kept, as it finishes.
       writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
     }
-    const simulated = real.map((run) => simulate(config, run, out, profile));
-    compared.push({ config, real, realFigures: real.map(realFigures), simulated });
+    groups.push({ config, real });
   }
-  writeFileAtomic(
-    join(out, "comparison.csv"),
-    toCsv([COMPARISON_HEADER, ...comparisonRows(compared)]),
-  );
-  const table = markdownTable(compared);
-  const summary = summaryLine(agreements(compared));
-  writeFileSync(join(out, "comparison.md"), `${table}\n${summary}\n`);
-  process.stdout.write(`${table}\n${summary}\nvalidation: ${out}\n`);
-  const inconsistent = runs.filter((r) => r.destination && !r.destination.consistent);
-  if (inconsistent.length > 0) {
-    process.stderr.write(
-      `validate: ${inconsistent.length} destination guest(s) failed their own memory check: QEMU delivered stale pages\n`,
-    );
-    return 1;
-  }
-  return 0;
+  return compareAndWrite(groups, options);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -22,8 +22,6 @@ const LOOPBACK_LINK = "32Gbit/s";
 const MiB = 1024 * 1024;
 /** A minimal Linux guest of 512 MiB (kernel, initramfs, page cache) holds ~97 MiB of non-zero pages. */
 const MINIMAL_GUEST_OS_BYTES = 97 * MiB;
-/** The same as the synthetic idle guest's zero share. */
-const MINIMAL_GUEST_ZERO_SHARE = 0.81;
 
 /** The host profile the lab compares against by default: QEMU 7.2 under TCG. */
 export const DEFAULT_LAB_PROFILE = "qemu-7.2-tcg";
@@ -52,17 +50,38 @@ function osShare(config: LabConfig, loadBytes: number): string {
   return String(Math.min(1, MINIMAL_GUEST_OS_BYTES / outside).toFixed(4));
 }
 
-/** The synthetic workload and its parameters standing for a guest load; null = none yet. */
-function syntheticWorkload(config: LabConfig, run: LabRun | undefined): string[] | null {
+/**
+ * The vCPU stall model for configurations whose outcome is a matter of chance
+ * (workloads/guest-progress.ts): not fitted, chosen for a TCG vCPU sharing 2 loaded cores with
+ * QEMU's migration thread — about one stall a second, ~100 ms long (a scheduler time slice or
+ * a few under load, or the big QEMU lock held through a dirty sync).
+ */
+export const LAB_STALLS = { perS: 1, meanMs: 100 } as const;
+
+/** Seeds a stochastic configuration is simulated over, by default. */
+export const DEFAULT_LAB_SEEDS = 10;
+
+/** A multi-seed simulation: seeds 1..count, the guest stalling as LAB_STALLS says. */
+export interface SeedSweep {
+  readonly count: number;
+}
+
+/** An idle guest's zero share: all but the OS's ~97 MiB (0.81 of a 512 MiB guest). */
+function idleZeroShare(config: LabConfig): string {
+  return (1 - Math.min(1, MINIMAL_GUEST_OS_BYTES / (config.guestRamKiB * 1024))).toFixed(2);
+}
+
+/** The synthetic workload and its parameters standing for a guest load; null = none. */
+function syntheticWorkload(config: LabConfig, guestRatePerS: number | null): string[] | null {
   // The lab lets the load run before it migrates: so does the simulated guest.
   const warmup = ["--set", `guest_warmup_s=${config.warmupS}`];
   switch (config.load.mode) {
     case "idle":
-      return ["--workload", "idle", "--set", `zero_share=${MINIMAL_GUEST_ZERO_SHARE}`];
+      return ["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`];
     case "stride": {
       // The stride program runs as fast as the vCPU lets it: give the model the speed the guest
       // showed before this migration (TCG runs it ~10× slower than native, and it varies).
-      const rate = run?.guestRatePerS;
+      const rate = guestRatePerS;
       if (!rate) return null;
       const buffer = config.load.args[0] * MiB;
       return [
@@ -72,18 +91,19 @@ function syntheticWorkload(config: LabConfig, run: LabRun | undefined): string[]
         ...warmup,
       ];
     }
-    case "sparse": {
-      // loadgen.c's table is calloc'd: a page is zero until the writer first reaches it.
+    case "sparse":
+    case "zipf": {
+      // loadgen.c's buffer is zeroed: a page is zero until the writer first reaches it. Its
+      // Zipf(1.0) writer is the synthetic `zipf` at its default exponent.
       const wss = config.load.args[0] * MiB;
+      const workload = config.load.mode === "sparse" ? "uniform" : "zipf";
       return [
-        ...["--workload", "uniform", "--set", `wss=${wss}`],
+        ...["--workload", workload, "--set", `wss=${wss}`],
         ...["--set", `writes_per_s=${config.load.args[1]}`, "--set", "initial=zero"],
         ...["--set", `os_share=${osShare(config, wss)}`],
         ...warmup,
       ];
     }
-    default:
-      return null;
   }
 }
 
@@ -115,20 +135,30 @@ function numberOrNull(text: string | undefined): number | null {
 }
 
 /**
- * `npm run bench`'s arguments for one configuration (and repetition) into `dir`, with the host
- * profile `profile`; null when no synthetic workload stands for its load.
+ * `npm run bench`'s arguments for one configuration into `dir`, at the guest speed a real run
+ * showed (stride), with the host profile `profile`, over one seed or a seed sweep with stalls;
+ * null when no synthetic workload stands for its load.
  */
 export function simulationArgs(
   config: LabConfig,
-  run: LabRun | undefined,
+  guestRatePerS: number | null,
   dir: string,
   profile: string,
+  sweep: SeedSweep | null = null,
 ): string[] | null {
-  const workload = syntheticWorkload(config, run);
+  const workload = syntheticWorkload(config, guestRatePerS);
   if (!workload) return null;
   const xbzrle = config.xbzrleCacheBytes;
+  const seeds = sweep
+    ? [
+        ...["--seed", `1..${sweep.count}`],
+        ...["--set", `guest_stalls_per_s=${LAB_STALLS.perS}`],
+        ...["--set", `guest_stall_ms=${LAB_STALLS.meanMs}`],
+      ]
+    : [];
   return [
     ...workload,
+    ...seeds,
     "--ram",
     String(config.guestRamKiB * 1024),
     // Without XBZRLE QEMU 7.2 still sends zero pages as ZERO records: the `zero` codec.
@@ -155,26 +185,33 @@ export function simulationArgs(
   ];
 }
 
-/** Runs `npm run bench` for one configuration; null when no synthetic workload stands for it. */
+/**
+ * Runs `npm run bench` for one configuration into `dir`: one Figures per seed (one without a
+ * sweep); null when no synthetic workload stands for it.
+ */
 export function simulate(
   config: LabConfig,
-  run: LabRun | undefined,
-  outDir: string,
+  guestRatePerS: number | null,
+  dir: string,
   profile: string = DEFAULT_LAB_PROFILE,
-): Figures | null {
-  const dir = join(outDir, "sim", `${config.name}-rep${run?.repetition ?? 0}`);
-  const benchArgs = simulationArgs(config, run, dir, profile);
+  sweep: SeedSweep | null = null,
+): Figures[] | null {
+  const benchArgs = simulationArgs(config, guestRatePerS, dir, profile, sweep);
   if (!benchArgs) return null;
-  const xbzrle = config.xbzrleCacheBytes;
   const args = ["--require", PRELOAD_FILE, join(ROOT, "harness/cli/bench.ts"), ...benchArgs];
   const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
   if (result.status !== 0)
-    return { ...emptyFigures(), status: `failed: ${result.stderr.trim().split("\n").pop()}` };
-  const [row] = toRecords(readCsv(join(dir, "results.csv")));
+    return [{ ...emptyFigures(), status: `failed: ${result.stderr.trim().split("\n").pop()}` }];
+  const usesCache = config.xbzrleCacheBytes !== null;
+  return toRecords(readCsv(join(dir, "results.csv"))).map((row) =>
+    simulatedFigures(row, usesCache),
+  );
+}
+
+function simulatedFigures(row: Record<string, string>, usesCache: boolean): Figures {
   const converged = row.status === "completed";
-  const usesCache = xbzrle !== null;
   return {
-    status: row.status === "completed" ? "completed" : row.status,
+    status: row.status,
     totalTimeMs: converged ? numberOrNull(row.total_time_ms) : null,
     setupTimeMs: numberOrNull(row.setup_time_ms),
     downtimeMs: converged ? numberOrNull(row.downtime_ms) : null,

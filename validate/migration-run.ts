@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CellStatus } from "../results/cell.ts";
@@ -40,6 +40,12 @@ export interface LabConfig {
 export interface Poll {
   readonly atMs: number;
   readonly info: QueryMigrate;
+  /**
+   * CPU seconds of the live_migration thread read just after this answer (null once the thread
+   * has exited): paired with this poll's page counts by the host-profile fit
+   * (validate/profile-fit.ts), since the thread's last reading comes before its final transfer.
+   */
+  readonly migrationThreadCpuS?: number | null;
 }
 
 /** The fields of QEMU's MigrationInfo that the lab uses (qapi/migration.json). */
@@ -71,6 +77,11 @@ export interface LabRun {
   /** Destination guest: heartbeats after switch-over, and whether its self-check passed. */
   readonly destination: { readonly alive: boolean; readonly consistent: boolean } | null;
   readonly error: string | null;
+  /**
+   * The host's 1-, 5- and 15-minute load averages before the source booted and after the
+   * migration ended: the lab's timings are only as good as the cores it had.
+   */
+  readonly loadAverage?: { readonly before: readonly number[]; readonly after: readonly number[] };
 }
 
 function guestRate(load: GuestLoad, serialLog: string): number | null {
@@ -99,6 +110,7 @@ export async function runMigration(
   let destination: Vm | null = null;
   const polls: Poll[] = [];
   let cpu: number | null = null;
+  const before = loadavg();
   const base = { config, repetition, polls };
   try {
     source = await startVm(image, work, "source", config.load, config.guestRamKiB);
@@ -125,10 +137,12 @@ export async function runMigration(
     for (;;) {
       await sleep(100);
       const info = await qmp.execute<QueryMigrate>("query-migrate");
-      const poll = { atMs: Math.round(performance.now() - started), info };
+      const atMs = Math.round(performance.now() - started);
+      const threadCpu = migrationThreadCpuSeconds(source.process.pid ?? -1);
+      const poll = { atMs, info, migrationThreadCpuS: threadCpu };
       polls.push(poll);
       onPoll?.(poll);
-      cpu = migrationThreadCpuSeconds(source.process.pid ?? -1) ?? cpu;
+      cpu = threadCpu ?? cpu;
       if (info.status === "completed" || info.status === "failed") {
         final = info;
         outcome = info.status;
@@ -156,6 +170,7 @@ export async function runMigration(
       guestRatePerS: rate,
       destination: dest,
       error: null,
+      loadAverage: { before, after: loadavg() },
     };
   } catch (error) {
     return {
@@ -167,6 +182,7 @@ export async function runMigration(
       guestRatePerS: null,
       destination: null,
       error: (error as Error).message.split("\n")[0],
+      loadAverage: { before, after: loadavg() },
     };
   } finally {
     await source?.stop();

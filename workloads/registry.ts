@@ -16,6 +16,7 @@ import type {
 import { uniform } from "./uniform.ts";
 import { videoLike } from "./video-like.ts";
 import type { BoundedParam } from "./workload-params.ts";
+import { zipfWriter } from "./zipf-writer.ts";
 
 /**
  * The workload table: one row per source of dirty pages, selected by `--workload NAME`.
@@ -32,6 +33,7 @@ export const builtinWorkloads: readonly WorkloadDefinition[] = [
   medium,
   idle,
   uniform,
+  zipfWriter,
   traceWorkload,
 ].map(withGuestProgress);
 

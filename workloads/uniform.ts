@@ -2,7 +2,7 @@ import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
 import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
 import { fillRandom, PageWords, SLOTS_PER_PAGE } from "./page-content.ts";
-import { hash2, hash3, hash4, SteadyStream } from "./random.ts";
+import { hash2, hash3, hash4, SteadyStream, type Xoshiro128 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
 import {
   checkedPageCount,
@@ -78,9 +78,16 @@ export const uniform: WorkloadDefinition = {
 };
 
 /**
- * A steady stream of writes, each to a page drawn uniformly from [0, pages), counting the
- * writes per page: the dirtying of `uniform` and of the 2011 scenarios (sparse, medium), whose
- * page contents are then rebuilt from (seed, page, count). Memory: 4 bytes per page written to.
+ * Which page of [0, pages) a write goes to, from one stream draw: uniform when absent; `zipf`
+ * (zipf-writer.ts) gives popular pages more.
+ */
+export type PagePicker = (random: Xoshiro128) => number;
+
+/**
+ * A steady stream of writes, each to a page drawn uniformly from [0, pages) (or by `pick`),
+ * counting the writes per page: the dirtying of `uniform`, `zipf` and of the 2011 scenarios
+ * (sparse, medium), whose page contents are then rebuilt from (seed, page, count). Memory: 4
+ * bytes per page written to.
  */
 export class UniformWrites {
   readonly counts: Uint32Array;
@@ -90,6 +97,7 @@ export class UniformWrites {
     readonly pages: number,
     writesPerS: number,
     streamSeed: number,
+    private readonly pick: PagePicker | null = null,
   ) {
     this.counts = new Uint32Array(pages);
     this.stream = new SteadyStream(streamSeed, writesPerS);
@@ -97,11 +105,11 @@ export class UniformWrites {
 
   /** Apply the writes due by `timeS` (time already checked to move forward) and mark them. */
   advanceTo(timeS: number, dirty: PageBitmap): void {
-    const { stream, counts, pages } = this;
+    const { stream, counts, pages, pick } = this;
     const due = stream.dueBy(timeS);
     const rng = stream.random;
     for (let i = stream.done; i < due; i++) {
-      const page = rng.below(pages);
+      const page = pick === null ? rng.below(pages) : pick(rng);
       counts[page]++;
       dirty.add(page);
     }
@@ -109,7 +117,8 @@ export class UniformWrites {
   }
 }
 
-class UniformRun implements WorkloadRun {
+/** A sparse writer over the first `wssPages` of RAM beside the OS base: `uniform` and `zipf`. */
+export class UniformRun implements WorkloadRun {
   readonly endS = null;
   timeS = 0;
   private readonly seed: number;
@@ -124,12 +133,19 @@ class UniformRun implements WorkloadRun {
   constructor(
     readonly pageCount: number,
     readonly wssPages: number,
-    options: { writesPerS: number; seed: number; zeroStart: boolean; os: OsBase },
+    options: {
+      writesPerS: number;
+      seed: number;
+      zeroStart: boolean;
+      os: OsBase;
+      pick?: PagePicker;
+    },
   ) {
     this.seed = options.seed >>> 0;
     this.zeroStart = options.zeroStart;
     this.os = options.os;
-    this.writes = new UniformWrites(wssPages, options.writesPerS, hash2(this.seed, 0x0417));
+    const streamSeed = hash2(this.seed, 0x0417);
+    this.writes = new UniformWrites(wssPages, options.writesPerS, streamSeed, options.pick);
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {

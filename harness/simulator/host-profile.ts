@@ -33,11 +33,30 @@ export interface HostProfile {
    * the socket.
    */
   readonly senderMicrosPerPage: Readonly<Record<SenderOutcome, number>>;
+  /** Present when `npm run validate:qemu -- --fit` made the profile: what it was fitted from. */
+  readonly fittedFrom?: HostProfileFit;
+}
+
+/** The provenance of a fitted profile (validate/profile-fit.ts). */
+export interface HostProfileFit {
+  /** The validation run directories whose real.json were read. */
+  readonly runs: readonly string[];
+  /** Real migrations used. */
+  readonly migrations: number;
+  readonly accelerators: readonly string[];
+  /** The host's 1-minute load average over those migrations; null when none was recorded. */
+  readonly loadAverage1m: { readonly min: number; readonly max: number } | null;
+  /** Outcomes the runs could not determine (absent or collinear): the built-in value is kept. */
+  readonly builtinOutcomes: readonly SenderOutcome[];
+  /** What the sender's cost was fitted to: the migration thread's CPU time, or wall time. */
+  readonly senderBasis: "cpu" | "wall";
 }
 
 /**
  * QEMU 7.2 (Debian 12) under TCG on a 2-core AMD EPYC VM, 512 MiB guests migrated over
- * loopback by `npm run validate:qemu` (docs/VALIDATION.md), fitted from 42 real migrations:
+ * loopback by `npm run validate:qemu` (docs/VALIDATION.md), estimated by hand from 42 real
+ * migrations on a quiet machine (`--fit` fits a profile by code; docs/VALIDATION.md gives why
+ * these numbers were kept):
  * - setupMs: QEMU's `setup-time` was 159–409 ms, mean ~180 ms over 30 short runs;
  * - downtimeFixedMs: over 35 runs, downtime ≈ 8.7 ms + 0.80 ms per MiB of the final transfer
  *   (the slope is the sender's cost per normal page, below);
@@ -113,7 +132,7 @@ export async function readHostProfile(
   return { values: validateHostProfile(data, nameOrPath), sha256 };
 }
 
-const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage"];
+const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage", "fittedFrom"];
 
 /** Check that `data` is a HostProfile; an InputError naming `input` and the first bad field. */
 export function validateHostProfile(data: unknown, input: string): HostProfile {
@@ -136,12 +155,50 @@ export function validateHostProfile(data: unknown, input: string): HostProfile {
   const micros = {} as Record<SenderOutcome, number>;
   for (const outcome of SENDER_OUTCOMES)
     micros[outcome] = nonNegative(perPage[outcome], `senderMicrosPerPage.${outcome}`, fail);
-  return {
+  const profile: HostProfile = {
     source: data.source as string,
     setupMs: nonNegative(data.setupMs, "setupMs", fail),
     downtimeFixedMs: nonNegative(data.downtimeFixedMs, "downtimeFixedMs", fail),
     senderMicrosPerPage: micros,
   };
+  return data.fittedFrom === undefined
+    ? profile
+    : { ...profile, fittedFrom: validateFit(data.fittedFrom, fail) };
+}
+
+function validateFit(data: unknown, fail: (problem: string) => never): HostProfileFit {
+  if (!isRecord(data)) return fail('"fittedFrom" must be an object');
+  const strings = (value: unknown, field: string): string[] =>
+    Array.isArray(value) && value.every((v) => typeof v === "string")
+      ? value
+      : fail(`"fittedFrom.${field}" must be an array of strings`);
+  const outcomes = strings(data.builtinOutcomes, "builtinOutcomes");
+  for (const outcome of outcomes)
+    if (!isSenderOutcome(outcome))
+      fail(`fittedFrom.builtinOutcomes has an unknown outcome "${outcome}"`);
+  const load = data.loadAverage1m;
+  if (load !== null && !(isRecord(load) && Object.keys(load).sort().join() === "max,min"))
+    fail('"fittedFrom.loadAverage1m" must be null or { min, max }');
+  return {
+    runs: strings(data.runs, "runs"),
+    migrations: nonNegative(data.migrations, "fittedFrom.migrations", fail),
+    accelerators: strings(data.accelerators, "accelerators"),
+    loadAverage1m: isRecord(load)
+      ? {
+          min: nonNegative(load.min, "fittedFrom.loadAverage1m.min", fail),
+          max: nonNegative(load.max, "fittedFrom.loadAverage1m.max", fail),
+        }
+      : null,
+    builtinOutcomes: outcomes.filter(isSenderOutcome),
+    senderBasis:
+      data.senderBasis === "cpu" || data.senderBasis === "wall"
+        ? data.senderBasis
+        : fail('"fittedFrom.senderBasis" must be "cpu" or "wall"'),
+  };
+}
+
+function isSenderOutcome(value: string): value is SenderOutcome {
+  return (SENDER_OUTCOMES as readonly string[]).includes(value);
 }
 
 function nonNegative(value: unknown, field: string, fail: (problem: string) => never): number {

@@ -5,10 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { emptyFigures, type Figures, simulationArgs } from "../../validate/compare.ts";
+import { isStochastic } from "../../validate/comparison.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
-import { agreements, type ComparedConfig, summaryLine } from "../../validate/table.ts";
+import { agreements, type ComparedConfig, sharesAgree, summaryLine } from "../../validate/table.ts";
 import { heartbeats } from "../../validate/vm.ts";
 
 // The lab's pure parts; the migrations themselves need QEMU and minutes (npm run validate:qemu).
@@ -43,12 +44,14 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
       realFigures: [figures("completed", 1000, 100), figures("completed", 3000, 300)],
       // sim mean time 2100 / real mean 2000 = 1.05; bytes 190 / 200 = 0.95: within.
       simulated: [figures("completed", 2000, 180), figures("completed", 2200, 200)],
+      seeds: null,
     },
     {
       config: b,
       real: [run],
       realFigures: [figures("did-not-converge", null, 500)],
       simulated: [figures("completed", 900, 100)],
+      seeds: null,
     },
   ];
   const list = agreements(compared);
@@ -61,6 +64,31 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
     summaryLine(list),
     "1 of 1 converged configurations within ±10 % on time and bytes; 1 outcome mismatches in 2 configurations",
   );
+});
+
+test("stochastic configurations: shares of converging seeds against real repetitions", () => {
+  const [a] = quickMatrix();
+  const run = { repetition: 0 } as LabRun;
+  const done = figures("completed", 1000, 100);
+  const stuck = figures("did-not-converge", null, 900);
+  const compared: ComparedConfig = {
+    config: a,
+    real: [run, { ...run, repetition: 1 }],
+    realFigures: [done, stuck],
+    simulated: [stuck, stuck],
+    // 3 of 10 seeds converge, at 1.2× the real time.
+    seeds: [...Array(3).fill(figures("completed", 1200, 100)), ...Array(7).fill(stuck)],
+  };
+  const [one] = agreements([compared]);
+  assert.deepEqual(one.convergence, { simConverged: 3, seeds: 10, realConverged: 1, reps: 2 });
+  assert.equal(one.outcomeMismatch, false);
+  assert.ok(Math.abs((one.timeRatio ?? 0) - 1.2) < 1e-12);
+  assert.match(summaryLine([one]), /stochastic: .*: sim converged 3\/10 seeds vs real 1\/2 reps$/);
+  // Real runs went both ways; seeds that never converge deny one of them.
+  const never = agreements([{ ...compared, seeds: Array(10).fill(stuck) }]);
+  assert.equal(never[0].outcomeMismatch, true);
+  assert.equal(sharesAgree({ simConverged: 10, seeds: 10, realConverged: 2, reps: 2 }), true);
+  assert.equal(sharesAgree({ simConverged: 10, seeds: 10, realConverged: 0, reps: 2 }), false);
 });
 
 test("newcArchive: cpio(1) lists and extracts what it wrote", (t) => {
@@ -83,8 +111,7 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const matrix = quickMatrix();
   const sparse = matrix.find((c) => c.name.startsWith("sparse-xbzrle-64MiB"))!;
   const stride = matrix.find((c) => c.name.startsWith("stride-xbzrle-off"))!;
-  const run = { repetition: 0, guestRatePerS: 1812.4 } as LabRun;
-  const args = simulationArgs(sparse, run, "/tmp/x", "qemu-7.2-tcg")!;
+  const args = simulationArgs(sparse, 1812.4, "/tmp/x", "qemu-7.2-tcg")!;
   const sets = args.filter((_, i) => args[i - 1] === "--set");
   // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest; the table is calloc'd.
   assert.deepEqual(sets, [
@@ -96,13 +123,22 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   ]);
   assert.equal(args[args.indexOf("--profile") + 1], "qemu-7.2-tcg");
   assert.equal(args[args.indexOf("--codec") + 1], "xbzrle");
-  const strideArgs = simulationArgs(stride, run, "/tmp/x", "none")!;
+  const strideArgs = simulationArgs(stride, 1812.4, "/tmp/x", "none")!;
   assert.ok(strideArgs.includes("passes_per_s=1812"));
   assert.ok(strideArgs.includes("os_share=0.1956"));
   assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
   // No guest speed measured: no stride simulation.
-  assert.equal(
-    simulationArgs(stride, { repetition: 0, guestRatePerS: null } as LabRun, "/tmp/x", "none"),
-    null,
-  );
+  assert.equal(simulationArgs(stride, null, "/tmp/x", "none"), null);
+});
+
+test("isStochastic: marked configurations, and repetitions that converged and did not", () => {
+  const matrix = quickMatrix();
+  const idle = matrix[0];
+  const stride32 = matrix.find((c) => c.name === "stride-xbzrle-64MiB-32MiBps-300ms")!;
+  const ended = (outcome: LabRun["outcome"]) => ({ outcome }) as LabRun;
+  assert.equal(isStochastic(stride32, [ended("completed")]), true);
+  assert.equal(isStochastic(idle, [ended("completed"), ended("completed")]), false);
+  assert.equal(isStochastic(idle, [ended("completed"), ended("did-not-converge")]), true);
+  // A run the lab itself lost is no evidence either way.
+  assert.equal(isStochastic(idle, [ended("completed"), ended("failed")]), false);
 });

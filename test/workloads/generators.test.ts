@@ -30,6 +30,7 @@ const SMALL: Record<string, { ram: number; sets: string[] }> = {
     sets: ["writes_per_s=2000", "os_hot_bytes=256KiB", "rewrites_per_s=50"],
   },
   uniform: { ram: 32 * 1024 ** 2, sets: ["wss=8MiB", "writes_per_s=3000"] },
+  zipf: { ram: 32 * 1024 ** 2, sets: ["wss=8MiB", "writes_per_s=3000", "initial=zero"] },
 };
 
 async function make(definition: WorkloadDefinition, seed: number): Promise<WorkloadRun> {

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadHostProfile } from "../../harness/simulator/host-profile.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { validateMain } from "../../validate/cli.ts";
+import { fixture } from "./lab-fixture.ts";
+
+// `--fit` end to end on a synthetic real.json (no QEMU): the file it writes is a profile
+// `--profile FILE` loads.
+
+test("validate:qemu --fit writes a host profile that --profile reads", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mb-fit-"));
+  writeFileSync(join(dir, "real.json"), JSON.stringify(fixture(() => 0)));
+  const out = join(dir, "host.json");
+  const printed: string[] = [];
+  t.mock.method(process.stdout, "write", (text: string) => printed.push(text) > 0);
+  assert.equal(await validateMain(["--fit", dir, "--out", out]), 0);
+  t.mock.restoreAll();
+  const profile = await loadHostProfile(out);
+  assert.equal(profile.fittedFrom?.migrations, 8);
+  assert.equal(profile.fittedFrom?.senderBasis, "cpu");
+  assert.match(printed.join(""), /\| sender µs\/page: zero \| 2\.200 ± 0\.000 \|/);
+  assert.match(readFileSync(out, "utf8"), /"builtinOutcomes": \[\n\s+"overflow"\n\s+\]/);
+});
+
+test("validate:qemu: --fit needs a run directory, and excludes --quick", async () => {
+  await assert.rejects(validateMain(["--fit", "--out", "x.json"]), UsageError);
+  await assert.rejects(validateMain(["--fit", "a", "--quick"]), UsageError);
+  await assert.rejects(validateMain(["--from", "a", "--full"]), UsageError);
+  const empty = mkdtempSync(join(tmpdir(), "mb-fit-"));
+  await assert.rejects(validateMain(["--fit", empty]), /no real\.json/);
+});

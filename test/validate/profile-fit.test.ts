@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { QEMU_72_TCG, validateHostProfile } from "../../harness/simulator/host-profile.ts";
+import type { LabRun } from "../../validate/migration-run.ts";
+import {
+  codecMicros,
+  finalTransferBytes,
+  fitHostProfile,
+  fitTable,
+  pagesByOutcome,
+  senderSample,
+} from "../../validate/profile-fit.ts";
+import { fixture, idle, MiB, run, TRUE_MICROS } from "./lab-fixture.ts";
+
+test("pagesByOutcome: misses and overflows leave ram.normal, hits exclude overflows", () => {
+  const pages = pagesByOutcome(
+    {
+      status: "active",
+      ram: { duplicate: 9, normal: 100 },
+      "xbzrle-cache": { pages: 30, "cache-miss": 20, overflow: 5 },
+    },
+    true,
+  );
+  assert.deepEqual(pages, { zero: 9, normal: 75, hit: 25, miss: 20, overflow: 5 });
+});
+
+test("finalTransferBytes: growth after the last active poll less the live stream before the stop", () => {
+  const r = run(idle, { zero: 1, normal: 1, hit: 0, miss: 0 }, 0, 4);
+  assert.equal(finalTransferBytes(r), 4 * MiB);
+  // Stop 50 ms after the last poll at 10 000 bytes/ms (1 MB per 100 ms): 500 000 bytes were live.
+  const later = {
+    ...r,
+    final: { ...r.final, "total-time": 2050 + (r.final?.downtime ?? 0) },
+  } as LabRun;
+  assert.equal(finalTransferBytes(later), 4 * MiB - 500_000);
+  assert.equal(finalTransferBytes({ ...r, outcome: "did-not-converge" }), null);
+});
+
+test("fitHostProfile recovers known setup, downtime and per-outcome sender costs", () => {
+  // ±0.2 % deterministic noise on the CPU times.
+  const fit = fitHostProfile(
+    [{ dir: "runs/a", runs: fixture((i) => (i % 2 ? 0.002 : -0.002)) }],
+    QEMU_72_TCG,
+  );
+  const { profile } = fit;
+  assert.equal(profile.setupMs, 165);
+  assert.ok(Math.abs(profile.downtimeFixedMs - 8) < 1e-6);
+  assert.ok(Math.abs((fit.downtime?.slope ?? 0) - 0.5) < 1e-6);
+  for (const o of ["zero", "normal", "hit", "miss"] as const)
+    assert.ok(
+      Math.abs(profile.senderMicrosPerPage[o] - TRUE_MICROS[o]) / TRUE_MICROS[o] < 0.05,
+      `${o}: ${profile.senderMicrosPerPage[o]} vs ${TRUE_MICROS[o]}`,
+    );
+  // No run overflowed: the built-in value stays, and the file says so.
+  assert.equal(profile.senderMicrosPerPage.overflow, QEMU_72_TCG.senderMicrosPerPage.overflow);
+  assert.deepEqual(profile.fittedFrom?.builtinOutcomes, ["overflow"]);
+  assert.deepEqual(profile.fittedFrom?.loadAverage1m, { min: 1, max: 5 });
+  assert.equal(profile.fittedFrom?.migrations, 8);
+  assert.ok(fit.sender.rSquared > 0.99);
+  // What --fit writes is what --profile FILE reads.
+  assert.deepEqual(validateHostProfile(JSON.parse(JSON.stringify(profile)), "fit.json"), profile);
+  assert.match(
+    fitTable(fit),
+    /\| sender µs\/page: overflow \| 4\.300 \(built-in: not identifiable\)/,
+  );
+});
+
+test("fitHostProfile on degenerate runs: collinear outcomes and too few runs keep the built-in values", () => {
+  // Every run has zero and normal pages in the same 4:1 ratio and no cache: nothing separates them.
+  const same = [0, 1, 2].map((i) =>
+    run(idle, { zero: 40_000 * (i + 1), normal: 10_000 * (i + 1), hit: 0, miss: 0 }, i, 2),
+  );
+  const fit = fitHostProfile([{ dir: "runs/b", runs: same }], QEMU_72_TCG);
+  assert.deepEqual(fit.profile.senderMicrosPerPage, QEMU_72_TCG.senderMicrosPerPage);
+  assert.deepEqual(fit.profile.fittedFrom?.builtinOutcomes, [
+    "zero",
+    "normal",
+    "hit",
+    "miss",
+    "overflow",
+  ]);
+  // One final-transfer size only: the slope is not determined, but the line is still ≥ 0.
+  assert.ok((fit.downtime?.fixed ?? -1) >= 0 && (fit.downtime?.slope ?? -1) >= 0);
+  const none = fitHostProfile([{ dir: "runs/c", runs: [] }], QEMU_72_TCG);
+  assert.equal(none.profile.setupMs, QEMU_72_TCG.setupMs);
+  assert.equal(none.downtime, null);
+});
+
+test("senderSample: CPU time at the last poll the thread was seen, or wall time after setup", () => {
+  const r = run(idle, { zero: 1000, normal: 500, hit: 0, miss: 0 }, 0, 2);
+  const pages = { zero: 1000, normal: 500, hit: 0, miss: 0, overflow: 0 };
+  const cpu = senderSample(r, "x");
+  assert.ok(Math.abs((cpu?.micros ?? 0) - (2.2 * 1000 + 4.5 * 500)) < 1e-6);
+  // Wall: total 2009 ms − setup 150 − a fixed downtime of 9 = 1850 ms, less the codec's time.
+  const wall = senderSample(r, "x", "wall", 9);
+  assert.ok(Math.abs((wall?.micros ?? 0) - (1_850_000 - codecMicros(pages, false))) < 1e-6);
+  assert.equal(senderSample({ ...r, outcome: "did-not-converge" }, "x", "wall"), null);
+});
+
+test("senderSample: a real.json from before polls carried CPU time pairs the run's last reading with its last active poll", () => {
+  const r = run(idle, { zero: 1000, normal: 500, hit: 0, miss: 0 }, 0, 2);
+  const old = {
+    ...r,
+    polls: r.polls.map(({ atMs, info }) => ({ atMs, info })),
+    migrationThreadCpuS: 0.01,
+  };
+  const pages = { zero: 1000, normal: 500, hit: 0, miss: 0, overflow: 0 };
+  assert.ok(
+    Math.abs((senderSample(old, "x")?.micros ?? 0) - (10_000 - codecMicros(pages, false))) < 1e-6,
+  );
+  assert.equal(senderSample({ ...old, migrationThreadCpuS: null }, "x"), null);
+});

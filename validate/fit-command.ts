@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { QEMU_72_TCG } from "../harness/simulator/host-profile.ts";
+import { writeFileAtomic } from "../lib/atomic-file.ts";
+import { InputError } from "../lib/errors.ts";
+import type { LabRun } from "./migration-run.ts";
+import { type FitBasis, fitHostProfile, fitTable, type RunSet } from "./profile-fit.ts";
+
+/**
+ * `npm run validate:qemu -- --fit RUN_DIR... [--out FILE]`: a host profile fitted from the
+ * real.json of validation runs, written where `--profile FILE` reads it, and the fit printed.
+ * Outcomes the runs cannot determine keep the built-in `qemu-7.2-tcg` value.
+ */
+
+/** Enough of a LabRun to fit and compare: what validate/migration-run.ts always writes. */
+function isLabRun(value: unknown): value is LabRun {
+  if (typeof value !== "object" || value === null) return false;
+  const run = value as Partial<Record<keyof LabRun, unknown>>;
+  const config = run.config as { name?: unknown } | undefined;
+  return (
+    typeof config?.name === "string" &&
+    Array.isArray(run.polls) &&
+    typeof run.outcome === "string" &&
+    typeof run.repetition === "number"
+  );
+}
+
+/** A validation run directory's real.json. */
+export function readRuns(dir: string): RunSet {
+  const file = join(dir, "real.json");
+  if (!existsSync(file)) throw new InputError(dir, "no real.json: not a validation run directory");
+  let runs: unknown;
+  try {
+    runs = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new InputError(file, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(runs) || !runs.every(isLabRun))
+    throw new InputError(file, "expected the array of real runs `npm run validate:qemu` writes");
+  return { dir, runs };
+}
+
+/** Reads every run directory first, fits, writes `out`; the printed text. */
+export function fitCommand(dirs: readonly string[], out: string, basis: FitBasis): string {
+  const sets = dirs.map(readRuns);
+  const fit = fitHostProfile(sets, QEMU_72_TCG, basis);
+  writeFileAtomic(out, `${JSON.stringify(fit.profile, null, 2)}\n`);
+  const kept = fit.sender.fromFallback;
+  const note =
+    kept.length > 0
+      ? `not identifiable from these runs (kept from qemu-7.2-tcg): ${kept.join(", ")}\n`
+      : "";
+  return `${fit.profile.source}\n\n${fitTable(fit)}${note}host profile: ${out} (npm run validate:qemu -- --profile ${out})\n`;
+}

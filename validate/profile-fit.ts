@@ -1,0 +1,361 @@
+import { builtinCalibration, encodeSeconds, type PageOutcome } from "../codecs/calibration.ts";
+import {
+  type HostProfile,
+  SENDER_OUTCOMES,
+  type SenderOutcome,
+} from "../harness/simulator/host-profile.ts";
+import { goodness, identifiableColumns, nonNegativeLeastSquares } from "../lib/least-squares.ts";
+import type { LabRun, Poll, QueryMigrate } from "./migration-run.ts";
+
+/**
+ * A host profile fitted from real migrations (`npm run validate:qemu -- --fit`), by pure
+ * functions over the runs' real.json:
+ * - setupMs: the mean of QEMU's `setup-time` (min, max and σ reported beside it);
+ * - downtimeFixedMs: the intercept of downtime = fixed + slope × MiB of the final transfer, by
+ *   least squares with both terms ≥ 0 (finalTransferBytes() says how the size is taken);
+ * - senderMicrosPerPage: non-negative least squares of the live_migration thread's CPU time,
+ *   less what the simulator already charges the codec for the same pages (the built-in
+ *   calibration, harness/simulator/page-events.ts: the chunk's time is encode + sender), on the
+ *   run's pages by outcome. An outcome the runs cannot determine keeps the built-in value.
+ */
+
+const MiB = 1024 * 1024;
+
+export interface RunSet {
+  /** The run directory, as given. */
+  readonly dir: string;
+  readonly runs: readonly LabRun[];
+}
+
+/**
+ * What the sender's cost is fitted to: the live_migration thread's CPU time (the default: what
+ * the thread costs on a quiet host), or the wall time of the migration after setup and the
+ * downtime's fixed part (what a page cost on this host as it was, the thread waiting for a
+ * core included: on a loaded machine the thread had a core for only part of the time).
+ */
+export type FitBasis = "cpu" | "wall";
+
+/** One migration's sender cost and its pages by outcome. */
+export interface SenderSample {
+  readonly label: string;
+  /** µs of the live_migration thread, less the codec time the simulator charges. */
+  readonly micros: number;
+  readonly pages: Readonly<Record<SenderOutcome, number>>;
+}
+
+/**
+ * Pages by outcome from query-migrate's counters (ram.c): `duplicate` are ZERO records; a cache
+ * miss and an overflow are also `normal` pages (save_xbzrle_page() returns -1 and
+ * save_normal_page() follows); xbzrle `pages` counts every hit, overflowed ones too.
+ */
+export function pagesByOutcome(info: QueryMigrate, xbzrle: boolean): Record<SenderOutcome, number> {
+  const ram = info.ram ?? {};
+  const cache = xbzrle ? (info["xbzrle-cache"] ?? {}) : {};
+  const miss = cache["cache-miss"] ?? 0;
+  const overflow = cache.overflow ?? 0;
+  return {
+    zero: ram.duplicate ?? 0,
+    normal: Math.max(0, (ram.normal ?? 0) - miss - overflow),
+    hit: Math.max(0, (cache.pages ?? 0) - overflow),
+    miss,
+    overflow,
+  };
+}
+
+/**
+ * The calibration's outcome each sender outcome's encode time is charged at for the lab's codec
+ * (`zero` without XBZRLE, `xbzrle` with it: validate/compare.ts). A hit is charged as a delta:
+ * the counters do not tell an unchanged page from an encoded one.
+ */
+const CODEC_OUTCOME: Readonly<Record<SenderOutcome, PageOutcome>> = {
+  zero: "zero",
+  normal: "raw",
+  hit: "delta",
+  miss: "raw",
+  overflow: "overflow",
+};
+
+export function codecMicros(pages: Readonly<Record<SenderOutcome, number>>, xbzrle: boolean) {
+  const codec = xbzrle ? "xbzrle" : "zero";
+  let micros = 0;
+  for (const outcome of SENDER_OUTCOMES)
+    micros +=
+      encodeSeconds(builtinCalibration, codec, CODEC_OUTCOME[outcome], pages[outcome]) * 1e6;
+  return micros;
+}
+
+/**
+ * basis "cpu": the thread's CPU time and the counters of the same poll: the last poll at which
+ * the thread was seen (it exits after completing, so its last reading precedes the final
+ * answer). Runs recorded before polls carried the CPU time pair the run's last reading with
+ * their last poll that was still active.
+ * basis "wall": a completed run's total-time − setup-time − `downtimeFixedMs`, with its final
+ * counters.
+ */
+export function senderSample(
+  run: LabRun,
+  label: string,
+  basis: FitBasis = "cpu",
+  downtimeFixedMs = 0,
+): SenderSample | null {
+  const xbzrle = run.config.xbzrleCacheBytes !== null;
+  if (basis === "wall") {
+    const final = run.final;
+    const total = final?.["total-time"];
+    const setup = final?.["setup-time"];
+    if (run.outcome !== "completed" || !final?.ram || total === undefined || setup === undefined)
+      return null;
+    const pages = pagesByOutcome(final, xbzrle);
+    const micros = (total - setup - downtimeFixedMs) * 1000 - codecMicros(pages, xbzrle);
+    return { label, micros, pages };
+  }
+  const seen = [...run.polls].reverse().find((p) => typeof p.migrationThreadCpuS === "number");
+  let poll: Poll | undefined = seen;
+  let cpuS = seen?.migrationThreadCpuS ?? null;
+  if (!seen) {
+    poll = [...run.polls].reverse().find((p) => p.info.status === "active");
+    cpuS = run.migrationThreadCpuS;
+  }
+  if (!poll || cpuS === null || cpuS === undefined || !poll.info.ram) return null;
+  const pages = pagesByOutcome(poll.info, xbzrle);
+  return { label, micros: cpuS * 1e6 - codecMicros(pages, xbzrle), pages };
+}
+
+/**
+ * Bytes of the stop-and-copy. QEMU 7.2's query-migrate has no counter for it (8.1 added
+ * `downtime-bytes`), so it is estimated from the polls: the VM stopped at total-time − downtime
+ * (both QEMU's, from the migrate command, on the clock the polls use); the final transfer is
+ * what `transferred` grew by after the last active poll, less what the live stream sent between
+ * that poll and the stop at the rate of the two polls before. Clamped to [0, the growth].
+ */
+export function finalTransferBytes(run: LabRun): number | null {
+  const final = run.final;
+  if (run.outcome !== "completed" || !final?.ram) return null;
+  const total = final["total-time"];
+  const downtime = final.downtime;
+  if (total === undefined || downtime === undefined) return null;
+  const active = run.polls.filter((p) => p.info.status === "active" && p.info.ram);
+  const last = active[active.length - 1];
+  if (!last) return null;
+  const grown = (final.ram.transferred ?? 0) - (last.info.ram?.transferred ?? 0);
+  const previous = active[active.length - 2];
+  const rate =
+    previous && last.atMs > previous.atMs
+      ? ((last.info.ram?.transferred ?? 0) - (previous.info.ram?.transferred ?? 0)) /
+        (last.atMs - previous.atMs)
+      : 0;
+  const live = rate * Math.max(0, total - downtime - last.atMs);
+  return Math.min(grown, Math.max(0, grown - live));
+}
+
+export interface Spread {
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+  readonly sd: number;
+  readonly n: number;
+}
+
+export function spread(values: readonly number[]): Spread | null {
+  if (values.length === 0) return null;
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, min: Math.min(...values), max: Math.max(...values), sd, n };
+}
+
+export interface LineFit {
+  readonly fixed: number;
+  readonly slope: number;
+  readonly fixedError: number | null;
+  readonly slopeError: number | null;
+  readonly residualRms: number;
+  readonly rSquared: number;
+  readonly n: number;
+}
+
+/** y = fixed + slope × x by least squares with fixed, slope ≥ 0; null below 2 points. */
+export function fitLine(xs: readonly number[], ys: readonly number[]): LineFit | null {
+  if (xs.length < 2) return null;
+  const fit = nonNegativeLeastSquares(
+    xs.map((x) => [1, x]),
+    ys,
+  );
+  const [fixed, slope] = fit.coefficients;
+  const [fixedError, slopeError] = fit.standardErrors;
+  const { residualRms, rSquared, n } = fit;
+  return { fixed, slope, fixedError, slopeError, residualRms, rSquared, n };
+}
+
+export interface SenderFit {
+  readonly micros: Readonly<Record<SenderOutcome, number>>;
+  /** Standard error of each fitted value (null: held at 0, kept from the fallback, or no dof). */
+  readonly errors: Readonly<Record<SenderOutcome, number | null>>;
+  /** Outcomes the samples could not determine: the fallback's value was kept. */
+  readonly fromFallback: readonly SenderOutcome[];
+  readonly residualRms: number;
+  readonly rSquared: number;
+  readonly n: number;
+}
+
+/**
+ * µs per page by outcome: NNLS over the outcomes the samples determine, the others held at
+ * `fallback`'s value (their share of each sample's time is taken off first). With no more
+ * samples than determinable outcomes the fit would be exact and mean nothing: all fall back.
+ */
+export function fitSender(
+  samples: readonly SenderSample[],
+  fallback: Readonly<Record<SenderOutcome, number>>,
+): SenderFit {
+  const rows = samples.map((s) => SENDER_OUTCOMES.map((o) => s.pages[o]));
+  const known = identifiableColumns(rows);
+  let free = SENDER_OUTCOMES.filter((_, j) => known[j]);
+  if (samples.length <= free.length) free = [];
+  const fixed = SENDER_OUTCOMES.filter((o) => !free.includes(o));
+  const y = samples.map((s) => s.micros - fixed.reduce((a, o) => a + fallback[o] * s.pages[o], 0));
+  const fit = nonNegativeLeastSquares(
+    samples.map((s) => free.map((o) => s.pages[o])),
+    y,
+  );
+  const micros = { ...fallback };
+  const errors: Record<SenderOutcome, number | null> = {
+    zero: null,
+    normal: null,
+    hit: null,
+    miss: null,
+    overflow: null,
+  };
+  free.forEach((o, j) => {
+    micros[o] = fit.coefficients[j];
+    errors[o] = fit.standardErrors[j];
+  });
+  // Goodness over the whole model, fallback terms included, against the measured times.
+  const all = SENDER_OUTCOMES.map((o) => micros[o]);
+  const whole = goodness(
+    rows,
+    samples.map((s) => s.micros),
+    all,
+  );
+  return { micros, errors, fromFallback: fixed, ...whole };
+}
+
+export interface ProfileFit {
+  readonly profile: HostProfile;
+  readonly setup: Spread | null;
+  readonly downtime: LineFit | null;
+  readonly sender: SenderFit;
+  readonly samples: readonly SenderSample[];
+  /**
+   * The live_migration thread's CPU time over the migration's wall time after setup, per
+   * completed run: near 1 when the sender is CPU-bound on a core of its own; far below on a
+   * loaded host, where CPU time cannot explain the wall time (basis "wall" then fits it).
+   */
+  readonly threadCpuShare: Spread | null;
+}
+
+function cpuShare(run: LabRun): number[] {
+  const total = run.final?.["total-time"];
+  const setup = run.final?.["setup-time"] ?? 0;
+  const cpuS = run.migrationThreadCpuS;
+  if (run.outcome !== "completed" || total === undefined || cpuS === null || total <= setup)
+    return [];
+  return [(cpuS * 1000) / (total - setup)];
+}
+
+function loadRange(runs: readonly LabRun[]): { min: number; max: number } | null {
+  const loads = runs.flatMap((r) =>
+    r.loadAverage ? [r.loadAverage.before[0], r.loadAverage.after[0]] : [],
+  );
+  return loads.length === 0 ? null : { min: Math.min(...loads), max: Math.max(...loads) };
+}
+
+/** The whole fit: a profile for `--profile FILE` and the statistics behind it. */
+export function fitHostProfile(
+  sets: readonly RunSet[],
+  fallback: HostProfile,
+  basis: FitBasis = "cpu",
+): ProfileFit {
+  const runs = sets.flatMap((s) => s.runs.map((run) => ({ dir: s.dir, run })));
+  const ok = runs.filter(({ run }) => run.outcome !== "failed" && run.final);
+  const setup = spread(ok.flatMap(({ run }) => run.final?.["setup-time"] ?? []));
+  const finals = ok.flatMap(({ run }) => {
+    const bytes = finalTransferBytes(run);
+    const downtime = run.final?.downtime;
+    return bytes === null || downtime === undefined ? [] : [{ mib: bytes / MiB, downtime }];
+  });
+  const downtime = fitLine(
+    finals.map((f) => f.mib),
+    finals.map((f) => f.downtime),
+  );
+  const samples = ok.flatMap(({ dir, run }) => {
+    const label = `${dir}:${run.config.name}#${run.repetition + 1}`;
+    const sample = senderSample(run, label, basis, downtime?.fixed ?? fallback.downtimeFixedMs);
+    return sample ? [sample] : [];
+  });
+  const sender = fitSender(samples, fallback.senderMicrosPerPage);
+  const accelerators = [...new Set(ok.map(({ run }) => run.accelerator))];
+  const load = loadRange(ok.map(({ run }) => run));
+  const loadText = load ? `, load average ${load.min.toFixed(1)}–${load.max.toFixed(1)}` : "";
+  const profile: HostProfile = {
+    source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}; sender cost from ${basis === "cpu" ? "the migration thread's CPU time" : "wall time"}) in ${sets.map((s) => s.dir).join(", ")}`,
+    setupMs: setup ? round(setup.mean, 1) : fallback.setupMs,
+    downtimeFixedMs: downtime ? round(downtime.fixed, 2) : fallback.downtimeFixedMs,
+    senderMicrosPerPage: {
+      zero: round(sender.micros.zero, 3),
+      normal: round(sender.micros.normal, 3),
+      hit: round(sender.micros.hit, 3),
+      miss: round(sender.micros.miss, 3),
+      overflow: round(sender.micros.overflow, 3),
+    },
+    fittedFrom: {
+      runs: sets.map((s) => s.dir),
+      migrations: ok.length,
+      accelerators,
+      loadAverage1m: load,
+      builtinOutcomes: sender.fromFallback,
+      senderBasis: basis,
+    },
+  };
+  const threadCpuShare = spread(ok.flatMap(({ run }) => cpuShare(run)));
+  return { profile, setup, downtime, sender, samples, threadCpuShare };
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** The fit as a small table for people: coefficient, residual, R², N. */
+export function fitTable(fit: ProfileFit): string {
+  const f = (x: number, d: number) => x.toFixed(d);
+  const pm = (e: number | null, d: number) => (e === null ? "" : ` ± ${f(e, d)}`);
+  const lines = [
+    "| quantity | value (± standard error) | residual RMS | R² | N |",
+    "|---|---|---|---|---|",
+  ];
+  const { setup, downtime, sender } = fit;
+  lines.push(
+    setup
+      ? `| setupMs (mean; min–max, σ) | ${f(setup.mean, 1)} ms (${f(setup.min, 0)}–${f(setup.max, 0)}, σ ${f(setup.sd, 1)}) | | | ${setup.n} |`
+      : "| setupMs | — (no runs) | | | 0 |",
+  );
+  lines.push(
+    downtime
+      ? `| downtime = fixed + slope × final MiB | ${f(downtime.fixed, 2)}${pm(downtime.fixedError, 2)} ms + ${f(downtime.slope, 3)}${pm(downtime.slopeError, 3)} ms/MiB | ${f(downtime.residualRms, 2)} ms | ${f(downtime.rSquared, 3)} | ${downtime.n} |`
+      : "| downtime | — (fewer than 2 completed runs) | | | |",
+  );
+  for (const o of SENDER_OUTCOMES) {
+    const kept = sender.fromFallback.includes(o)
+      ? " (built-in: not identifiable)"
+      : sender.errors[o] === null
+        ? " (held at 0)"
+        : pm(sender.errors[o], 3);
+    lines.push(`| sender µs/page: ${o} | ${f(sender.micros[o], 3)}${kept} | | | |`);
+  }
+  lines.push(
+    `| sender model (µs per migration, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,
+  );
+  const share = fit.threadCpuShare;
+  if (share)
+    lines.push(
+      `| migration thread's CPU / wall time after setup | ${f(share.mean, 2)} (${f(share.min, 2)}–${f(share.max, 2)}) | | | ${share.n} |`,
+    );
+  return `${lines.join("\n")}\n`;
+}
