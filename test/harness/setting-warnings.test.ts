@@ -19,8 +19,8 @@ async function planOf(args: string[]) {
 
 const VM = ["--workload", "uniform", "--ram", "64MiB", "--set", "wss=32MiB"];
 
-async function warningsOf(args: string[]) {
-  const { plan, given } = await planOf([...VM, ...args]);
+async function warningsOf(args: string[], vm: readonly string[] = VM) {
+  const { plan, given } = await planOf([...vm, ...args]);
   return settingWarnings({
     cells: plan.cells,
     codecs: plan.codecs,
@@ -53,16 +53,7 @@ test("seeds for a workload that draws nothing from its seed with the sweep's par
     "--cache-size",
     "16MiB",
   ];
-  const warn = async (args: string[]) => {
-    const { plan, given } = await planOf([...stride, ...args]);
-    return settingWarnings({
-      cells: plan.cells,
-      codecs: plan.codecs,
-      calibration: plan.calibration.rates,
-      workloads: plan.workloadDefinitions,
-      given,
-    });
-  };
+  const warn = (args: string[]) => warningsOf(args, stride);
   // Without OS pages the docs' loop is the same on every seed.
   assert.deepEqual(await warn(["--set", "os_share=0", "--seed", "1..3"]), [
     "--seed changes no result for stride: with the sweep's parameters it draws nothing from the seed; its 3 seeds only repeat every cell",
