@@ -1,0 +1,1 @@
+export type Verdict = "reproduced" | "partly" | "not reproduced";
