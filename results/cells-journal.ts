@@ -29,9 +29,12 @@ export function journalLine(entry: JournalEntry): string {
 
 /**
  * The journal's entries (the last line for a cell wins: a failed cell re-run on resume) and the
- * byte length of its whole lines; a last line without its newline is a torn write.
+ * byte length of its whole lines; a last line without its newline is a torn write. `specOf`
+ * gives the planned spec of each cell the run holds (undefined for one it does not: another
+ * sweep, or another part of it); null takes every entry as it is (`npm run merge`, which has
+ * no plan, checks the cells across the parts instead: results/merge.ts).
  */
-export function readJournal(path: string, cells: readonly CellSpec[]) {
+export function readJournal(path: string, specOf: ((cell: number) => CellSpec | undefined) | null) {
   const text = onFile(path, () => readFileSync(path, "utf8"));
   const latest = new Map<number, JournalEntry>();
   const end = text.lastIndexOf("\n") + 1;
@@ -47,7 +50,7 @@ export function readJournal(path: string, cells: readonly CellSpec[]) {
         `${where}: its digest does not match its content (edited or damaged); start a new run`,
       );
     const entry = JSON.parse(json) as JournalEntry;
-    const spec = cells[entry.cell];
+    const spec = specOf === null ? entry.spec : specOf(entry.cell);
     if (spec === undefined || JSON.stringify(entry.spec) !== JSON.stringify(spec))
       throw new UsageError(
         `${path}: ${where} is cell ${entry.cell} of another sweep; resume with the run's own options`,

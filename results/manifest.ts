@@ -21,6 +21,38 @@ export interface ManifestResume {
   readonly cellsAlreadyDone: number;
 }
 
+/**
+ * The part of a sweep a run directory holds, when `bench --shard K/N` ran it (docs/CLUSTERS.md).
+ * The manifest's options, seeds and `cells` are then the whole sweep's, so that the parts can be
+ * checked against each other before they are merged.
+ */
+export interface ShardRecord {
+  /** 1-based: `--shard 2/4` is part 2. */
+  readonly index: number;
+  readonly count: number;
+  /** The cells of this part. */
+  readonly cells: number;
+  /** The host the part's last session ran on. */
+  readonly host: string;
+}
+
+/** One part of a merged run (`npm run merge`), and the machine it ran on. */
+export interface MergedPart {
+  readonly dir: string;
+  readonly shard: number;
+  readonly cells: number;
+  readonly host: string;
+  readonly cpu: { readonly model: string; readonly cores: number };
+  readonly node: string;
+  readonly gitCommit: string | null;
+  readonly workers: number;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  /** How many times the part was resumed (a task submitted again). */
+  readonly resumes: number;
+  readonly machine: { readonly wallMs: number; readonly peakRssBytes: number } | null;
+}
+
 export interface Manifest {
   /** Manifest format version, bumped on an incompatible change. */
   readonly format: 1;
@@ -50,7 +82,12 @@ export interface Manifest {
   readonly profile?: Readonly<Record<string, unknown>>;
   /** Each --codec-module plug-in and the sha256 of its file: a resume refuses a changed one. */
   readonly plugins: readonly { readonly path: string; readonly sha256: string }[];
+  /** Cells of the sweep (of the whole sweep for a part: `shard.cells` are its own). */
   readonly cells: number;
+  /** Present when the directory holds one part of the sweep (`bench --shard`). */
+  readonly shard?: ShardRecord;
+  /** Present when `npm run merge` made the directory from parts: those parts, in shard order. */
+  readonly parts?: readonly MergedPart[];
   readonly workers: number;
   readonly startedAt: string;
   readonly endedAt: string | null;
@@ -71,6 +108,19 @@ export function writeManifest(dir: string, manifest: Manifest): void {
   }
 }
 
+/**
+ * The option keys whose normalised values differ (for the refusals of --resume and merge), including
+ * one only one side has (a run recorded before an axis was added).
+ */
+export function differingOptions(
+  recorded: Readonly<Record<string, unknown>>,
+  other: Readonly<Record<string, unknown>>,
+): string[] {
+  return [...new Set([...Object.keys(recorded), ...Object.keys(other)])].filter(
+    (key) => JSON.stringify(recorded[key]) !== JSON.stringify(other[key]),
+  );
+}
+
 /** sha256 of a file's bytes (plug-ins, calibration), for a resume to see they did not change. */
 export function fileSha256(path: string): string {
   try {
@@ -81,7 +131,8 @@ export function fileSha256(path: string): string {
 }
 
 const isString = (v: unknown) => typeof v === "string";
-const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * The fields --resume reads, each with its check: a manifest missing one (or with null, or the
@@ -91,15 +142,20 @@ const RESUME_FIELDS: readonly [string, (v: unknown) => boolean, string][] = [
   ["argv", (v) => Array.isArray(v) && v.every(isString), "a list of strings"],
   ["cwd", isString, "a string"],
   ["options", isObject, "an object"],
-  [
-    "calibration",
-    (v) => isObject(v) && isObject((v as Record<string, unknown>).rates),
-    "an object with rates",
-  ],
+  ["calibration", (v) => isObject(v) && isObject(v.rates), "an object with rates"],
   ["cells", (v) => Number.isSafeInteger(v) && (v as number) >= 0, "a whole number"],
   ["resumes", Array.isArray, "a list"],
   ["gitCommit", (v) => v === null || isString(v), "a string or null"],
   ["startedAt", isString, "a string"],
+  [
+    "shard",
+    (v) =>
+      v === undefined ||
+      (isObject(v) &&
+        ["index", "count", "cells"].every((key) => Number.isSafeInteger(v[key])) &&
+        isString(v.host)),
+    "{index, count, cells, host}",
+  ],
   [
     "plugins",
     (v) =>

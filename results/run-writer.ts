@@ -28,6 +28,11 @@ import { passRows, RESULTS_FILE, resultRow, timingRow } from "./schema.ts";
  *   row is refused (naming file and row), a missing or torn tail (a crash) is restored from the
  *   journal. Cells the journal holds, finished out of order, are not run again; failed cells are.
  *
+ * A run directory may hold one part of a sweep (`bench --shard K/N`, docs/CLUSTERS.md): its
+ * views then hold that part's cells in cell order, under the whole sweep's columns (a param
+ * column comes from any cell of the sweep), so the parts' rows, put together in cell order, are
+ * what one machine writes (`npm run merge`, results/merge.ts).
+ *
  * One process at a time writes a run directory: the caller takes `DIR/.lock` first
  * (run-lock.ts).
  */
@@ -39,9 +44,13 @@ export class RunWriter {
   readonly dir: string;
   /** One line each for stderr: what opening the run repaired (torn tails, rows restored). */
   readonly notices: string[] = [];
-  private readonly cells: readonly CellSpec[];
+  private readonly sweep: readonly CellSpec[];
+  /** The indices of the cells this directory holds, ascending: the sweep's, or a part's. */
+  private readonly order: readonly number[];
+  /** Membership in `order`; null when it is the whole sweep. */
+  private readonly inPart: ReadonlySet<number> | null;
   private readonly columns: ReturnType<typeof runColumns>;
-  /** Next cell whose rows go into the CSV views (all before it are there). */
+  /** Position in `order` of the next cell whose rows go into the views (all before it are there). */
   private next = 0;
   /** Finished cells after `next`, waiting for the earlier ones. */
   private readonly waiting = new Map<number, JournalEntry>();
@@ -59,14 +68,22 @@ export class RunWriter {
   private closed = false;
 
   /**
-   * Open `dir` for the sweep `cells`. `resume` = keep the cells the journal holds (after
-   * checking they are this sweep's and that the CSV files are what it wrote) and continue;
-   * otherwise start empty (refusing a directory that already holds a run).
+   * Open `dir` for the sweep `sweep`, or for its cells `part` (a subsequence of `sweep`).
+   * `resume` = keep the cells the journal holds (after checking they are this run's and that
+   * the CSV files are what it wrote) and continue; otherwise start empty (refusing a directory
+   * that already holds a run).
    */
-  constructor(dir: string, cells: readonly CellSpec[], resume: boolean) {
+  constructor(
+    dir: string,
+    sweep: readonly CellSpec[],
+    resume: boolean,
+    part: readonly CellSpec[] = sweep,
+  ) {
     this.dir = dir;
-    this.cells = cells;
-    this.columns = runColumns(cells);
+    this.sweep = sweep;
+    this.order = part.map((cell) => cell.index);
+    this.inPart = part === sweep ? null : new Set(this.order);
+    this.columns = runColumns(sweep);
     this.journalPath = join(dir, JOURNAL_FILE);
     makeRunDir(dir);
     const kept = resume ? this.resumeState() : this.freshState();
@@ -84,14 +101,7 @@ export class RunWriter {
   }
 
   private freshState(): number {
-    for (const file of [RESULTS_FILE, JOURNAL_FILE]) {
-      const path = join(this.dir, file);
-      if (existsSync(path))
-        throw new InputError(
-          path,
-          "already exists; use --resume to finish that run or choose another --out",
-        );
-    }
+    checkFreshRunDir(this.dir);
     onFile(this.journalPath, () => writeFileAtomic(this.journalPath, ""));
     for (const view of VIEWS) {
       const path = join(this.dir, VIEW_FILES[view]);
@@ -105,7 +115,7 @@ export class RunWriter {
     const resultsPath = join(this.dir, RESULTS_FILE);
     let latest = new Map<number, JournalEntry>();
     if (existsSync(this.journalPath)) {
-      const journal = readJournal(this.journalPath, this.cells);
+      const journal = readJournal(this.journalPath, (cell) => this.specOf(cell));
       latest = journal.latest;
       if (journal.tornBytes) {
         const fd = onFile(this.journalPath, () => openSync(this.journalPath, "r+"));
@@ -127,9 +137,13 @@ export class RunWriter {
           `missing, but ${RESULTS_FILE} holds ${rows} rows that cannot be checked without it (a run from an older migbench, or the file was deleted); start a new run`,
         );
     }
-    // The views were written for the cells 0..written-1 (latest entries, failed ones too).
+    // The views were written for a prefix of the run's cells (latest entries, failed ones too).
     const written: JournalEntry[] = [];
-    for (let cell = 0; latest.has(cell); cell++) written.push(latest.get(cell) as JournalEntry);
+    for (const cell of this.order) {
+      const entry = latest.get(cell);
+      if (entry === undefined) break;
+      written.push(entry);
+    }
     // Kept = a result that is not a failure; a failed cell runs again.
     let next = 0;
     while (next < written.length && !written[next].failed) next++;
@@ -154,16 +168,23 @@ export class RunWriter {
     }
     this.next = next;
     let kept = 0;
+    const firstUnwritten = this.order[next] ?? Number.POSITIVE_INFINITY;
     for (const [cell, entry] of latest) {
       if (entry.failed) continue;
       kept++;
       this.finishedCells.add(cell);
-      if (cell > next) this.waiting.set(cell, entry);
+      if (cell > firstUnwritten) this.waiting.set(cell, entry);
     }
     return kept;
   }
 
-  /** Cells in the CSV views (a prefix of the sweep). */
+  /** The planned spec of a cell this directory holds; undefined for any other. */
+  private specOf(cell: number): CellSpec | undefined {
+    if (this.inPart !== null && !this.inPart.has(cell)) return undefined;
+    return this.sweep[cell];
+  }
+
+  /** Cells in the CSV views (a prefix of the run's cells). */
   get written(): number {
     return this.next;
   }
@@ -185,27 +206,38 @@ export class RunWriter {
 
   /** A cell finished: journal it, then write it and every cell it was holding back. */
   add(result: CellResult): void {
-    if (this.broken) throw this.broken;
-    if (this.closed) throw new Error("RunWriter: add after close");
     const index = result.spec.index;
-    if (this.finishedCells.has(index) || this.cells[index] === undefined)
-      throw new Error(`cell ${index} reported twice`);
-    const entry: JournalEntry = {
+    this.addEntry({
       cell: index,
-      spec: this.cells[index],
+      // The planned spec (a trace's RAM is only known once it ran: result.spec has it).
+      spec: this.specOf(index) ?? result.spec,
       failed: result.status === "failed",
       results: resultRow(result, this.columns.results),
       passes: passRows(result, this.columns.passes),
       timing: timingRow(result),
-    };
+    });
+  }
+
+  /**
+   * A cell's journal entry, already formatted: from add(), or as another run directory's
+   * journal recorded it (`npm run merge` writes the parts' entries with this writer, so the
+   * merged files are made exactly as one machine's run makes them).
+   */
+  addEntry(entry: JournalEntry): void {
+    if (this.broken) throw this.broken;
+    if (this.closed) throw new Error("RunWriter: add after close");
+    const index = entry.cell;
+    if (this.specOf(index) === undefined)
+      throw new Error(`cell ${index} is not one of this run's cells`);
+    if (this.finishedCells.has(index)) throw new Error(`cell ${index} reported twice`);
     try {
       writeAll(this.journalFd, Buffer.from(journalLine(entry)), this.journalPath);
       this.finishedCells.add(index);
       this.syncSoon();
       this.waiting.set(index, entry);
       const batch: JournalEntry[] = [];
-      for (let e = this.waiting.get(this.next); e; e = this.waiting.get(this.next)) {
-        this.waiting.delete(this.next);
+      for (let e = this.nextWaiting(); e; e = this.nextWaiting()) {
+        this.waiting.delete(e.cell);
         batch.push(e);
         this.next++;
       }
@@ -220,6 +252,12 @@ export class RunWriter {
       this.broken = error as Error;
       throw error;
     }
+  }
+
+  /** The entry of the next cell for the views, if it has finished. */
+  private nextWaiting(): JournalEntry | undefined {
+    const cell = this.order[this.next];
+    return cell === undefined ? undefined : this.waiting.get(cell);
   }
 
   /** Group commit: fsync the journal now if the last one is old enough, else soon. */
@@ -268,6 +306,18 @@ export class RunWriter {
       }
     }
     if (failure) throw failure;
+  }
+}
+
+/** Refuse, before a new run starts, a directory that already holds one. */
+export function checkFreshRunDir(dir: string): void {
+  for (const file of [RESULTS_FILE, JOURNAL_FILE]) {
+    const path = join(dir, file);
+    if (existsSync(path))
+      throw new InputError(
+        path,
+        "already exists; use --resume to finish that run or choose another --out",
+      );
   }
 }
 

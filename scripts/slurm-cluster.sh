@@ -18,6 +18,8 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then
 fi
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# munged runs as the munge user and must reach its directory below here.
+chmod 755 "$dir"
 
 stop() {
   for name in slurmd slurmctld munged; do

@@ -7,7 +7,7 @@ import { DEFAULT_HOST_PROFILE } from "../simulator/host-profile.ts";
 import { AXIS_OPTIONS } from "../sweep/axis-options.ts";
 import { DEFAULT_WORKLOAD, type OptionTexts } from "../sweep/options.ts";
 import { DEFAULT_CALIBRATION } from "../sweep/plan.ts";
-import { defaultWorkers } from "../sweep/pool.ts";
+import { coreCount } from "../sweep/pool.ts";
 
 /**
  * `npm run bench`'s command line: its options in --help's order — the workload and codec
@@ -100,7 +100,7 @@ const RUN_OPTIONS: readonly (readonly [string, Options])[] = [
     {
       type: "string",
       describe: "worker threads running cells (0 = in the main thread); results do not change",
-      defaultDescription: `the number of cores (${defaultWorkers()})`,
+      defaultDescription: `from the cells' estimated cost: 0 for a short run, up to the cores (${coreCount()})`,
     },
   ],
   [
@@ -125,6 +125,22 @@ const RUN_OPTIONS: readonly (readonly [string, Options])[] = [
       type: "string",
       describe:
         "finish an interrupted run in this directory with its manifest's options (other options must match)",
+    },
+  ],
+  [
+    "shard",
+    {
+      type: "string",
+      describe:
+        "run only part K of N of the sweep's cells (K/N; slurm/N or k8s/N take K from the scheduler); join the parts with npm run merge",
+    },
+  ],
+  [
+    "dry-run",
+    {
+      type: "boolean",
+      describe:
+        "check everything, print the cells, an estimated time and settings that change nothing; run and write nothing",
     },
   ],
   ["quiet", { type: "boolean", describe: "no progress on stderr" }],
@@ -156,6 +172,7 @@ const EPILOGUE =
   "  npm run bench -- --workload sap-like --codec paper --cache-size 16MiB,64MiB,256MiB \\\n" +
   "      --bandwidth 32MiB/s,128MiB/s,1Gbit/s --seed 1,2,3\n" +
   "  npm run bench -- --resume results/20261125T183000Z-sap-like\n" +
+  "  npm run bench -- --workload sap-like --seed 1..40 --shard 3/8 --out runs/sap/part-3\n" +
   "Sizes: B KiB MiB GiB TiB (1024) or kB MB GB TB (1000); a plain number is bytes.\n" +
   "Rates: B = byte, b = bit (case matters): MiB/s, MB/s, GB/s; Mbit/s, Gbit/s, Gb/s, Gbps.\n" +
   "Times: ms s min h; a plain number is ms.\n" +
@@ -202,9 +219,12 @@ export function parseArgs(args: readonly string[]): {
   return { argv, help: () => p.getHelp() };
 }
 
-/** --workers: 0 (the main thread) to MAX_WORKERS; default one per core. */
-export function workerCount(argv: OptionTexts): number {
+/**
+ * --workers: 0 (the main thread) to MAX_WORKERS; null when not given, for the run to pick from
+ * its cells' estimated cost (harness/sweep/shard.ts autoWorkers).
+ */
+export function workerCount(argv: OptionTexts): number | null {
   const text = flagValue(argv.workers, "workers");
-  if (text === undefined) return defaultWorkers();
+  if (text === undefined) return null;
   return parseInteger(text, "--workers", 0, MAX_WORKERS);
 }

@@ -1,11 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { makeDirectory, writeFileAtomic } from "../../lib/atomic-file.ts";
-import { InputError, UsageError } from "../../lib/errors.ts";
+import { InputError, isSystemError, UsageError } from "../../lib/errors.ts";
 import { shellQuote } from "../../lib/machine.ts";
 import { runMain } from "../../lib/main.ts";
 import { parseInteger } from "../../lib/units.ts";
@@ -27,14 +27,16 @@ import { PRELOAD_FILE } from "../../lib/workers.ts";
  * line here, not N failed tasks in a queue.
  */
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BENCH = join(ROOT, "harness/cli/bench.ts");
-const MERGE = join(ROOT, "harness/cli/merge.ts");
+const BENCH = fileURLToPath(new URL("./bench.ts", import.meta.url));
+const MERGE = fileURLToPath(new URL("./merge.ts", import.meta.url));
 
 export interface SlurmOptions {
   /** The bench's own sweep options, passed through unchanged. */
   readonly sweep: readonly string[];
   readonly tasks: number;
+  /** Where the command runs: the tasks run there too, so relative paths mean the same. */
+  readonly cwd: string;
+  /** The directory for the parts, the scripts and merged/ (absolute). */
   readonly out: string;
   readonly partition: string | null;
   readonly time: string | null;
@@ -54,17 +56,20 @@ const node = (file: string) =>
 
 /** The array job's script. Pure. */
 export function arrayScript(options: SlurmOptions): string {
-  const out = resolve(options.out);
+  const { out } = options;
   const sweep = options.sweep.map(shellQuote).join(" ");
   return [
     ...header(options, "migbench", join(out, "slurm", "part-%a.log")),
     `#SBATCH --array=1-${options.tasks}`,
     `#SBATCH --cpus-per-task=${options.cpusPerTask}`,
     "set -euo pipefail",
-    `cd ${shellQuote(ROOT)}`,
+    `cd ${shellQuote(options.cwd)}`,
     `part=${shellQuote(out)}/part-$SLURM_ARRAY_TASK_ID`,
+    "# One worker thread per CPU; with one CPU the cells run in the main thread (a worker would",
+    "# only add its start-up).",
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion in the batch script
     'workers="${SLURM_CPUS_PER_TASK:-1}"',
+    '[ "$workers" -gt 1 ] || workers=0',
     "# A part with a manifest was started before: finish it instead of starting again.",
     'if [ -f "$part/manifest.json" ]; then',
     `  exec ${node(BENCH)} --resume "$part" --workers "$workers" --no-report`,
@@ -76,7 +81,7 @@ export function arrayScript(options: SlurmOptions): string {
 
 /** The merge job's script. Pure. */
 export function mergeScript(options: SlurmOptions): string {
-  const out = resolve(options.out);
+  const { out } = options;
   const parts = Array.from({ length: options.tasks }, (_, i) =>
     shellQuote(join(out, `part-${i + 1}`)),
   );
@@ -84,7 +89,7 @@ export function mergeScript(options: SlurmOptions): string {
     ...header(options, "migbench-merge", join(out, "slurm", "merge.log")),
     "#SBATCH --cpus-per-task=1",
     "set -euo pipefail",
-    `cd ${shellQuote(ROOT)}`,
+    `cd ${shellQuote(options.cwd)}`,
     `exec ${node(MERGE)} ${shellQuote(join(out, "merged"))} ${parts.join(" ")}`,
     "",
   ].join("\n");
@@ -109,7 +114,7 @@ export function splitArgs(args: readonly string[]): { own: string[]; sweep: stri
   return { own, sweep };
 }
 
-function parse(args: readonly string[]) {
+function parse(args: readonly string[], cwd: string) {
   const { own, sweep } = splitArgs(args);
   const parser = yargs(own)
     .scriptName("npm run slurm --")
@@ -146,10 +151,16 @@ function parse(args: readonly string[]) {
       throw error ?? new UsageError(message);
     });
   const argv = parser.parseSync();
+  // The log paths go on #SBATCH lines, which sbatch splits at white space.
+  if (/[\s"'\\]/.test(resolve(cwd, argv.out)))
+    throw new UsageError(
+      `--out: "${argv.out}" has a space or quote, which an #SBATCH line cannot hold; choose another directory`,
+    );
   const options: SlurmOptions = {
     sweep,
     tasks: parseInteger(argv.tasks, "--tasks", 1, 10_000),
-    out: argv.out,
+    cwd,
+    out: resolve(cwd, argv.out),
     partition: argv.partition ?? null,
     time: argv.time ?? null,
     cpusPerTask: parseInteger(argv["cpus-per-task"], "--cpus-per-task", 1, 1024),
@@ -158,57 +169,76 @@ function parse(args: readonly string[]) {
 }
 
 /** Options the generated scripts set per task; given with the sweep they would clash. */
-const SET_PER_TASK = ["out", "resume", "shard", "workers", "report", "no-report"];
+const SET_PER_TASK = ["out", "resume", "shard", "workers", "report", "no-report", "dry-run"];
 
-/** Ask the bench whether the sweep options are valid (it plans and exits without running). */
-function checkSweep(options: SlurmOptions): void {
+/**
+ * Ask the bench whether the sweep options are valid: it plans part 1 as a task would and exits
+ * without running (`--dry-run`). Returns what it printed: the cells, a task's estimated time
+ * and the settings that change nothing.
+ */
+function checkSweep(options: SlurmOptions): { stdout: string; stderr: string } {
   for (const arg of options.sweep) {
     const name = /^--([^=]+)/.exec(arg)?.[1];
     if (name !== undefined && SET_PER_TASK.includes(name))
       throw new UsageError(`--${name}: set by the generated scripts for each task; leave it out`);
   }
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        "--require",
-        PRELOAD_FILE,
-        BENCH,
-        ...options.sweep,
-        "--shard",
-        `1/${options.tasks}`,
-        "--dry-run",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" },
+  const workers = options.cpusPerTask > 1 ? options.cpusPerTask : 0;
+  const args = [...options.sweep, "--shard", `1/${options.tasks}`, "--workers", String(workers)];
+  const result = spawnSync(
+    process.execPath,
+    ["--require", PRELOAD_FILE, BENCH, ...args, "--dry-run"],
+    { cwd: options.cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+  );
+  if (result.error) throw result.error;
+  if (result.status === 0) return { stdout: result.stdout, stderr: result.stderr };
+  const line =
+    result.stderr
+      .trim()
+      .split("\n")
+      .at(-1)
+      ?.replace(/^bench: /, "") ?? "";
+  if (result.status === 2) throw new UsageError(line);
+  throw new InputError("the sweep", line);
+}
+
+/**
+ * A task finds its part by directory and resumes one that has a manifest: in a directory that
+ * holds another sweep's parts, it would finish that sweep instead.
+ */
+function checkNoParts(out: string): void {
+  if (!existsSync(out)) return;
+  const part = readdirSync(out).find((name) => /^part-\d+$/.test(name));
+  if (part !== undefined)
+    throw new InputError(
+      out,
+      `already holds ${part} of a sweep; to run a failed task again: sbatch --array=K ${join(out, "slurm", "array.sbatch")}; for a new sweep choose another --out`,
     );
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? "").trim();
-    const status = (error as { status?: number }).status;
-    const line =
-      stderr
-        .split("\n")
-        .at(-1)
-        ?.replace(/^bench: /, "") ?? "";
-    if (status === 2) throw new UsageError(line);
-    throw new InputError("the sweep", line);
-  }
 }
 
 function sbatch(args: readonly string[]): string {
-  try {
-    return execFileSync("sbatch", ["--parsable", ...args], { encoding: "utf8" })
-      .trim()
-      .split(";")[0];
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
-    throw new InputError("sbatch", stderr.trim().split("\n")[0]);
+  const result = spawnSync("sbatch", ["--parsable", ...args], { encoding: "utf8" });
+  if (result.error !== undefined) {
+    const missing = isSystemError(result.error) && result.error.code === "ENOENT";
+    throw new InputError(
+      "sbatch",
+      missing
+        ? "not found (run this where Slurm's commands are, e.g. a login node)"
+        : result.error.message,
+    );
   }
+  if (result.status !== 0)
+    throw new InputError("sbatch", result.stderr.trim().split("\n")[0] ?? `exit ${result.status}`);
+  // --parsable prints "jobid" or "jobid;cluster".
+  return result.stdout.trim().split(";")[0];
 }
 
-export async function slurmMain(args: readonly string[]): Promise<number> {
-  const { options, submit } = parse(args);
-  checkSweep(options);
-  const dir = join(resolve(options.out), "slurm");
+export async function slurmMain(args: readonly string[], cwd = process.cwd()): Promise<number> {
+  const { options, submit } = parse(args, cwd);
+  checkNoParts(options.out);
+  const check = checkSweep(options);
+  process.stdout.write(check.stdout);
+  process.stderr.write(check.stderr);
+  const dir = join(options.out, "slurm");
   makeDirectory(dir);
   const array = join(dir, "array.sbatch");
   const merge = join(dir, "merge.sbatch");

@@ -1,38 +1,45 @@
-import { pathToFileURL } from "node:url";
-import { workerData } from "piscina";
-import type { CellResult, CellSpec } from "../../results/cell.ts";
-import type { RunCellOptions } from "../simulator/run-cell.ts";
+import { parentPort, workerData } from "node:worker_threads";
+import { CellQueue, type CellWorkerData, type CellWorkerMessage } from "./cell-queue.ts";
+import { loadRunCell, type RunCell } from "./run-cell-loader.ts";
 
 /**
- * The pool's task: one cell, run by the same runCell the tests call directly (STYLE.md: the
- * worker is a thin shell). The pool's workerData gives, once per worker, the options every cell
- * runs with (the calibration's rates by value, --verify) and which module provides runCell, so
- * a test can hand in a stub; by default it is the simulator, harness/simulator/run-cell.ts.
+ * A worker thread of the pool (harness/sweep/pool.ts): load runCell once, then take cells from
+ * the shared queue until none is left or the run stops, posting each result. A cell that throws
+ * is posted as such (the main thread makes it a failed row); the worker goes on.
  */
-type RunCell = (spec: CellSpec, options: RunCellOptions) => Promise<CellResult>;
 
-/** What harness/sweep/pool.ts puts in workerData. */
-export interface CellWorkerData {
-  readonly runCellModule: string | undefined;
-  readonly options: RunCellOptions;
+const data: CellWorkerData = workerData;
+const queue = new CellQueue(data.queue);
+
+function post(message: CellWorkerMessage): void {
+  parentPort?.postMessage(message);
 }
 
-const DEFAULT_RUN_CELL_MODULE = new URL("../simulator/run-cell.ts", import.meta.url).href;
-
-let runCellPromise: Promise<RunCell> | undefined;
-
-/** Import `runCell` from a module URL or path (default: the simulator). */
-export async function loadRunCell(moduleUrl: string = DEFAULT_RUN_CELL_MODULE): Promise<RunCell> {
-  const url = moduleUrl.startsWith("file:") ? moduleUrl : pathToFileURL(moduleUrl).href;
-  const module = (await import(url)) as { runCell?: RunCell };
-  if (typeof module.runCell !== "function")
-    throw new Error(`${moduleUrl} does not export runCell(spec)`);
-  return module.runCell;
+async function work(): Promise<void> {
+  let runCell: RunCell;
+  try {
+    runCell = await loadRunCell(data.runCellModule);
+  } catch (error) {
+    post({ kind: "load-failed", error: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  queue.setReady(data.slot, true);
+  post({ kind: "ready" });
+  while (!queue.stopped) {
+    const position = queue.take();
+    if (position >= data.specs.length) return;
+    queue.setRunning(data.slot, position);
+    try {
+      post({ kind: "result", position, result: await runCell(data.specs[position], data.options) });
+    } catch (error) {
+      post({
+        kind: "threw",
+        position,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    queue.setRunning(data.slot, -1);
+  }
 }
 
-export default async function runCellTask(spec: CellSpec): Promise<CellResult> {
-  const data = workerData as CellWorkerData;
-  runCellPromise ??= loadRunCell(data.runCellModule);
-  const runCell = await runCellPromise;
-  return runCell(spec, data.options);
-}
+await work();

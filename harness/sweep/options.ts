@@ -61,6 +61,8 @@ export interface Plan {
   readonly seeds: readonly number[];
   /** The --codec-module plug-ins, absolute paths. */
   readonly codecModules: readonly string[];
+  /** The codecs of the sweep (plug-ins loaded), for what their traits say about the settings. */
+  readonly codecs: readonly CodecDefinition[];
   readonly cells: CellSpec[];
   /** "builtin" or the file's path, the file's sha256 (null for builtin), and its rates. */
   readonly calibration: {
@@ -80,6 +82,7 @@ export async function planSweep(
   argv: OptionTexts,
   cwd: string,
   catalogue: WorkloadCatalogue,
+  checkOutput = true,
 ): Promise<Plan> {
   const at = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
   const workloadNames = flagList(argv.workload, "workload") ?? [DEFAULT_WORKLOAD];
@@ -90,7 +93,10 @@ export async function planSweep(
     workloadAxis(definition, ramBytes, set, catalogue),
   );
   const codecModules = repeatedFlag(argv["codec-module"]).map(at);
-  const codecs = await codecChoices(argv.codec, codecModules);
+  const { choices: codecs, definitions: codecDefinitions } = await codecChoices(
+    argv.codec,
+    codecModules,
+  );
   const calibrationArg = flagValue(argv.calibration, "calibration") ?? DEFAULT_CALIBRATION;
   const calibrationPath =
     calibrationArg === DEFAULT_CALIBRATION ? calibrationArg : at(calibrationArg);
@@ -119,14 +125,15 @@ export async function planSweep(
       for (const params of workload.paramSets)
         await catalogue.checkRun?.(definitions[index], { ramBytes: ram, seed: seeds[0], params });
   // The run directory (or runs/, where the default one goes) must take files before the
-  // first cell runs, not fail on the first row.
+  // first cell runs, not fail on the first row; a dry run writes nothing, not even that.
   const outArg = flagValue(argv.out, "out");
-  checkWritableDirectory(outArg === undefined ? join(cwd, RUNS_DIR) : at(outArg));
+  if (checkOutput) checkWritableDirectory(outArg === undefined ? join(cwd, RUNS_DIR) : at(outArg));
   return {
     options,
     workloads: workloadNames,
     seeds,
     codecModules,
+    codecs: codecDefinitions,
     cells,
     calibration: { source: calibrationPath, sha256, rates },
     profile: { source: profilePath, sha256: profileSha256, values: profile },
@@ -187,18 +194,20 @@ function workloadAxis(
 async function codecChoices(
   given: unknown,
   codecModules: readonly string[],
-): Promise<CodecChoice[]> {
+): Promise<{ choices: CodecChoice[]; definitions: CodecDefinition[] }> {
   const plugins: { path: string; codec: CodecDefinition }[] = [];
   for (const path of codecModules) plugins.push({ path, codec: await loadCodecModule(path) });
   const codecNames = flagList(given, "codec") ?? [
     "paper",
     ...plugins.map((plugin) => plugin.codec.name),
   ];
-  return resolveCodecs(
+  const definitions = resolveCodecs(
     codecNames,
     plugins.map((p) => p.codec),
-  ).map((codec) => ({
+  );
+  const choices = definitions.map((codec) => ({
     name: codec.name,
     module: plugins.find((p) => p.codec === codec)?.path ?? null,
   }));
+  return { choices, definitions };
 }

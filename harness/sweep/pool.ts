@@ -1,30 +1,36 @@
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
-import { Piscina } from "piscina";
 import type { Calibration } from "../../codecs/calibration.ts";
-import { workerExecArgv } from "../../lib/workers.ts";
 import type { CellResult, CellSpec } from "../../results/cell.ts";
 import { cacheIndependentKey } from "../simulator/cache-independence.ts";
 import type { HostProfile } from "../simulator/host-profile.ts";
 import type { RunCellOptions } from "../simulator/run-cell.ts";
-import { type CellWorkerData, loadRunCell } from "./cell-worker.ts";
+import { CellQueue } from "./cell-queue.ts";
+import { CellThreads } from "./cell-threads.ts";
+import { failedResult, loadRunCell } from "./run-cell-loader.ts";
+import { estimatedCellSeconds, WORKER_STARTUP_SECONDS } from "./shard.ts";
 
 /**
- * Runs the cells of a sweep on a pool of worker threads (piscina), one cell per task, and hands
- * each result to `onResult` as it finishes — in finish order; the results writer puts rows back
- * in cell order. `workers: 0` runs the cells one after another in this thread with the very
- * same runCell, which is what makes `--workers 1` and `--workers N` (and the tests, which call
- * runCell directly) agree byte for byte.
+ * Runs the cells of a sweep and hands each result to `onResult` as it finishes — in finish
+ * order; the results writer puts rows back in cell order. Every cell runs through the same
+ * runCell, in this thread or on a worker thread, which is what makes any `--workers` (and the
+ * tests, which call runCell directly) agree byte for byte.
+ *
+ * A worker thread costs about a second of loader start-up (harness/sweep/shard.ts
+ * WORKER_STARTUP_SECONDS), so this thread does not wait for them: it runs the cells estimated
+ * shorter than that itself, taking them from the same shared queue (harness/sweep/
+ * cell-queue.ts), until the first worker is ready, then leaves the rest to the workers. A
+ * sweep of short cells is thus done before the workers start, and `--workers 2` is not slower
+ * than `--workers 1`; the workers, started once, take cells without waiting for this thread.
  */
 
 export interface PoolOptions {
-  /** Worker threads; 0 = run inline in this thread. */
+  /** Worker threads; 0 = run every cell in this thread. */
   readonly workers: number;
   /** Module exporting runCell(spec) (path or file: URL); default harness/simulator/run-cell.ts. */
   readonly runCellModule?: string;
   /**
-   * Abort to stop handing out cells (Ctrl-C); a worker's cell in flight is dropped, not reported
-   * (the worker is terminated); with `workers: 0` the cell running inline finishes and is kept.
+   * Abort to stop taking cells (Ctrl-C); a worker's cell in flight is dropped, not reported
+   * (the worker is terminated); a cell running in this thread finishes and is kept.
    */
   readonly signal?: AbortSignal;
   /** bench --verify: decode and compare every encoded page (harness/simulator/run-cell.ts). */
@@ -38,17 +44,9 @@ export interface PoolOptions {
   readonly profile: HostProfile;
 }
 
-const WORKER_FILE = fileURLToPath(new URL("./cell-worker.ts", import.meta.url));
-
-/** `--workers` default: one per core (os.availableParallelism, Node ≥ 18.14). */
-export function defaultWorkers(): number {
+/** The cores this process may use (os.availableParallelism, Node ≥ 18.14): --workers' bound. */
+export function coreCount(): number {
   return availableParallelism();
-}
-
-/** A cell whose runCell threw (a bug, or a worker that died) is a failed row, not a lost one. */
-function failedResult(spec: CellSpec, error: unknown): CellResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return { spec, status: "failed", error: message.split("\n")[0], wallMs: 0 };
 }
 
 /**
@@ -86,6 +84,11 @@ export async function runCells(
   });
 }
 
+/**
+ * Every cell once: in this thread until a worker is ready (all of them with `workers: 0`), then
+ * on the workers. Resolves when every cell was reported, or once stopped by `signal`; rejects
+ * when onResult throws (nothing more is reported after that) or no worker can start.
+ */
 async function runEveryCell(
   specs: readonly CellSpec[],
   options: PoolOptions,
@@ -98,77 +101,133 @@ async function runEveryCell(
     profile: options.profile,
     verify: options.verify,
   };
-  if (options.workers <= 0) {
+  const threads = specs.length > 1 ? Math.min(Math.max(0, options.workers), specs.length) : 0;
+  const queue = CellQueue.create(threads);
+  const run = new Reporting(specs.length, queue, onResult);
+  const stop = () => run.stop();
+  signal?.addEventListener("abort", stop, { once: true });
+  const pool =
+    threads === 0
+      ? null
+      : new CellThreads(
+          {
+            threads,
+            cores: coreCount(),
+            specs,
+            queue,
+            runCellModule: options.runCellModule,
+            cellOptions,
+          },
+          {
+            result: (position, result) => run.report(position, result, true),
+            fatal: (error) => run.fail(error),
+          },
+        );
+  try {
     const runCell = await loadRunCell(options.runCellModule);
-    for (const spec of specs) {
+    while (!queue.stopped && !(pool?.anyReady ?? false)) {
       // The simulator is synchronous: without a turn of the event loop between cells the
-      // SIGINT/SIGTERM handlers (which only set `signal`) would never run until the sweep ended.
+      // SIGINT/SIGTERM handlers (which only set `signal`) and the workers' messages would wait
+      // until this thread stopped running cells.
       await yieldToEventLoop();
-      if (signal?.aborted) return;
+      if (queue.stopped || (pool?.anyReady ?? false)) break;
+      const position = queue.peek();
+      if (position >= specs.length) break;
+      // With workers coming, a cell that would outlast their start-up is left to them: this
+      // thread would hold it (and Ctrl-C) long after they are up, on a core they need.
+      if (pool !== null && estimatedCellSeconds(specs[position]) > WORKER_STARTUP_SECONDS) {
+        pool.startDeferred();
+        await sleep(WAIT_FOR_WORKERS_MS);
+        continue;
+      }
+      if (!queue.takeIf(position)) continue;
       let result: CellResult;
       try {
-        result = await runCell(spec, cellOptions);
+        result = await runCell(specs[position], cellOptions);
       } catch (error) {
-        result = failedResult(spec, error);
+        result = failedResult(specs[position], error);
       }
       // A cell that finished is kept even if the signal came while it ran: it cost nothing to
       // stop for, unlike a worker's cell, which is dropped so Ctrl-C need not wait for it.
-      onResult(result);
+      run.report(position, result, false);
     }
-    return;
-  }
-  const threads = Math.min(options.workers, specs.length);
-  const pool = new Piscina({
-    filename: WORKER_FILE,
-    minThreads: threads,
-    maxThreads: threads,
-    execArgv: workerExecArgv(),
-    workerData: {
-      runCellModule: options.runCellModule,
-      options: cellOptions,
-    } satisfies CellWorkerData,
-  });
-  // Once stopping (Ctrl-C, or onResult threw), no result is handed on: the tasks destroy()
-  // terminates reject with "Terminating worker thread", and those must not become failed rows.
-  let stopping = false;
-  // A worker may post its result just before destroy() terminates it; piscina then finds no task
-  // for that message and emits 'error' ("Unexpected message from Worker", ThreadPool.onMessage in
-  // piscina/dist/index.js). With no listener that event kills the process, which is how a Ctrl-C
-  // under load used to crash the run. While stopping it is expected and dropped; at any other
-  // time it is a pool failure the run must report.
-  let poolError: unknown = null;
-  pool.on("error", (error: unknown) => {
-    if (!stopping) poolError ??= error;
-  });
-  const stop = () => {
-    stopping = true;
-    void pool.destroy();
-  };
-  const deliver = (result: CellResult) => {
-    if (stopping) return;
-    try {
-      onResult(result);
-    } catch (error) {
-      stopping = true; // e.g. the disk is full: nothing after this may be written
-      throw error;
-    }
-  };
-  signal?.addEventListener("abort", stop, { once: true });
-  try {
-    await Promise.all(
-      specs.map((spec) =>
-        pool.run(spec).then(
-          (result: CellResult) => deliver(result),
-          (error: unknown) => deliver(failedResult(spec, error)),
-        ),
-      ),
-    );
+    if (pool !== null) await run.finished;
+    else run.throwIfFailed();
   } finally {
-    stopping = true;
     signal?.removeEventListener("abort", stop);
-    await pool.destroy();
+    queue.stop();
+    pool?.close();
   }
-  if (poolError !== null) throw poolError;
+}
+
+/**
+ * Hands results on, each cell once, and knows when the run is over: every cell reported, the
+ * run stopped (a worker's result after that is dropped), or failed (nothing is reported after
+ * the failure: e.g. the disk is full).
+ */
+class Reporting {
+  /** Settles when every cell was reported or the run stopped; rejects on a failure. */
+  readonly finished: Promise<void>;
+  private readonly reported: Uint8Array;
+  private count = 0;
+  private stopped = false;
+  private failure: { readonly error: unknown } | null = null;
+  private resolve: () => void = () => {};
+  private reject: (error: unknown) => void = () => {};
+
+  constructor(
+    private readonly cells: number,
+    private readonly queue: CellQueue,
+    private readonly onResult: (result: CellResult) => void,
+  ) {
+    this.reported = new Uint8Array(cells);
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.finished.catch(() => {}); // awaited only when there are workers; thrown otherwise
+  }
+
+  /** A cell's result; `fromWorker` results are dropped once the run is stopped. */
+  report(position: number, result: CellResult, fromWorker: boolean): void {
+    if (this.failure !== null || this.reported[position] === 1) return;
+    if (fromWorker && this.stopped) return;
+    this.reported[position] = 1;
+    this.count++;
+    try {
+      this.onResult(result);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.count === this.cells) this.resolve();
+  }
+
+  /** Stop taking cells (Ctrl-C): the run ends with the cells reported so far. */
+  stop(): void {
+    this.stopped = true;
+    this.queue.stop();
+    this.resolve();
+  }
+
+  /** Stop taking cells and end the run with `error`. */
+  fail(error: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = { error };
+    this.queue.stop();
+    this.reject(error);
+  }
+
+  throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure.error;
+  }
+}
+
+/** How often this thread looks again while it waits for a worker to take a long cell. */
+const WAIT_FOR_WORKERS_MS = 10;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** One macrotask turn (setImmediate), so signal handlers and I/O callbacks get to run. */

@@ -1,6 +1,6 @@
 import { InputError, UsageError } from "../../lib/errors.ts";
 import { gitInfo } from "../../lib/machine.ts";
-import { fileSha256, type Manifest } from "../../results/manifest.ts";
+import { differingOptions, fileSha256, type Manifest } from "../../results/manifest.ts";
 import type { Plan } from "./options.ts";
 
 /**
@@ -21,6 +21,8 @@ export interface ResumeRequest {
   /** The plan of the sweep options given together with --resume; null when none were. */
   readonly given: Plan | null;
   readonly workers: number;
+  /** This machine's host name: a part (--shard) records where its last session ran. */
+  readonly host: string;
   readonly startedAt: string;
   readonly commandLine: string;
   /** Writes a line of warning. */
@@ -42,25 +44,13 @@ export function resumedManifest(request: ResumeRequest): Manifest {
     plugins: previous.plugins ?? [],
     status: "running",
     endedAt: null,
+    ...(previous.shard === undefined ? {} : { shard: { ...previous.shard, host: request.host } }),
     workers: request.workers,
     resumes: [
       ...previous.resumes,
       { startedAt: request.startedAt, commandLine: request.commandLine, cellsAlreadyDone: 0 },
     ],
   };
-}
-
-/**
- * The option keys whose normalised values differ (for --resume's refusal message), including
- * one only one side has (a run recorded before an axis was added).
- */
-export function differingOptions(
-  recorded: Readonly<Record<string, unknown>>,
-  other: Readonly<Record<string, unknown>>,
-): string[] {
-  return [...new Set([...Object.keys(recorded), ...Object.keys(other)])].filter(
-    (key) => JSON.stringify(recorded[key]) !== JSON.stringify(other[key]),
-  );
 }
 
 function checkOptions({ resumeArg, previous, recorded, given }: ResumeRequest): void {

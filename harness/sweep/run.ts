@@ -6,7 +6,12 @@ import { gitInfo, machineInfo, migbenchVersion } from "../../lib/machine.ts";
 import { progressMode } from "../../lib/progress-mode.ts";
 import { summaryTables } from "../../reports/terminal-summary.ts";
 import type { CellSpec } from "../../results/cell.ts";
-import { fileSha256, type Manifest, writeManifest } from "../../results/manifest.ts";
+import {
+  fileSha256,
+  type Manifest,
+  type ShardRecord,
+  writeManifest,
+} from "../../results/manifest.ts";
 import { readResults } from "../../results/records.ts";
 import { RunWriter } from "../../results/run-writer.ts";
 import { RESULTS_FILE } from "../../results/schema.ts";
@@ -54,6 +59,8 @@ export function freshManifest(
     readonly argv: readonly string[];
     readonly workers: number;
     readonly startedAt: string;
+    /** The part of the sweep the run holds (--shard), or null for the whole sweep. */
+    readonly shard: ShardRecord | null;
   },
 ): Manifest {
   return {
@@ -70,6 +77,7 @@ export function freshManifest(
     profile: plan.profile,
     plugins: plan.codecModules.map((path) => ({ path, sha256: fileSha256(path) })),
     cells: plan.cells.length,
+    ...(run.shard === null ? {} : { shard: run.shard }),
     workers: run.workers,
     startedAt: run.startedAt,
     endedAt: null,
@@ -85,14 +93,23 @@ type StopSignal = "SIGINT" | "SIGTERM";
 /** Exit statuses of a run stopped by a signal: 128 + the signal's number, as a shell reports. */
 const SIGNAL_EXIT: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/**
+ * The cells a run directory holds: `sweep` is every cell of the sweep (the CSV columns are the
+ * whole sweep's), `cells` those this directory runs — the same, or one part of it (--shard).
+ */
+export interface RunCells {
+  readonly sweep: readonly CellSpec[];
+  readonly cells: readonly CellSpec[];
+}
+
 /** Runs the cells not yet done and reports; the exit status. */
 export async function runAndReport(
   dir: string,
-  cells: readonly CellSpec[],
+  { sweep, cells }: RunCells,
   started: Manifest,
   context: RunContext,
 ): Promise<number> {
-  const writer = new RunWriter(dir, cells, context.resumed);
+  const writer = new RunWriter(dir, sweep, context.resumed, cells);
   for (const notice of writer.notices) context.stderr.write(`bench: ${notice}\n`);
   let manifest = started;
   if (manifest.resumes.length > 0) {
@@ -214,7 +231,11 @@ async function finish(
     if (await buildReportFor(dir, stderr)) stdout.write(`report: ${join(dir, "report.html")}\n`);
     else reportFailed = true;
   }
-  stdout.write(`results: ${dir} (${cellCount} cells, ${elapsedLabel(machine.wallMs / 1000)})\n`);
+  const part =
+    manifest.shard === undefined ? "" : `, part ${manifest.shard.index}/${manifest.shard.count}`;
+  stdout.write(
+    `results: ${dir} (${cellCount} cells${part}, ${elapsedLabel(machine.wallMs / 1000)})\n`,
+  );
   const failed = records.filter((r) => r.status === "failed");
   if (failed.length > 0) {
     stderr.write(
@@ -225,10 +246,17 @@ async function finish(
   return reportFailed ? 1 : 0;
 }
 
-/** Builds charts and report.html for a run directory (reports/build.ts). */
 const REPORT_MODULE = new URL("../../reports/build.ts", import.meta.url).href;
 
-async function buildReportFor(dir: string, stderr: NodeJS.WriteStream): Promise<boolean> {
+/**
+ * Builds charts and report.html for a run directory (reports/build.ts), saying on stderr what it
+ * did not draw; false when it failed (the results are intact either way). Also `npm run merge`'s.
+ */
+export async function buildReportFor(
+  dir: string,
+  stderr: NodeJS.WriteStream,
+  command = "bench",
+): Promise<boolean> {
   try {
     // Loaded only here: vega and resvg cost a second of start-up a --no-report run need not pay.
     // A failure costs the report, not the results.
@@ -244,15 +272,15 @@ async function buildReportFor(dir: string, stderr: NodeJS.WriteStream): Promise<
     // errors: one line names them; report.html says why for each.
     if (result.skipped.length > 0) {
       const names = result.skipped.map(({ name }) => name).join(", ");
-      stderr.write(`bench: report: not drawn for this run (see report.html): ${names}\n`);
+      stderr.write(`${command}: report: not drawn for this run (see report.html): ${names}\n`);
     }
     for (const { name, warning } of result.warnings) {
-      stderr.write(`bench: report: ${name}: ${warning}\n`);
+      stderr.write(`${command}: report: ${name}: ${warning}\n`);
     }
     return true;
   } catch (error) {
     stderr.write(
-      `bench: report not built (${(error as Error).message.split("\n")[0]}); results are intact; retry with npm run report -- ${dir}\n`,
+      `${command}: report not built (${(error as Error).message.split("\n")[0]}); results are intact; retry with npm run report -- ${dir}\n`,
     );
     return false;
   }

@@ -7,14 +7,17 @@ import { builtinCalibration, loadCalibration } from "../../codecs/calibration.ts
 import { type HostProfile, NO_HOST_OVERHEAD } from "../../harness/simulator/host-profile.ts";
 import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep/plan.ts";
 import { runCells } from "../../harness/sweep/pool.ts";
+import { estimatedCellSeconds, WORKER_STARTUP_SECONDS } from "../../harness/sweep/shard.ts";
 import type { CellResult } from "../../results/cell.ts";
 import { resolveParams } from "../../workloads/registry.ts";
 import { uniform } from "../../workloads/uniform.ts";
 import { ranCells } from "../fixtures/stub-run-cell.ts";
+import { ranInMain } from "../fixtures/stub-run-cell-crash.ts";
 
 const MIB = 1024 ** 2;
 const STUB = new URL("../fixtures/stub-run-cell.ts", import.meta.url).href;
 const MARKS = new URL("../fixtures/stub-run-cell-marks.ts", import.meta.url).href;
+const CRASH = new URL("../fixtures/stub-run-cell-crash.ts", import.meta.url).href;
 
 const axes: SweepAxes = {
   ...SWEEP_DEFAULTS,
@@ -61,9 +64,9 @@ test("runCells simulates a cache-independent cell once and copies it to its twin
 
 test("stopping while workers are posting results neither crashes nor reports late cells", async () => {
   // The race a Ctrl-C under load hit: a worker posts its result while the main thread is busy,
-  // the run stops (pool destroyed), and the result arrives for a task piscina has forgotten.
-  // Here the main thread waits, busy, inside onResult until another worker has finished a cell
-  // and then a little longer, so that result is in flight when the abort destroys the pool.
+  // the run stops (workers terminated), and the result arrives after the stop. Here the main
+  // thread waits, busy, inside onResult until another worker has finished a cell and then a
+  // little longer, so that result is in flight when the abort stops the pool.
   const marks = mkdtempSync(join(tmpdir(), "migbench-pool-"));
   process.env.MIGBENCH_TEST_MARK_DIR = marks;
   try {
@@ -144,4 +147,96 @@ test("cells charge the rates and the host profile read when the run was planned;
       `workers ${workers}: ${result.metrics.encodeCpuMs} ms of CPU, expected ${expectedMs}`,
     );
   }
+});
+
+test("the main thread runs cells while the workers start; each cell is reported once", async () => {
+  const cells = buildCells({ ...axes, cacheSizeBytes: [16 * MIB] });
+  const reported: number[] = [];
+  ranCells.length = 0;
+  await runCells(
+    cells,
+    { workers: 2, runCellModule: STUB, calibration: builtinCalibration, profile: NO_HOST_OVERHEAD },
+    (r) => reported.push(r.spec.index),
+  );
+  assert.deepEqual(
+    reported.sort((a, b) => a - b),
+    cells.map((cell) => cell.index),
+  );
+  // ranCells is this thread's copy of the stub: the cells it ran here, before a worker was up.
+  assert.ok(ranCells.length >= 1 && ranCells.length <= cells.length);
+  assert.equal(ranCells[0], cells[0].index);
+});
+
+test("a worker that dies running a cell makes that cell a failed row; the others are run", async () => {
+  const marks = mkdtempSync(join(tmpdir(), "migbench-pool-crash-"));
+  process.env.MIGBENCH_TEST_MARK_DIR = marks;
+  try {
+    const cells = buildCells({
+      ...axes,
+      codecs: [
+        { name: "xbzrle", module: null },
+        { name: "crash", module: null },
+      ],
+      cacheModel: ["direct"],
+      cacheSizeBytes: [16 * MIB],
+      seed: [1, 2, 3, 4],
+    });
+    const results = new Map<number, CellResult>();
+    await runCells(
+      cells,
+      {
+        workers: 2,
+        runCellModule: CRASH,
+        calibration: builtinCalibration,
+        profile: NO_HOST_OVERHEAD,
+      },
+      (r) => {
+        assert.equal(results.has(r.spec.index), false, `cell ${r.spec.index} reported twice`);
+        results.set(r.spec.index, r);
+      },
+    );
+    assert.equal(results.size, cells.length);
+    // The main thread ran the first cell while the workers started, and runs cells again while
+    // the ones started in place of dead workers load (there, "crash" is a normal codec).
+    assert.equal(ranInMain[0], 0);
+    let died = 0;
+    for (const cell of cells) {
+      const result = results.get(cell.index);
+      if (cell.codec === "crash" && !ranInMain.includes(cell.index)) {
+        died++;
+        assert.equal(result?.status, "failed");
+        if (result?.status === "failed")
+          assert.equal(result.error, "its worker thread exited with code 7");
+      } else assert.notEqual(result?.status, "failed", `cell ${cell.index}`);
+    }
+    assert.ok(died >= 1, `no worker died: the main thread ran ${ranInMain}`);
+  } finally {
+    delete process.env.MIGBENCH_TEST_MARK_DIR;
+    rmSync(marks, { recursive: true, force: true });
+  }
+});
+
+test("a cell estimated to outlast a worker's start-up is left to the workers", async () => {
+  // 8 GiB VMs: seconds each by the estimate (harness/sweep/shard.ts); the stub itself is quick.
+  const cells = buildCells({
+    ...axes,
+    workloads: [{ name: "toy", ramBytes: [8 * 1024 * MIB], paramSets: [{ rate: 1 }] }],
+    codecs: [{ name: "xbzrle", module: null }],
+    cacheModel: ["direct"],
+    cacheSizeBytes: [16 * MIB],
+  });
+  assert.ok(cells.every((cell) => estimatedCellSeconds(cell) > WORKER_STARTUP_SECONDS));
+  ranCells.length = 0;
+  const reported: number[] = [];
+  // Two workers: on a machine of two cores the second starts once the first is ready.
+  await runCells(
+    cells,
+    { workers: 2, runCellModule: STUB, calibration: builtinCalibration, profile: NO_HOST_OVERHEAD },
+    (r) => reported.push(r.spec.index),
+  );
+  assert.deepEqual(
+    reported.sort((a, b) => a - b),
+    cells.map((cell) => cell.index),
+  );
+  assert.deepEqual(ranCells, []);
 });
