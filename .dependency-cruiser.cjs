@@ -2,6 +2,7 @@
  * The layer rule (docs/ARCHITECTURE.md): imports run only downward.
  *
  *   harness/cli, harness/benchmarks, validate    front ends
+ *   harness/paper                                 the paper reproduction, beside the front ends
  *   harness/sweep                                 plan, pool, resume, progress
  *   harness/simulator                             the pre-copy model, one cell end to end
  *   reports                                       charts, HTML, summaries (cells as data)
@@ -66,10 +67,20 @@ module.exports = {
       "harness/sweep",
       "harness/benchmarks",
     ]),
+    layer("harness/paper", [
+      "lib",
+      "codecs",
+      "workloads",
+      "results",
+      "reports",
+      "harness/simulator",
+      "harness/sweep",
+      "harness/paper",
+    ]),
     layer("validate", ["lib", "codecs", "workloads", "results", "reports", "harness", "validate"]),
     {
       name: "harness-in-folders",
-      comment: "every harness module lives in simulator/, sweep/, cli/ or benchmarks/",
+      comment: "every harness module lives in simulator/, sweep/, cli/, benchmarks/ or paper/",
       severity: "error",
       from: { path: "^harness/[^/]+$" },
       to: {},
