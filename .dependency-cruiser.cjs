@@ -75,6 +75,8 @@ module.exports = {
       "reports",
       "harness/simulator",
       "harness/sweep",
+      // benchMain: each experiment is an ordinary bench run (harness/paper/experiment-run.ts).
+      "harness/cli",
       "harness/paper",
     ]),
     layer("validate", ["lib", "codecs", "workloads", "results", "reports", "harness", "validate"]),

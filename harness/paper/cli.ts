@@ -4,11 +4,13 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { UsageError } from "../../lib/errors.ts";
 import { flagValue } from "../../lib/flag-list.ts";
+import { elapsedLabel } from "../../lib/format.ts";
 import { runMain } from "../../lib/main.ts";
 import { parseInteger } from "../../lib/units.ts";
 import { defaultRunDir } from "../../results/run-dir.ts";
 import { MAX_WORKERS } from "../cli/bench-options.ts";
 import { CLAIMS } from "./claims.ts";
+import { codecTableClaim } from "./codec-table-claim.ts";
 import { runSuite } from "./suite.ts";
 import { writeSuiteReport } from "./suite-report.ts";
 
@@ -89,6 +91,11 @@ export async function paperMain(args: readonly string[], deps: PaperDeps = {}): 
   const out = outArg ? resolve(cwd, outArg) : defaultRunDir(["paper"], startedAt, cwd);
   const wallStart = performance.now();
   stderr.write(`paper: the ${mode} suite in ${out}\n`);
+  const codecStart = performance.now();
+  const codecTable = await codecTableClaim(out, mode);
+  stderr.write(
+    `paper: 1 codec table: ${codecTable.verdict} (${elapsedLabel((performance.now() - codecStart) / 1000)})\n`,
+  );
   const results = await runSuite(CLAIMS, mode, out, {
     workers,
     progress: (line) => stderr.write(`paper: ${line}\n`),
@@ -96,6 +103,7 @@ export async function paperMain(args: readonly string[], deps: PaperDeps = {}): 
   const report = await writeSuiteReport(out, {
     mode,
     results,
+    before: [codecTable],
     startedAt: startedAt.toISOString(),
     wallStart,
     env: deps.env ?? process.env,
@@ -103,7 +111,8 @@ export async function paperMain(args: readonly string[], deps: PaperDeps = {}): 
   });
   for (const line of report.verdictLines) stdout.write(`${line}\n`);
   stdout.write(`reproduction: ${report.markdownPath}\n`);
-  return results.some((r) => r.status === "not run") ? 1 : 0;
+  const notRun = results.some((r) => r.status === "not run") || codecTable.verdict === "not run";
+  return notRun ? 1 : 0;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -150,40 +150,44 @@ function convergenceMapSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   );
 }
 
-/** After ÷ before of each statistic, published beside ours (log scale). */
+/** After ÷ before of each statistic, published beside ours: a dot plot on a log scale, 1 marked. */
 function beforeAfterSpec(data: FigureData, layout: Layout): VegaLiteSpec {
-  const columns = facetColumns(data.rows, "change", layout);
-  const width = panelWidth(layout, columns, 240, yAxisReserve(layout, ["cache-miss-rate"]));
+  const width = panelWidth(layout, 1, 300, yAxisReserve(layout, ["cache-miss-rate"]));
+  const x = { field: "ratio", type: "quantitative", scale: { type: "log" }, title: data.xTitle };
+  const y = { field: "statistic", type: "nominal", title: null, sort: null };
   return chart(
     layout,
     "Before and after",
     [data.caption],
     {
       data: { values: data.rows },
-      facet: {
-        field: "change",
-        type: "nominal",
-        title: null,
-        sort: distinctText(data.rows, "change"),
-      },
-      columns,
-      spec: {
-        width,
-        height: panelHeight(layout, width, 160),
-        mark: { type: "bar" },
-        encoding: {
-          y: { field: "statistic", type: "nominal", title: null, sort: null },
-          yOffset: { field: "source", sort: ["published", "ours"] },
-          x: { field: "ratio", type: "quantitative", scale: { type: "log" }, title: data.xTitle },
-          color: {
-            field: "source",
-            type: "nominal",
-            title: null,
-            scale: { domain: ["published", "ours"], range: ["#bab0ac", "#4c78a8"] },
+      width,
+      height: { step: layout.medium === "paper" ? 14 : 22 },
+      layer: [
+        {
+          mark: { type: "rule", color: "#888", strokeDash: [3, 3] },
+          encoding: { x: { datum: 1 } },
+        },
+        {
+          mark: { type: "point", filled: true, size: 40 },
+          encoding: {
+            x,
+            y,
+            color: {
+              field: "source",
+              type: "nominal",
+              title: null,
+              scale: { domain: ["published", "ours"], range: ["#bab0ac", "#4c78a8"] },
+            },
+            shape: {
+              field: "source",
+              type: "nominal",
+              title: null,
+              scale: { domain: ["published", "ours"], range: ["square", "circle"] },
+            },
           },
         },
-      },
-      resolve: { scale: { y: "independent" } },
+      ],
     },
     "bottom",
   );

@@ -5,7 +5,7 @@ import { type Layout, PAPER_SIZES, paperLayout } from "../../reports/charts/layo
 import { findChromium } from "../../reports/chromium.ts";
 import { inPoints, svgSize } from "../../reports/paper.ts";
 import { openPdfPrinter, type PdfPrinter } from "../../reports/pdf.ts";
-import { renderChart } from "../../reports/render.ts";
+import { ChartWarningError, renderChart } from "../../reports/render.ts";
 import type { FigureData } from "./claim.ts";
 import { figureSpec } from "./figure-specs.ts";
 
@@ -20,7 +20,7 @@ export const FIGURES_DIR = "figures";
 export interface WrittenFigures {
   /** Paths relative to the suite's directory, by claim id. */
   readonly files: Map<string, { svg: string; pdf: string | null }>;
-  /** Set when PDFs could not be printed: one line saying why. */
+  /** Set when PDFs could not be printed or a figure not drawn: one line saying why. */
   readonly note: string | null;
 }
 
@@ -56,10 +56,20 @@ export async function writeFigures(
   const files = new Map<string, { svg: string; pdf: string | null }>();
   if (figures.size === 0) return { files, note: null };
   const printer = await printerFor(env);
-  const note = typeof printer === "string" ? `Figures are SVG only (no PDF): ${printer}.` : null;
+  const problems: string[] = [];
+  if (typeof printer === "string") problems.push(`figures are SVG only (no PDF): ${printer}`);
   try {
     for (const [id, data] of figures) {
-      const { spec, svg } = await fitted(id, data);
+      let drawn: Awaited<ReturnType<typeof fitted>>;
+      try {
+        drawn = await fitted(id, data);
+      } catch (error) {
+        // A chart bug must not cost the suite's verdicts: say so and go on without the figure.
+        if (!(error instanceof ChartWarningError)) throw error;
+        problems.push(error.message);
+        continue;
+      }
+      const { spec, svg } = drawn;
       const { width, height } = svgSize(svg);
       const base = join(FIGURES_DIR, id);
       writeFileAtomic(join(out, `${base}.vl.json`), `${JSON.stringify(spec, null, 1)}\n`);
@@ -75,5 +85,5 @@ export async function writeFigures(
   } finally {
     if (typeof printer !== "string") await printer.close();
   }
-  return { files, note };
+  return { files, note: problems.length > 0 ? `${problems.join("; ")}.` : null };
 }

@@ -75,5 +75,6 @@ export const ONE_SEED: Parameter = {
 export const SEEDS: Parameter = {
   flag: "seed",
   value: { quick: "1", full: "1..4" },
-  reason: "the workload draws its writes at random: four seeds give a 95 % t-interval (one in --quick)",
+  reason:
+    "the workload draws its writes at random: four seeds give a 95 % t-interval (one in --quick)",
 };

@@ -58,27 +58,29 @@ const lmbench: SweepPair = {
 
 function lmbenchJudge(rows: ExperimentRows): Judgement {
   const points = pairPoints(rows, "lmbench-era", ERA_DELTA, lmbench.sweptValue);
-  const both = points.filter((p) => convergence(p.raw) === "all" && convergence(p.delta) === "all");
+  const both = points.filter(
+    (p) => convergence(p.standard) === "all" && convergence(p.delta) === "all",
+  );
   const ratios = both.map((p) => ({
     p,
-    ratio: (p.raw.downtimeMs?.mean ?? 0) / (p.delta.downtimeMs?.mean ?? 1),
+    ratio: (p.standard.downtimeMs?.mean ?? 0) / (p.delta.downtimeMs?.mean ?? 1),
   }));
   const best = ratios.reduce<(typeof ratios)[number] | null>(
     (a, b) => (a === null || b.ratio > a.ratio ? b : a),
     null,
   );
   const rescued = points.filter(
-    (p) => convergence(p.raw) === "none" && convergence(p.delta) === "all",
+    (p) => convergence(p.standard) === "none" && convergence(p.delta) === "all",
   );
   const parts: string[] = [];
   if (best)
     parts.push(
-      `largest downtime reduction ${factorLabel(best.ratio)} at ${rateLabel(best.p.value)} (raw ${msLabel(best.p.raw.downtimeMs?.mean ?? 0)}, ${ERA_DELTA} ${msLabel(best.p.delta.downtimeMs?.mean ?? 0)})`,
+      `largest downtime reduction ${factorLabel(best.ratio)} at ${rateLabel(best.p.value)} (standard ${msLabel(best.p.standard.downtimeMs?.mean ?? 0)}, ${ERA_DELTA} ${msLabel(best.p.delta.downtimeMs?.mean ?? 0)})`,
     );
-  else parts.push("no write rate at which both raw and delta completed");
+  else parts.push("no write rate at which both standard pre-copy and delta completed");
   if (rescued.length > 0)
     parts.push(
-      `at ${rescued.map((p) => rateLabel(p.value)).join(", ")} raw did not converge and ${ERA_DELTA} did`,
+      `at ${rescued.map((p) => rateLabel(p.value)).join(", ")} standard pre-copy did not converge and ${ERA_DELTA} did`,
     );
   const ours = parts.join("; ");
   if (best && best.ratio >= LMBENCH_REPRODUCED) return { ours, verdict: "reproduced", reason: "" };
@@ -95,7 +97,7 @@ function lmbenchJudge(rows: ExperimentRows): Judgement {
 
 /** A stop shorter than this is not noticed in a 25 fps stream (2.5 frames). */
 const NOTICEABLE_MS = 100;
-/** The published freeze is 8 s; a raw stop of a second or more is a freeze anyone sees. */
+/** The published freeze is 8 s; a standard pre-copy stop of a second or more is a freeze anyone sees. */
 const FREEZE_MS = 1000;
 
 const video: SweepPair = {
@@ -127,17 +129,17 @@ const video: SweepPair = {
 function videoJudge(rows: ExperimentRows): Judgement {
   const points = pairPoints(rows, "video-era", ERA_DELTA, video.sweptValue);
   const describe = (p: PairPoint) =>
-    `${rateLabel(p.value)}: raw ${outcomeLabel(p.raw)}, ${ERA_DELTA} ${outcomeLabel(p.delta)}`;
+    `${rateLabel(p.value)}: standard ${outcomeLabel(p.standard)}, ${ERA_DELTA} ${outcomeLabel(p.delta)}`;
   const ours = points.map(describe).join("; ") || "no cells";
   const unnoticed = (p: PairPoint) =>
     convergence(p.delta) === "all" && (p.delta.downtimeMs?.mean ?? Infinity) < NOTICEABLE_MS;
-  const rawFroze = (p: PairPoint) =>
-    convergence(p.raw) === "all" && (p.raw.downtimeMs?.mean ?? 0) >= FREEZE_MS;
-  const rawWorse = (p: PairPoint) =>
-    convergence(p.raw) === "none" || (p.raw.downtimeMs?.mean ?? 0) >= NOTICEABLE_MS;
-  if (points.some((p) => unnoticed(p) && rawFroze(p)))
+  const standardFroze = (p: PairPoint) =>
+    convergence(p.standard) === "all" && (p.standard.downtimeMs?.mean ?? 0) >= FREEZE_MS;
+  const standardWorse = (p: PairPoint) =>
+    convergence(p.standard) === "none" || (p.standard.downtimeMs?.mean ?? 0) >= NOTICEABLE_MS;
+  if (points.some((p) => unnoticed(p) && standardFroze(p)))
     return { ours, verdict: "reproduced", reason: "" };
-  if (points.some((p) => unnoticed(p) && rawWorse(p)))
+  if (points.some((p) => unnoticed(p) && standardWorse(p)))
     return {
       ours,
       verdict: "partly",
@@ -184,13 +186,14 @@ const ERA_CACHE_BYTES = 64 * 1024 * 1024;
 
 function sapJudge(rows: ExperimentRows): Judgement {
   const points = pairPoints(rows, "sap-era", ERA_DELTA, sap.sweptValue);
-  const holds = (p: PairPoint) => convergence(p.raw) === "none" && convergence(p.delta) === "all";
+  const holds = (p: PairPoint) =>
+    convergence(p.standard) === "none" && convergence(p.delta) === "all";
   const where = points.filter(holds).map((p) => sizeLabel(p.value));
   const ours =
     points
       .map(
         (p) =>
-          `cache ${sizeLabel(p.value)}: raw ${outcomeLabel(p.raw)}, ${ERA_DELTA} ${outcomeLabel(p.delta)}`,
+          `cache ${sizeLabel(p.value)}: standard ${outcomeLabel(p.standard)}, ${ERA_DELTA} ${outcomeLabel(p.delta)}`,
       )
       .join("; ") || "no cells";
   const atEra = points.find((p) => p.value === ERA_CACHE_BYTES);
@@ -201,11 +204,11 @@ function sapJudge(rows: ExperimentRows): Judgement {
       verdict: "partly",
       reason: `standard pre-copy fails and delta compression succeeds only with a cache of ${where.join(", ")}, not at the prototype's 64 MiB: our active set (a choice, none was published) is larger than the cache`,
     };
-  const rawFine = points.some((p) => convergence(p.raw) !== "none");
+  const standardFine = points.some((p) => convergence(p.standard) !== "none");
   return {
     ours,
     verdict: "not reproduced",
-    reason: rawFine
+    reason: standardFine
       ? "standard pre-copy converged: our sap-like load dirties less than the link carries at these settings"
       : "delta compression did not converge either: too few updated pages stay in the cache",
   };
