@@ -25,12 +25,15 @@ const BASE = {
 
 /** The table's Markdown one heading level down, without its own title (the section has one). */
 export function nestedMarkdown(markdown: string): string {
-  return markdown
-    .split("\n")
-    .filter((line, i) => !(i === 0 && line.startsWith("## ")))
-    .map((line) => (line.startsWith("##") ? `#${line}` : line))
-    .join("\n")
-    .trim();
+  return (
+    markdown
+      .split("\n")
+      // The section states the title and the verdict already.
+      .filter((line, i) => !(i === 0 && line.startsWith("## ")) && !line.startsWith("**Verdict:"))
+      .map((line) => (line.startsWith("##") ? `#${line}` : line))
+      .join("\n")
+      .trim()
+  );
 }
 
 export async function codecTableClaim(out: string, mode: SuiteMode): Promise<ReportedClaim> {

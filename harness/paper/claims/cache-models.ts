@@ -96,7 +96,7 @@ function judge(rows: ExperimentRows): Judgement {
     verdict: better.length > 0 ? "partly" : "not reproduced",
     reason:
       worse.length > 0
-        ? `the direct-mapped cache missed less than ${worse.join(", ")}: a 2-way set evicts by insertion order and LRU by recency, so pages written once (the bulk pass of RAM outside the active set) push out hot pages that a direct-mapped slot, shared by fewer pages, keeps`
+        ? `the direct-mapped cache missed less than ${worse.join(", ")}: each pass sends the dirty pages in address order, a cyclic pattern on which LRU and the 2-way cache's insertion order evict each page just before its reuse once the dirty set outgrows the cache, while the direct-mapped cache with the age rule keeps a fixed part of them (what 27af7d6 was made for)`
         : "a setting did not complete, so there is no miss rate to compare",
   };
 }

@@ -38,8 +38,10 @@ export interface StatisticCheck {
 
 /** One statistic: same direction and within SIZE_FACTOR → reproduced; same direction → partly. */
 export function checkStatistic(published: number, ours: number | null): Verdict {
-  if (ours === null || !Number.isFinite(ours)) return "not reproduced";
+  if (ours === null || Number.isNaN(ours)) return "not reproduced";
   if (direction(ours) !== direction(published)) return "not reproduced";
+  // From 0 to some: the direction holds, the size has no ratio.
+  if (!Number.isFinite(ours)) return "partly";
   return Math.abs(Math.log(ours / published)) <= Math.log(SIZE_FACTOR) ? "reproduced" : "partly";
 }
 
@@ -48,7 +50,15 @@ function ratioOf(before: CellRow | undefined, after: CellRow | undefined, read: 
     return null;
   const b = read(before);
   const a = read(after);
-  return a === null || b === null || b === 0 ? null : a / b;
+  if (a === null || b === null) return null;
+  if (b === 0) return a === 0 ? 1 : Number.POSITIVE_INFINITY;
+  return a / b;
+}
+
+function ratioText(ratio: number | null): string {
+  if (ratio === null) return "— (a migration did not complete)";
+  if (!Number.isFinite(ratio)) return "from 0 to more than 0";
+  return `×${factorLabel(ratio).replace("×", "")}`;
 }
 
 function judgeChange(
