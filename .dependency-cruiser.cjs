@@ -1,8 +1,8 @@
 /**
  * The layer rule (docs/ARCHITECTURE.md): imports run only downward.
  *
+ *   harness/paper                                 the paper reproduction (runs harness/cli's bench)
  *   harness/cli, harness/benchmarks, validate    front ends
- *   harness/paper                                 the paper reproduction, beside the front ends
  *   harness/sweep                                 plan, pool, resume, progress
  *   harness/simulator                             the pre-copy model, one cell end to end
  *   reports                                       charts, HTML, summaries (cells as data)
