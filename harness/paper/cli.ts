@@ -32,7 +32,8 @@ const EPILOGUE =
   "Examples:\n" +
   "  npm run paper -- --quick            about 2 minutes on 2 cores\n" +
   "  npm run paper -- --out runs/paper   the full suite, about 20 minutes; resumable\n" +
-  "Exit status: 0 done (whatever the verdicts), 1 an experiment failed or a file is missing, 2 bad option.";
+  "Exit status: 0 done (whatever the verdicts), 1 an experiment failed or a file is missing,\n" +
+  "2 bad option, 130 interrupted (run it again with the same --out to resume).";
 
 function parser(args: readonly string[]) {
   return yargs([...args])
@@ -111,6 +112,8 @@ export async function paperMain(args: readonly string[], deps: PaperDeps = {}): 
   });
   for (const line of report.verdictLines) stdout.write(`${line}\n`);
   stdout.write(`reproduction: ${report.markdownPath}\n`);
+  // As bench does after Ctrl-C: the shell's status for the signal; the suite resumes with --out.
+  if (results.some((r) => r.outcomes.some((o) => o.state === "interrupted"))) return 130;
   const notRun = results.some((r) => r.status === "not run") || codecTable.verdict === "not run";
   return notRun ? 1 : 0;
 }

@@ -16,14 +16,17 @@ import { type Experiment, experimentArgs, type SuiteMode } from "./claim.ts";
 
 export const RUNS_SUBDIR = "runs";
 
-export type ExperimentState = "ran" | "resumed" | "reused" | "failed";
+export type ExperimentState = "ran" | "resumed" | "reused" | "failed" | "interrupted";
+
+/** Bench's exit statuses after Ctrl-C or SIGTERM (harness/sweep/run.ts): the run can resume. */
+const STOPPED_BY_SIGNAL = new Set([130, 143]);
 
 export interface ExperimentOutcome {
   readonly id: string;
   readonly dir: string;
   readonly state: ExperimentState;
   readonly seconds: number;
-  /** results.csv's rows; empty when the experiment failed. */
+  /** results.csv's rows; empty when the experiment failed or was interrupted. */
   readonly rows: readonly CellRow[];
   /** Why it failed: one line. */
   readonly problem: string | null;
@@ -74,6 +77,7 @@ export async function runExperiment(
       commandLine: command,
       signal: options.signal,
     });
+    if (STOPPED_BY_SIGNAL.has(code)) return finish("interrupted", `interrupted (see ${dir})`);
     if (code !== 0) return finish("failed", `bench exited with status ${code} (see ${dir})`);
   } catch (error) {
     if (!(error instanceof Error)) throw error;

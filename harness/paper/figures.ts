@@ -43,7 +43,13 @@ async function fitted(id: string, data: FigureData) {
 async function printerFor(env: NodeJS.ProcessEnv): Promise<PdfPrinter | string> {
   const chromium = findChromium(env);
   if (!chromium.found) return chromium.problem;
-  return openPdfPrinter(env);
+  try {
+    return await openPdfPrinter(env);
+  } catch (error) {
+    // A Chromium that does not start costs the PDFs, not the verdicts.
+    if (!(error instanceof Error)) throw error;
+    return `${chromium.path} did not start: ${error.message.split("\n")[0]}`;
+  }
 }
 
 export async function writeFigures(

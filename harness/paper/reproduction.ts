@@ -11,6 +11,8 @@ export interface ReproductionInput {
   readonly mode: SuiteMode;
   readonly startedAt: string;
   readonly wallSeconds: number;
+  /** Experiments this invocation took from an earlier one with the same --out, of all. */
+  readonly reused: { readonly count: number; readonly of: number };
   readonly claims: readonly ReportedClaim[];
   /** Figure files by claim id, relative to the suite's directory (SVG, and PDF when printed). */
   readonly figures: ReadonlyMap<string, { readonly svg: string; readonly pdf: string | null }>;
@@ -84,12 +86,17 @@ function claimSection(claim: ReportedClaim, input: ReproductionInput): string[] 
   ];
 }
 
+function reusedText({ count, of }: ReproductionInput["reused"]): string {
+  if (count === 0) return "";
+  return ` (${count} of ${of} experiments reused from an earlier run in this directory, not counted)`;
+}
+
 export function reproductionMarkdown(input: ReproductionInput): string {
   const suite = input.mode === "quick" ? "the quick suite (`--quick`)" : "the full suite";
   const lines = [
     "# Reproducing VEE 2011 and the published XBZRLE numbers",
     "",
-    `Made by \`npm run paper\`: ${suite}, started ${input.startedAt}, ${Math.round(input.wallSeconds)} s.`,
+    `Made by \`npm run paper\`: ${suite}, started ${input.startedAt}, ${Math.round(input.wallSeconds)} s${reusedText(input.reused)}.`,
     "Each claim sets the published figure beside migbench's and gives a verdict:",
     "**reproduced** (the figure holds within the stated tolerance), **partly** (its direction",
     "holds but not its size, or only at other settings), **not reproduced** (with the reason), or",

@@ -38,6 +38,7 @@ export async function writeSuiteReport(out: string, input: SuiteReportInput): Pr
     ...(input.before ?? []),
     ...input.results.map((r) => reportedClaim(r, input.mode)),
   ];
+  const outcomes = input.results.flatMap((r) => r.outcomes);
   const figureData = new Map<string, FigureData>();
   for (const r of input.results)
     if (r.status === "judged" && r.figure !== null) figureData.set(r.claim.id, r.figure);
@@ -50,6 +51,10 @@ export async function writeSuiteReport(out: string, input: SuiteReportInput): Pr
       mode: input.mode,
       startedAt: input.startedAt,
       wallSeconds: (performance.now() - input.wallStart) / 1000,
+      reused: {
+        count: outcomes.filter((o) => o.state === "reused").length,
+        of: outcomes.length,
+      },
       claims,
       figures: written.files,
       figureNote: written.note,

@@ -25,7 +25,7 @@ export type ClaimResult =
 
 /** Judge a claim on its experiments' outcomes (pure: the tests call it on fixtures). */
 export function judgeClaim(claim: Claim, outcomes: readonly ExperimentOutcome[]): ClaimResult {
-  const failed = outcomes.find((o) => o.state === "failed");
+  const failed = outcomes.find((o) => o.state === "failed" || o.state === "interrupted");
   if (failed)
     return {
       status: "not run",
@@ -55,8 +55,9 @@ export async function runSuite(
   const total = claims.reduce((n, c) => n + c.experiments.length, 0);
   let index = 0;
   const results: ClaimResult[] = [];
+  let interrupted = false;
   for (const claim of claims) {
-    if (options.signal?.aborted) {
+    if (interrupted) {
       results.push({ status: "not run", claim, outcomes: [], reason: INTERRUPTED });
       continue;
     }
@@ -66,16 +67,19 @@ export async function runSuite(
       const outcome = await runExperiment(experiment, mode, out, options);
       outcomes.push(outcome);
       const what =
-        outcome.state === "failed"
-          ? `failed: ${outcome.problem}`
+        outcome.state === "failed" || outcome.state === "interrupted"
+          ? `${outcome.state}: ${outcome.problem}`
           : `${outcome.rows.length} cells, ${outcome.state}`;
       options.progress(
         `[${index}/${total}] ${claim.number} ${experiment.id}: ${what} (${elapsedLabel(outcome.seconds)})`,
       );
-      if (options.signal?.aborted) break;
+      if (outcome.state === "interrupted") {
+        interrupted = true;
+        break;
+      }
     }
     results.push(
-      options.signal?.aborted
+      interrupted
         ? { status: "not run", claim, outcomes, reason: INTERRUPTED }
         : judgeClaim(claim, outcomes),
     );

@@ -43,6 +43,7 @@ const input = {
   mode: "quick" as const,
   startedAt: "2026-12-05T19:00:00.000Z",
   wallSeconds: 95.4,
+  reused: { count: 0, of: 1 },
   claims: [judged, notRun],
   figures: new Map([["sap", { svg: "figures/sap.svg", pdf: "figures/sap.pdf" }]]),
   figureNote: null,
