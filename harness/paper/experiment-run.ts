@@ -77,7 +77,8 @@ export async function runExperiment(
       commandLine: command,
       signal: options.signal,
     });
-    if (STOPPED_BY_SIGNAL.has(code)) return finish("interrupted", `the same --out resumes it (${dir})`);
+    if (STOPPED_BY_SIGNAL.has(code))
+      return finish("interrupted", `the same --out resumes it (${dir})`);
     if (code !== 0) return finish("failed", `bench exited with status ${code} (see ${dir})`);
   } catch (error) {
     if (!(error instanceof Error)) throw error;

@@ -45,13 +45,7 @@ function downtimeSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   const columns = facetColumns(data.rows, "panel", layout);
   const width = panelWidth(layout, columns, 260, yAxisReserve(layout, ["1000"]));
   const codecs = distinctText(data.rows, "codec");
-  const x = {
-    field: "x",
-    type: "quantitative",
-    scale: { type: "log", base: 2 },
-    title: data.xTitle,
-    axis: { format: "~s", tickCount: 4 },
-  };
+  const x = log2X(data.rows, width, layout, data.xTitle);
   const y = {
     field: "downtime_ms",
     type: "quantitative",
@@ -197,13 +191,7 @@ function beforeAfterSpec(data: FigureData, layout: Layout): VegaLiteSpec {
 function cacheModelsSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   const columns = facetColumns(data.rows, "metric", layout);
   const width = panelWidth(layout, columns, 220, yAxisReserve(layout, ["1000"]));
-  const x = {
-    field: "x",
-    type: "quantitative",
-    scale: { type: "log", base: 2 },
-    title: data.xTitle,
-    axis: { format: "~s", tickCount: 4 },
-  };
+  const x = log2X(data.rows, width, layout, data.xTitle);
   return chart(
     layout,
     "Cache models",

@@ -9,7 +9,6 @@ import {
   pairFigure,
   pairPoints,
   type SweepPair,
-  TODAY_DELTA,
 } from "../sweep-pair.ts";
 
 /**

@@ -74,10 +74,7 @@ function judgeChange(
     return { name: s.name, published, ours, verdict: checkStatistic(published, ours) };
   });
   const ours = checks
-    .map(
-      (c) =>
-        `${c.name} ×${c.ours === null ? " — (a cell did not complete)" : factorLabel(c.ours).replace("×", "")} (published ×${factorLabel(c.published).replace("×", "")})`,
-    )
+    .map((c) => `${c.name} ${ratioText(c.ours)} (published ${ratioText(c.published)})`)
     .join("; ");
   const verdict = overallVerdict(checks.map((c) => c.verdict));
   const off = checks
