@@ -12,7 +12,7 @@ import { GIGABIT_LINK, MAX_TIME, SEEDS, TODAY } from "../settings.ts";
  * same size. We check that on the sap-like VM and show downtime and total time beside it.
  */
 
-export const CACHE_MODELS_COMPARED = ["direct", "2way", "lru"] as const;
+export const CACHE_MODELS_COMPARED = ["direct", "2way", "lru", "arc"] as const;
 
 const parameters: Parameter[] = [
   ...TODAY.filter((p) => p.flag !== "cache" && p.flag !== "cache-size"),
@@ -27,7 +27,8 @@ const parameters: Parameter[] = [
   {
     flag: "cache",
     value: CACHE_MODELS_COMPARED.join(","),
-    reason: "QEMU's direct-mapped, the 2010 prototype's 2-way, patch v3/v4's LRU",
+    reason:
+      "QEMU's direct-mapped, the August 2010 prototype's 2-way, patch v3/v4's LRU, the April 2010 prototype's ARC",
   },
   {
     flag: "cache-size",
@@ -96,7 +97,7 @@ function judge(rows: ExperimentRows): Judgement {
     verdict: better.length > 0 ? "partly" : "not reproduced",
     reason:
       worse.length > 0
-        ? `the direct-mapped cache missed less than ${worse.join(", ")}: each pass sends the dirty pages in address order, a cyclic pattern on which LRU and the 2-way cache's insertion order evict each page just before its reuse once the dirty set outgrows the cache, while the direct-mapped cache with the age rule keeps a fixed part of them (what 27af7d6 was made for)`
+        ? `the direct-mapped cache missed less than ${worse.join(", ")}: each pass sends the dirty pages in address order, a cyclic pattern on which LRU and the 2-way cache's insertion order evict each page just before its reuse once the dirty set outgrows the cache (ARC resists such scans only in part), while the direct-mapped cache with the age rule keeps a fixed part of them (what 27af7d6 was made for)`
         : "a setting did not complete, so there is no miss rate to compare",
   };
 }
