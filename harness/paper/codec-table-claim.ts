@@ -23,14 +23,13 @@ const BASE = {
   experiments: [],
 } as const;
 
-/** The table's Markdown one heading level down, without its own title (the section has one). */
+/** The table's Markdown without its title and verdict (the claim's section states both). */
 export function nestedMarkdown(markdown: string): string {
   return (
     markdown
       .split("\n")
       // The section states the title and the verdict already.
       .filter((line, i) => !(i === 0 && line.startsWith("## ")) && !line.startsWith("**Verdict:"))
-      .map((line) => (line.startsWith("##") ? `#${line}` : line))
       .join("\n")
       .trim()
   );

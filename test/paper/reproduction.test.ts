@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { nestedMarkdown } from "../../harness/paper/codec-table-claim.ts";
 import { paperHtml } from "../../harness/paper/page.ts";
 import type { ReportedClaim } from "../../harness/paper/reported.ts";
 import { reproductionMarkdown, verdictLines } from "../../harness/paper/reproduction.ts";
@@ -90,4 +91,10 @@ test("paper.html: the verdict table and each claim, escaped", () => {
   assert.ok(html.includes('<section id="claim-sap">'));
   assert.ok(html.includes("<svg></svg>"));
   assert.doesNotMatch(html, /NaN|undefined/);
+});
+
+test("the codec table's Markdown in the claim's section: without its own title and verdict", () => {
+  const md =
+    "## The Aug 2011 codec table\n\nSource: x.\n\n**Verdict: partly** — y.\n\n### SPARSE\n\n| a |";
+  assert.equal(nestedMarkdown(md), "Source: x.\n\n\n### SPARSE\n\n| a |");
 });
