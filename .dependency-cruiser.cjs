@@ -1,6 +1,7 @@
 /**
  * The layer rule (docs/ARCHITECTURE.md): imports run only downward.
  *
+ *   harness/paper                                 the paper reproduction (runs harness/cli's bench)
  *   harness/cli, harness/benchmarks, validate    front ends
  *   harness/sweep                                 plan, pool, resume, progress
  *   harness/simulator                             the pre-copy model, one cell end to end
@@ -66,10 +67,22 @@ module.exports = {
       "harness/sweep",
       "harness/benchmarks",
     ]),
+    layer("harness/paper", [
+      "lib",
+      "codecs",
+      "workloads",
+      "results",
+      "reports",
+      "harness/simulator",
+      "harness/sweep",
+      // benchMain: each experiment is an ordinary bench run (harness/paper/experiment-run.ts).
+      "harness/cli",
+      "harness/paper",
+    ]),
     layer("validate", ["lib", "codecs", "workloads", "results", "reports", "harness", "validate"]),
     {
       name: "harness-in-folders",
-      comment: "every harness module lives in simulator/, sweep/, cli/ or benchmarks/",
+      comment: "every harness module lives in simulator/, sweep/, cli/, benchmarks/ or paper/",
       severity: "error",
       from: { path: "^harness/[^/]+$" },
       to: {},

@@ -159,7 +159,8 @@ function manifestSection(manifest: ReportInput["manifest"]): string {
   return `<details id="manifest"><summary>What was run, on what (manifest.json)</summary>${body}</details>`;
 }
 
-const STYLE = `
+/** The page style, shared with the paper suite's page (harness/paper/page.ts). */
+export const REPORT_STYLE = `
 body{font-family:"DejaVu Sans",Verdana,sans-serif;margin:0;color:#222;background:#fafafa;font-size:14px;line-height:1.45}
 main{max-width:1600px;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
@@ -189,7 +190,7 @@ export function reportHtml(input: ReportInput): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>migbench report — ${escapeHtml(input.runName)}</title>
-<style>${STYLE}</style>
+<style>${REPORT_STYLE}</style>
 </head>
 <body>
 <main>

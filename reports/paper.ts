@@ -35,14 +35,14 @@ export interface PaperResult {
 
 const SIZE_OF_SVG = /^<svg [^>]*?width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/;
 
-function svgSize(svg: string): { width: number; height: number } {
+export function svgSize(svg: string): { width: number; height: number } {
   const match = SIZE_OF_SVG.exec(svg);
   if (!match) throw new Error("vega's SVG has no width and height");
   return { width: Number(match[1]), height: Number(match[2]) };
 }
 
 /** The SVG's user units are points: say so, so that it prints at its size. */
-function inPoints(svg: string, width: number, height: number): string {
+export function inPoints(svg: string, width: number, height: number): string {
   return svg.replace(SIZE_OF_SVG, (head) =>
     head
       .replace(`width="${width}"`, `width="${width}pt"`)

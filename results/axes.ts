@@ -16,7 +16,7 @@ import { formatCount, formatMs, formatSwitch } from "./csv-format.ts";
  */
 
 /** Page-cache organisations (harness/simulator/cache/). */
-export const CACHE_MODELS = ["direct", "2way", "lru"] as const;
+export const CACHE_MODELS = ["direct", "2way", "lru", "arc"] as const;
 
 /** Completion rules (docs/SIMULATOR.md). */
 export const CONVERGENCE_RULES = ["qemu", "qemu-kvm-0.13", "codec-aware"] as const;

@@ -23,6 +23,12 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
  * Defaults: 256 MiB working set, 50 000 page updates/s (above the 32 768 pages/s QEMU's default
  * 128 MiB/s moves raw, so raw struggles and the codecs decide convergence); RAM 1 GiB.
  */
+/** The two scenarios' change patterns: a changed area of `len` bytes every `step` bytes. */
+export const SCENARIO_2011_AREAS = {
+  sparse: { len: 12, step: 1111 },
+  medium: { len: 33, step: 701 },
+} as const satisfies Record<string, { readonly len: number; readonly step: number }>;
+
 function scenarioParams(len: number, step: number): WorkloadParam[] {
   return [
     param({
@@ -86,8 +92,16 @@ function scenario(name: string, len: number, step: number): WorkloadDefinition {
   };
 }
 
-export const sparse = scenario("sparse", 12, 1111);
-export const medium = scenario("medium", 33, 701);
+export const sparse = scenario(
+  "sparse",
+  SCENARIO_2011_AREAS.sparse.len,
+  SCENARIO_2011_AREAS.sparse.step,
+);
+export const medium = scenario(
+  "medium",
+  SCENARIO_2011_AREAS.medium.len,
+  SCENARIO_2011_AREAS.medium.step,
+);
 
 class ScenarioRun implements WorkloadRun {
   readonly endS = null;
@@ -136,13 +150,22 @@ class ScenarioRun implements WorkloadRun {
     view.finish();
     const k = this.updates.counts[page];
     if (k === 0) return;
-    let state = hash3(this.seed, page, k) | 1;
-    for (let start = 0; start < PAGE_SIZE; start += this.step) {
-      const end = Math.min(PAGE_SIZE, start + this.len);
-      for (let i = start; i < end; i++) {
-        state = xorshift32(state);
-        out[i] = state & 0xff;
-      }
+    rewriteAreas(out, this.len, this.step, hash3(this.seed, page, k));
+  }
+}
+
+/**
+ * Rewrite every changed area of a page (bytes [k·step, k·step + len), clipped to the page) with
+ * random bytes drawn from `key`; the rest of `page` is left as it is. One update of the 2011
+ * scenarios; harness/paper/ builds its codec-table pages with it too.
+ */
+export function rewriteAreas(page: Uint8Array, len: number, step: number, key: number): void {
+  let state = key | 1;
+  for (let start = 0; start < PAGE_SIZE; start += step) {
+    const end = Math.min(PAGE_SIZE, start + len);
+    for (let i = start; i < end; i++) {
+      state = xorshift32(state);
+      page[i] = state & 0xff;
     }
   }
 }

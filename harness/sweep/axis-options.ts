@@ -126,7 +126,7 @@ export const AXIS_OPTIONS: { readonly [K in OptionAxisKey]: AxisOption<K> } = {
   cacheModel: {
     flag: "cache",
     optionsKey: "cacheModels",
-    describe: "[list] page-cache model: direct (QEMU), 2way (paper prototype), lru",
+    describe: "[list] page-cache model: direct (QEMU), 2way (paper prototype), lru, arc",
     default: "direct",
     parse: each(oneOf(CACHE_MODELS)),
   },

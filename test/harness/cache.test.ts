@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { ArcPageCache } from "../../harness/simulator/cache/arc.ts";
 import { CACHED_PAGE_LIFETIME, DirectPageCache } from "../../harness/simulator/cache/direct.ts";
 import { LruPageCache } from "../../harness/simulator/cache/lru.ts";
 import { createPageCache } from "../../harness/simulator/cache/models.ts";
@@ -38,6 +39,7 @@ describe("cache sizing", () => {
     assert.ok(createPageCache({ ...options, cacheModel: "direct" }) instanceof DirectPageCache);
     assert.ok(createPageCache({ ...options, cacheModel: "2way" }) instanceof TwoWayPageCache);
     assert.ok(createPageCache({ ...options, cacheModel: "lru" }) instanceof LruPageCache);
+    assert.ok(createPageCache({ ...options, cacheModel: "arc" }) instanceof ArcPageCache);
   });
 });
 

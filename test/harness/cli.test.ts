@@ -248,7 +248,7 @@ test("--help lists every option with its unit; --help-workload describes the wor
 test("bad values are usage errors naming the flag", async () => {
   const cases: [string[], RegExp][] = [
     [["--cache-size", "12XB"], /--cache-size: "12XB" has an unknown or ambiguous unit "XB"/],
-    [["--cache", "arc2"], /--cache: "arc2" is not one of direct, 2way, lru/],
+    [["--cache", "arc2"], /--cache: "arc2" is not one of direct, 2way, lru, arc/],
     [["--cache-age", "maybe"], /--cache-age: "maybe" is not on or off/],
     [["--bandwidth", "100MiB"], /needs a per-second unit/],
     [["--seed", "1,1"], /--seed: "1" is listed twice/],

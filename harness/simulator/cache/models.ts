@@ -1,4 +1,5 @@
 import type { CacheModel } from "../../../results/cell.ts";
+import { ArcPageCache } from "./arc.ts";
 import { DirectPageCache } from "./direct.ts";
 import { LruPageCache } from "./lru.ts";
 import { TwoWayPageCache } from "./two-way.ts";
@@ -22,6 +23,7 @@ export const CACHE_MODELS: Readonly<
   direct: { create: (options) => new DirectPageCache(options.cacheSizeBytes, options.cacheAge) },
   "2way": { create: (options) => new TwoWayPageCache(options.cacheSizeBytes) },
   lru: { create: (options) => new LruPageCache(options.cacheSizeBytes) },
+  arc: { create: (options) => new ArcPageCache(options.cacheSizeBytes) },
 };
 
 /** The cache a cell asks for (`--cache`, `--cache-size`, `--cache-age`). */
