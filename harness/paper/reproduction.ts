@@ -102,6 +102,12 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     "holds but not its size, or only at other settings), **not reproduced** (with the reason), or",
     "**not run** (the experiment failed or was interrupted; run again with the same `--out` to resume).",
     "A migration that did not converge is never shown as a number. docs/PAPER.md explains the suite.",
+    ...(input.mode === "quick"
+      ? [
+          "The quick suite sweeps fewer points with one seed: a claim that holds only between its",
+          "points can read **not reproduced** here; the full suite's verdicts (`npm run paper`) are the ones to cite.",
+        ]
+      : []),
     "",
     ...verdictTable(input.claims),
     "",

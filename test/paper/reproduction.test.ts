@@ -52,6 +52,12 @@ const input = {
 
 test("REPRODUCTION.md: the verdict table first, then a section per claim", () => {
   const md = reproductionMarkdown(input);
+  // A quick suite says its verdicts are not the ones to cite; a full one does not.
+  assert.match(md, /the full suite's verdicts \(`npm run paper`\) are the ones to cite/);
+  assert.doesNotMatch(
+    reproductionMarkdown({ ...input, mode: "full" }),
+    /the full suite's verdicts/,
+  );
   const table = md.indexOf("| # | claim | source | published | verdict |");
   assert.ok(table > 0 && table < md.indexOf("## 2c."));
   assert.ok(
