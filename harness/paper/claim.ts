@@ -54,7 +54,7 @@ export type ExperimentRows = ReadonlyMap<string, readonly CellRow[]>;
 /** A figure of the claim: tidy rows for a Vega-Lite spec (harness/paper/figures.ts draws them). */
 export interface FigureData {
   /** The figure's kind decides its spec: see harness/paper/figures.ts. */
-  readonly kind: "downtime" | "convergence-map" | "before-after" | "cache-models";
+  readonly kind: "downtime" | "convergence-map" | "before-after" | "cache-models" | "codec-sizes";
   readonly caption: string;
   /** The x axis's title (the swept setting). */
   readonly xTitle: string;

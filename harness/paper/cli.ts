@@ -95,7 +95,7 @@ export async function paperMain(args: readonly string[], deps: PaperDeps = {}): 
   const codecStart = performance.now();
   const codecTable = await codecTableClaim(out, mode);
   stderr.write(
-    `paper: 1 codec table: ${codecTable.verdict} (${elapsedLabel((performance.now() - codecStart) / 1000)})\n`,
+    `paper: 1 codec table: ${codecTable.reported.verdict} (${elapsedLabel((performance.now() - codecStart) / 1000)})\n`,
   );
   const results = await runSuite(CLAIMS, mode, out, {
     workers,
@@ -114,7 +114,8 @@ export async function paperMain(args: readonly string[], deps: PaperDeps = {}): 
   stdout.write(`reproduction: ${report.markdownPath}\n`);
   // As bench does after Ctrl-C: the shell's status for the signal; the suite resumes with --out.
   if (results.some((r) => r.outcomes.some((o) => o.state === "interrupted"))) return 130;
-  const notRun = results.some((r) => r.status === "not run") || codecTable.verdict === "not run";
+  const notRun =
+    results.some((r) => r.status === "not run") || codecTable.reported.verdict === "not run";
   return notRun ? 1 : 0;
 }
 

@@ -1,7 +1,12 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../../lib/atomic-file.ts";
-import type { SuiteMode } from "./claim.ts";
-import { codecTableLatex, codecTableMarkdown, runCodecTable } from "./codec-table.ts";
+import type { FigureData, SuiteMode } from "./claim.ts";
+import {
+  type CodecTableResult,
+  codecTableLatex,
+  codecTableMarkdown,
+  runCodecTable,
+} from "./codec-table.ts";
 import type { ReportedClaim } from "./reported.ts";
 
 /**
@@ -35,28 +40,63 @@ export function nestedMarkdown(markdown: string): string {
   );
 }
 
-export async function codecTableClaim(out: string, mode: SuiteMode): Promise<ReportedClaim> {
+/**
+ * The claim's figure: every measured row that has a published size, the published size beside
+ * ours on zero old pages (the setup the published sizes fit: the table's inferences). Pure.
+ */
+export function codecTableFigure(result: CodecTableResult): FigureData | null {
+  const rows = result.rows.flatMap((row) => {
+    if (row.publishedSizePct === null) return [];
+    const codec =
+      row.standsFor && row.standsFor !== row.codec
+        ? `${row.codec} (for ${row.standsFor})`
+        : row.codec;
+    const scenario =
+      row.scenario === "sparse" ? "SPARSE (12 bytes every 1111)" : "MEDIUM (33 bytes every 701)";
+    return [
+      { scenario, codec, source: "published", size_pct: row.publishedSizePct },
+      { scenario, codec, source: "ours", size_pct: row.sizePctZeroOld },
+    ];
+  });
+  if (rows.length === 0) return null;
+  return {
+    kind: "codec-sizes",
+    caption:
+      "Encoded size of one 4096-byte page, % of the input: the Aug 2011 post's figure (grey squares) beside migbench's codec on zero old pages with random changed areas, the setup the published sizes fit (blue dots). lz4 and zstd stand in for lzo and snappy.",
+    xTitle: "encoded size (% of the page)",
+    rows,
+  };
+}
+
+export interface CodecTableOutcome {
+  readonly reported: ReportedClaim;
+  readonly figure: FigureData | null;
+}
+
+export async function codecTableClaim(out: string, mode: SuiteMode): Promise<CodecTableOutcome> {
   try {
     const result = await runCodecTable({ quick: mode === "quick" });
     const markdown = codecTableMarkdown(result);
     writeFileAtomic(join(out, CODEC_TABLE_FILES.markdown), markdown);
     writeFileAtomic(join(out, CODEC_TABLE_FILES.latex), codecTableLatex(result));
     const held = result.checks.filter((c) => c.verdict === "reproduced").length;
-    return {
+    const reported: ReportedClaim = {
       ...BASE,
       verdict: result.verdict,
       ours: `${held} of ${result.checks.length} checks reproduced (the table below; also \`${CODEC_TABLE_FILES.markdown}\`, \`${CODEC_TABLE_FILES.latex}\`)`,
       reason: result.reason,
       extra: nestedMarkdown(markdown),
     };
+    return { reported, figure: codecTableFigure(result) };
   } catch (error) {
     if (!(error instanceof Error)) throw error;
-    return {
+    const reported: ReportedClaim = {
       ...BASE,
       verdict: "not run",
       ours: "—",
       reason: error.message.split("\n")[0],
       extra: "",
     };
+    return { reported, figure: null };
   }
 }

@@ -187,6 +187,56 @@ function beforeAfterSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   );
 }
 
+/**
+ * The codec table's sizes: each codec the 2011 post measured, its published size beside ours
+ * (on the zero-old pages the published sizes fit), a dot plot per scenario, published and ours
+ * told apart as in the before-and-after figure.
+ */
+function codecSizesSpec(data: FigureData, layout: Layout): VegaLiteSpec {
+  const labels = distinctText(data.rows, "codec");
+  const width = panelWidth(layout, 1, 300, yAxisReserve(layout, labels, false));
+  return chart(
+    layout,
+    "Codec table sizes",
+    [data.caption],
+    {
+      data: { values: data.rows },
+      facet: {
+        row: {
+          field: "scenario",
+          type: "nominal",
+          title: null,
+          sort: distinctText(data.rows, "scenario"),
+          header: { labelAngle: 0, labelAlign: "left", labelOrient: "top", labelAnchor: "start" },
+        },
+      },
+      resolve: { scale: { y: "independent" } },
+      spec: {
+        width,
+        height: { step: layout.medium === "paper" ? 12 : 20 },
+        mark: { type: "point", filled: true, size: 40 },
+        encoding: {
+          x: { field: "size_pct", type: "quantitative", title: data.xTitle, scale: { zero: true } },
+          y: { field: "codec", type: "nominal", title: null, sort: labels },
+          color: {
+            field: "source",
+            type: "nominal",
+            title: null,
+            scale: { domain: ["published", "ours"], range: ["#bab0ac", "#4c78a8"] },
+          },
+          shape: {
+            field: "source",
+            type: "nominal",
+            title: null,
+            scale: { domain: ["published", "ours"], range: ["square", "circle"] },
+          },
+        },
+      },
+    },
+    "bottom",
+  );
+}
+
 /** Miss rate, downtime and total time against cache size, a line per cache model. */
 function cacheModelsSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   const columns = facetColumns(data.rows, "metric", layout);
@@ -232,5 +282,7 @@ export function figureSpec(data: FigureData, layout: Layout): VegaLiteSpec {
       return beforeAfterSpec(data, layout);
     case "cache-models":
       return cacheModelsSpec(data, layout);
+    case "codec-sizes":
+      return codecSizesSpec(data, layout);
   }
 }

@@ -20,8 +20,11 @@ export const PAGE_FILE = "paper.html";
 export interface SuiteReportInput {
   readonly mode: SuiteMode;
   readonly results: readonly ClaimResult[];
-  /** Claims reported first, made without a bench sweep (claim 1: the codec table). */
-  readonly before?: readonly ReportedClaim[];
+  /** Claims reported first, made without a bench sweep (claim 1: the codec table), with their figures. */
+  readonly before?: readonly {
+    readonly reported: ReportedClaim;
+    readonly figure: FigureData | null;
+  }[];
   readonly startedAt: string;
   readonly wallStart: number;
   readonly env: NodeJS.ProcessEnv;
@@ -34,12 +37,14 @@ export interface SuiteReport {
 }
 
 export async function writeSuiteReport(out: string, input: SuiteReportInput): Promise<SuiteReport> {
+  const before = input.before ?? [];
   const claims = [
-    ...(input.before ?? []),
+    ...before.map((b) => b.reported),
     ...input.results.map((r) => reportedClaim(r, input.mode)),
   ];
   const outcomes = input.results.flatMap((r) => r.outcomes);
   const figureData = new Map<string, FigureData>();
+  for (const b of before) if (b.figure !== null) figureData.set(b.reported.id, b.figure);
   for (const r of input.results)
     if (r.status === "judged" && r.figure !== null) figureData.set(r.claim.id, r.figure);
   const written = await writeFigures(out, figureData, input.env);
