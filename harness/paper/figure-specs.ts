@@ -144,6 +144,22 @@ function convergenceMapSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   );
 }
 
+/** A published figure (grey square) beside ours (blue dot), in every figure that sets them side by side. */
+const PUBLISHED_AND_OURS = {
+  color: {
+    field: "source",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["published", "ours"], range: ["#bab0ac", "#4c78a8"] },
+  },
+  shape: {
+    field: "source",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["published", "ours"], range: ["square", "circle"] },
+  },
+};
+
 /** After ÷ before of each statistic, published beside ours: a dot plot on a log scale, 1 marked. */
 function beforeAfterSpec(data: FigureData, layout: Layout): VegaLiteSpec {
   const width = panelWidth(layout, 1, 300, yAxisReserve(layout, ["cache-miss-rate"]));
@@ -167,18 +183,7 @@ function beforeAfterSpec(data: FigureData, layout: Layout): VegaLiteSpec {
           encoding: {
             x,
             y,
-            color: {
-              field: "source",
-              type: "nominal",
-              title: null,
-              scale: { domain: ["published", "ours"], range: ["#bab0ac", "#4c78a8"] },
-            },
-            shape: {
-              field: "source",
-              type: "nominal",
-              title: null,
-              scale: { domain: ["published", "ours"], range: ["square", "circle"] },
-            },
+            ...PUBLISHED_AND_OURS,
           },
         },
       ],
@@ -218,18 +223,7 @@ function codecSizesSpec(data: FigureData, layout: Layout): VegaLiteSpec {
         encoding: {
           x: { field: "size_pct", type: "quantitative", title: data.xTitle, scale: { zero: true } },
           y: { field: "codec", type: "nominal", title: null, sort: labels },
-          color: {
-            field: "source",
-            type: "nominal",
-            title: null,
-            scale: { domain: ["published", "ours"], range: ["#bab0ac", "#4c78a8"] },
-          },
-          shape: {
-            field: "source",
-            type: "nominal",
-            title: null,
-            scale: { domain: ["published", "ours"], range: ["square", "circle"] },
-          },
+          ...PUBLISHED_AND_OURS,
         },
       },
     },
