@@ -60,30 +60,40 @@ export function panelOf(
   varying: readonly string[],
   except: readonly string[],
 ): string {
+  return settingsLabel(cell.columns, varying, except);
+}
+
+/** The same title from a setting's columns (a cell's, or a compared setting's: reports/compare.ts). */
+export function settingsLabel(
+  columns: Readonly<Record<string, string>>,
+  varying: readonly string[],
+  except: readonly string[] = [],
+): string {
   const parts = varying
     .filter((c) => !except.includes(c))
-    .map((c) => panelLabel(c, cell.columns[c] ?? ""));
+    .map((c) => panelLabel(c, columns[c] ?? ""));
   return parts.length > 0 ? parts.join(" · ") : "all cells";
 }
 
 /**
- * An order on cells by their varying settings, the first setting most significant: numbers
+ * An order on cells (or anything with setting columns) by their varying settings, the first setting most significant: numbers
  * (sizes, rates, limits) ascending, names (workload, cache model, rule) in order of first
  * appearance. Every chart sorts its panels and rows with it, so sibling charts agree and
  * `--bandwidth 128MiB/s,1Gbit/s` still draws 1 Gbit/s (119 MiB/s) first.
  */
-function bySettings(
-  cells: readonly CellRow[],
+export function bySettings<T>(
+  items: readonly T[],
   varying: readonly string[],
-): (a: CellRow, b: CellRow) => number {
+  columnsOf: (item: T) => Readonly<Record<string, string>>,
+): (a: T, b: T) => number {
   const firstSeen = new Map<string, number>();
-  for (const cell of cells)
+  for (const item of items)
     for (const column of varying) {
-      const key = `${column}\u0000${cell.columns[column]}`;
+      const key = `${column}\u0000${columnsOf(item)[column]}`;
       if (!firstSeen.has(key)) firstSeen.set(key, firstSeen.size);
     }
-  const rank = (cell: CellRow, column: string): number => {
-    const text = cell.columns[column] ?? "";
+  const rank = (item: T, column: string): number => {
+    const text = columnsOf(item)[column] ?? "";
     const value = text === "" ? Number.NaN : Number(text);
     return Number.isFinite(value) ? value : (firstSeen.get(`${column}\u0000${text}`) ?? 0);
   };
@@ -98,6 +108,6 @@ function bySettings(
 
 /** groupOverSeeds, the groups in bySettings order (codecs within a setting in their order). */
 export function sortedGroups(cells: readonly CellRow[]): CellRow[][] {
-  const order = bySettings(cells, varyingSettings(cells));
+  const order = bySettings(cells, varyingSettings(cells), (cell) => cell.columns);
   return groupOverSeeds(cells).sort((a, b) => order(a[0], b[0]));
 }

@@ -1,7 +1,7 @@
 import { round } from "../../lib/format.ts";
 import type { CellRow } from "../../results/records.ts";
 import { type Comparison, compareToBaseline, type MetricComparison } from "../compare.ts";
-import { panelLabel } from "../settings.ts";
+import { bySettings, settingsLabel } from "../seed-groups.ts";
 import { log2Axis } from "./axes.ts";
 import {
   type ChartInput,
@@ -76,25 +76,12 @@ function boundOf(m: MetricComparison): BoundKind | null {
   return m.a.lowerBound ? "at most" : "at least";
 }
 
-function settingOf(settings: Readonly<Record<string, string>>, varying: readonly string[]) {
-  const parts = varying.map((column) => panelLabel(column, settings[column] ?? ""));
-  return parts.length > 0 ? parts.join(" · ") : "all cells";
-}
-
-/** The settings in the order the other charts draw them: numbers ascending, names as first seen. */
+/** The compared settings in the order the other charts draw them (reports/seed-groups.ts). */
 function settingOrder(comparison: Comparison): string[] {
-  const rank = (text: string) => {
-    const value = text === "" ? Number.NaN : Number(text);
-    return Number.isFinite(value) ? value : Number.POSITIVE_INFINITY;
-  };
-  const rows = [...comparison.rows].sort((x, y) => {
-    for (const column of comparison.varying) {
-      const order = rank(x.settings[column] ?? "") - rank(y.settings[column] ?? "");
-      if (order !== 0 && !Number.isNaN(order)) return order;
-    }
-    return 0;
-  });
-  return distinct(rows.map((row) => settingOf(row.settings, comparison.varying)));
+  const order = bySettings(comparison.rows, comparison.varying, (row) => row.settings);
+  return distinct(
+    [...comparison.rows].sort(order).map((row) => settingsLabel(row.settings, comparison.varying)),
+  );
 }
 
 /** A comparison's ratios, B ÷ A, per setting, codec and metric; pairs nothing orders left out. */
@@ -107,7 +94,7 @@ export function comparisonRatioRows(comparison: Comparison, sides: RatioSides): 
       if (!m || bound === null || m.ratio === null) return [];
       return [
         {
-          setting: settingOf(row.settings, comparison.varying),
+          setting: settingsLabel(row.settings, comparison.varying),
           codec: row.codec,
           measure: title,
           ratio: round(m.ratio, 4),

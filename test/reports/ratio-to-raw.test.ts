@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { ChartInput } from "../../reports/charts/common.ts";
 import { SCREEN } from "../../reports/charts/layout.ts";
 import { ratioNotDrawn, ratioRows, ratioSpec } from "../../reports/charts/ratio-to-raw.ts";
+import { totalsRows } from "../../reports/charts/time-and-transferred.ts";
 import { renderSvg } from "../../reports/render.ts";
 import { type CellRow, readResults } from "../../results/records.ts";
 
@@ -91,4 +92,16 @@ test("the spec renders without a vega warning; the legend holds only the kinds o
   assert.match(rendered.svg, /at most \(raw did not converge\)/);
   assert.doesNotMatch(rendered.svg, /at least \(the codec/);
   assert.doesNotMatch(rendered.svg, /NaN/);
+});
+
+test("settings come in the order the sibling charts draw them (reports/seed-groups.ts)", () => {
+  const cells = readResults(FIXTURE);
+  const run = input(cells);
+  const settings = [...new Set(ratioRows(run).map((r) => r.setting))];
+  const panels = [...new Set(totalsRows(run).map((r) => r.panel))];
+  assert.ok(settings.length > 2);
+  assert.deepEqual(
+    settings,
+    panels.filter((panel) => settings.includes(panel)),
+  );
 });
