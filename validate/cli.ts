@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { readHostProfile } from "../harness/simulator/host-profile.ts";
 import { checkWritableDirectory, writeFileAtomic } from "../lib/atomic-file.ts";
 import { UsageError } from "../lib/errors.ts";
 import { flagValue } from "../lib/flag-list.ts";
@@ -128,7 +129,9 @@ async function compareAndWrite(
 ): Promise<number> {
   const compared = groups.map(({ config, real }) => compareConfig(config, real, options));
   const { table, summary, chart } = await writeComparison(options.out, compared, options.profile);
-  process.stdout.write(`${table}\n${summary}\nchart: ${chart[2]}\nvalidation: ${options.out}\n`);
+  process.stdout.write(
+    `${table}\n${summary}\nchart: ${chart.find((file) => file.endsWith(".svg"))}\nvalidation: ${options.out}\n`,
+  );
   const inconsistent = groups
     .flatMap((g) => g.real)
     .filter((r) => r.destination && !r.destination.consistent);
@@ -178,6 +181,8 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   // A file is named by its absolute path: the simulations run from migbench's root.
   const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_LAB_PROFILE;
   const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
+  // The simulations read it only after the last migration: a typo must not cost them.
+  await readHostProfile(profile);
   const options = { out, profile, seeds };
   if (from !== undefined) {
     const groups = groupRuns(readRuns(from).runs).filter(

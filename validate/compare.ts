@@ -46,8 +46,11 @@ export interface Figures {
  * simulated guest holds the real one's ~97 MiB beside the load.
  */
 function osShare(config: LabConfig, loadBytes: number): string {
-  const outside = config.guestRamKiB * 1024 - loadBytes;
-  return String(Math.min(1, MINIMAL_GUEST_OS_BYTES / outside).toFixed(4));
+  return osFraction(config, loadBytes).toFixed(4);
+}
+
+function osFraction(config: LabConfig, loadBytes: number): number {
+  return Math.min(1, MINIMAL_GUEST_OS_BYTES / (config.guestRamKiB * 1024 - loadBytes));
 }
 
 /**
@@ -68,7 +71,7 @@ export interface SeedSweep {
 
 /** An idle guest's zero share: all but the OS's ~97 MiB (0.81 of a 512 MiB guest). */
 function idleZeroShare(config: LabConfig): string {
-  return (1 - Math.min(1, MINIMAL_GUEST_OS_BYTES / (config.guestRamKiB * 1024))).toFixed(2);
+  return (1 - osFraction(config, 0)).toFixed(2);
 }
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */

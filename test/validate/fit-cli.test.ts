@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadHostProfile } from "../../harness/simulator/host-profile.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { InputError, UsageError } from "../../lib/errors.ts";
 import { validateMain } from "../../validate/cli.ts";
 import { fixture } from "./lab-fixture.ts";
 
@@ -32,4 +32,16 @@ test("validate:qemu: --fit needs a run directory, and excludes --quick", async (
   await assert.rejects(validateMain(["--from", "a", "--full"]), UsageError);
   const empty = mkdtempSync(join(tmpdir(), "mb-fit-"));
   await assert.rejects(validateMain(["--fit", empty]), /no real\.json/);
+});
+
+test("validate:qemu: a --profile that cannot be read is refused before anything runs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mb-fit-"));
+  writeFileSync(join(dir, "real.json"), JSON.stringify(fixture(() => 0)));
+  const missing = join(dir, "no-such-profile.json");
+  await assert.rejects(
+    validateMain(["--from", dir, "--profile", missing, "--out", join(dir, "again")]),
+    (error: unknown) =>
+      error instanceof InputError && /no such host profile file/.test(error.message),
+  );
+  assert.equal(existsSync(join(dir, "again")), false, "nothing was compared or written");
 });
