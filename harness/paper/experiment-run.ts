@@ -65,7 +65,17 @@ export async function runExperiment(
       throw new UsageError(
         `${dir} holds a run with other options than this suite's ${experiment.id} (a --quick run, or another migbench): give another --out`,
       );
-    if (previous.status === "completed") return finish("reused", null);
+    if (previous.status === "completed") {
+      // bench marks a run completed even when some of its cells failed (it exits 1 then); such
+      // a run is not evidence: its failed cells must not be judged as "did not converge".
+      const failed = readResults(join(dir, "results.csv")).filter((r) => r.status === "failed");
+      if (failed.length > 0)
+        return finish(
+          "failed",
+          `${failed.length} cell(s) failed when it ran (see ${dir}); remove it to run the experiment again`,
+        );
+      return finish("reused", null);
+    }
   }
   const benchArgs =
     previous === null
