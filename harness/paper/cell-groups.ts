@@ -1,6 +1,7 @@
-import { msLabel, NO_VALUE } from "../../lib/format.ts";
+import { msLabel } from "../../lib/format.ts";
 import { type MeanInterval, meanInterval } from "../../reports/stats.ts";
 import type { CellRow } from "../../results/records.ts";
+import { PARAM_PREFIX } from "../../results/schema.ts";
 
 /**
  * The claims' verdict functions read cells as groups of seeds of one setting: did every seed
@@ -39,7 +40,7 @@ export function convergence(group: SeedGroup): Convergence {
 
 /** A workload parameter of a cell as written in results.csv (`param_NAME`). */
 export function param(row: CellRow, name: string): string {
-  return row.columns[`param_${name}`] ?? "";
+  return row.columns[`${PARAM_PREFIX}${name}`] ?? "";
 }
 
 /** Cells grouped by `key`, groups in the order their first cell appears (results.csv order). */
@@ -55,15 +56,6 @@ export function groupBy(
     else groups.set(k, [row]);
   }
   return groups;
-}
-
-/** The seeds of one codec at one value of a swept setting. */
-export function groupAt(
-  rows: readonly CellRow[],
-  codec: string,
-  matches: (row: CellRow) => boolean,
-): SeedGroup {
-  return seedGroup(rows.filter((r) => r.codec === codec && matches(r)));
 }
 
 /** "12.3 ms", "12.3 ms (95 % CI 11.0–13.6 ms, 5 seeds)", or "did not converge". */
@@ -83,11 +75,6 @@ export function outcomeLabel(group: SeedGroup): string {
   const downtime = intervalLabel(group.downtimeMs);
   if (c === "all") return `downtime ${downtime}`;
   return `${group.completed} of ${group.cells.length} seeds completed, downtime ${downtime}`;
-}
-
-/** A number for a table cell, or "—" for no value. */
-export function cellText(value: number | null, format: (v: number) => string): string {
-  return value === null ? NO_VALUE : format(value);
 }
 
 /** Distinct values of `pick` over `rows`, in numeric order. */

@@ -3,9 +3,11 @@ import { writeFileAtomic } from "../../lib/atomic-file.ts";
 import type { FigureData, SuiteMode } from "./claim.ts";
 import {
   type CodecTableResult,
+  codecLabel,
   codecTableLatex,
   codecTableMarkdown,
   runCodecTable,
+  SCENARIO_TITLES,
 } from "./codec-table.ts";
 import type { ReportedClaim } from "./reported.ts";
 
@@ -47,12 +49,8 @@ export function nestedMarkdown(markdown: string): string {
 export function codecTableFigure(result: CodecTableResult): FigureData | null {
   const rows = result.rows.flatMap((row) => {
     if (row.publishedSizePct === null) return [];
-    const codec =
-      row.standsFor && row.standsFor !== row.codec
-        ? `${row.codec} (for ${row.standsFor})`
-        : row.codec;
-    const scenario =
-      row.scenario === "sparse" ? "SPARSE (12 bytes every 1111)" : "MEDIUM (33 bytes every 701)";
+    const codec = codecLabel(row);
+    const scenario = SCENARIO_TITLES[row.scenario];
     return [
       { scenario, codec, source: "published", size_pct: row.publishedSizePct },
       { scenario, codec, source: "ours", size_pct: row.sizePctZeroOld },

@@ -49,7 +49,8 @@ function cell(value: number | null, decimals: number, none = NO_VALUE): string {
   return value === null || !Number.isFinite(value) ? none : value.toFixed(decimals);
 }
 
-const codecLabel = (row: CodecTableRow): string =>
+/** The codec's name in the table and the figure: `lz4 (for lzo)` where it stands for another. */
+export const codecLabel = (row: CodecTableRow): string =>
   row.standsFor !== null && row.standsFor !== row.codec
     ? `${row.codec} (for ${row.standsFor})`
     : row.codec;
@@ -79,7 +80,7 @@ const HEADERS = [
   "Enc MB/s 2011",
 ];
 
-const SCENARIO_TITLES: Record<TableScenario, string> = {
+export const SCENARIO_TITLES: Record<TableScenario, string> = {
   sparse: "SPARSE (12 bytes changed every 1111)",
   medium: "MEDIUM (33 bytes changed every 701)",
 };

@@ -4,6 +4,7 @@ import { UsageError } from "../../lib/errors.ts";
 import { shellQuote } from "../../lib/machine.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { type CellRow, readResults } from "../../results/records.ts";
+import { RUNS_DIR } from "../../results/run-dir.ts";
 import { benchMain } from "../cli/bench.ts";
 import { type Experiment, experimentArgs, type SuiteMode } from "./claim.ts";
 
@@ -13,8 +14,6 @@ import { type Experiment, experimentArgs, type SuiteMode } from "./claim.ts";
  * results.csv, it runs on the same worker pool and it can be resumed. Running the suite again
  * with the same --out reuses a finished experiment and `--resume`s an interrupted one.
  */
-
-export const RUNS_SUBDIR = "runs";
 
 export type ExperimentState = "ran" | "resumed" | "reused" | "failed" | "interrupted";
 
@@ -48,7 +47,7 @@ export async function runExperiment(
   out: string,
   options: RunOptions,
 ): Promise<ExperimentOutcome> {
-  const dir = join(out, RUNS_SUBDIR, experiment.id);
+  const dir = join(out, RUNS_DIR, experiment.id);
   const args = experimentArgs(experiment, mode);
   const command = `npm run bench -- ${args.map(shellQuote).join(" ")}`;
   const workers = options.workers === undefined ? [] : ["--workers", options.workers];

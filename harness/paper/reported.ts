@@ -1,3 +1,4 @@
+import { RUNS_DIR } from "../../results/run-dir.ts";
 import type { Parameter, Source, SuiteMode } from "./claim.ts";
 import { parameterValue } from "./claim.ts";
 import type { ClaimResult } from "./suite.ts";
@@ -45,7 +46,7 @@ export function reportedClaim(result: ClaimResult, mode: SuiteMode): ReportedCla
     return {
       id: experiment.id,
       title: experiment.title,
-      dir: `runs/${experiment.id}`,
+      dir: `${RUNS_DIR}/${experiment.id}`,
       command: outcome?.command ?? "",
       parameters: experiment.parameters.map((p) => parameterRow(p, mode)),
     };

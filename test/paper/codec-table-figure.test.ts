@@ -64,13 +64,13 @@ test("the figure holds each published size beside ours on zero old pages, and no
   assert.equal(figure.kind, "codec-sizes");
   const view = figure.rows.map((r) => [r.scenario, r.codec, r.source, r.size_pct]);
   assert.deepEqual(view, [
-    ["SPARSE (12 bytes every 1111)", "xbzrle", "published", 3.55],
-    ["SPARSE (12 bytes every 1111)", "xbzrle", "ours", 1.44],
-    ["SPARSE (12 bytes every 1111)", "lz4 (for lzo)", "published", 2.82],
+    ["SPARSE (12 bytes changed every 1111)", "xbzrle", "published", 3.55],
+    ["SPARSE (12 bytes changed every 1111)", "xbzrle", "ours", 1.44],
+    ["SPARSE (12 bytes changed every 1111)", "lz4 (for lzo)", "published", 2.82],
     // Zero old pages, not the random-old 100 %: the setup the published sizes fit.
-    ["SPARSE (12 bytes every 1111)", "lz4 (for lzo)", "ours", 2.12],
-    ["MEDIUM (33 bytes every 701)", "deflate (for zlib)", "published", 5.68],
-    ["MEDIUM (33 bytes every 701)", "deflate (for zlib)", "ours", 6.37],
+    ["SPARSE (12 bytes changed every 1111)", "lz4 (for lzo)", "ours", 2.12],
+    ["MEDIUM (33 bytes changed every 701)", "deflate (for zlib)", "published", 5.68],
+    ["MEDIUM (33 bytes changed every 701)", "deflate (for zlib)", "ours", 6.37],
   ]);
   assert.equal(codecTableFigure({ ...result, rows: [result.rows[2]] }), null);
 });
