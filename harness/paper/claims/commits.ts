@@ -2,7 +2,7 @@ import { factorLabel } from "../../../lib/format.ts";
 import type { CellRow } from "../../../results/records.ts";
 import type { Claim, ExperimentRows, FigureData, Judgement, Parameter } from "../claim.ts";
 import { rowsOf } from "../claim.ts";
-import { GIGABIT_LINK, ONE_SEED } from "../settings.ts";
+import { GIGABIT_LINK, MAX_TIME, ONE_SEED } from "../settings.ts";
 import { overallVerdict, type Verdict } from "../verdict.ts";
 
 /**
@@ -109,7 +109,7 @@ const SHARED: readonly Parameter[] = [
     value: "30ms",
     reason: "QEMU's max downtime of the time (not given in the commits)",
   },
-  { flag: "max-time", value: "120s", reason: "bounds a migration that does not stop" },
+  MAX_TIME,
   ONE_SEED,
 ];
 
@@ -123,7 +123,7 @@ const bulkParameters: Parameter[] = [
     value: "32MiB/s",
     reason: "QEMU's default then; 721 MB in 22.4 s is that rate",
   },
-  { flag: "link-speed", value: "1Gbit/s", reason: "not given; Gigabit Ethernet" },
+  GIGABIT_LINK,
   { flag: "bulk-skip", value: "off,on", reason: "before → after the change" },
 ];
 

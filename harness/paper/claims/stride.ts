@@ -1,8 +1,8 @@
 import { msLabel, rateLabel, sizeLabel } from "../../../lib/format.ts";
 import { convergence, groupBy, outcomeLabel, type SeedGroup, seedGroup } from "../cell-groups.ts";
 import type { Claim, ExperimentRows, FigureData, Judgement, Parameter } from "../claim.ts";
-import { rowsOf } from "../claim.ts";
-import { GIGABIT_LINK, ONE_SEED } from "../settings.ts";
+import { rowsOf, withParameter } from "../claim.ts";
+import { GIGABIT_LINK, MAX_TIME, ONE_SEED } from "../settings.ts";
 
 /**
  * The XBZRLE patch v3/v4 cover letter's test (docs/SOURCES.md#patches): the QEMU docs' `stride`
@@ -69,15 +69,11 @@ const completion: Parameter[] = [
 ];
 
 const map: Parameter[] = [
-  ...QEMU_2012.map((p) =>
-    p.flag === "codec"
-      ? {
-          ...p,
-          value: "zero,xbrle,xbzrle",
-          reason: "the era's codecs with a cache beside the zero-page baseline",
-        }
-      : p,
-  ),
+  ...withParameter(QEMU_2012, {
+    flag: "codec",
+    value: "zero,xbrle,xbzrle",
+    reason: "the era's codecs with a cache beside the zero-page baseline",
+  }),
   { flag: "ram", value: "1GiB", reason: "the QEMU docs' example guest size" },
   {
     flag: "bandwidth",
@@ -89,11 +85,7 @@ const map: Parameter[] = [
     value: { quick: "8MiB,32MiB", full: "4MiB,8MiB,16MiB,64MiB" },
     reason: "the other axis: below and above the 16 MiB buffer stride walks",
   },
-  {
-    flag: "max-time",
-    value: "120s",
-    reason: "a migration still running after 2 simulated minutes counts as not converging",
-  },
+  MAX_TIME,
 ];
 
 interface StridePoint {
