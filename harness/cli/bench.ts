@@ -20,7 +20,7 @@ import {
   planSweep,
   SWEEP_FLAGS,
 } from "../sweep/options.ts";
-import { coreCount } from "../sweep/pool.ts";
+import { coreCount, poolThreads } from "../sweep/pool.ts";
 import { resumedManifest } from "../sweep/resume.ts";
 import { freshManifest, runAndReport } from "../sweep/run.ts";
 import { autoWorkers, resolveShard, type Shard, shardCells } from "../sweep/shard.ts";
@@ -158,7 +158,7 @@ async function freshRun(
   // A run checks this once it holds the directory's lock (results/run-writer.ts); a dry run
   // takes no lock and must still say it.
   if (dryRun) checkFreshRunDir(dir);
-  const chosen = workers ?? autoWorkers(cells, coreCount());
+  const chosen = poolThreads(cells, workers ?? autoWorkers(cells, coreCount()));
   const startedAt = now().toISOString();
   const part = shard === null ? null : { ...shard, cells: cells.length, host: hostname() };
   const manifest = freshManifest(plan, {
@@ -194,7 +194,7 @@ async function resumedRun(
     throw new UsageError(
       `--resume: part ${shard.index}/${shard.count} of the sweep was ${shard.cells} cells and would now be ${cells.length} (another migbench splits it differently); finish it with the version that started it`,
     );
-  const chosen = workers ?? autoWorkers(cells, coreCount());
+  const chosen = poolThreads(cells, workers ?? autoWorkers(cells, coreCount()));
   const manifest = resumedManifest({
     resumeArg,
     previous,

@@ -60,6 +60,19 @@ export async function runCells(
   options: PoolOptions,
   onResult: (result: CellResult) => void,
 ): Promise<void> {
+  const { leaders, followers } = simulatedCells(specs);
+  await runEveryCell(leaders, options, (result) => {
+    onResult(result);
+    for (const spec of followers.get(result.spec.index) ?? []) {
+      if (options.signal?.aborted) return;
+      // The leader's RAM: a trace's is only known once it ran (run-cell.ts).
+      onResult({ ...result, spec: { ...spec, ramBytes: result.spec.ramBytes }, wallMs: 0 });
+    }
+  });
+}
+
+/** The cells the pool simulates (a leader per cache-independent group) and each one's copies. */
+function simulatedCells(specs: readonly CellSpec[]) {
   const followers = new Map<number, CellSpec[]>();
   const leaderOfKey = new Map<string, CellSpec>();
   const leaders: CellSpec[] = [];
@@ -74,14 +87,20 @@ export async function runCells(
     followers.set(spec.index, []);
     leaders.push(spec);
   }
-  await runEveryCell(leaders, options, (result) => {
-    onResult(result);
-    for (const spec of followers.get(result.spec.index) ?? []) {
-      if (options.signal?.aborted) return;
-      // The leader's RAM: a trace's is only known once it ran (run-cell.ts).
-      onResult({ ...result, spec: { ...spec, ramBytes: result.spec.ramBytes }, wallMs: 0 });
-    }
-  });
+  return { leaders, followers };
+}
+
+/** Worker threads for `simulated` cells: none for one cell, never more than cells. */
+function threadsFor(simulated: number, workers: number): number {
+  return simulated > 1 ? Math.min(Math.max(0, workers), simulated) : 0;
+}
+
+/**
+ * The worker threads runCells starts for these cells with `workers` asked for: what a dry run
+ * and the manifest report, so neither promises workers the pool will not start.
+ */
+export function poolThreads(specs: readonly CellSpec[], workers: number): number {
+  return threadsFor(simulatedCells(specs).leaders.length, workers);
 }
 
 /**
@@ -101,7 +120,7 @@ async function runEveryCell(
     profile: options.profile,
     verify: options.verify,
   };
-  const threads = specs.length > 1 ? Math.min(Math.max(0, options.workers), specs.length) : 0;
+  const threads = threadsFor(specs.length, options.workers);
   const queue = CellQueue.create(threads);
   const run = new Reporting(specs.length, queue, onResult);
   const stop = () => run.stop();

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { builtinCalibration, loadCalibration } from "../../codecs/calibration.ts";
 import { type HostProfile, NO_HOST_OVERHEAD } from "../../harness/simulator/host-profile.ts";
 import { buildCells, SWEEP_DEFAULTS, type SweepAxes } from "../../harness/sweep/plan.ts";
-import { runCells } from "../../harness/sweep/pool.ts";
+import { poolThreads, runCells } from "../../harness/sweep/pool.ts";
 import { estimatedCellSeconds, WORKER_STARTUP_SECONDS } from "../../harness/sweep/shard.ts";
 import type { CellResult } from "../../results/cell.ts";
 import { resolveParams } from "../../workloads/registry.ts";
@@ -239,4 +239,19 @@ test("a cell estimated to outlast a worker's start-up is left to the workers", a
     cells.map((cell) => cell.index),
   );
   assert.deepEqual(ranCells, []);
+});
+
+test("poolThreads: the workers runCells starts, which a dry run and the manifest report", () => {
+  const rawOnly = buildCells({
+    ...axes,
+    codecs: [{ name: "raw", module: null }],
+    seed: [1],
+  });
+  // Six cells, but raw's cache settings change nothing: one simulation, in the main thread.
+  assert.equal(rawOnly.length, 6);
+  assert.equal(poolThreads(rawOnly, 8), 0);
+  // raw once per seed and xbzrle's 12 cells: 14 simulations, so 8 workers can all start.
+  assert.equal(poolThreads(buildCells(axes), 8), 8);
+  assert.equal(poolThreads(buildCells({ ...axes, seed: [1] }), 8), 7);
+  assert.equal(poolThreads(buildCells(axes), 0), 0);
 });
