@@ -69,7 +69,10 @@ parts=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[
 # A task submitted again alone resumes its part (here a finished one: nothing to run, same rows).
 echo "test:slurm: submitting task 2 again alone"
 cp "$tmp/run/part-2/results.csv" "$tmp/part-2-before.csv"
-timeout $((started + 175 - $(date +%s))) sbatch --wait --array=2 "$tmp/run/slurm/array.sbatch" >/dev/null
+# GNU timeout takes 0 as "no limit": out of time already must fail here, not hang.
+left=$((started + 175 - $(date +%s)))
+[ "$left" -gt 0 ] || { echo "test:slurm: out of time (175 s) before resubmitting task 2" >&2; exit 1; }
+timeout "$left" sbatch --wait --array=2 "$tmp/run/slurm/array.sbatch" >/dev/null
 resumes=$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(m.status, m.resumes.length)' \
   "$tmp/run/part-2/manifest.json")
 if [ "$resumes" != "completed 1" ] || ! cmp -s "$tmp/part-2-before.csv" "$tmp/run/part-2/results.csv"; then

@@ -171,7 +171,7 @@ const EPILOGUE =
   "  npm run bench -- --workload sap-like\n" +
   "  npm run bench -- --workload sap-like --codec paper --cache-size 16MiB,64MiB,256MiB \\\n" +
   "      --bandwidth 32MiB/s,128MiB/s,1Gbit/s --seed 1,2,3\n" +
-  "  npm run bench -- --resume results/20261125T183000Z-sap-like\n" +
+  "  npm run bench -- --resume runs/20261125T183000Z-sap-like\n" +
   "  npm run bench -- --workload sap-like --seed 1..40 --shard 3/8 --out runs/sap/part-3\n" +
   "Sizes: B KiB MiB GiB TiB (1024) or kB MB GB TB (1000); a plain number is bytes.\n" +
   "Rates: B = byte, b = bit (case matters): MiB/s, MB/s, GB/s; Mbit/s, Gbit/s, Gb/s, Gbps.\n" +

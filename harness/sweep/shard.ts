@@ -2,7 +2,7 @@ import { builtinCodecs } from "../../codecs/registry.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { PAGE_SIZE } from "../../lib/page.ts";
 import type { CellSpec } from "../../results/cell.ts";
-import { cacheIndependentKey } from "../simulator/cache-independence.ts";
+import { cacheIndependentKey, usesPageCache } from "../simulator/cache-independence.ts";
 
 /**
  * Splitting a sweep over machines (`bench --shard K/N`, docs/CLUSTERS.md) and sizing the worker
@@ -46,7 +46,7 @@ const RAW_SENDER_COST = 0.25;
 function sendsRawOnly(spec: CellSpec): boolean {
   if (spec.codecModule !== null) return false;
   const codec = builtinCodecs.find((definition) => definition.name === spec.codec);
-  return codec !== undefined && codec.sendsPagesRaw === true && !codec.usesPrevious;
+  return codec !== undefined && codec.sendsPagesRaw === true && !usesPageCache(codec);
 }
 
 /**
