@@ -202,14 +202,16 @@ export function convergenceText(c: Convergence): string {
 }
 
 export function summaryLine(list: readonly Agreement[]): string {
-  const converged = list.filter((a) => a.timeRatio !== null);
-  const within = list.filter((a) => a.within10).length;
+  // A stochastic configuration's ratios rest on whichever seeds and reps happened to complete:
+  // its line is the shares below, not a count towards "within ±10 %".
+  const converged = list.filter((a) => a.convergence === null && a.timeRatio !== null);
+  const within = converged.filter((a) => a.within10).length;
   const mismatches = list.filter((a) => a.outcomeMismatch).length;
   const stochastic = list.flatMap((a) =>
     a.convergence ? [`${a.config}: ${convergenceText(a.convergence)}`] : [],
   );
   const shares = stochastic.length > 0 ? `; stochastic: ${stochastic.join("; ")}` : "";
-  return `${within} of ${converged.length} converged configurations within ±10 % on time and bytes; ${mismatches} outcome mismatches in ${list.length} configurations${shares}`;
+  return `${within} of ${converged.length} converged deterministic configurations within ±10 % on time and bytes; ${mismatches} outcome mismatches in ${list.length} configurations${shares}`;
 }
 
 const fmt = (x: number | null, digits: number) => (x === null ? "—" : x.toFixed(digits));

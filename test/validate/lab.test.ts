@@ -62,7 +62,7 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
   assert.equal(list[1].timeRatio, null);
   assert.equal(
     summaryLine(list),
-    "1 of 1 converged configurations within ±10 % on time and bytes; 1 outcome mismatches in 2 configurations",
+    "1 of 1 converged deterministic configurations within ±10 % on time and bytes; 1 outcome mismatches in 2 configurations",
   );
 });
 
@@ -84,6 +84,8 @@ test("stochastic configurations: shares of converging seeds against real repetit
   assert.equal(one.outcomeMismatch, false);
   assert.ok(Math.abs((one.timeRatio ?? 0) - 1.2) < 1e-12);
   assert.match(summaryLine([one]), /stochastic: .*: sim converged 3\/10 seeds vs real 1\/2 reps$/);
+  // Its ratios (1.2× on 3 seeds and 1 rep) are not counted among the deterministic ones.
+  assert.match(summaryLine([one]), /^0 of 0 converged deterministic configurations/);
   // Real runs went both ways; seeds that never converge deny one of them.
   const never = agreements([{ ...compared, seeds: Array(10).fill(stuck) }]);
   assert.equal(never[0].outcomeMismatch, true);
