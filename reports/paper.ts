@@ -53,24 +53,32 @@ export function inPoints(svg: string, width: number, height: number): string {
 type DrawnPlan = Extract<ChartPlan, { spec: unknown }>;
 
 /**
- * Lay chart `index` out for `size`: panel widths follow the layout's width, but axis labels
- * and legends take what they need, so narrow the layout by the overshoot until it fits.
+ * Draw a figure for `size`: panel widths follow the layout's width, but axis labels and
+ * legends take what they need, so narrow the layout by the overshoot until it fits (five
+ * tries); `tooWide` when it still does not. `draw` returns null for a figure not drawn.
  */
-async function fitted(
-  index: number,
-  input: ChartInput,
+export async function fitToWidth<T extends { readonly svg: string }>(
   size: PaperSize,
-): Promise<{ plan: DrawnPlan; svg: string; tooWide: boolean } | null> {
+  draw: (layout: Layout) => Promise<T | null>,
+): Promise<(T & { readonly tooWide: boolean }) | null> {
   const target = Math.floor(PAPER_SIZES[size] * 72);
   let layout: Layout = paperLayout(size);
   for (let attempt = 0; ; attempt++) {
-    const plan = CHARTS[index].plan({ ...input, layout });
-    if ("skipped" in plan) return null;
-    const svg = await renderChart(plan.name, plan.spec);
-    const { width } = svgSize(svg);
-    if (width <= target || attempt === 4) return { plan, svg, tooWide: width > target };
+    const drawn = await draw(layout);
+    if (drawn === null) return null;
+    const { width } = svgSize(drawn.svg);
+    if (width <= target || attempt === 4) return { ...drawn, tooWide: width > target };
     layout = { ...layout, width: layout.width - (width - target) - 1 };
   }
+}
+
+/** Chart `index` laid out for `size`, or null when the run cannot draw it. */
+function fitted(index: number, input: ChartInput, size: PaperSize) {
+  return fitToWidth(size, async (layout): Promise<{ plan: DrawnPlan; svg: string } | null> => {
+    const plan = CHARTS[index].plan({ ...input, layout });
+    if ("skipped" in plan) return null;
+    return { plan, svg: await renderChart(plan.name, plan.spec) };
+  });
 }
 
 export async function buildPaperFigures(

@@ -1,9 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../lib/atomic-file.ts";
-import { type Layout, PAPER_SIZES, paperLayout } from "../../reports/charts/layout.ts";
 import { findChromium } from "../../reports/chromium.ts";
-import { inPoints, svgSize } from "../../reports/paper.ts";
+import { fitToWidth, inPoints, svgSize } from "../../reports/paper.ts";
 import { openPdfPrinter, type PdfPrinter } from "../../reports/pdf.ts";
 import { ChartWarningError, renderChart } from "../../reports/render.ts";
 import type { FigureData } from "./claim.ts";
@@ -24,20 +23,15 @@ export interface WrittenFigures {
   readonly note: string | null;
 }
 
-/**
- * Lay the figure out for a paper column: axis labels and legends take what they need, so
- * narrow the layout by the overshoot until the figure fits (as reports/paper.ts does).
- */
+/** The figure laid out for a paper column (reports/paper.ts fitToWidth). */
 async function fitted(id: string, data: FigureData) {
-  const target = Math.floor(PAPER_SIZES.column * 72);
-  let layout: Layout = paperLayout("column");
-  for (let attempt = 0; ; attempt++) {
+  const drawn = await fitToWidth("column", async (layout) => {
     const spec = figureSpec(data, layout);
-    const svg = await renderChart(id, spec);
-    const { width } = svgSize(svg);
-    if (width <= target || attempt === 4) return { spec, svg };
-    layout = { ...layout, width: layout.width - (width - target) - 1 };
-  }
+    return { spec, svg: await renderChart(id, spec) };
+  });
+  // draw never returns null here: every claim figure is drawn.
+  if (drawn === null) throw new Error(`unreachable: figure ${id} was not drawn`);
+  return drawn;
 }
 
 async function printerFor(env: NodeJS.ProcessEnv): Promise<PdfPrinter | string> {
@@ -75,8 +69,10 @@ export async function writeFigures(
         problems.push(error.message);
         continue;
       }
-      const { spec, svg } = drawn;
+      const { spec, svg, tooWide } = drawn;
       const { width, height } = svgSize(svg);
+      if (tooWide)
+        problems.push(`figure ${id} is ${Math.round(width)} pt wide, more than a column`);
       const base = join(FIGURES_DIR, id);
       writeFileAtomic(join(out, `${base}.vl.json`), `${JSON.stringify(spec, null, 1)}\n`);
       writeFileAtomic(join(out, `${base}.caption.txt`), `${data.caption}\n`);
