@@ -18,7 +18,7 @@ export const FIGURES_DIR = "figures";
 
 export interface WrittenFigures {
   /** Paths relative to the suite's directory, by claim id. */
-  readonly files: Map<string, { svg: string; pdf: string | null }>;
+  readonly files: Map<string, { svg: string; pdf: string | null; svgText: string }>;
   /** Set when PDFs could not be printed or a figure not drawn: one line saying why. */
   readonly note: string | null;
 }
@@ -53,7 +53,7 @@ export async function writeFigures(
 ): Promise<WrittenFigures> {
   const dir = join(out, FIGURES_DIR);
   mkdirSync(dir, { recursive: true });
-  const files = new Map<string, { svg: string; pdf: string | null }>();
+  const files = new Map<string, { svg: string; pdf: string | null; svgText: string }>();
   if (figures.size === 0) return { files, note: null };
   const printer = await printerFor(env);
   const problems: string[] = [];
@@ -76,13 +76,14 @@ export async function writeFigures(
       const base = join(FIGURES_DIR, id);
       writeFileAtomic(join(out, `${base}.vl.json`), `${JSON.stringify(spec, null, 1)}\n`);
       writeFileAtomic(join(out, `${base}.caption.txt`), `${data.caption}\n`);
-      writeFileAtomic(join(out, `${base}.svg`), inPoints(svg, width, height));
+      const svgText = inPoints(svg, width, height);
+      writeFileAtomic(join(out, `${base}.svg`), svgText);
       let pdf: string | null = null;
       if (typeof printer !== "string") {
         writeFileAtomic(join(out, `${base}.pdf`), await printer.print(svg, width, height));
         pdf = `${base}.pdf`;
       }
-      files.set(id, { svg: `${base}.svg`, pdf });
+      files.set(id, { svg: `${base}.svg`, pdf, svgText });
     }
   } finally {
     if (typeof printer !== "string") await printer.close();

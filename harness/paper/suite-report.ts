@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../lib/atomic-file.ts";
 import type { FigureData, SuiteMode } from "./claim.ts";
@@ -69,7 +68,7 @@ export async function writeSuiteReport(out: string, input: SuiteReportInput): Pr
     [...written.files].map(([id, f]) => [
       id,
       {
-        svgText: readFileSync(join(out, f.svg), "utf8"),
+        svgText: f.svgText,
         files: f.pdf ? [f.svg, f.pdf] : [f.svg],
       },
     ]),
