@@ -126,7 +126,7 @@ function figure(rows: ExperimentRows): FigureData | null {
   return {
     kind: "cache-models",
     caption:
-      "The sap-like VM with XBZRLE at today's QEMU defaults: cache-miss rate, downtime and total time against cache size for each cache model (log scales; means over seeds). A missing point did not converge in every seed.",
+      "The sap-like VM with XBZRLE at today's QEMU defaults: cache-miss rate, downtime and total time against cache size for each cache model (log scales; means over seeds). A missing downtime or time did not converge in every seed; a miss rate of 0 has no place on the log scale and is not drawn (the verdict's text gives every rate).",
     xTitle: "cache size (MiB)",
     rows: out,
   };
