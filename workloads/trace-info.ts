@@ -107,6 +107,7 @@ export function formatTraceInfo(
   if (command.length > 90) command = `${command.slice(0, 89)}…`;
   const pid = typeof m.pid === "number" ? ` (pid ${m.pid})` : "";
   row("source", `${source}${command === "" ? "" : `: ${command}`}${pid}`);
+  if (typeof m.captureMethod === "string") row("capture", m.captureMethod);
   row(
     "pages",
     `${summary.pageCount} × ${TRACE_PAGE_SIZE} B = ${sizeLabel(summary.pageCount * TRACE_PAGE_SIZE)}`,
