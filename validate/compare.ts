@@ -83,6 +83,8 @@ function idleZeroShare(config: LabConfig): string {
 export interface GuestPace {
   readonly ratePerS: number | null;
   readonly warmupS: number;
+  /** The vCPU threads' CPU use during the migration (`guest_vcpu_busy`); 0 when not recorded. */
+  readonly vcpuBusy: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export function guestPace(run: LabRun): GuestPace {
   const done = at ? (load.mode === "stride" ? at.passes : at.writes) : null;
   const rate = load.mode === "stride" ? ratePerS : load.mode === "idle" ? null : load.args[1];
   const warmupS = done !== null && rate ? done / rate : run.config.warmupS;
-  return { ratePerS, warmupS };
+  return { ratePerS, warmupS, vcpuBusy: run.vcpuCpuShare ?? 0 };
 }
 
 /** The repetitions' mean pace, for a seed sweep standing for all of them. */
@@ -107,17 +109,25 @@ export function meanGuestPace(runs: readonly LabRun[]): GuestPace {
   return {
     ratePerS: rates.length === 0 ? null : mean(rates),
     warmupS: paces.length === 0 ? 0 : mean(paces.map((p) => p.warmupS)),
+    vcpuBusy: paces.length === 0 ? 0 : mean(paces.map((p) => p.vcpuBusy)),
   };
 }
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
 function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] | null {
   // The real load had been writing for a while when the migration started: so has the simulated.
-  const warmup = ["--set", `guest_warmup_s=${round3(pace.warmupS)}`];
+  // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
+  const warmup = [
+    ...["--set", `guest_warmup_s=${round3(pace.warmupS)}`],
+    ...["--set", `guest_vcpu_busy=${round3(pace.vcpuBusy)}`],
+  ];
   const guestRatePerS = pace.ratePerS;
   switch (config.load.mode) {
     case "idle":
-      return ["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`];
+      return [
+        ...["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`],
+        ...["--set", `guest_vcpu_busy=${round3(pace.vcpuBusy)}`],
+      ];
     case "stride": {
       // The stride program runs as fast as the vCPU lets it: give the model the speed the guest
       // showed before this migration (TCG runs it ~10× slower than native, and it varies).
