@@ -98,7 +98,10 @@ export function guestPace(run: LabRun): GuestPace {
   const load = run.config.load;
   const done = at ? (load.mode === "stride" ? at.passes : at.writes) : null;
   const rate = load.mode === "stride" ? ratePerS : load.mode === "idle" ? null : load.args[1];
-  const warmupS = done !== null && rate ? done / rate : run.config.warmupS;
+  // Never longer than the load's own clock: stride's speed is measured over its last second
+  // and can be far from its average since it started.
+  const warmupS =
+    at && done !== null && rate ? Math.min(done / rate, at.tMs / 1000) : run.config.warmupS;
   return { ratePerS, warmupS, vcpuBusy: run.vcpuCpuShare ?? 0 };
 }
 

@@ -260,23 +260,23 @@ function fitScaledSender(
 /** The slowdowns tried, 0 … MAX_SLOWDOWN in steps of SLOWDOWN_STEP (a 1-D search, exact enough). */
 const MAX_SLOWDOWN = 4;
 const SLOWDOWN_STEP = 0.01;
-/** vCPU use below this counts as an idle guest, above 1 − this as a busy one. */
-const BUSY_SPLIT = 0.25;
+/** The least spread of the runs' vCPU use (max − min) that tells a slowdown from the costs. */
+const MIN_BUSY_SPREAD = 0.3;
 
 /**
  * The busy-guest slowdown (host-profile.ts busyVcpuSlowdown) with the per-page costs at it: the
  * value in 0 … 4 whose NNLS fit leaves the least residual. Fitted only on wall time (CPU time
- * does not grow when the thread waits for a core) and only when some runs had an idle guest
- * and some a busy one; otherwise 0.
+ * does not grow when the thread waits for a core) and only when the runs' guests used the CPU
+ * differently enough (MIN_BUSY_SPREAD of a vCPU apart); otherwise 0.
  */
 export function fitSenderWithSlowdown(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
   basis: FitBasis,
 ): { sender: SenderFit; slowdown: number } {
-  const idle = samples.some((s) => s.vcpuBusy < BUSY_SPLIT);
-  const busy = samples.some((s) => s.vcpuBusy > 1 - BUSY_SPLIT);
-  if (basis !== "wall" || !idle || !busy)
+  const busy = samples.map((s) => s.vcpuBusy);
+  const spread = busy.length === 0 ? 0 : Math.max(...busy) - Math.min(...busy);
+  if (basis !== "wall" || spread < MIN_BUSY_SPREAD)
     return { sender: fitSender(samples, fallback), slowdown: 0 };
   let best = { sender: fitSender(samples, fallback), slowdown: 0 };
   for (let i = 1; i <= MAX_SLOWDOWN / SLOWDOWN_STEP; i++) {
@@ -401,7 +401,7 @@ export function fitTable(fit: ProfileFit): string {
     lines.push(`| sender µs/page: ${o} | ${f(sender.micros[o], 3)}${kept} | | | |`);
   }
   lines.push(
-    `| busy-guest slowdown (× vCPU use) | ${fit.slowdown > 0 ? f(fit.slowdown, 2) : "0 (not fitted: needs wall basis and runs with an idle and a busy guest)"} | | | |`,
+    `| busy-guest slowdown (× vCPU use) | ${fit.slowdown > 0 ? f(fit.slowdown, 2) : "0 (not fitted: needs wall basis and guests whose vCPU use differs by ≥ 0.3)"} | | | |`,
   );
   lines.push(
     `| sender model (µs per migration, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,

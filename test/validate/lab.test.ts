@@ -180,6 +180,8 @@ test("guestPace: the warm-up is the load's progress at the start heartbeat over 
     warmupS: 2.5,
     vcpuBusy: 0.5,
   });
+  // Never longer than the load has been running by its own clock (tMs 4000).
+  assert.equal(guestPace(run(stride, 300, beat(3000, 0))).warmupS, 4);
   // Runs from before the start heartbeat was kept: the configured warm-up.
   assert.deepEqual(guestPace(run(sparse, 3990, null)), {
     ratePerS: 3990,
