@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mean } from "simple-statistics";
 import { PRELOAD_FILE } from "../lib/workers.ts";
 import { readCsv, toRecords } from "../results/csv.ts";
 import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
@@ -74,13 +75,62 @@ function idleZeroShare(config: LabConfig): string {
   return (1 - osFraction(config, 0)).toFixed(2);
 }
 
+/**
+ * How the real guest's load was going when its migration started: its speed (stride passes/s,
+ * writes/s) and how long it had been writing at that speed, which the simulated guest runs first
+ * (`guest_warmup_s`).
+ */
+export interface GuestPace {
+  readonly ratePerS: number | null;
+  readonly warmupS: number;
+  /** The vCPU threads' CPU use during the migration (`guest_vcpu_busy`); 0 when not recorded. */
+  readonly vcpuBusy: number;
+}
+
+/**
+ * A run's pace. The warm-up is the load's progress at the start heartbeat over its rate: the
+ * loads zero their buffers before they write (~1 s under TCG), so the configured warm-up
+ * overstates it. Runs recorded before that heartbeat was kept fall back to the configured one.
+ */
+export function guestPace(run: LabRun): GuestPace {
+  const ratePerS = run.guestRatePerS;
+  const at = run.loadAtStart;
+  const load = run.config.load;
+  const done = at ? (load.mode === "stride" ? at.passes : at.writes) : null;
+  const rate = load.mode === "stride" ? ratePerS : load.mode === "idle" ? null : load.args[1];
+  // Never longer than the load's own clock: stride's speed is measured over its last second
+  // and can be far from its average since it started.
+  const warmupS =
+    at && done !== null && rate ? Math.min(done / rate, at.tMs / 1000) : run.config.warmupS;
+  return { ratePerS, warmupS, vcpuBusy: run.vcpuCpuShare ?? 0 };
+}
+
+/** The repetitions' mean pace, for a seed sweep standing for all of them. */
+export function meanGuestPace(runs: readonly LabRun[]): GuestPace {
+  const paces = runs.map(guestPace);
+  const rates = paces.map((p) => p.ratePerS).filter((r): r is number => r !== null);
+  return {
+    ratePerS: rates.length === 0 ? null : mean(rates),
+    warmupS: paces.length === 0 ? 0 : mean(paces.map((p) => p.warmupS)),
+    vcpuBusy: paces.length === 0 ? 0 : mean(paces.map((p) => p.vcpuBusy)),
+  };
+}
+
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
-function syntheticWorkload(config: LabConfig, guestRatePerS: number | null): string[] | null {
-  // The lab lets the load run before it migrates: so does the simulated guest.
-  const warmup = ["--set", `guest_warmup_s=${config.warmupS}`];
+function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] | null {
+  // The real load had been writing for a while when the migration started: so has the simulated.
+  // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
+  const warmup = [
+    ...["--set", `guest_warmup_s=${round3(pace.warmupS)}`],
+    ...["--set", `guest_vcpu_busy=${round3(pace.vcpuBusy)}`],
+  ];
+  const guestRatePerS = pace.ratePerS;
   switch (config.load.mode) {
     case "idle":
-      return ["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`];
+      return [
+        ...["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`],
+        ...["--set", `guest_vcpu_busy=${round3(pace.vcpuBusy)}`],
+      ];
     case "stride": {
       // The stride program runs as fast as the vCPU lets it: give the model the speed the guest
       // showed before this migration (TCG runs it ~10× slower than native, and it varies).
@@ -133,6 +183,11 @@ export function realFigures(run: LabRun): Figures {
   };
 }
 
+/** Milliseconds are enough for a warm-up, and keep the bench command short. */
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
 function numberOrNull(text: string | undefined): number | null {
   return text === undefined || text === "" ? null : Number(text);
 }
@@ -144,12 +199,12 @@ function numberOrNull(text: string | undefined): number | null {
  */
 export function simulationArgs(
   config: LabConfig,
-  guestRatePerS: number | null,
+  pace: GuestPace,
   dir: string,
   profile: string,
   sweep: SeedSweep | null = null,
 ): string[] | null {
-  const workload = syntheticWorkload(config, guestRatePerS);
+  const workload = syntheticWorkload(config, pace);
   if (!workload) return null;
   const xbzrle = config.xbzrleCacheBytes;
   const seeds = sweep
@@ -194,12 +249,12 @@ export function simulationArgs(
  */
 export function simulate(
   config: LabConfig,
-  guestRatePerS: number | null,
+  pace: GuestPace,
   dir: string,
   profile: string = DEFAULT_LAB_PROFILE,
   sweep: SeedSweep | null = null,
 ): Figures[] | null {
-  const benchArgs = simulationArgs(config, guestRatePerS, dir, profile, sweep);
+  const benchArgs = simulationArgs(config, pace, dir, profile, sweep);
   if (!benchArgs) return null;
   const args = ["--require", PRELOAD_FILE, join(ROOT, "harness/cli/bench.ts"), ...benchArgs];
   const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { toCsv } from "../results/csv.ts";
 import { writeValidationChart } from "./chart.ts";
-import { realFigures, simulate } from "./compare.ts";
+import { guestPace, meanGuestPace, realFigures, simulate } from "./compare.ts";
 import { markedStochastic } from "./matrix.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
 import {
@@ -36,11 +36,6 @@ export function isStochastic(config: LabConfig, real: readonly LabRun[]): boolea
   return markedStochastic(config) || outcomes.size > 1;
 }
 
-function mean(values: readonly (number | null)[]): number | null {
-  const xs = values.filter((v): v is number => v !== null);
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 /** One configuration: a simulation per repetition, and a seed sweep when it is stochastic. */
 export function compareConfig(
   config: LabConfig,
@@ -50,12 +45,12 @@ export function compareConfig(
   const simDir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
   const simulated = real.map(
     (run) =>
-      simulate(config, run.guestRatePerS, simDir(`rep${run.repetition}`), options.profile)?.[0] ??
+      simulate(config, guestPace(run), simDir(`rep${run.repetition}`), options.profile)?.[0] ??
       null,
   );
-  // The sweep runs at the repetitions' mean guest speed (stride's differs from run to run).
+  // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
   const seeds = isStochastic(config, real)
-    ? simulate(config, mean(real.map((r) => r.guestRatePerS)), simDir("seeds"), options.profile, {
+    ? simulate(config, meanGuestPace(real), simDir("seeds"), options.profile, {
         count: options.seeds,
       })
     : null;

@@ -7,10 +7,12 @@ import type { LabImage } from "./lab-setup.ts";
 import {
   freePort,
   type GuestLoad,
+  type Heartbeat,
   heartbeats,
   migrationThreadCpuSeconds,
   startVm,
   type Vm,
+  vcpuThreadsCpuSeconds,
   waitForHeartbeats,
 } from "./vm.ts";
 
@@ -74,6 +76,18 @@ export interface LabRun {
   readonly migrationThreadCpuS: number | null;
   /** The guest's own write speed before the migration: stride passes/s or writes/s. */
   readonly guestRatePerS: number | null;
+  /**
+   * The guest's heartbeat the migration was started on (`migrate` is sent as soon as it is
+   * printed): how far the load had got — stride passes, writes — when the migration began, which
+   * is how long the simulated guest's warm-up is (validate/compare.ts). Absent in runs recorded
+   * before it was kept.
+   */
+  readonly loadAtStart?: Heartbeat | null;
+  /**
+   * CPU seconds the source's vCPU threads used per second of the migration (1 = one vCPU
+   * computing flat out): on a host with few cores they compete with the migration thread.
+   */
+  readonly vcpuCpuShare?: number | null;
   /** Destination guest: heartbeats after switch-over, and whether its self-check passed. */
   readonly destination: { readonly alive: boolean; readonly consistent: boolean } | null;
   readonly error: string | null;
@@ -90,6 +104,16 @@ function guestRate(load: GuestLoad, serialLog: string): number | null {
   const [a, b] = [beats[beats.length - 2], beats[beats.length - 1]];
   const work = load.mode === "stride" ? b.passes - a.passes : b.writes - a.writes;
   return b.tMs > a.tMs ? (work * 1000) / (b.tMs - a.tMs) : null;
+}
+
+/** Heartbeats come once a second (validate/guest/loadgen.c); wait a little longer for one. */
+const HEARTBEAT_WAIT_MS = 3000;
+
+/** CPU seconds per wall second between two readings `elapsedMs` apart; null if either is. */
+function cpuShare(fromS: number | null, toS: number | null, elapsedMs: number): number | null {
+  return fromS === null || toS === null || elapsedMs <= 0
+    ? null
+    : (toS - fromS) / (elapsedMs / 1000);
 }
 
 async function checkDestination(vm: Vm): Promise<{ alive: boolean; consistent: boolean }> {
@@ -130,15 +154,24 @@ export async function runMigration(
       "downtime-limit": config.downtimeLimitMs,
       ...(config.xbzrleCacheBytes !== null ? { "xbzrle-cache-size": config.xbzrleCacheBytes } : {}),
     });
+    // Start on a heartbeat, so the load's progress at the start is known to within the 10 ms poll
+    // rather than guessed from the warm-up (the loads take ~1 s to set up before they write).
+    const seen = heartbeats(source.serialLog).length;
+    const beats = await waitForHeartbeats(source.serialLog, seen + 1, HEARTBEAT_WAIT_MS, 10);
+    const loadAtStart = beats.length > seen ? beats[beats.length - 1] : null;
+    const pid = source.process.pid ?? -1;
+    const vcpuAtStart = vcpuThreadsCpuSeconds(pid);
     const started = performance.now();
     await qmp.execute("migrate", { uri: `tcp:127.0.0.1:${port}` });
     let final: QueryMigrate | null = null;
     let outcome: LabOutcome | null = null;
+    let vcpuShare: number | null = null;
     for (;;) {
       await sleep(100);
       const info = await qmp.execute<QueryMigrate>("query-migrate");
       const atMs = Math.round(performance.now() - started);
-      const threadCpu = migrationThreadCpuSeconds(source.process.pid ?? -1);
+      const threadCpu = migrationThreadCpuSeconds(pid);
+      vcpuShare = cpuShare(vcpuAtStart, vcpuThreadsCpuSeconds(pid), atMs) ?? vcpuShare;
       const poll = { atMs, info, migrationThreadCpuS: threadCpu };
       polls.push(poll);
       onPoll?.(poll);
@@ -168,6 +201,8 @@ export async function runMigration(
       final,
       migrationThreadCpuS: cpu,
       guestRatePerS: rate,
+      loadAtStart,
+      vcpuCpuShare: vcpuShare,
       destination: dest,
       error: null,
       loadAverage: { before, after: loadavg() },

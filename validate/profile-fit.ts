@@ -41,6 +41,8 @@ export interface SenderSample {
   /** µs of the live_migration thread, less the codec time the simulator charges. */
   readonly micros: number;
   readonly pages: Readonly<Record<SenderOutcome, number>>;
+  /** The guest's vCPU use during the migration (LabRun.vcpuCpuShare; 0 when not recorded). */
+  readonly vcpuBusy: number;
 }
 
 /**
@@ -99,6 +101,7 @@ export function senderSample(
   downtimeFixedMs = 0,
 ): SenderSample | null {
   const xbzrle = run.config.xbzrleCacheBytes !== null;
+  const vcpuBusy = run.vcpuCpuShare ?? 0;
   if (basis === "wall") {
     const final = run.final;
     const total = final?.["total-time"];
@@ -107,7 +110,7 @@ export function senderSample(
       return null;
     const pages = pagesByOutcome(final, xbzrle);
     const micros = (total - setup - downtimeFixedMs) * 1000 - codecMicros(pages, xbzrle);
-    return { label, micros, pages };
+    return { label, micros, pages, vcpuBusy };
   }
   const seen = [...run.polls].reverse().find((p) => typeof p.migrationThreadCpuS === "number");
   let poll: Poll | undefined = seen;
@@ -118,7 +121,7 @@ export function senderSample(
   }
   if (!poll || cpuS === null || cpuS === undefined || !poll.info.ram) return null;
   const pages = pagesByOutcome(poll.info, xbzrle);
-  return { label, micros: cpuS * 1e6 - codecMicros(pages, xbzrle), pages };
+  return { label, micros: cpuS * 1e6 - codecMicros(pages, xbzrle), pages, vcpuBusy };
 }
 
 /**
@@ -206,6 +209,21 @@ export interface SenderFit {
 export function fitSender(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
+  slowdown = 0,
+): SenderFit {
+  // With a busy-guest slowdown k a run's pages cost (1 + k × its vCPU use) times as much.
+  const scaled = samples.map((s) => {
+    const factor = 1 + slowdown * s.vcpuBusy;
+    const pages = {} as Record<SenderOutcome, number>;
+    for (const o of SENDER_OUTCOMES) pages[o] = s.pages[o] * factor;
+    return { ...s, pages };
+  });
+  return fitScaledSender(scaled, fallback);
+}
+
+function fitScaledSender(
+  samples: readonly SenderSample[],
+  fallback: Readonly<Record<SenderOutcome, number>>,
 ): SenderFit {
   const rows = samples.map((s) => SENDER_OUTCOMES.map((o) => s.pages[o]));
   const known = identifiableColumns(rows);
@@ -239,11 +257,43 @@ export function fitSender(
   return { micros, errors, fromFallback: fixed, ...whole };
 }
 
+/** The slowdowns tried, 0 … MAX_SLOWDOWN in steps of SLOWDOWN_STEP (a 1-D search, exact enough). */
+const MAX_SLOWDOWN = 4;
+const SLOWDOWN_STEP = 0.01;
+/** The least spread of the runs' vCPU use (max − min) that tells a slowdown from the costs. */
+const MIN_BUSY_SPREAD = 0.3;
+
+/**
+ * The busy-guest slowdown (host-profile.ts busyVcpuSlowdown) with the per-page costs at it: the
+ * value in 0 … 4 whose NNLS fit leaves the least residual. Fitted only on wall time (CPU time
+ * does not grow when the thread waits for a core) and only when the runs' guests used the CPU
+ * differently enough (MIN_BUSY_SPREAD of a vCPU apart); otherwise 0.
+ */
+export function fitSenderWithSlowdown(
+  samples: readonly SenderSample[],
+  fallback: Readonly<Record<SenderOutcome, number>>,
+  basis: FitBasis,
+): { sender: SenderFit; slowdown: number } {
+  const busy = samples.map((s) => s.vcpuBusy);
+  const spread = busy.length === 0 ? 0 : Math.max(...busy) - Math.min(...busy);
+  if (basis !== "wall" || spread < MIN_BUSY_SPREAD)
+    return { sender: fitSender(samples, fallback), slowdown: 0 };
+  let best = { sender: fitSender(samples, fallback), slowdown: 0 };
+  for (let i = 1; i <= MAX_SLOWDOWN / SLOWDOWN_STEP; i++) {
+    const slowdown = round(i * SLOWDOWN_STEP, 2);
+    const sender = fitSender(samples, fallback, slowdown);
+    if (sender.residualRms < best.sender.residualRms) best = { sender, slowdown };
+  }
+  return best;
+}
+
 export interface ProfileFit {
   readonly profile: HostProfile;
   readonly setup: Spread | null;
   readonly downtime: LineFit | null;
   readonly sender: SenderFit;
+  /** The busy-guest slowdown fitted with the sender's costs (0 when not identifiable). */
+  readonly slowdown: number;
   readonly samples: readonly SenderSample[];
   /**
    * The live_migration thread's CPU time over the migration's wall time after setup, per
@@ -292,7 +342,7 @@ export function fitHostProfile(
     const sample = senderSample(run, label, basis, downtime?.fixed ?? fallback.downtimeFixedMs);
     return sample ? [sample] : [];
   });
-  const sender = fitSender(samples, fallback.senderMicrosPerPage);
+  const { sender, slowdown } = fitSenderWithSlowdown(samples, fallback.senderMicrosPerPage, basis);
   const accelerators = [...new Set(ok.map(({ run }) => run.accelerator))];
   const load = loadRange(ok.map(({ run }) => run));
   const loadText = load ? `, load average ${load.min.toFixed(1)}–${load.max.toFixed(1)}` : "";
@@ -307,6 +357,7 @@ export function fitHostProfile(
       miss: round(sender.micros.miss, 3),
       overflow: round(sender.micros.overflow, 3),
     },
+    ...(slowdown > 0 ? { busyVcpuSlowdown: slowdown } : {}),
     fittedFrom: {
       runs: sets.map((s) => s.dir),
       migrations: ok.length,
@@ -317,7 +368,7 @@ export function fitHostProfile(
     },
   };
   const threadCpuShare = spread(ok.flatMap(({ run }) => cpuShare(run)));
-  return { profile, setup, downtime, sender, samples, threadCpuShare };
+  return { profile, setup, downtime, sender, slowdown, samples, threadCpuShare };
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
@@ -349,6 +400,9 @@ export function fitTable(fit: ProfileFit): string {
         : pm(sender.errors[o], 3);
     lines.push(`| sender µs/page: ${o} | ${f(sender.micros[o], 3)}${kept} | | | |`);
   }
+  lines.push(
+    `| busy-guest slowdown (× vCPU use) | ${fit.slowdown > 0 ? f(fit.slowdown, 2) : "0 (not fitted: needs wall basis and guests whose vCPU use differs by ≥ 0.3)"} | | | |`,
+  );
   lines.push(
     `| sender model (µs per migration, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,
   );

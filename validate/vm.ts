@@ -147,12 +147,13 @@ export async function waitForHeartbeats(
   serialLog: string,
   count: number,
   timeoutMs: number,
+  pollMs = 200,
 ): Promise<Heartbeat[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const beats = heartbeats(serialLog);
     if (beats.length >= count || Date.now() > deadline) return beats;
-    await sleep(200);
+    await sleep(pollMs);
   }
 }
 
@@ -161,6 +162,19 @@ export async function waitForHeartbeats(
  * `-name ...,debug-threads=on` (QEMU's migration_thread); null while it does not exist.
  */
 export function migrationThreadCpuSeconds(pid: number): number | null {
+  return threadCpuSeconds(pid, (comm) => comm === "live_migration");
+}
+
+/**
+ * CPU seconds of the guest's vCPU threads (`CPU 0/TCG`, `CPU 0/KVM` under debug-threads=on,
+ * QEMU's qemu_tcg_init_vcpu_thread() and kvm_start_vcpu_thread()); null when none is found.
+ */
+export function vcpuThreadsCpuSeconds(pid: number): number | null {
+  return threadCpuSeconds(pid, (comm) => /^CPU \d+\//.test(comm));
+}
+
+/** Summed CPU seconds of the process's threads whose name `matches`; null when none does. */
+function threadCpuSeconds(pid: number, matches: (comm: string) => boolean): number | null {
   const taskDir = `/proc/${pid}/task`;
   let tasks: string[];
   try {
@@ -168,15 +182,16 @@ export function migrationThreadCpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+  let seconds: number | null = null;
   for (const tid of tasks) {
     try {
-      if (readFileSync(join(taskDir, tid, "comm"), "utf8").trim() !== "live_migration") continue;
+      if (!matches(readFileSync(join(taskDir, tid, "comm"), "utf8").trim())) continue;
       const stat = readFileSync(join(taskDir, tid, "stat"), "utf8");
       // Fields after the ")" that closes comm: state is field 3, utime 14, stime 15.
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const ticks = Number(fields[11]) + Number(fields[12]);
-      return ticks / 100; // USER_HZ is 100 on Linux/x86
+      seconds = (seconds ?? 0) + ticks / 100; // USER_HZ is 100 on Linux/x86
     } catch {}
   }
-  return null;
+  return seconds;
 }

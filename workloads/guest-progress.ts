@@ -54,7 +54,23 @@ export const GUEST_PROGRESS_PARAMS = [
     description: "mean length of a vCPU stall (exponentially distributed)",
     min: 0,
   }),
+  param({
+    name: "guest_vcpu_busy",
+    unit: "vCPUs",
+    defaultValue: 0,
+    description:
+      "CPU the guest's vCPUs use while it migrates (1 = one vCPU computing flat out); slows the sender on a host profile with busyVcpuSlowdown",
+    min: 0,
+  }),
 ];
+
+/**
+ * The guest's vCPU use the host profile's contention term is charged at (harness/simulator/
+ * page-events.ts): it changes no page the load writes, only what the sender's pages cost.
+ */
+export function guestVcpuBusy(params: WorkloadParams): number {
+  return numberOr(params, "guest_vcpu_busy", 0);
+}
 
 /** Salt for the stalls' generator, apart from every load's own streams. */
 export const STALL_SALT = 0x57a11;

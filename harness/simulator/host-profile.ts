@@ -33,6 +33,14 @@ export interface HostProfile {
    * the socket.
    */
   readonly senderMicrosPerPage: Readonly<Record<SenderOutcome, number>>;
+  /**
+   * How much a busy guest slows the sender on this host: each page costs (1 + this × the
+   * guest's vCPU use, `guest_vcpu_busy`) times its per-page cost. Where the vCPU threads share
+   * the host's cores with QEMU's migration thread and the destination (TCG on 2 cores), a guest
+   * computing flat out takes CPU the sender would have had; on a host with cores to spare it is
+   * 0. Absent: 0.
+   */
+  readonly busyVcpuSlowdown?: number;
   /** Present when `npm run validate:qemu -- --fit` made the profile: what it was fitted from. */
   readonly fittedFrom?: HostProfileFit;
 }
@@ -132,7 +140,14 @@ export async function readHostProfile(
   return { values: validateHostProfile(data, nameOrPath), sha256 };
 }
 
-const PROFILE_KEYS = ["source", "setupMs", "downtimeFixedMs", "senderMicrosPerPage", "fittedFrom"];
+const PROFILE_KEYS = [
+  "source",
+  "setupMs",
+  "downtimeFixedMs",
+  "senderMicrosPerPage",
+  "busyVcpuSlowdown",
+  "fittedFrom",
+];
 
 /** Check that `data` is a HostProfile; an InputError naming `input` and the first bad field. */
 export function validateHostProfile(data: unknown, input: string): HostProfile {
@@ -160,6 +175,9 @@ export function validateHostProfile(data: unknown, input: string): HostProfile {
     setupMs: nonNegative(data.setupMs, "setupMs", fail),
     downtimeFixedMs: nonNegative(data.downtimeFixedMs, "downtimeFixedMs", fail),
     senderMicrosPerPage: micros,
+    ...(data.busyVcpuSlowdown === undefined
+      ? {}
+      : { busyVcpuSlowdown: nonNegative(data.busyVcpuSlowdown, "busyVcpuSlowdown", fail) }),
   };
   return data.fittedFrom === undefined
     ? profile

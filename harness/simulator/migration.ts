@@ -18,6 +18,11 @@ export interface MigrationInputs extends Omit<PageSenderInputs, "rawFinalStage">
   readonly encodeSeconds: Float64Array;
   /** Seconds of the migration thread per page besides the codec, by PageEvent (page-events.ts). */
   readonly senderSeconds: Float64Array;
+  /**
+   * The same once the VM is stopped (the stop-and-copy): no vCPU competes with the sender then
+   * (page-events.ts senderSecondsByEvent, host-profile.ts busyVcpuSlowdown). Absent: the same.
+   */
+  readonly stoppedSenderSeconds?: Float64Array;
   /** The host profile's setup time and the downtime's fixed part (host-profile.ts). */
   readonly setupS: number;
   readonly downtimeFixedS: number;
@@ -47,7 +52,8 @@ export class Migration implements RuleContext, SenderState {
   private readonly sender: PageSender;
   private readonly encodeSeconds: Float64Array;
   /** Per PageEvent: encode seconds / threads + the migration thread's own seconds. */
-  private readonly chunkSeconds: Float64Array;
+  private chunkSeconds: Float64Array;
+  private readonly stoppedChunkSeconds: Float64Array;
   private readonly pageObserver: PageObserver;
   private readonly observers: SimulationObserver[];
   readonly setupS: number;
@@ -93,8 +99,12 @@ export class Migration implements RuleContext, SenderState {
     this.sender = new PageSender({ ...inputs, rawFinalStage: inputs.rule.rawFinalStage }, this);
     this.encodeSeconds = inputs.encodeSeconds;
     const threads = Math.max(1, spec.threads);
+    const stopped = inputs.stoppedSenderSeconds ?? inputs.senderSeconds;
     this.chunkSeconds = inputs.encodeSeconds.map(
       (seconds, event) => seconds / threads + inputs.senderSeconds[event],
+    );
+    this.stoppedChunkSeconds = inputs.encodeSeconds.map(
+      (seconds, event) => seconds / threads + stopped[event],
     );
     this.pageObserver = inputs.pages;
     this.observers = [...inputs.observers];
@@ -241,6 +251,7 @@ export class Migration implements RuleContext, SenderState {
   private complete(): void {
     this.advanceWorkload(this.timeS);
     this.vmRunning = false;
+    this.chunkSeconds = this.stoppedChunkSeconds;
     this.bitmapSync();
     this.lastStage = true;
     const stopS = this.timeS;

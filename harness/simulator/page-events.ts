@@ -75,12 +75,17 @@ const SENDER_OUTCOME_OF_EVENT: Readonly<Record<PageEvent, SenderOutcome>> = {
   [PageEvent.compressed]: "normal",
 };
 
-/** The host's cost model: seconds of the migration thread per page, indexed by PageEvent. */
-export function senderSecondsByEvent(profile: HostProfile): Float64Array {
+/**
+ * The host's cost model: seconds of the migration thread per page, indexed by PageEvent, with
+ * the guest's vCPUs using `vcpuBusy` of the host's CPU (host-profile.ts busyVcpuSlowdown).
+ */
+export function senderSecondsByEvent(profile: HostProfile, vcpuBusy = 0): Float64Array {
   const events = Object.values(PageEvent);
   const seconds = new Float64Array(events.length);
+  const contention = 1 + (profile.busyVcpuSlowdown ?? 0) * vcpuBusy;
   for (const event of events)
-    seconds[event] = profile.senderMicrosPerPage[SENDER_OUTCOME_OF_EVENT[event]] / 1e6;
+    seconds[event] =
+      (profile.senderMicrosPerPage[SENDER_OUTCOME_OF_EVENT[event]] / 1e6) * contention;
   return seconds;
 }
 

@@ -1,6 +1,7 @@
 import type { PageOutcome } from "../../codecs/calibration.ts";
 import { type CodecDefinition, PAGE_SIZE } from "../../codecs/types.ts";
 import type { CellMetrics, CellSpec, MigrationResult } from "../../results/cell.ts";
+import { guestVcpuBusy } from "../../workloads/guest-progress.ts";
 import type { WorkloadRun } from "../../workloads/types.ts";
 import { createPageCache } from "./cache/models.ts";
 import { usesPageCache } from "./cache-independence.ts";
@@ -57,7 +58,8 @@ export function simulate(
     verifyEvery: inputs.verifyEvery ?? 0,
     rule: CONVERGENCE_RULES[spec.convergence],
     encodeSeconds: encodeSecondsByEvent(inputs.encodeSecondsPerPage),
-    senderSeconds: senderSecondsByEvent(host),
+    senderSeconds: senderSecondsByEvent(host, guestVcpuBusy(spec.params)),
+    stoppedSenderSeconds: senderSecondsByEvent(host),
     setupS: host.setupMs / 1000,
     downtimeFixedS: host.downtimeFixedMs / 1000,
     pages: counters,

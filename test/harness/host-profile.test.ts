@@ -158,6 +158,55 @@ describe("host profile: the sender's cost per page", () => {
   });
 });
 
+describe("host profile: a busy guest slows the sender (busyVcpuSlowdown)", () => {
+  it("live pages cost (1 + slowdown × guest_vcpu_busy) times as much; the stop-and-copy does not", () => {
+    // An idle VM of normal pages at 100 Gbit/s: every chunk is CPU-bound at 10 µs a page. With
+    // slowdown 0.5 and a guest using 0.6 of a vCPU, a live page costs 10 × 1.3 = 13 µs; once
+    // the VM is stopped no vCPU competes and a page costs 10 µs again.
+    const host = profile({
+      senderMicrosPerPage: { zero: 10, normal: 10, hit: 10, miss: 10, overflow: 10 },
+      busyVcpuSlowdown: 0.5,
+    });
+    const run = (busy: number) =>
+      simulate({
+        spec: baseSpec({
+          ramBytes: pages * 4096,
+          bandwidthBytesPerS: 12.5e9,
+          linkBytesPerS: 12.5e9,
+          params: { guest_vcpu_busy: busy },
+        }),
+        workload: new IdleWorkload(pages, false),
+        codec: raw,
+        encodeSecondsPerPage: FREE_CPU,
+        hostProfile: host,
+      });
+    for (const busy of [0, 0.6]) {
+      const result = run(busy);
+      assert.equal(result.status, "completed");
+      const last = result.passes[result.passes.length - 1];
+      assert.ok(last.stopAndCopy && last.pagesSent > 0);
+      const live = pages - last.pagesSent;
+      near(result.metrics.downtimeMs, last.pagesSent * 10e-3, `downtime at busy ${busy}`);
+      near(
+        result.metrics.totalTimeMs,
+        live * 10e-3 * (1 + 0.5 * busy) + last.pagesSent * 10e-3,
+        `total at busy ${busy}`,
+      );
+    }
+    // Without the profile term the guest's vCPU use changes nothing.
+    const quiet = profile({ senderMicrosPerPage: host.senderMicrosPerPage });
+    const plain = (busy: number) =>
+      simulate({
+        spec: baseSpec({ ramBytes: pages * 4096, params: { guest_vcpu_busy: busy } }),
+        workload: new IdleWorkload(pages, false),
+        codec: raw,
+        encodeSecondsPerPage: FREE_CPU,
+        hostProfile: quiet,
+      }).metrics.totalTimeMs;
+    assert.equal(plain(1), plain(0));
+  });
+});
+
 describe("host profile files", () => {
   const dir = mkdtempSync(join(tmpdir(), "migbench-profile-"));
   after(() => rmSync(dir, { recursive: true, force: true }));

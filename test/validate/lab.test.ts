@@ -4,7 +4,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { emptyFigures, type Figures, simulationArgs } from "../../validate/compare.ts";
+import {
+  emptyFigures,
+  type Figures,
+  guestPace,
+  meanGuestPace,
+  simulationArgs,
+} from "../../validate/compare.ts";
 import { isStochastic } from "../../validate/comparison.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
@@ -113,7 +119,12 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const matrix = quickMatrix();
   const sparse = matrix.find((c) => c.name.startsWith("sparse-xbzrle-64MiB"))!;
   const stride = matrix.find((c) => c.name.startsWith("stride-xbzrle-off"))!;
-  const args = simulationArgs(sparse, 1812.4, "/tmp/x", "qemu-7.2-tcg")!;
+  const args = simulationArgs(
+    sparse,
+    { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
+    "/tmp/x",
+    "qemu-7.2-tcg",
+  )!;
   const sets = args.filter((_, i) => args[i - 1] === "--set");
   // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest; the table is calloc'd.
   assert.deepEqual(sets, [
@@ -122,15 +133,66 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
     "initial=zero",
     "os_share=0.3031",
     "guest_warmup_s=3",
+    "guest_vcpu_busy=0.08",
   ]);
   assert.equal(args[args.indexOf("--profile") + 1], "qemu-7.2-tcg");
   assert.equal(args[args.indexOf("--codec") + 1], "xbzrle");
-  const strideArgs = simulationArgs(stride, 1812.4, "/tmp/x", "none")!;
+  const strideArgs = simulationArgs(
+    stride,
+    { ratePerS: 1812.4, warmupS: 2.5, vcpuBusy: 1 },
+    "/tmp/x",
+    "none",
+  )!;
   assert.ok(strideArgs.includes("passes_per_s=1812"));
   assert.ok(strideArgs.includes("os_share=0.1956"));
+  assert.ok(strideArgs.includes("guest_warmup_s=2.5"));
+  assert.ok(strideArgs.includes("guest_vcpu_busy=1"));
   assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
   // No guest speed measured: no stride simulation.
-  assert.equal(simulationArgs(stride, null, "/tmp/x", "none"), null);
+  assert.equal(
+    simulationArgs(stride, { ratePerS: null, warmupS: 3, vcpuBusy: 0 }, "/tmp/x", "none"),
+    null,
+  );
+});
+
+test("guestPace: the warm-up is the load's progress at the start heartbeat over its rate", () => {
+  const matrix = quickMatrix();
+  const sparse = matrix.find((c) => c.name.startsWith("sparse-xbzrle-off"))!;
+  const stride = matrix.find((c) => c.name.startsWith("stride-xbzrle-off"))!;
+  const beat = (passes: number, writes: number) => ({
+    tMs: 4000,
+    passes,
+    writes,
+    checks: 3,
+    bad: 0,
+  });
+  const run = (config: typeof sparse, rate: number, at: ReturnType<typeof beat> | null) =>
+    ({ config, guestRatePerS: rate, loadAtStart: at, vcpuCpuShare: 0.5 }) as unknown as LabRun;
+  // sparse writes at its configured 4000/s: 6000 writes done = 1.5 s of writing.
+  assert.deepEqual(guestPace(run(sparse, 3990, beat(0, 6000))), {
+    ratePerS: 3990,
+    warmupS: 1.5,
+    vcpuBusy: 0.5,
+  });
+  // stride at the speed it showed: 5000 passes at 2000 passes/s.
+  assert.deepEqual(guestPace(run(stride, 2000, beat(5000, 0))), {
+    ratePerS: 2000,
+    warmupS: 2.5,
+    vcpuBusy: 0.5,
+  });
+  // Never longer than the load has been running by its own clock (tMs 4000).
+  assert.equal(guestPace(run(stride, 300, beat(3000, 0))).warmupS, 4);
+  // Runs from before the start heartbeat was kept: the configured warm-up.
+  assert.deepEqual(guestPace(run(sparse, 3990, null)), {
+    ratePerS: 3990,
+    warmupS: 3,
+    vcpuBusy: 0.5,
+  });
+  assert.deepEqual(meanGuestPace([run(sparse, 4000, beat(0, 6000)), run(sparse, 3000, null)]), {
+    ratePerS: 3500,
+    warmupS: 2.25,
+    vcpuBusy: 0.5,
+  });
 });
 
 test("isStochastic: marked configurations, and repetitions that converged and did not", () => {

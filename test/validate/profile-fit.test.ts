@@ -6,8 +6,10 @@ import {
   codecMicros,
   finalTransferBytes,
   fitHostProfile,
+  fitSenderWithSlowdown,
   fitTable,
   pagesByOutcome,
+  type SenderSample,
   senderSample,
 } from "../../validate/profile-fit.ts";
 import { fixture, idle, MiB, run, TRUE_MICROS } from "./lab-fixture.ts";
@@ -109,4 +111,37 @@ test("senderSample: a real.json from before polls carried CPU time pairs the run
     Math.abs((senderSample(old, "x")?.micros ?? 0) - (10_000 - codecMicros(pages, false))) < 1e-6,
   );
   assert.equal(senderSample({ ...old, migrationThreadCpuS: null }, "x"), null);
+});
+
+test("fitSenderWithSlowdown recovers a busy guest's slowdown from wall time, and only there", () => {
+  // Ten runs, zero and normal pages mixed differently; five with an idle guest, five with a
+  // vCPU computing flat out (0.9–1.0). Wall µs = Σ cost × pages × (1 + 0.3 × vCPU use).
+  const costs = { zero: 11, normal: 8, hit: 0, miss: 0, overflow: 0 };
+  const samples: SenderSample[] = Array.from({ length: 10 }, (_, i) => {
+    const pages = {
+      zero: 100_000 + 3_000 * i,
+      normal: 20_000 + 5_000 * (i % 4),
+      hit: 0,
+      miss: 0,
+      overflow: 0,
+    };
+    const vcpuBusy = i < 5 ? 0.02 * i : 0.9 + 0.02 * (i - 5);
+    const micros = (costs.zero * pages.zero + costs.normal * pages.normal) * (1 + 0.3 * vcpuBusy);
+    return { label: `run ${i}`, micros, pages, vcpuBusy };
+  });
+  const fitted = fitSenderWithSlowdown(samples, QEMU_72_TCG.senderMicrosPerPage, "wall");
+  assert.equal(fitted.slowdown, 0.3);
+  assert.ok(Math.abs(fitted.sender.micros.zero - 11) < 1e-6, `zero ${fitted.sender.micros.zero}`);
+  assert.ok(
+    Math.abs(fitted.sender.micros.normal - 8) < 1e-6,
+    `normal ${fitted.sender.micros.normal}`,
+  );
+  // CPU time does not grow while the thread waits for a core: no slowdown is fitted on it.
+  assert.equal(fitSenderWithSlowdown(samples, QEMU_72_TCG.senderMicrosPerPage, "cpu").slowdown, 0);
+  // Without runs of a busy guest the slowdown cannot be told apart from the costs.
+  const idleOnly = samples.slice(0, 5);
+  assert.equal(
+    fitSenderWithSlowdown(idleOnly, QEMU_72_TCG.senderMicrosPerPage, "wall").slowdown,
+    0,
+  );
 });
