@@ -210,6 +210,7 @@ export function fitSender(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
   slowdown = 0,
+  basis: FitBasis = "cpu",
 ): SenderFit {
   // With a busy-guest slowdown k a run's pages cost (1 + k × its vCPU use) times as much.
   const scaled = samples.map((s) => {
@@ -218,21 +219,37 @@ export function fitSender(
     for (const o of SENDER_OUTCOMES) pages[o] = s.pages[o] * factor;
     return { ...s, pages };
   });
-  return fitScaledSender(scaled, fallback);
+  return fitScaledSender(scaled, fallback, basis);
+}
+
+/**
+ * The costs fitted as one: on wall time every page save_normal_page() sends — a normal page, a
+ * cache miss, an overflowed hit — takes the same path to the socket and the destination, and
+ * what a miss adds on the thread (cache_insert()) is lost in that; fitting them apart asks the
+ * runs for a distinction they cannot make (a handful of runs gave a miss 0 µs beside a normal
+ * page at 19). On CPU time each outcome keeps its own cost.
+ */
+const RAW_PATH: readonly SenderOutcome[] = ["normal", "miss", "overflow"];
+
+function fitGroups(basis: FitBasis): SenderOutcome[][] {
+  return basis === "wall" ? [["zero"], [...RAW_PATH], ["hit"]] : SENDER_OUTCOMES.map((o) => [o]);
 }
 
 function fitScaledSender(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
+  basis: FitBasis,
 ): SenderFit {
-  const rows = samples.map((s) => SENDER_OUTCOMES.map((o) => s.pages[o]));
-  const known = identifiableColumns(rows);
-  let free = SENDER_OUTCOMES.filter((_, j) => known[j]);
+  const groups = fitGroups(basis);
+  const groupPages = (s: SenderSample, g: readonly SenderOutcome[]) =>
+    g.reduce((a, o) => a + s.pages[o], 0);
+  const known = identifiableColumns(samples.map((s) => groups.map((g) => groupPages(s, g))));
+  let free = groups.filter((_, j) => known[j]);
   if (samples.length <= free.length) free = [];
-  const fixed = SENDER_OUTCOMES.filter((o) => !free.includes(o));
+  const fixed = SENDER_OUTCOMES.filter((o) => !free.some((g) => g.includes(o)));
   const y = samples.map((s) => s.micros - fixed.reduce((a, o) => a + fallback[o] * s.pages[o], 0));
   const fit = nonNegativeLeastSquares(
-    samples.map((s) => free.map((o) => s.pages[o])),
+    samples.map((s) => free.map((g) => groupPages(s, g))),
     y,
   );
   const micros = { ...fallback };
@@ -243,10 +260,13 @@ function fitScaledSender(
     miss: null,
     overflow: null,
   };
-  free.forEach((o, j) => {
-    micros[o] = fit.coefficients[j];
-    errors[o] = fit.standardErrors[j];
+  free.forEach((g, j) => {
+    for (const o of g) {
+      micros[o] = fit.coefficients[j];
+      errors[o] = fit.standardErrors[j];
+    }
   });
+  const rows = samples.map((s) => SENDER_OUTCOMES.map((o) => s.pages[o]));
   // Goodness over the whole model, fallback terms included, against the measured times.
   const all = SENDER_OUTCOMES.map((o) => micros[o]);
   const whole = goodness(
@@ -277,11 +297,11 @@ export function fitSenderWithSlowdown(
   const busy = samples.map((s) => s.vcpuBusy);
   const spread = busy.length === 0 ? 0 : Math.max(...busy) - Math.min(...busy);
   if (basis !== "wall" || spread < MIN_BUSY_SPREAD)
-    return { sender: fitSender(samples, fallback), slowdown: 0 };
-  let best = { sender: fitSender(samples, fallback), slowdown: 0 };
+    return { sender: fitSender(samples, fallback, 0, basis), slowdown: 0 };
+  let best = { sender: fitSender(samples, fallback, 0, basis), slowdown: 0 };
   for (let i = 1; i <= MAX_SLOWDOWN / SLOWDOWN_STEP; i++) {
     const slowdown = round(i * SLOWDOWN_STEP, 2);
-    const sender = fitSender(samples, fallback, slowdown);
+    const sender = fitSender(samples, fallback, slowdown, basis);
     if (sender.residualRms < best.sender.residualRms) best = { sender, slowdown };
   }
   return best;
