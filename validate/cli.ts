@@ -10,12 +10,14 @@ import { flagValue } from "../lib/flag-list.ts";
 import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
 import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
+import type { ComparedConfig } from "./compared.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
 import { fitCommand, readRuns } from "./fit-command.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
 import { type LabRun, runMigration } from "./migration-run.ts";
-import type { ComparedConfig } from "./table.ts";
+import { bootAndRecord } from "./trace-boot.ts";
+import { type RecordLoad, tracesFor } from "./trace-recording.ts";
 
 /**
  * `npm run validate:qemu`: migrate real QEMU guests on this machine and set the simulator's
@@ -82,6 +84,12 @@ function parser(args: readonly string[]) {
         "host profile for the simulations (npm run bench's --profile: a name or a JSON file)",
       defaultDescription: DEFAULT_LAB_PROFILE,
     })
+    .option("traces", {
+      type: "boolean",
+      default: true,
+      describe:
+        "record each load as a trace (a boot of its own) and replay it beside the synthetic workload; --no-traces skips both",
+    })
     .option("out", {
       type: "string",
       describe: "directory to write (with --fit: the profile file)",
@@ -120,6 +128,15 @@ function describe(run: LabRun): string {
       : "DESTINATION INCONSISTENT"
     : (run.error ?? "");
   return `${run.outcome}, total ${total}, downtime ${f.downtimeMs ?? "—"} ms, ${check}`;
+}
+
+/** The lab's recorder, or a usage error when there is no lab to boot. */
+function labRecorder(labDir: string): RecordLoad {
+  if (!existsSync(join(labDir, "lab.json")))
+    throw new UsageError(
+      `--from: the run has no traces and ${labDir} has no guest to record them: run --setup first, or say --no-traces`,
+    );
+  return bootAndRecord(readLab(labDir));
 }
 
 /** Compares every configuration's real runs with their simulations and writes the outputs. */
@@ -184,21 +201,26 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   // The simulations read it only after the last migration: a typo must not cost them.
   await readHostProfile(profile);
   const options = { out, profile, seeds };
+  const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
+  const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
+  const tracesDir = join(out, "traces");
   if (from !== undefined) {
     const groups = groupRuns(readRuns(from).runs).filter(
       (g) => only === undefined || g.config.name.includes(only),
     );
     if (groups.length === 0) throw new UsageError(`--from: no real runs to compare in ${from}`);
     checkWritableDirectory(out);
-    return compareAndWrite(groups, options);
+    const configs = groups.map((g) => g.config);
+    const traces = argv.traces
+      ? await tracesFor(configs, resolve(from, "traces"), tracesDir, () => labRecorder(labDir), log)
+      : null;
+    return compareAndWrite(groups, { ...options, traces });
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
     .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
   if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${only}"`);
   if (argv.quick || argv.full) checkWritableDirectory(out);
-  const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
-  const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   let image: LabImage;
   if (argv.setup || !existsSync(join(labDir, "lab.json"))) {
     image = setupLab(labDir, log);
@@ -223,7 +245,11 @@ export async function validateMain(args: readonly string[]): Promise<number> {
     }
     groups.push({ config, real });
   }
-  return compareAndWrite(groups, options);
+  // After the migrations, each load in a boot of its own: the recorder must not take CPU from them.
+  const traces = argv.traces
+    ? await tracesFor(matrix, null, tracesDir, () => bootAndRecord(image), log)
+    : null;
+  return compareAndWrite(groups, { ...options, traces });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

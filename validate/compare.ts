@@ -7,9 +7,10 @@ import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
 
 /**
  * Real beside simulated. Each lab configuration is simulated with the synthetic workload that
- * stands for its guest load, at the same RAM, rate cap, downtime limit, XBZRLE cache and time
- * limit, with the guest's OS pages, its warm-up and the host profile, and both are reduced to
- * the same figures (QEMU's query-migrate names, the columns of results.csv).
+ * stands for its guest load (with the guest's OS pages and its warm-up) and with the replay of
+ * a trace recorded from the guest, at the same RAM, rate cap, downtime limit, XBZRLE cache and
+ * time limit and with the host profile, and all are reduced to the same figures (QEMU's
+ * query-migrate names, the columns of results.csv).
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -75,7 +76,10 @@ function idleZeroShare(config: LabConfig): string {
 }
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
-function syntheticWorkload(config: LabConfig, guestRatePerS: number | null): string[] | null {
+export function syntheticWorkload(
+  config: LabConfig,
+  guestRatePerS: number | null,
+): string[] | null {
   // The lab lets the load run before it migrates: so does the simulated guest.
   const warmup = ["--set", `guest_warmup_s=${config.warmupS}`];
   switch (config.load.mode) {
@@ -138,19 +142,27 @@ function numberOrNull(text: string | undefined): number | null {
 }
 
 /**
- * `npm run bench`'s arguments for one configuration into `dir`, at the guest speed a real run
- * showed (stride), with the host profile `profile`, over one seed or a seed sweep with stalls;
- * null when no synthetic workload stands for its load.
+ * The replay of a trace recorded from the guest (validate/trace-recording.ts): it holds the real
+ * OS pages, so no `os_share`, and starts where the migration started, so no warm-up
+ * (docs/VALIDATION.md, "Trace replay"). It loops when the migration outlasts it, or says why
+ * it cannot before any cell runs.
+ */
+export function traceWorkload(file: string): string[] {
+  return ["--workload", "trace", "--set", `file=${file}`, "--set", "on-end=loop"];
+}
+
+/**
+ * `npm run bench`'s arguments for one configuration into `dir` with `workload`'s arguments
+ * (syntheticWorkload or traceWorkload), with the host profile `profile`, over one seed or a
+ * seed sweep with stalls.
  */
 export function simulationArgs(
   config: LabConfig,
-  guestRatePerS: number | null,
+  workload: readonly string[],
   dir: string,
   profile: string,
   sweep: SeedSweep | null = null,
-): string[] | null {
-  const workload = syntheticWorkload(config, guestRatePerS);
-  if (!workload) return null;
+): string[] {
   const xbzrle = config.xbzrleCacheBytes;
   const seeds = sweep
     ? [
@@ -189,18 +201,17 @@ export function simulationArgs(
 }
 
 /**
- * Runs `npm run bench` for one configuration into `dir`: one Figures per seed (one without a
- * sweep); null when no synthetic workload stands for it.
+ * Runs `npm run bench` for one configuration and workload into `dir`: one Figures per seed
+ * (one without a sweep).
  */
 export function simulate(
   config: LabConfig,
-  guestRatePerS: number | null,
+  workload: readonly string[],
   dir: string,
   profile: string = DEFAULT_LAB_PROFILE,
   sweep: SeedSweep | null = null,
-): Figures[] | null {
-  const benchArgs = simulationArgs(config, guestRatePerS, dir, profile, sweep);
-  if (!benchArgs) return null;
+): Figures[] {
+  const benchArgs = simulationArgs(config, workload, dir, profile, sweep);
   const args = ["--require", PRELOAD_FILE, join(ROOT, "harness/cli/bench.ts"), ...benchArgs];
   const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
   if (result.status !== 0)
