@@ -15,7 +15,7 @@ import {
   comparisonRows,
   markdownTable,
 } from "./table.ts";
-import { type LoadMode, loopRefusal, type TraceAvailability } from "./trace-recording.ts";
+import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 
 /**
  * Real runs beside their simulations, written into a validation run directory: comparison.csv,
@@ -77,7 +77,7 @@ function syntheticSource(
 
 /**
  * The trace replay: one simulation standing for every repetition (they replay the same
- * recording), seeds if stochastic; or why there is none.
+ * recording), seeds if stochastic; or why there is none (not recorded, its loop refused).
  */
 function traceSource(
   config: LabConfig,
@@ -92,8 +92,6 @@ function traceSource(
   });
   if (trace === undefined) return unavailable(`no trace of the ${config.load.mode} load`);
   if (trace.state === "unavailable") return unavailable(trace.reason);
-  const refused = loopRefusal(trace.path);
-  if (refused !== null) return unavailable(refused);
   const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
   const workload = traceWorkload(trace.path);
   const [figures] = simulate(config, workload, dir("trace"), options.profile);

@@ -149,7 +149,8 @@ export function readRecordings(tracesDir: string): TraceRecording[] | null {
 /**
  * The traces a comparison replays: those in `existingDir` (a `--from` run's traces/) when it
  * has a recordings.json, else recorded now into `outDir` — which boots the lab's guest once per
- * load, so `recorder()` may refuse when there is no lab.
+ * load, so `recorder()` may refuse when there is no lab. A trace whose loop is refused is
+ * unavailable with the reason, checked once per trace rather than once per configuration.
  */
 export async function tracesFor(
   matrix: readonly LabConfig[],
@@ -159,14 +160,26 @@ export async function tracesFor(
   log: (line: string) => void,
 ): Promise<Map<LoadMode, TraceAvailability>> {
   const existing = existingDir === null ? null : readRecordings(existingDir);
-  if (existingDir !== null && existing !== null) return traceSet(existingDir, existing);
+  if (existingDir !== null && existing !== null) return checkLoops(traceSet(existingDir, existing));
   if (existingDir !== null)
     log(
       `${existingDir} has no traces: recording one per load now (boots the lab's guest; needs the lab)`,
     );
   const recordLoad = recorder();
   mkdirSync(outDir, { recursive: true });
-  return traceSet(outDir, await recordTraces(tracePlans(matrix), outDir, recordLoad, log));
+  return checkLoops(
+    traceSet(outDir, await recordTraces(tracePlans(matrix), outDir, recordLoad, log)),
+  );
+}
+
+/** `traces` with each recorded trace whose loop is refused (loopRefusal) made unavailable. */
+function checkLoops(traces: Map<LoadMode, TraceAvailability>): Map<LoadMode, TraceAvailability> {
+  return new Map(
+    [...traces].map(([load, trace]): [LoadMode, TraceAvailability] => {
+      const refused = trace.state === "recorded" ? loopRefusal(trace.path) : null;
+      return [load, refused === null ? trace : { state: "unavailable", reason: refused }];
+    }),
+  );
 }
 
 /** A load's trace for the simulations: its absolute path, or why there is none. */

@@ -107,16 +107,15 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
 test("tracesFor: a --from run's traces are used; without them they are recorded, and only then is the lab asked", async () => {
   const [idle] = quickMatrix();
   const runDir = tmp();
-  await recordTraces(
-    tracePlans([idle]),
-    runDir,
-    async () => summary,
-    () => {},
-  );
+  const looping: RecordLoad = async (_plan, file) => {
+    writeTrace(file, 10, () => Array.from({ length: 160 }, (_, i) => i));
+    return summary;
+  };
+  await recordTraces(tracePlans([idle]), runDir, looping, () => {});
   let asked = 0;
   const recorder = () => {
     asked++;
-    return async () => summary;
+    return looping;
   };
   const out = join(tmp(), "traces");
   const kept = await tracesFor([idle], runDir, out, recorder, () => {});
@@ -128,6 +127,19 @@ test("tracesFor: a --from run's traces are used; without them they are recorded,
   assert.deepEqual(recorded.get("idle"), { state: "recorded", path: join(out, "idle.trace") });
   assert.ok(existsSync(join(out, "recordings.json")));
   assert.match(lines[0], /has no traces: recording one per load now .*needs the lab/);
+  // A trace whose loop is refused is unavailable with the reason, for every configuration.
+  const refusing = await tracesFor(
+    [idle],
+    tmp(),
+    join(tmp(), "t"),
+    () => async (_p, file) => {
+      writeTrace(file, 4, (e) => Array.from({ length: 50 }, (_, i) => e * 50 + i));
+      return summary;
+    },
+    () => {},
+  );
+  const refused = refusing.get("idle");
+  assert.match(refused?.state === "unavailable" ? refused.reason : "", /^loop refused: /);
   // A run that never had a lab: the recorder's refusal is the command's error.
   await assert.rejects(
     tracesFor(
@@ -143,8 +155,8 @@ test("tracesFor: a --from run's traces are used; without them they are recorded,
   );
 });
 
-/** `epochs` epochs 0.1 s apart, epoch e writing pages `pages(e)`. */
-function traceFile(name: string, epochs: number, pages: (e: number) => number[]): string {
+/** `epochs` epochs 0.1 s apart, epoch e writing pages `pages(e)`, into `file`. */
+function writeTrace(file: string, epochs: number, pages: (e: number) => number[]): void {
   const model: TraceModel = {
     pageCount: 256,
     image: new Map([[1, 1]]),
@@ -153,8 +165,12 @@ function traceFile(name: string, epochs: number, pages: (e: number) => number[])
       pages: new Map(pages(e).map((p) => [p, e + 2])),
     })),
   };
-  const file = join(tmp(), `${name}.trace`);
   writeModel(file, model, 32);
+}
+
+function traceFile(name: string, epochs: number, pages: (e: number) => number[]): string {
+  const file = join(tmp(), `${name}.trace`);
+  writeTrace(file, epochs, pages);
   return file;
 }
 
