@@ -46,7 +46,7 @@ function parser(args: readonly string[]) {
     .option("from", {
       type: "string",
       describe:
-        "compare the real runs of an earlier validation run again (e.g. with another --profile), into --out",
+        "compare the real runs of an earlier validation run again (e.g. with another --profile), into --out; replays its traces, or records them when it has none (needs the lab)",
     })
     .option("fit", {
       type: "string",
