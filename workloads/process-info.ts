@@ -48,6 +48,32 @@ export function readWritableMappings(mapsPath: string): MemoryRegion[] | null {
   }
 }
 
+/**
+ * The writable private mappings of exactly `bytes` bytes, for `record --mapping-size`: a QEMU
+ * guest's RAM block is one anonymous mapping of the RAM size (util/mmap-alloc.c
+ * qemu_ram_mmap), which the kernel may split into adjacent VMAs (madvise or mprotect on part
+ * of it), so runs of adjacent entries that add up to exactly `bytes` count too, joined into
+ * one region. Every candidate is returned; the caller wants exactly one.
+ */
+export function mappingsOfSize(regions: readonly MemoryRegion[], bytes: number): MemoryRegion[] {
+  const found: MemoryRegion[] = [];
+  for (let i = 0; i < regions.length; i++) {
+    let end = regions[i].end;
+    for (let j = i + 1; end - regions[i].start < bytes && j < regions.length; j++) {
+      if (regions[j].start !== end) break;
+      end = regions[j].end;
+    }
+    if (end - regions[i].start === bytes) found.push({ ...regions[i], end });
+  }
+  return found;
+}
+
+/** The distinct sizes of `regions`, largest first, for an error that says what was there. */
+export function mappingSizes(regions: readonly MemoryRegion[], limit = 8): number[] {
+  const sizes = [...new Set(regions.map((r) => r.end - r.start))].sort((a, b) => b - a);
+  return sizes.slice(0, limit);
+}
+
 /** PF_KTHREAD and PF_EXITING in /proc/PID/stat's flags (include/linux/sched.h). */
 const PF_KTHREAD = 0x0020_0000;
 const PF_EXITING = 0x0000_0004;

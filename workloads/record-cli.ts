@@ -8,7 +8,7 @@ import { outputError, UsageError } from "../lib/errors.ts";
 import { joinNegativeValues, singleValued } from "../lib/flag-list.ts";
 import { sizeLabel } from "../lib/format.ts";
 import { runMain } from "../lib/main.ts";
-import { parseDurationMs, parseInteger } from "../lib/units.ts";
+import { parseBytes, parseDurationMs, parseInteger } from "../lib/units.ts";
 import { type RecordProgress, type RecordSummary, recordProcess } from "./recorder.ts";
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT, include/linux/threads.h: 2^22 on 64-bit). */
@@ -18,6 +18,7 @@ const PID_MAX_LIMIT = 2 ** 22;
  * `npm run record`: record a live process's memory as a trace.
  *   npm run record -- --pid PID --interval 200ms --duration 10s --out app.trace
  *   npm run record -- --out app.trace [--interval 200ms] [--duration 10s] -- CMD ARGS...
+ *   npm run record -- --pid QEMU_PID --mapping-size 524280k --fine 5ms --duration 5s --out vm.trace
  * Ctrl-C stops recording and still finishes the file (index written, atomic rename).
  */
 
@@ -30,11 +31,13 @@ interface RecordArgs {
   readonly intervalMs: number;
   readonly durationMs: number | null;
   readonly level: number;
+  readonly fineMs: number | null;
+  readonly mappingBytes: number | null;
 }
 
 async function main(): Promise<number> {
   const args = await parseArgs();
-  const { command, intervalMs, durationMs } = args;
+  const { command, intervalMs, durationMs, fineMs, mappingBytes } = args;
   // Before a command starts or a snapshot is taken: the trace must have somewhere to go.
   checkWritableFile(args.out);
 
@@ -56,7 +59,7 @@ async function main(): Promise<number> {
 
   const progress = snapshotProgress(() =>
     progressLine(
-      `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""} every ${intervalMs} ms${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${args.out}`,
+      `recording pid ${pid}${command.length > 0 ? ` (${command.join(" ")})` : ""}${mappingBytes === null ? "" : ` (only its ${mappingBytes / 1024}k mapping)`}: content diff every ${intervalMs} ms${fineMs === null ? "" : `, hot pages re-read every ${fineMs} ms`}${durationMs === null ? "" : ` for ${durationMs / 1000} s`} → ${args.out}`,
       true,
     ),
   );
@@ -67,6 +70,8 @@ async function main(): Promise<number> {
       intervalMs,
       durationMs,
       level: args.level,
+      fineMs,
+      mappingBytes,
       signal: controller.signal,
       onSnapshot: progress.onSnapshot,
       exited: () => started?.exited() ?? false,
@@ -102,6 +107,16 @@ async function parseArgs(): Promise<RecordArgs> {
       type: "string",
       describe: "stop after this long (default: until the process exits or Ctrl-C)",
     })
+    .option("fine", {
+      type: "string",
+      describe:
+        "between snapshots, re-read the pages the last one found changed as often as this (e.g. 5ms) and record rewrites as touch epochs (default: off)",
+    })
+    .option("mapping-size", {
+      type: "string",
+      describe:
+        "record only the writable private mapping of exactly this size, e.g. a QEMU guest's RAM: 524280k (k/M/G as QEMU's -m: powers of 1024; or 512MiB); trace page n = its page n",
+    })
     .option("level", {
       type: "string",
       default: "1",
@@ -109,7 +124,11 @@ async function parseArgs(): Promise<RecordArgs> {
     })
     .example("$0 --pid 1234 --interval 200ms --duration 10s --out app.trace", "")
     .example("$0 --out sort.trace --duration 5s -- sort -S 64M big.txt", "")
-    .check(singleValued(["out", "pid", "interval", "duration", "level"]))
+    .example(
+      "$0 --pid 4321 --mapping-size 524280k --interval 200ms --fine 5ms --duration 5s --out vm.trace",
+      "a QEMU guest with -m 524280k",
+    )
+    .check(singleValued(["out", "pid", "interval", "duration", "level", "fine", "mapping-size"]))
     .strict()
     .help()
     .fail((message, error) => {
@@ -134,7 +153,37 @@ async function parseArgs(): Promise<RecordArgs> {
   if (durationMs !== null && !(durationMs > 0))
     throw new UsageError(`--duration: "${argv.duration}" must be positive`);
   const level = parseInteger(argv.level, "--level", 0, 9, "deflate levels");
-  return { out: argv.out, command, givenPid, intervalMs, durationMs, level };
+  const fineMs = argv.fine === undefined ? null : parseDurationMs(argv.fine, "--fine");
+  if (fineMs !== null && !(fineMs > 0 && fineMs < intervalMs))
+    throw new UsageError(
+      `--fine: "${argv.fine}" must be positive and shorter than --interval (${intervalMs} ms)`,
+    );
+  const mappingBytes =
+    argv["mapping-size"] === undefined ? null : parseMappingSize(argv["mapping-size"]);
+  return { out: argv.out, command, givenPid, intervalMs, durationMs, level, fineMs, mappingBytes };
+}
+
+/**
+ * --mapping-size: QEMU's -m spelling (a number with k, M, G or T: powers of 1024, as
+ * util/cutils.c qemu_strtosz reads it), so the guest's -m value can be pasted; otherwise a
+ * size as everywhere else (512MiB, 536862720). A whole number of pages.
+ */
+function parseMappingSize(text: string): number {
+  const qemu = /^(\d+)([kKMGT])$/.exec(text);
+  const scale: Record<string, number> = {
+    k: 1024,
+    K: 1024,
+    M: 1024 ** 2,
+    G: 1024 ** 3,
+    T: 1024 ** 4,
+  };
+  const bytes =
+    qemu === null ? parseBytes(text, "--mapping-size") : Number(qemu[1]) * scale[qemu[2]];
+  if (!(bytes > 0 && bytes % 4096 === 0 && Number.isSafeInteger(bytes)))
+    throw new UsageError(
+      `--mapping-size: "${text}" is not a positive whole number of 4096-byte pages`,
+    );
+  return bytes;
 }
 
 /** Start `command` with our stdio; resolves once it runs (a command not found is a UsageError). */
@@ -164,7 +213,8 @@ function snapshotProgress(announce: () => void) {
   let lastPlainLine = 0;
   let first: RecordProgress | null = null;
   const show = (p: RecordProgress): void => {
-    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${sizeLabel(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
+    const fine = p.fineReads > 0 ? `  ${p.fineReads} re-reads, ${p.touchEpochs} touch epochs` : "";
+    const text = `epoch ${p.epoch}  t=${p.timeS.toFixed(2)}s${fine}  changed ${p.changedPages} of ${p.readPages} pages read (${p.virtualPages} mapped)  ${sizeLabel(p.bytesWritten)} written  ${p.snapshotMs.toFixed(0)} ms${p.unreadablePages > 0 ? `  ${p.unreadablePages} unreadable` : ""}`;
     if (tty) progressLine(text, false);
     else if (p.epoch === 0 || performance.now() - lastPlainLine > 2000) {
       lastPlainLine = performance.now();
@@ -190,7 +240,7 @@ function snapshotProgress(announce: () => void) {
 }
 
 function summaryLine(out: string, summary: RecordSummary): string {
-  return `wrote ${out}: ${sizeLabel(summary.bytes)}, ${summary.epochs} epochs over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${sizeLabel(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`;
+  return `wrote ${out}: ${sizeLabel(summary.bytes)}, ${summary.epochs - summary.touchEpochs} epochs${summary.touchEpochs > 0 ? ` and ${summary.touchEpochs} touch epochs (${summary.touches} touches)` : ""} over ${summary.durationS.toFixed(2)} s, ${summary.virtualPages} pages (${sizeLabel(summary.virtualPages * 4096)}), ${summary.changedPages} page changes; capture: ${summary.captureMethod}; ended by ${summary.endedBy}${summary.skippedSlots > 0 ? `; ${summary.skippedSlots} interval slots skipped because a snapshot took longer than --interval (use a longer --interval or a lower --level)` : ""}${summary.unreadablePages > 0 ? `; ${summary.unreadablePages} unreadable page reads skipped` : ""}`;
 }
 
 function progressLine(text: string, final: boolean): void {

@@ -1,7 +1,14 @@
 import { release } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../lib/errors.ts";
-import { cannotRecord, type MemoryRegion, readWritableMappings } from "./process-info.ts";
+import { FineCapture } from "./fine-capture.ts";
+import {
+  cannotRecord,
+  type MemoryRegion,
+  mappingSizes,
+  mappingsOfSize,
+  readWritableMappings,
+} from "./process-info.ts";
 import { ProcessMemory } from "./process-memory.ts";
 import { type SnapshotCounts, SnapshotDiff } from "./snapshot-diff.ts";
 import { DEFAULT_TIME_UNIT_NS } from "./trace-format.ts";
@@ -15,7 +22,9 @@ import { TraceWriter, type TraceWriteSummary } from "./trace-writer.ts";
  * process-info.ts), reads their contents through /proc/PID/mem (process-memory.ts) and stores
  * the pages whose content differs from the previous snapshot (snapshot-diff.ts, which also
  * numbers the pages). This file keeps the clock: when each snapshot is taken, which slots a slow
- * one skipped, and why the recording ended.
+ * one skipped, and why the recording ended. With `fineMs`, the time between snapshots is spent
+ * re-reading the pages the last snapshot found changed (fine-capture.ts), so a page rewritten
+ * every few milliseconds shows as written every few milliseconds, not once per interval.
  *
  * Snapshots are not atomic: the process keeps running while it is read (as QEMU's pre-copy reads
  * a running guest). Reading another process's /proc/PID/mem needs ptrace permission (root, or
@@ -69,6 +78,9 @@ export interface RecordProgress {
   readonly unreadablePages: number;
   readonly bytesWritten: number;
   readonly snapshotMs: number;
+  /** Fine re-reads and touch epochs so far (0 without fineMs). */
+  readonly fineReads: number;
+  readonly touchEpochs: number;
 }
 
 export type EndReason = "duration" | "exit" | "interrupt";
@@ -103,6 +115,7 @@ class Recorder {
   private readonly memory: ProcessMemory;
   private readonly pages: SnapshotDiff;
   private readonly writer: TraceWriter;
+  private readonly fine: FineCapture | null;
   private readonly startedAt: string;
   /** performance.now() of the first snapshot: epoch times and interval slots count from it. */
   private t0 = 0;
@@ -129,6 +142,12 @@ class Recorder {
       this.memory.close();
       throw error;
     }
+    this.fine =
+      options.fineMs == null
+        ? null
+        : new FineCapture(this.memory, this.writer, options.fineMs, (began) =>
+            this.nextEpochTimeS(began),
+          );
     this.startedAt = new Date().toISOString();
   }
 
@@ -147,17 +166,16 @@ class Recorder {
   /** Take snapshots, one per interval slot, until the recording ends; sets `endedBy`. */
   private async record(): Promise<void> {
     const { pid, label } = this.options;
-    const firstRegions = readWritableMappings(this.mapsPath);
+    const firstRegions = this.readRegions();
     if (firstRegions === null)
       throw cannotRecord(pid, label, `${this.mapsPath} lists no writable private memory to record`);
     this.t0 = performance.now();
     let regions: MemoryRegion[] | null = firstRegions;
     for (let epoch = 0; ; epoch++) {
       const began = performance.now();
-      let timeS = (began - this.t0) / 1000;
+      let timeS = 0;
       if (epoch > 0) {
-        // Strictly after the previous epoch, at the writer's microsecond resolution.
-        timeS = Math.max(timeS, this.lastTimeS + 2e-6);
+        timeS = this.nextEpochTimeS(began);
         this.writer.beginEpoch(timeS);
       }
       this.extendPageSpace(regions);
@@ -172,6 +190,8 @@ class Recorder {
       }
       this.pages.writeChanges(this.writer);
       if (epoch > 0) this.writer.endEpoch();
+      // The first snapshot's "changes" are all of memory: nothing is known to be hot yet.
+      if (this.fine !== null && epoch > 0) this.fine.startInterval(this.pages, began);
       this.snapshots++;
       this.lastTimeS = timeS;
       this.reportSnapshot(epoch, timeS, counts, began);
@@ -180,7 +200,7 @@ class Recorder {
         this.endedBy = end;
         break;
       }
-      regions = readWritableMappings(this.mapsPath);
+      regions = this.readRegions();
       if (regions === null) {
         this.endedBy = "exit";
         break;
@@ -228,6 +248,43 @@ class Recorder {
     return retaken;
   }
 
+  /**
+   * The time of an epoch whose read began at `began` (performance.now()): seconds since the
+   * first snapshot, strictly after the previous epoch at the writer's microsecond resolution.
+   */
+  private nextEpochTimeS(began: number): number {
+    const timeS = Math.max((began - this.t0) / 1000, this.lastTimeS + 2e-6);
+    this.lastTimeS = timeS;
+    return timeS;
+  }
+
+  /**
+   * The mappings to read now: every writable private one, or with `mappingBytes` the one of
+   * that size (always the same: page n of the trace is page n of it). null: the process is gone.
+   */
+  private readRegions(): MemoryRegion[] | null {
+    const regions = readWritableMappings(this.mapsPath);
+    const bytes = this.options.mappingBytes;
+    if (regions === null || bytes == null) return regions;
+    const found = mappingsOfSize(regions, bytes);
+    const { pid, label } = this.options;
+    const who = label ?? `pid ${pid}`;
+    const kib = (n: number): string => `${n / 1024}k`;
+    if (found.length !== 1)
+      throw new InputError(
+        who,
+        `${found.length === 0 ? "no" : found.length} writable private mapping${found.length === 1 ? "" : "s"} of exactly ${kib(bytes)} (${bytes} bytes)${found.length > 1 ? ` (at ${found.map((r) => `0x${r.start.toString(16)}`).join(", ")})` : ""}, expected one; the sizes ${this.mapsPath} lists: ${mappingSizes(regions).map(kib).join(", ")}`,
+      );
+    const [mapping] = found;
+    const first = this.pages.virtualPages === 0 ? null : this.pages.describeSegments()[0];
+    if (first !== null && first.address !== `0x${mapping.start.toString(16)}`)
+      throw new InputError(
+        who,
+        `the ${kib(bytes)} mapping moved from ${first.address} to 0x${mapping.start.toString(16)}; its pages cannot keep their numbers`,
+      );
+    return found;
+  }
+
   /** Number the pages of memory first seen in `regions`; the header's page count follows. */
   private extendPageSpace(regions: readonly MemoryRegion[]): void {
     this.pages.extend(regions);
@@ -249,6 +306,8 @@ class Recorder {
       unreadablePages: this.pages.unreadablePages,
       bytesWritten: this.writer.bytesWritten,
       snapshotMs: performance.now() - began,
+      fineReads: this.fine?.reads ?? 0,
+      touchEpochs: this.fine?.touchEpochs ?? 0,
     });
   }
 
@@ -267,15 +326,18 @@ class Recorder {
     }
     const nextMs = this.slot * options.intervalMs;
     if (options.durationMs !== null && nextMs > options.durationMs + 1e-6) return "duration";
-    if (await waitUntil(this.t0 + nextMs, options))
-      return options.signal?.aborted ? "interrupt" : "exit";
+    const interrupted =
+      this.fine === null
+        ? await waitUntil(this.t0 + nextMs, options)
+        : await this.fine.readUntil(this.t0 + nextMs, (deadline) => waitUntil(deadline, options));
+    if (interrupted) return options.signal?.aborted ? "interrupt" : "exit";
     return null;
   }
 
   /** Write the metadata and finish the file; a process that exited after one snapshot fails. */
   private finish(): RecordSummary {
-    const { pid, label, intervalMs } = this.options;
-    const { endedBy, snapshots, skippedSlots } = this;
+    const { pid, label, intervalMs, mappingBytes } = this.options;
+    const { endedBy, snapshots, skippedSlots, fine } = this;
     if (endedBy === "exit" && snapshots === 1) {
       const who = label ?? `pid ${pid}`;
       throw new InputError(
@@ -284,7 +346,11 @@ class Recorder {
       );
     }
     const { virtualPages, unreadablePages } = this.pages;
+    const captureMethod = `content diff every ${intervalMs} ms${fine === null ? "" : `; ${fine.describe()}`}`;
     this.writer.setMetadata({
+      captureMethod,
+      ...(fine === null ? {} : fine.metadata()),
+      ...(mappingBytes == null ? {} : { mappingBytes }),
       startedAt: this.startedAt,
       kernel: release(),
       intervalMs,
@@ -294,7 +360,9 @@ class Recorder {
       skippedSlots,
       memReopened: this.memory.reopened,
       pageNumbering:
-        "writable private mappings of the first snapshot concatenated in address order; later mappings appended when first seen",
+        mappingBytes == null
+          ? "writable private mappings of the first snapshot concatenated in address order; later mappings appended when first seen"
+          : `page n is page n of the one writable private mapping of ${mappingBytes} bytes (a QEMU guest: guest RAM page n, ramblock offset n × 4096)`,
       segments: this.pages.describeSegments(),
     });
     const summary = this.writer.finish();
@@ -306,8 +374,8 @@ class Recorder {
       virtualPages,
       unreadablePages,
       skippedSlots,
-      captureMethod: `content diff every ${intervalMs} ms`,
-      fineReads: 0,
+      captureMethod,
+      fineReads: fine?.reads ?? 0,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { isZeroPage } from "../lib/zero-page.ts";
+import type { HotPages } from "./hot-pages.ts";
 import type { MemoryRegion } from "./process-info.ts";
 import { type ProcessMemory, READ_CHUNK_PAGES } from "./process-memory.ts";
 import { TRACE_PAGE_SIZE } from "./trace-format.ts";
@@ -87,6 +88,8 @@ export class SnapshotDiff {
   /** The pages the current snapshot found changed (ascending) and their store slots (-1: zero). */
   private readonly changedPages: number[] = [];
   private readonly changedSlots: number[] = [];
+  /** And their addresses in the process, for fine capture's re-reads. */
+  private readonly changedAddresses: number[] = [];
 
   constructor(private readonly memory: ProcessMemory) {}
 
@@ -124,6 +127,7 @@ export class SnapshotDiff {
   clearChanges(): void {
     this.changedPages.length = 0;
     this.changedSlots.length = 0;
+    this.changedAddresses.length = 0;
   }
 
   /** True when a snapshot with these counts read nothing and found nothing changed. */
@@ -160,6 +164,18 @@ export class SnapshotDiff {
       const slot = this.changedSlots[k];
       if (slot < 0) writer.addPage(this.changedPages[k], ZERO_PAGE);
       else writer.addPage(this.changedPages[k], store.chunk(slot), store.offset(slot));
+    }
+  }
+
+  /** Make this epoch's changed pages, with the content just read, the hot set of fine capture. */
+  loadHotSet(hot: HotPages): void {
+    const store = this.store;
+    hot.clear();
+    for (let k = 0; k < this.changedPages.length; k++) {
+      const slot = this.changedSlots[k];
+      const address = this.changedAddresses[k];
+      if (slot < 0) hot.add(this.changedPages[k], address, ZERO_PAGE, 0);
+      else hot.add(this.changedPages[k], address, store.chunk(slot), store.offset(slot));
     }
   }
 
@@ -239,15 +255,15 @@ export class SnapshotDiff {
     if (zero) {
       store.release(slot);
       segment.slots[index] = -1;
-      this.changedPages.push(segment.firstPage + index);
       this.changedSlots.push(-1);
     } else {
       const target = slot < 0 ? store.alloc() : slot;
       segment.slots[index] = target;
       chunk.copy(store.chunk(target), store.offset(target), offset, offset + TRACE_PAGE_SIZE);
-      this.changedPages.push(segment.firstPage + index);
       this.changedSlots.push(target);
     }
+    this.changedPages.push(segment.firstPage + index);
+    this.changedAddresses.push(chunkAddress + offset);
     return 1;
   }
 }

@@ -4,6 +4,7 @@ import {
   BLOCK_FLAG_LAST_IN_EPOCH,
   BLOCK_KIND_EPOCH,
   BLOCK_KIND_IMAGE,
+  BLOCK_KIND_TOUCH,
   BLOCK_MAGIC,
   COMPRESSION_DEFLATE_RAW,
   COMPRESSION_STORED,
@@ -117,6 +118,11 @@ function validateBlock(pass: BlockPass, epoch: TraceEpoch, b: number, tally: Epo
     );
   table.blockFirstRecord[b] = pass.recordCursor;
   const contentPages = copyRecords(pass, epoch, name, offset, count, tally);
+  if (epoch.touch && (storedLength !== 0 || rawLength !== 0))
+    file.fail(
+      `${name}: a touch block carries no content, but it has ${storedLength} content bytes (${rawLength} raw)`,
+      offset + BLOCK.storedLength,
+    );
   if (rawLength !== contentPages * TRACE_PAGE_SIZE)
     file.fail(
       `${name}: raw length ${rawLength} is not 4096 × ${contentPages} non-zero pages`,
@@ -152,8 +158,11 @@ function checkBlockHeader(
       offset + BLOCK.headerCrc,
     );
   const kind = blockHeader.readUInt8(BLOCK.kind);
-  if (kind !== (epoch.index === 0 ? BLOCK_KIND_IMAGE : BLOCK_KIND_EPOCH))
-    file.fail(`${name}: block kind ${kind} does not fit its epoch`, offset + BLOCK.kind);
+  if (kind !== blockKindOf(epoch))
+    file.fail(
+      `${name}: block kind ${kind} does not fit its epoch (${epoch.index === 0 ? "the image" : epoch.touch ? "a touch epoch" : "a content epoch"}: kind ${blockKindOf(epoch)})`,
+      offset + BLOCK.kind,
+    );
   if (blockHeader.readUInt32LE(BLOCK.epoch) !== epoch.index)
     file.fail(
       `${name}: the block says epoch ${blockHeader.readUInt32LE(BLOCK.epoch)}`,
@@ -176,6 +185,11 @@ function checkBlockHeader(
       offset + BLOCK.records,
     );
   return { compression, count, storedLength, rawLength };
+}
+
+function blockKindOf(epoch: TraceEpoch): number {
+  if (epoch.index === 0) return BLOCK_KIND_IMAGE;
+  return epoch.touch ? BLOCK_KIND_TOUCH : BLOCK_KIND_EPOCH;
 }
 
 /**
@@ -207,9 +221,14 @@ function copyRecords(
       );
     if (zero && epoch.index === 0)
       file.fail(`${name}: the image lists zero page ${page}`, recordOffset);
+    if (zero && epoch.touch)
+      file.fail(
+        `${name}: touch record for page ${page} has the zero flag (bit 31); a touch carries no content`,
+        recordOffset,
+      );
     tally.lastPage = page;
     if (zero) tally.zeros++;
-    else contentPages++;
+    else if (!epoch.touch) contentPages++;
     table.records[pass.recordCursor++] = record >>> 0;
   }
   tally.records += count;

@@ -23,8 +23,15 @@ export function copyTrace(
   try {
     for (let e = 0; e < reader.epochs.length; e++) {
       // Exact ticks survive the seconds round trip: ticks → s → ticks rounds to the same tick.
-      if (e > 0) writer.beginEpoch(reader.epochs[e].timeS);
+      const epoch = reader.epochs[e];
       const [from, to] = reader.epochRecordRange(e);
+      if (epoch.touch) {
+        writer.beginTouchEpoch(epoch.timeS);
+        for (let r = from; r < to; r++) writer.addTouch(reader.records[r] & RECORD_PAGE_MASK);
+        writer.endEpoch();
+        continue;
+      }
+      if (e > 0) writer.beginEpoch(epoch.timeS);
       for (let r = from; r < to; r++) {
         reader.readRecord(r, page);
         writer.addPage(reader.records[r] & RECORD_PAGE_MASK, page);

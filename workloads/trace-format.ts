@@ -1,6 +1,6 @@
 import { crc32 as zlibCrc32 } from "node:zlib";
 /**
- * The migbench trace format, version 1: the constants, the byte layout of every fixed-size part
+ * The migbench trace format, versions 1 and 2: the constants, the byte layout of every fixed-size part
  * and the checksum. docs/TRACE_FORMAT.md describes the same layout for people; the writer
  * (trace-writer.ts) and the reader (trace-reader.ts) both take their offsets from here, so the
  * two cannot drift apart.
@@ -11,7 +11,8 @@ import { crc32 as zlibCrc32 } from "node:zlib";
  *   whose content changed since the previous epoch), cut into blocks of at most
  *   `pagesPerBlock` page records. A block = 40-byte header, the page records (u32 each, stored
  *   uncompressed so a reader learns which pages a block holds without inflating it) and the
- *   page contents, compressed with raw deflate (RFC 1951) as one stream.
+ *   page contents, compressed with raw deflate (RFC 1951) as one stream. Version 2 adds touch
+ *   epochs: records only, "these pages were written at this time", no content.
  * - index: one entry per epoch (time, first block, block count, page counts), one offset per
  *   block, and a UTF-8 JSON metadata object (what was recorded, how), with a CRC32.
  * - trailer (24 bytes): where the index is, its CRC32, and an end magic, so a reader can tell a
@@ -20,8 +21,14 @@ import { crc32 as zlibCrc32 } from "node:zlib";
 
 /** "MIGTRACE": the first 8 bytes of every trace. */
 export const FILE_MAGIC = "MIGTRACE";
-/** The format version this code writes and the only one it reads. */
-export const FORMAT_VERSION = 1;
+/**
+ * The newest format version this code reads. Version 2 adds touch epochs (BLOCK_KIND_TOUCH,
+ * EPOCH_TOUCH_FLAG); the writer writes version 1 when a trace has none, so a trace without them
+ * is the same bytes as before version 2 existed.
+ */
+export const FORMAT_VERSION = 2;
+/** The version of a trace without touch epochs. */
+export const FORMAT_VERSION_CONTENT_ONLY = 1;
 /** Pages are x86's 4 KiB, the size QEMU migrates (codecs/types.ts PAGE_SIZE). */
 export const TRACE_PAGE_SIZE = 4096;
 /** Checksum algorithm id 1: CRC-32/ISO-HDLC (zlib's crc32, gzip, PNG). */
@@ -32,6 +39,8 @@ export const COMPRESSION_DEFLATE_RAW = 1;
 /** Block kinds. */
 export const BLOCK_KIND_IMAGE = 0;
 export const BLOCK_KIND_EPOCH = 1;
+/** A touch epoch's block (version 2): page records only ("written at this time"), no content. */
+export const BLOCK_KIND_TOUCH = 2;
 /** Block flag: this is the last block of its epoch. */
 export const BLOCK_FLAG_LAST_IN_EPOCH = 1;
 /** Page record bit 31: the page is all zero now; no content bytes follow for it. */
@@ -90,10 +99,13 @@ export const EPOCH_ENTRY = {
   size: 24,
   timeTicks: 0, // u64
   firstBlock: 8, // u32
-  blockCount: 12, // u32
+  blockCount: 12, // u32: bits 0..30 the block count, bit 31 EPOCH_TOUCH_FLAG (version 2)
   records: 16, // u32, pages changed (image: non-zero pages)
   zeroRecords: 20, // u32, of which became all-zero
 } as const;
+
+/** Epoch entry blockCount bit 31 (version 2): a touch epoch, so readers know without its blocks. */
+export const EPOCH_TOUCH_FLAG = 0x8000_0000;
 
 export const TRAILER_MAGIC = "MTRC-END";
 export const TRAILER = {

@@ -3,6 +3,8 @@ import {
   BLOCK,
   crc32,
   EPOCH_ENTRY,
+  EPOCH_TOUCH_FLAG,
+  FORMAT_VERSION_CONTENT_ONLY,
   HEADER,
   INDEX,
   INDEX_MAGIC,
@@ -11,7 +13,7 @@ import {
   type TraceMetadata,
   ticksToSeconds,
 } from "./trace-format.ts";
-import type { TraceTrailer } from "./trace-header.ts";
+import type { TraceHeader, TraceTrailer } from "./trace-header.ts";
 
 /**
  * The index of a trace (docs/TRACE_FORMAT.md "Index"): its fixed part, the epoch table, the
@@ -25,7 +27,12 @@ export interface TraceEpoch {
   readonly timeS: number;
   readonly firstBlock: number;
   readonly blockCount: number;
-  /** Pages changed in the epoch (for the image: its non-zero pages). */
+  /**
+   * A touch epoch (format version 2): its records say "written at this time" and carry no
+   * content; its zeroRecords is 0. The image is never one.
+   */
+  readonly touch: boolean;
+  /** Pages changed (or, in a touch epoch, written) in the epoch; the image: its non-zero pages. */
   readonly records: number;
   /** Of those, pages that became all zero. */
   readonly zeroRecords: number;
@@ -53,14 +60,14 @@ interface IndexCounts {
 export function validateIndex(
   file: TraceFile,
   trailer: TraceTrailer,
-  timeUnitNs: number,
+  header: TraceHeader,
 ): TraceIndex {
   const { indexOffset, indexLength } = trailer;
   if (indexLength < INDEX.fixedSize + 4)
     file.fail(`index of ${indexLength} bytes is too short`, indexOffset);
   const index = file.read(indexLength, indexOffset);
   const counts = checkIndexCounts(file, index, indexOffset);
-  const { epochs, totalRecords } = readEpochTable(file, index, indexOffset, counts, timeUnitNs);
+  const { epochs, totalRecords } = readEpochTable(file, index, indexOffset, counts, header);
   let at = INDEX.fixedSize + counts.epochCount * EPOCH_ENTRY.size;
   const blockOffsets = readBlockOffsets(file, index, indexOffset, counts.blockCount, at);
   at += counts.blockCount * 8;
@@ -95,16 +102,17 @@ function checkIndexCounts(file: TraceFile, index: Buffer, indexOffset: number): 
 }
 
 /**
- * The epoch table: times strictly increasing from 0, each epoch's blocks starting where the
- * previous epoch's ended and together covering every block, and no more records than the blocks
- * can hold (which bounds what the block check allocates on a corrupt file).
+ * The epoch table: times strictly increasing from 0 (content and touch epochs interleaved), each
+ * epoch's blocks starting where the previous epoch's ended and together covering every block, no
+ * more records than the blocks can hold (which bounds what the block check allocates on a
+ * corrupt file), and touch epochs only after the image, without zero records, in version 2.
  */
 function readEpochTable(
   file: TraceFile,
   index: Buffer,
   indexOffset: number,
   { epochCount, blockCount }: IndexCounts,
-  timeUnitNs: number,
+  { version, timeUnitNs }: TraceHeader,
 ): { epochs: TraceEpoch[]; totalRecords: number } {
   const epochs: TraceEpoch[] = [];
   let at = INDEX.fixedSize;
@@ -114,7 +122,9 @@ function readEpochTable(
     const where = indexOffset + at;
     const timeTicks = readU64(index, at + EPOCH_ENTRY.timeTicks);
     const firstBlock = index.readUInt32LE(at + EPOCH_ENTRY.firstBlock);
-    const blocks = index.readUInt32LE(at + EPOCH_ENTRY.blockCount);
+    const blocksField = index.readUInt32LE(at + EPOCH_ENTRY.blockCount);
+    const touch = (blocksField & EPOCH_TOUCH_FLAG) !== 0;
+    const blocks = blocksField & ~EPOCH_TOUCH_FLAG;
     const records = index.readUInt32LE(at + EPOCH_ENTRY.records);
     const zeroRecords = index.readUInt32LE(at + EPOCH_ENTRY.zeroRecords);
     if (e === 0 && timeTicks !== 0)
@@ -128,6 +138,7 @@ function readEpochTable(
       );
     if (zeroRecords > records || (e === 0 && zeroRecords !== 0))
       file.fail(`epoch ${e} claims ${zeroRecords} zero pages of ${records}`, where);
+    if (touch) checkTouchEntry(file, e, version, zeroRecords, where);
     blocksSoFar += blocks;
     totalRecords += records;
     const timeS = ticksToSeconds(timeTicks, timeUnitNs);
@@ -137,6 +148,7 @@ function readEpochTable(
       timeS,
       firstBlock,
       blockCount: blocks,
+      touch,
       records,
       zeroRecords,
     });
@@ -152,6 +164,25 @@ function readEpochTable(
       indexOffset,
     );
   return { epochs, totalRecords };
+}
+
+/** A touch epoch's entry: version 2, after the image, without zero records. */
+function checkTouchEntry(
+  file: TraceFile,
+  e: number,
+  version: number,
+  zeroRecords: number,
+  where: number,
+): void {
+  const at = where + EPOCH_ENTRY.blockCount;
+  if (version === FORMAT_VERSION_CONTENT_ONLY)
+    file.fail(`epoch ${e} is flagged as a touch epoch, which format version 1 does not have`, at);
+  if (e === 0) file.fail("the image (epoch 0) is flagged as a touch epoch", at);
+  if (zeroRecords !== 0)
+    file.fail(
+      `touch epoch ${e} claims ${zeroRecords} zero pages; a touch carries no content`,
+      where + EPOCH_ENTRY.zeroRecords,
+    );
 }
 
 /** Block offsets: ascending, the first right after the header, all before the index. */

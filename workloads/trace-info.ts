@@ -5,7 +5,13 @@ import type { TraceReader } from "./trace-reader.ts";
 /** What `npm run trace -- info` reports, computed from the records alone (no inflating). */
 export interface TraceSummary {
   readonly pageCount: number;
+  /** Content epochs after the image. */
   readonly epochs: number;
+  /** Touch epochs (format version 2): when pages were written again, without content. */
+  readonly touchEpochs: number;
+  /** Page records in the touch epochs, and per second of the trace. */
+  readonly touches: number;
+  readonly touchesPerSecond: number;
   readonly durationS: number;
   readonly fileBytes: number;
   readonly rawContentBytes: number;
@@ -15,6 +21,7 @@ export interface TraceSummary {
   readonly changedPages: number;
   /** Pages touched by at least one epoch. */
   readonly touchedPages: number;
+  /** Content epochs; a touch epoch's pages count towards `touches`, not here. */
   readonly perEpoch: readonly EpochRate[];
 }
 
@@ -32,8 +39,16 @@ export function summarizeTrace(reader: TraceReader): TraceSummary {
   let nonZero = imagePages;
   const nowNonZero = new Map<number, boolean>();
   const perEpoch: EpochRate[] = [];
+  let touchEpochs = 0;
+  let touches = 0;
+  let previousContentS = 0;
   for (let e = 1; e < reader.epochs.length; e++) {
     const epoch = reader.epochs[e];
+    if (epoch.touch) {
+      touchEpochs++;
+      touches += epoch.records;
+      continue;
+    }
     const [from, to] = reader.epochRecordRange(e);
     for (let r = from; r < to; r++) {
       const record = reader.records[r];
@@ -43,7 +58,8 @@ export function summarizeTrace(reader: TraceReader): TraceSummary {
       if (was !== is) nonZero += is ? 1 : -1;
       nowNonZero.set(page, is);
     }
-    const intervalS = epoch.timeS - reader.epochs[e - 1].timeS;
+    const intervalS = epoch.timeS - previousContentS;
+    previousContentS = epoch.timeS;
     perEpoch.push({
       epoch: e,
       timeS: epoch.timeS,
@@ -55,7 +71,10 @@ export function summarizeTrace(reader: TraceReader): TraceSummary {
   }
   return {
     pageCount: reader.pageCount,
-    epochs: reader.epochCount,
+    epochs: perEpoch.length,
+    touchEpochs,
+    touches,
+    touchesPerSecond: reader.durationS > 0 ? touches / reader.durationS : 0,
     durationS: reader.durationS,
     fileBytes: reader.fileBytes,
     rawContentBytes: reader.rawContentBytes,
@@ -88,6 +107,7 @@ export function formatTraceInfo(
   if (command.length > 90) command = `${command.slice(0, 89)}…`;
   const pid = typeof m.pid === "number" ? ` (pid ${m.pid})` : "";
   row("source", `${source}${command === "" ? "" : `: ${command}`}${pid}`);
+  if (typeof m.captureMethod === "string") row("capture", m.captureMethod);
   row(
     "pages",
     `${summary.pageCount} × ${TRACE_PAGE_SIZE} B = ${sizeLabel(summary.pageCount * TRACE_PAGE_SIZE)}`,
@@ -96,6 +116,11 @@ export function formatTraceInfo(
     "epochs",
     `${summary.epochs} after the image, over ${summary.durationS.toFixed(3)} s${summary.epochs > 0 ? ` (mean interval ${((summary.durationS / summary.epochs) * 1000).toFixed(0)} ms)` : ""}`,
   );
+  if (summary.touchEpochs > 0)
+    row(
+      "touch epochs",
+      `${summary.touchEpochs} (mean interval ${((summary.durationS / (summary.epochs + summary.touchEpochs)) * 1000).toFixed(1)} ms over all epochs): ${summary.touches} touches, ${summary.touchesPerSecond.toFixed(0)} touches/s, ${(summary.touches / summary.touchEpochs).toFixed(0)} pages per touch epoch`,
+    );
   row(
     "zero pages",
     `${percent(summary.zeroShareStart)} at start, ${percent(summary.zeroShareEnd)} at the end`,

@@ -2,6 +2,7 @@ import { UsageError } from "../lib/errors.ts";
 import { Permutation } from "./permutation.ts";
 import { hash3 } from "./random.ts";
 import { RECORD_PAGE_MASK } from "./trace-format.ts";
+import type { TraceEpoch } from "./trace-index.ts";
 import type { TraceReader } from "./trace-reader.ts";
 
 /**
@@ -30,6 +31,11 @@ import type { TraceReader } from "./trace-reader.ts";
  * In every lap after the first, a write moves its page one step along the page's own recorded
  * versions (image, v1 … vn), back and forth (vn, vn−1 … image, v1 …), so each change it makes
  * is one the program made to that page, of the same size; lap 0 is the recording itself.
+ *
+ * Touch epochs (format version 2) take no part in the estimate: a fine-captured hot page is in
+ * nearly every touch epoch, so counting them would make every hot page "recur". In a lap their
+ * records land where the page's content records do (target()) and move no version walk: a touch
+ * carries no content.
  */
 
 export type LoopKind = "repeat" | "permute";
@@ -68,25 +74,26 @@ export function loopPlan(reader: TraceReader, file: string): LoopPlan {
 
 function buildPlan(reader: TraceReader, file: string): LoopPlan {
   const { records } = reader;
-  const epochCount = reader.epochs.length - 1;
+  const contentEpochs = reader.epochs.filter((epoch) => epoch.index > 0 && !epoch.touch);
   const refuse = (why: string): never => {
     throw new UsageError(
       `${file}: on-end=loop would invent this program's dirtying: ${why}; use on-end=stop (the default) or hold, or record a longer trace`,
     );
   };
-  if (epochCount < 2) refuse("it has fewer than two epochs, so nothing says how its writes recur");
-  // Σ|A|·|B| and Σ|A∩B| over consecutive epochs (records ascend within an epoch: a merge).
+  if (contentEpochs.length < 2)
+    refuse("it has fewer than two content epochs, so nothing says how its writes recur");
+  // Σ|A|·|B| and Σ|A∩B| over consecutive content epochs (records ascend within an epoch: a merge).
   let products = 0;
   let repeats = 0;
   const counts = new Map<number, number>();
-  for (let e = 1; e <= epochCount; e++) {
-    const [start, end] = reader.epochRecordRange(e);
+  for (let k = 0; k < contentEpochs.length; k++) {
+    const [start, end] = reader.epochRecordRange(contentEpochs[k].index);
     for (let r = start; r < end; r++) {
       const page = records[r] & RECORD_PAGE_MASK;
       counts.set(page, (counts.get(page) ?? 0) + 1);
     }
-    if (e === 1) continue;
-    const [previousStart, previousEnd] = reader.epochRecordRange(e - 1);
+    if (k === 0) continue;
+    const [previousStart, previousEnd] = reader.epochRecordRange(contentEpochs[k - 1].index);
     products += (end - start) * (previousEnd - previousStart);
     repeats += intersectionSize(records, previousStart, previousEnd, start, end);
   }
@@ -101,7 +108,7 @@ function buildPlan(reader: TraceReader, file: string): LoopPlan {
       `its writes look spread over ~${Math.round(estimate)} pages (estimated from the pages consecutive epochs both wrote) but it recorded ${counts.size} of them; a loop would rewrite only those, too few for a migration longer than the trace (random writes cover 90 % of them in about ${longerBy(coverage)}× this trace's length)`,
     );
   const kind: LoopKind = coverage <= RANDOM_COVERAGE_HIGH ? "permute" : "repeat";
-  return { kind, ...versions(reader, counts) };
+  return { kind, ...versions(reader, contentEpochs, counts) };
 }
 
 /**
@@ -134,9 +141,10 @@ function intersectionSize(
   return shared;
 }
 
-/** Every written page's versions, image first, in epoch order. */
+/** Every written page's versions, image first, in epoch order (content epochs only). */
 function versions(
   reader: TraceReader,
+  contentEpochs: readonly TraceEpoch[],
   counts: ReadonlyMap<number, number>,
 ): Omit<LoopPlan, "kind"> {
   const written = Uint32Array.from(counts.keys()).sort();
@@ -152,11 +160,13 @@ function versions(
     versionRecord[versionStart[i]] = reader.findImageRecord(written[i]);
     filled[i] = 1;
   }
-  const [first] = reader.epochRecordRange(1);
   const records = reader.records;
-  for (let r = first; r < records.length; r++) {
-    const i = denseOf.get(records[r] & RECORD_PAGE_MASK) as number;
-    versionRecord[versionStart[i] + filled[i]++] = r;
+  for (const epoch of contentEpochs) {
+    const [from, to] = reader.epochRecordRange(epoch.index);
+    for (let r = from; r < to; r++) {
+      const i = denseOf.get(records[r] & RECORD_PAGE_MASK) as number;
+      versionRecord[versionStart[i] + filled[i]++] = r;
+    }
   }
   return { written, denseOf, versionStart, versionRecord };
 }
@@ -186,11 +196,14 @@ export class TraceLaps {
         : null;
   }
 
-  /** The page a recorded write of `page` lands on in this lap. */
+  /**
+   * The page a recorded write of `page` lands on in this lap. A touched page no content epoch
+   * wrote is outside W and stays where it is (the permutation is of W).
+   */
   target(page: number): number {
     if (this.permutation === null) return page;
-    const dense = this.plan.denseOf.get(page) as number;
-    return this.plan.written[this.permutation.forward(dense)];
+    const dense = this.plan.denseOf.get(page);
+    return dense === undefined ? page : this.plan.written[this.permutation.forward(dense)];
   }
 
   /**

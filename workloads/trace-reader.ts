@@ -55,7 +55,7 @@ export class TraceReader {
       // (docs/TRACE_FORMAT.md "Validation").
       const header = validateHeader(file);
       const trailer = validateTrailer(file, header);
-      const index = validateIndex(file, trailer, header.timeUnitNs);
+      const index = validateIndex(file, trailer, header);
       const blocks = validateBlocks(file, index, header.pageCount);
       this.version = header.version;
       this.pageCount = header.pageCount;

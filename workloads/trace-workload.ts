@@ -15,8 +15,9 @@ import {
 /**
  * Replays a recorded trace (docs/TRACE_FORMAT.md) as a WorkloadRun.
  *
- * - Pages dirtied in (a, b] are the pages changed in the epochs whose time lies in (a, b]; a
- *   page's content at the cursor's time is its latest version at or before it.
+ * - Pages dirtied in (a, b] are the pages in the epochs, content or touch, whose time lies in
+ *   (a, b]; a page's content at the cursor's time is its latest *stored* version at or before it
+ *   (a touch epoch says when a page was written again, not what it holds).
  * - RAM is the trace's: `pageCount` comes from the file and `--ram` is ignored for this
  *   workload (a recorded process or VM has the size it had; padding it with zero pages or
  *   cutting it would invent data). The simulator sizes everything from `run.pageCount`.
@@ -125,16 +126,23 @@ export class TraceRun implements WorkloadRun {
       if (at > timeS) break;
       const epoch = epochs[this.nextEpoch];
       const end = first[epoch.firstBlock + epoch.blockCount];
-      for (let r = first[epoch.firstBlock]; r < end; r++) {
-        let page = records[r] & RECORD_PAGE_MASK;
-        let version = r;
-        if (laps !== null) {
-          page = laps.target(page);
-          version = laps.write(page, r);
+      if (epoch.touch)
+        // Dirtied, content unchanged; in a lap, on the page its content records map to.
+        for (let r = first[epoch.firstBlock]; r < end; r++) {
+          const page = records[r] & RECORD_PAGE_MASK;
+          dirty.add(laps === null ? page : laps.target(page));
         }
-        this.latest.set(page, version);
-        dirty.add(page);
-      }
+      else
+        for (let r = first[epoch.firstBlock]; r < end; r++) {
+          let page = records[r] & RECORD_PAGE_MASK;
+          let version = r;
+          if (laps !== null) {
+            page = laps.target(page);
+            version = laps.write(page, r);
+          }
+          this.latest.set(page, version);
+          dirty.add(page);
+        }
       this.nextEpoch++;
     }
     this.time = timeS;

@@ -6,6 +6,7 @@ import {
   BLOCK_FLAG_LAST_IN_EPOCH,
   BLOCK_KIND_EPOCH,
   BLOCK_KIND_IMAGE,
+  BLOCK_KIND_TOUCH,
   BLOCK_MAGIC,
   CHECKSUM_CRC32,
   COMPRESSION_DEFLATE_RAW,
@@ -14,8 +15,10 @@ import {
   DEFAULT_PAGES_PER_BLOCK,
   DEFAULT_TIME_UNIT_NS,
   EPOCH_ENTRY,
+  EPOCH_TOUCH_FLAG,
   FILE_MAGIC,
   FORMAT_VERSION,
+  FORMAT_VERSION_CONTENT_ONLY,
   HEADER,
   INDEX,
   INDEX_MAGIC,
@@ -45,17 +48,23 @@ export interface TraceWriterOptions {
 export interface TraceWriteSummary {
   readonly path: string;
   readonly bytes: number;
-  /** Epochs after the image. */
+  /** Epochs after the image, content and touch epochs together. */
   readonly epochs: number;
+  /** Of those, touch epochs (format version 2). */
+  readonly touchEpochs: number;
   readonly blocks: number;
   readonly imagePages: number;
+  /** Page records of the content epochs. */
   readonly changedPages: number;
+  /** Page records of the touch epochs. */
+  readonly touches: number;
 }
 
 /**
  * Streams a trace to disk: the initial image first (addPage before any beginEpoch), then epochs
- * (beginEpoch · addPage… · endEpoch). Pages go in ascending order within the image and within
- * each epoch; contents are copied, so callers may reuse their buffers. Memory is one block of
+ * (beginEpoch · addPage… · endEpoch) and touch epochs (beginTouchEpoch · addTouch… · endEpoch),
+ * interleaved, at strictly increasing times. Pages go in ascending order within the image and
+ * within each epoch; a file with a touch epoch is format version 2, one without stays version 1; contents are copied, so callers may reuse their buffers. Memory is one block of
  * pages plus the index (a few numbers per block). The file appears under its name only when
  * finish() succeeds: it is written to PATH.tmp-PID and renamed.
  */
@@ -73,6 +82,7 @@ export class TraceWriter {
   // The epoch being written (epoch 0 is the image, open from the start).
   private epoch = 0;
   private epochOpen = true;
+  private epochIsTouch = false;
   private epochTicks = 0;
   private epochFirstBlock = 0;
   private epochRecords = 0;
@@ -93,7 +103,10 @@ export class TraceWriter {
   private readonly epochBlockCounts: number[] = [];
   private readonly epochRecordCounts: number[] = [];
   private readonly epochZeroCounts: number[] = [];
+  private readonly epochTouchFlags: boolean[] = [];
   private totalChangedPages = 0;
+  private totalTouches = 0;
+  private touchEpochCount = 0;
 
   private constructor(
     readonly path: string,
@@ -151,18 +164,9 @@ export class TraceWriter {
    * In the image zero pages are elided; in an epoch a page that became zero is a zero record.
    */
   addPage(page: number, bytes: Uint8Array, offset = 0): void {
-    if (!this.epochOpen)
-      throw new Error("TraceWriter.addPage: no epoch is open (beginEpoch first)");
-    if (!Number.isInteger(page) || page < 0 || page >= MAX_PAGE_COUNT)
-      throw new RangeError(`page ${page} is out of range`);
-    if (page <= this.lastPage)
-      throw new RangeError(
-        `pages must be added in ascending order within an epoch (${page} after ${this.lastPage})`,
-      );
-    this.lastPage = page;
-    // Flush a full block only when another page arrives, so an epoch never ends with an empty
-    // block (closeEpoch writes the remainder, flagged last-in-epoch).
-    if (this.blockRecordCount === this.pagesPerBlock) this.flushBlock(false);
+    if (this.epochIsTouch)
+      throw new Error("TraceWriter.addPage: a touch epoch is open (addTouch, or endEpoch first)");
+    this.nextRecord(page, "addPage");
     const zero = isZeroPage(bytes, offset);
     if (zero && this.epoch === 0) return;
     if (page > this.maxPage) this.maxPage = page;
@@ -180,10 +184,32 @@ export class TraceWriter {
     this.epochRecords++;
   }
 
+  /**
+   * Add a page to the open touch epoch: it was written at the epoch's time, and its content is
+   * still that of its latest content record (docs/TRACE_FORMAT.md, "Replay").
+   */
+  addTouch(page: number): void {
+    if (!this.epochIsTouch)
+      throw new Error("TraceWriter.addTouch: no touch epoch is open (beginTouchEpoch first)");
+    this.nextRecord(page, "addTouch");
+    if (page > this.maxPage) this.maxPage = page;
+    this.blockRecords[this.blockRecordCount++] = page;
+    this.epochRecords++;
+  }
+
   /** Close the image or the previous epoch and open an epoch at `timeS` seconds (> the last). */
   beginEpoch(timeS: number): void {
+    this.openEpoch(timeS, false, "beginEpoch");
+  }
+
+  /** Open a touch epoch at `timeS` seconds (> the last): page records without content. */
+  beginTouchEpoch(timeS: number): void {
+    this.openEpoch(timeS, true, "beginTouchEpoch");
+  }
+
+  private openEpoch(timeS: number, touch: boolean, caller: string): void {
     if (this.epochOpen && this.epoch > 0)
-      throw new Error("TraceWriter.beginEpoch: the previous epoch is still open");
+      throw new Error(`TraceWriter.${caller}: the previous epoch is still open`);
     if (this.epochOpen) this.closeEpoch();
     const ticks = secondsToTicks(timeS, this.timeUnitNs);
     const previous = this.epochTicksList[this.epochTicksList.length - 1];
@@ -193,6 +219,7 @@ export class TraceWriter {
       );
     this.epoch++;
     this.epochOpen = true;
+    this.epochIsTouch = touch;
     this.epochTicks = ticks;
     this.epochFirstBlock = this.blockOffsets.length;
     this.epochRecords = 0;
@@ -230,9 +257,11 @@ export class TraceWriter {
       path: this.path,
       bytes: this.offset,
       epochs: this.epoch,
+      touchEpochs: this.touchEpochCount,
       blocks: this.blockOffsets.length,
       imagePages: this.epochRecordCounts[0] ?? 0,
       changedPages: this.totalChangedPages,
+      touches: this.totalTouches,
     };
   }
 
@@ -251,6 +280,22 @@ export class TraceWriter {
       throw new RangeError(`page count ${pageCount} must be 1..${MAX_PAGE_COUNT}`);
   }
 
+  /** Checks shared by addPage and addTouch; flushes a full block. */
+  private nextRecord(page: number, caller: string): void {
+    if (!this.epochOpen)
+      throw new Error(`TraceWriter.${caller}: no epoch is open (beginEpoch first)`);
+    if (!Number.isInteger(page) || page < 0 || page >= MAX_PAGE_COUNT)
+      throw new RangeError(`page ${page} is out of range`);
+    if (page <= this.lastPage)
+      throw new RangeError(
+        `pages must be added in ascending order within an epoch (${page} after ${this.lastPage})`,
+      );
+    this.lastPage = page;
+    // Flush a full block only when another page arrives, so an epoch never ends with an empty
+    // block (closeEpoch writes the remainder, flagged last-in-epoch).
+    if (this.blockRecordCount === this.pagesPerBlock) this.flushBlock(false);
+  }
+
   private closeEpoch(): void {
     this.flushBlock(true);
     this.epochTicksList.push(this.epochTicks);
@@ -258,8 +303,13 @@ export class TraceWriter {
     this.epochBlockCounts.push(this.blockOffsets.length - this.epochFirstBlock);
     this.epochRecordCounts.push(this.epochRecords);
     this.epochZeroCounts.push(this.epochZeroRecords);
-    if (this.epoch > 0) this.totalChangedPages += this.epochRecords;
+    this.epochTouchFlags.push(this.epochIsTouch);
+    if (this.epochIsTouch) {
+      this.totalTouches += this.epochRecords;
+      this.touchEpochCount++;
+    } else if (this.epoch > 0) this.totalChangedPages += this.epochRecords;
     this.epochOpen = false;
+    this.epochIsTouch = false;
   }
 
   private flushBlock(lastInEpoch: boolean): void {
@@ -279,7 +329,9 @@ export class TraceWriter {
     const recordBytes = Buffer.from(this.blockRecords.buffer, 0, records * 4);
     const header = Buffer.alloc(BLOCK.size);
     header.write(BLOCK_MAGIC, BLOCK.magic, "latin1");
-    header.writeUInt8(this.epoch === 0 ? BLOCK_KIND_IMAGE : BLOCK_KIND_EPOCH, BLOCK.kind);
+    const kind =
+      this.epoch === 0 ? BLOCK_KIND_IMAGE : this.epochIsTouch ? BLOCK_KIND_TOUCH : BLOCK_KIND_EPOCH;
+    header.writeUInt8(kind, BLOCK.kind);
     header.writeUInt8(compression, BLOCK.compression);
     header.writeUInt8(lastInEpoch ? BLOCK_FLAG_LAST_IN_EPOCH : 0, BLOCK.flags);
     header.writeUInt32LE(this.epoch, BLOCK.epoch);
@@ -314,7 +366,11 @@ export class TraceWriter {
     for (let e = 0; e < epochs; e++, at += EPOCH_ENTRY.size) {
       writeU64(index, this.epochTicksList[e], at + EPOCH_ENTRY.timeTicks);
       index.writeUInt32LE(this.epochFirstBlocks[e], at + EPOCH_ENTRY.firstBlock);
-      index.writeUInt32LE(this.epochBlockCounts[e], at + EPOCH_ENTRY.blockCount);
+      const touchFlag = this.epochTouchFlags[e] ? EPOCH_TOUCH_FLAG : 0;
+      index.writeUInt32LE(
+        (this.epochBlockCounts[e] | touchFlag) >>> 0,
+        at + EPOCH_ENTRY.blockCount,
+      );
       index.writeUInt32LE(this.epochRecordCounts[e], at + EPOCH_ENTRY.records);
       index.writeUInt32LE(this.epochZeroCounts[e], at + EPOCH_ENTRY.zeroRecords);
     }
@@ -328,7 +384,9 @@ export class TraceWriter {
   private buildHeader(): Buffer {
     const header = Buffer.alloc(HEADER.size);
     header.write(FILE_MAGIC, HEADER.magic, "latin1");
-    header.writeUInt16LE(FORMAT_VERSION, HEADER.version);
+    // Version 1 unless a touch epoch needs 2: traces without one keep their version-1 bytes.
+    const version = this.touchEpochCount > 0 ? FORMAT_VERSION : FORMAT_VERSION_CONTENT_ONLY;
+    header.writeUInt16LE(version, HEADER.version);
     header.writeUInt16LE(HEADER.size, HEADER.headerSize);
     header.writeUInt32LE(TRACE_PAGE_SIZE, HEADER.pageSize);
     writeU64(header, this.pageCount, HEADER.pageCount);

@@ -150,3 +150,40 @@ test("random writes over more pages than the trace recorded are refused, with th
   // stop and hold replay it as recorded.
   assert.doesNotThrow(() => new TraceRun(reader, "hold"));
 });
+
+/** `data` with a touch epoch 0.05 s after each content epoch but the last, on its pages. */
+function withTouches(data: TraceModel): TraceModel {
+  const epochs: TraceModel["epochs"][number][] = [];
+  data.epochs.forEach((epoch, e) => {
+    epochs.push(epoch);
+    if (e + 1 < data.epochs.length)
+      epochs.push({ timeS: epoch.timeS + 0.05, touch: true, pages: epoch.pages });
+  });
+  return { ...data, epochs };
+}
+
+test("touch epochs: the estimate ignores them, laps map them like content, walks skip them", (t) => {
+  const data = model(300, 30, 60, (random) => random.below(300));
+  const plain = open(t, "plain", data);
+  const touched = open(t, "touched", withTouches(data));
+  // Counted, the touches would repeat every page of the epoch before: a "hot set".
+  assert.equal(loopPlan(touched, "touched.trace").kind, "permute");
+  assert.deepEqual(loopPlan(touched, "t").written, loopPlan(plain, "p").written);
+  const a = new TraceRun(plain, "loop", { seed: 5 });
+  const b = new TraceRun(touched, "loop", { seed: 5 });
+  assert.equal(a.endS, b.endS);
+  dirtyPages(a, a.endS);
+  dirtyPages(b, b.endS);
+  // Lap 1: epoch 1's pages through the lap's permutation, then the touch epoch on the same ones.
+  const lap1 = dirtyPages(a, a.endS + 0.1);
+  assert.deepEqual(dirtyPages(b, b.endS + 0.1), lap1);
+  assert.deepEqual(dirtyPages(b, b.endS + 0.15), lap1);
+  dirtyPages(a, a.endS + 0.15);
+  // The touches moved no version walk: every page holds what it holds without them.
+  const [x, y] = [new Uint8Array(4096), new Uint8Array(4096)];
+  for (let page = 0; page < 300; page++) {
+    a.readPage(page, x);
+    b.readPage(page, y);
+    assert.deepEqual(y, x, `page ${page}`);
+  }
+});

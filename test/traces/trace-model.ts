@@ -14,7 +14,10 @@ export interface TraceModel {
   readonly image: ReadonlyMap<number, number>;
   readonly epochs: readonly {
     readonly timeS: number;
+    /** page → version; in a touch epoch only the keys count (a touch carries no content). */
     readonly pages: ReadonlyMap<number, number>;
+    /** A touch epoch (format version 2). */
+    readonly touch?: boolean;
   }[];
 }
 
@@ -49,6 +52,12 @@ export function writeModel(path: string, model: TraceModel, pagesPerBlock = 4): 
   for (let p = 0; p < model.pageCount; p++)
     writer.addPage(p, pageContent(p, model.image.get(p) ?? 0, page));
   for (const epoch of model.epochs) {
+    if (epoch.touch === true) {
+      writer.beginTouchEpoch(epoch.timeS);
+      for (const p of [...epoch.pages.keys()].sort((a, b) => a - b)) writer.addTouch(p);
+      writer.endEpoch();
+      continue;
+    }
     writer.beginEpoch(epoch.timeS);
     for (const p of [...epoch.pages.keys()].sort((a, b) => a - b))
       writer.addPage(p, pageContent(p, epoch.pages.get(p) ?? 0, page));
@@ -62,6 +71,7 @@ export function versionsAt(model: TraceModel, timeS: number): Map<number, number
   const versions = new Map(model.image);
   for (const epoch of model.epochs) {
     if (epoch.timeS > timeS) break;
+    if (epoch.touch === true) continue;
     for (const [p, v] of epoch.pages) versions.set(p, v);
   }
   return versions;

@@ -148,10 +148,10 @@ test("a wrong magic and a future version get their own messages", (t) => {
   assert.match(magic.message, /not a migbench trace.*"NOTATRCE".*"MIGTRACE"/);
 
   const future = Buffer.from(bytes);
-  future.writeUInt16LE(2, HEADER.version); // header CRC now wrong too: the version wins
+  future.writeUInt16LE(3, HEADER.version); // header CRC now wrong too: the version wins
   const version = rejection(bad, future);
   assert.equal(version.offset, HEADER.version);
-  assert.match(version.message, /format version 2 is newer than this migbench reads \(version 1\)/);
+  assert.match(version.message, /format version 3 is newer than this migbench reads \(version 2\)/);
 });
 
 test("a missing file is one InputError", (t) => {
