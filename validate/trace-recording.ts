@@ -5,6 +5,7 @@ import { InputError, UsageError } from "../lib/errors.ts";
 import { loopPlan } from "../workloads/trace-loop.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
 import type { LabConfig } from "./migration-run.ts";
+import { replaceAtFirstSnapshot } from "./trace-rebase.ts";
 import type { GuestLoad } from "./vm.ts";
 
 /**
@@ -14,9 +15,10 @@ import type { GuestLoad } from "./vm.ts";
  * with what each recording was in `OUT/traces/recordings.json`.
  *
  * Alignment (docs/VALIDATION.md, "Trace replay"): the recording starts where a migration starts
- * — after the first heartbeat and the configuration's `warmupS` (validate/migration-run.ts) — so
- * the trace's image is the memory a migration finds and its time 0 is the migration's; the
- * replay then needs no `guest_warmup_s`.
+ * — after the first heartbeat and the configuration's `warmupS` (validate/migration-run.ts) —
+ * and the trace kept starts at the recorder's first snapshot after its image
+ * (validate/trace-rebase.ts), so its time 0 stands for the migration's; the replay then needs
+ * no `guest_warmup_s`.
  */
 
 export type LoadMode = GuestLoad["mode"];
@@ -82,6 +84,10 @@ export type TraceRecording =
       readonly requestedDurationS: number;
       readonly intervalMs: number;
       readonly fineMs: number;
+      /** The recording's time of the first snapshot after the image: the kept trace's time 0. */
+      readonly startsAtRecordedS: number;
+      /** The recording's own length; the kept trace's is `durationS`. */
+      readonly recordedDurationS: number;
     } & RecorderSummary)
   | { readonly load: LoadMode; readonly state: "failed"; readonly error: string };
 
@@ -104,7 +110,9 @@ export async function recordTraces(
     const file = `${load}.trace`;
     log(`[trace ${i + 1}/${plans.length}] ${load}: recording ${plan.durationS} s of guest RAM`);
     try {
-      const summary = await recordLoad(plan, join(dir, file));
+      const recorded = join(dir, `${load}.recorded.trace`);
+      const summary = await recordLoad(plan, recorded);
+      const rebased = replaceAtFirstSnapshot(recorded, join(dir, file));
       recordings.push({
         load,
         state: "recorded",
@@ -114,14 +122,18 @@ export async function recordTraces(
         requestedDurationS: plan.durationS,
         intervalMs: TRACE_INTERVAL_MS,
         fineMs: TRACE_FINE_MS,
-        durationS: summary.durationS,
+        startsAtRecordedS: rebased.cutS,
+        recordedDurationS: summary.durationS,
+        durationS: rebased.durationS,
         snapshots: summary.snapshots,
         skippedSlots: summary.skippedSlots,
-        bytes: summary.bytes,
+        bytes: rebased.bytes,
         captureMethod: summary.captureMethod,
         fineReads: summary.fineReads,
       });
-      log(`[trace ${i + 1}/${plans.length}] ${load}: ${summary.captureMethod}`);
+      log(
+        `[trace ${i + 1}/${plans.length}] ${load}: ${summary.captureMethod}; replay starts at its first snapshot, ${rebased.cutS.toFixed(1)} s in, and lasts ${rebased.durationS.toFixed(1)} s`,
+      );
     } catch (error) {
       const message = (error as Error).message.split("\n")[0];
       recordings.push({ load, state: "failed", error: message });

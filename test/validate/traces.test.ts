@@ -9,6 +9,7 @@ import type { ComparedConfig } from "../../validate/compared.ts";
 import { fullMatrix, quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import { comparisonRows, markdownTable } from "../../validate/table.ts";
+import { replaceAtFirstSnapshot } from "../../validate/trace-rebase.ts";
 import {
   loopRefusal,
   MAX_TRACE_S,
@@ -17,10 +18,14 @@ import {
   readRecordings,
   recordTraces,
   type TracePlan,
+  type TraceRecording,
   tracePlans,
   tracesFor,
 } from "../../validate/trace-recording.ts";
-import { type TraceModel, writeModel } from "../traces/trace-model.ts";
+import { RECORD_PAGE_MASK } from "../../workloads/trace-format.ts";
+import { TraceReader } from "../../workloads/trace-reader.ts";
+import { TraceWriter } from "../../workloads/trace-writer.ts";
+import { pageContent, type TraceModel, writeModel } from "../traces/trace-model.ts";
 
 // Trace replay beside the synthetic workload in validate:qemu: which traces a run records, the
 // recording step with a fake recorder (no QEMU), and the rows of two sources.
@@ -72,18 +77,21 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
   const fake: RecordLoad = async (plan: TracePlan, file: string) => {
     asked.push([plan.load.mode, file]);
     if (plan.load.mode === "zipf") throw new Error("no mapping of 536862720 bytes\nsecond line");
-    writeFileSync(file, "trace");
+    writeTrace(file, 10, () => [7, 8]);
     return summary;
   };
   const lines: string[] = [];
   const recordings = await recordTraces(tracePlans(quickMatrix()), dir, fake, (l) => lines.push(l));
   assert.deepEqual(asked, [
-    ["idle", join(dir, "idle.trace")],
-    ["sparse", join(dir, "sparse.trace")],
-    ["stride", join(dir, "stride.trace")],
-    ["zipf", join(dir, "zipf.trace")],
+    ["idle", join(dir, "idle.recorded.trace")],
+    ["sparse", join(dir, "sparse.recorded.trace")],
+    ["stride", join(dir, "stride.recorded.trace")],
+    ["zipf", join(dir, "zipf.recorded.trace")],
   ]);
-  assert.deepEqual(recordings[0], {
+  // Kept from its first snapshot (0.1 s) on: 0.9 s of the 1 s recorded; the recording is gone.
+  const { bytes, ...kept } = recordings[0] as Extract<TraceRecording, { state: "recorded" }>;
+  assert.ok(bytes > 0);
+  assert.deepEqual(kept, {
     load: "idle",
     state: "recorded",
     file: "idle.trace",
@@ -92,8 +100,15 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
     requestedDurationS: 30,
     intervalMs: 200,
     fineMs: 5,
-    ...summary,
+    startsAtRecordedS: 0.1,
+    recordedDurationS: 29.8,
+    durationS: 0.9,
+    snapshots: 150,
+    skippedSlots: 2,
+    captureMethod: summary.captureMethod,
+    fineReads: 3000,
   });
+  assert.ok(existsSync(join(dir, "idle.trace")) && !existsSync(join(dir, "idle.recorded.trace")));
   assert.deepEqual(recordings[3], {
     load: "zipf",
     state: "failed",
@@ -280,4 +295,61 @@ test("readRecordings: a recordings.json that is not one fails with its path", ()
   writeFileSync(join(dir, "recordings.json"), '[{"load":"idle"}]');
   assert.throws(() => readRecordings(dir), /recordings\.json: entry 0 is not a recording/);
   assert.equal(readFileSync(join(dir, "recordings.json"), "utf8").length > 0, true);
+});
+
+test("rebaseAtFirstSnapshot: the trace starts at its first snapshot; the image is every page as of then", (t) => {
+  const dir = tmp();
+  const recorded = join(dir, "recorded.trace");
+  const content = (page: number, version: number) => pageContent(page, version);
+  const writer = TraceWriter.create(recorded, { pageCount: 8 });
+  writer.addPage(1, content(1, 1));
+  writer.addPage(2, content(2, 1));
+  // The image read took 10.8 s; then a snapshot, fine re-reads, a snapshot.
+  writer.beginEpoch(10.8);
+  writer.addPage(2, content(2, 2));
+  writer.addPage(3, content(3, 1));
+  writer.endEpoch();
+  writer.beginTouchEpoch(10.85);
+  writer.addTouch(2);
+  writer.addTouch(3);
+  writer.endEpoch();
+  writer.beginEpoch(11);
+  writer.addPage(1, new Uint8Array(4096));
+  writer.addPage(3, content(3, 2));
+  writer.endEpoch();
+  writer.finish();
+  const out = join(dir, "kept.trace");
+  const rebased = replaceAtFirstSnapshot(recorded, out);
+  assert.ok(Math.abs(rebased.cutS - 10.8) < 1e-9 && Math.abs(rebased.durationS - 0.2) < 1e-6);
+  assert.equal(existsSync(recorded), false);
+  const reader = TraceReader.open(out);
+  t.after(() => reader.close());
+  assert.deepEqual(
+    reader.epochs.map((e) => [Math.round(e.timeS * 1000), e.touch]),
+    [
+      [0, false],
+      [50, true],
+      [200, false],
+    ],
+  );
+  const pagesOf = (e: number) => {
+    const [from, to] = reader.epochRecordRange(e);
+    return Array.from(reader.records.subarray(from, to), (r) => r & RECORD_PAGE_MASK);
+  };
+  assert.deepEqual(pagesOf(0), [1, 2, 3]);
+  assert.deepEqual(pagesOf(1), [2, 3]);
+  const page = new Uint8Array(4096);
+  const [imageStart] = reader.epochRecordRange(0);
+  reader.readRecord(imageStart + 1, page);
+  assert.deepEqual(page, content(2, 2));
+  assert.equal(reader.metadata.startsAtRecordedS, 10.8);
+  // Nothing after the image to start at: no trace.
+  const imageOnly = join(dir, "image-only.trace");
+  const w = TraceWriter.create(imageOnly, { pageCount: 8 });
+  w.addPage(1, content(1, 1));
+  w.finish();
+  assert.throws(
+    () => replaceAtFirstSnapshot(imageOnly, join(dir, "x.trace")),
+    /no snapshot after the image/,
+  );
 });
