@@ -10,12 +10,11 @@ import { flagValue } from "../lib/flag-list.ts";
 import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
 import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
-import type { ComparedConfig } from "./compared.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
 import { fitCommand, readRuns } from "./fit-command.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
-import { type LabRun, runMigration } from "./migration-run.ts";
+import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
 import { bootAndRecord } from "./trace-boot.ts";
 import { type RecordLoad, tracesFor } from "./trace-recording.ts";
 
@@ -139,9 +138,37 @@ function labRecorder(labDir: string): RecordLoad {
   return bootAndRecord(readLab(labDir));
 }
 
+/** Migrates every configuration `reps` times, keeping real.json after each migration. */
+async function migrateMatrix(
+  image: LabImage,
+  matrix: readonly LabConfig[],
+  reps: number,
+  out: string,
+  log: (line: string) => void,
+): Promise<{ config: LabConfig; real: LabRun[] }[]> {
+  const runs: LabRun[] = [];
+  const groups: { config: LabConfig; real: LabRun[] }[] = [];
+  let n = 0;
+  for (const config of matrix) {
+    const real: LabRun[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      n++;
+      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: migrating`);
+      const run = await runMigration(image, config, rep);
+      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: ${describe(run)}`);
+      real.push(run);
+      runs.push(run);
+      // Every finished migration is kept, as it finishes.
+      writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
+    }
+    groups.push({ config, real });
+  }
+  return groups;
+}
+
 /** Compares every configuration's real runs with their simulations and writes the outputs. */
 async function compareAndWrite(
-  groups: readonly { config: ComparedConfig["config"]; real: readonly LabRun[] }[],
+  groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
   options: ComparisonOptions,
 ): Promise<number> {
   const compared = groups.map(({ config, real }) => compareConfig(config, real, options));
@@ -228,23 +255,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   } else image = readLab(labDir);
   if (!argv.quick && !argv.full) return 0;
 
-  const runs: LabRun[] = [];
-  const groups: { config: ComparedConfig["config"]; real: LabRun[] }[] = [];
-  let n = 0;
-  for (const config of matrix) {
-    const real: LabRun[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      n++;
-      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: migrating`);
-      const run = await runMigration(image, config, rep);
-      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: ${describe(run)}`);
-      real.push(run);
-      runs.push(run);
-      // Every finished migration is kept, as it finishes.
-      writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
-    }
-    groups.push({ config, real });
-  }
+  const groups = await migrateMatrix(image, matrix, reps, out, log);
   // After the migrations, each load in a boot of its own: the recorder must not take CPU from them.
   const traces = argv.traces
     ? await tracesFor(matrix, null, tracesDir, () => bootAndRecord(image), log)
