@@ -88,8 +88,6 @@ export class SnapshotDiff {
   /** The pages the current snapshot found changed (ascending) and their store slots (-1: zero). */
   private readonly changedPages: number[] = [];
   private readonly changedSlots: number[] = [];
-  /** And their addresses in the process, for fine capture's re-reads. */
-  private readonly changedAddresses: number[] = [];
 
   constructor(private readonly memory: ProcessMemory) {}
 
@@ -127,7 +125,6 @@ export class SnapshotDiff {
   clearChanges(): void {
     this.changedPages.length = 0;
     this.changedSlots.length = 0;
-    this.changedAddresses.length = 0;
   }
 
   /** True when a snapshot with these counts read nothing and found nothing changed. */
@@ -169,13 +166,17 @@ export class SnapshotDiff {
 
   /** Make this epoch's changed pages, with the content just read, the hot set of fine capture. */
   loadHotSet(hot: HotPages): void {
-    const store = this.store;
+    const { store, segments } = this;
     hot.clear();
+    // Changed pages ascend, and so do the segments' first pages (creation order): one walk.
+    let s = 0;
     for (let k = 0; k < this.changedPages.length; k++) {
+      const page = this.changedPages[k];
+      while (page >= segments[s].firstPage + segments[s].pages) s++;
+      const address = segments[s].start + (page - segments[s].firstPage) * TRACE_PAGE_SIZE;
       const slot = this.changedSlots[k];
-      const address = this.changedAddresses[k];
-      if (slot < 0) hot.add(this.changedPages[k], address, ZERO_PAGE, 0);
-      else hot.add(this.changedPages[k], address, store.chunk(slot), store.offset(slot));
+      if (slot < 0) hot.add(page, address, ZERO_PAGE, 0);
+      else hot.add(page, address, store.chunk(slot), store.offset(slot));
     }
   }
 
@@ -255,15 +256,15 @@ export class SnapshotDiff {
     if (zero) {
       store.release(slot);
       segment.slots[index] = -1;
+      this.changedPages.push(segment.firstPage + index);
       this.changedSlots.push(-1);
     } else {
       const target = slot < 0 ? store.alloc() : slot;
       segment.slots[index] = target;
       chunk.copy(store.chunk(target), store.offset(target), offset, offset + TRACE_PAGE_SIZE);
+      this.changedPages.push(segment.firstPage + index);
       this.changedSlots.push(target);
     }
-    this.changedPages.push(segment.firstPage + index);
-    this.changedAddresses.push(chunkAddress + offset);
     return 1;
   }
 }
