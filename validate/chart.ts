@@ -6,11 +6,12 @@ import {
   validationRatiosSpec,
 } from "../reports/charts/validation-ratios.ts";
 import type { Figures } from "./compare.ts";
-import type { ComparedConfig } from "./table.ts";
+import type { ComparedConfig, SourceComparison } from "./compared.ts";
 
 /**
  * The comparison as a chart in the validation run directory (charts/validation-ratios.*):
- * sim/real of total time and bytes per repetition and per seed, ±10 % band, mismatches marked.
+ * sim/real of total time and bytes per repetition and per seed, for each simulation source,
+ * ±10 % band, mismatches marked.
  */
 
 /** A side's time: its total time, or the time limit when it did not converge (a bound). */
@@ -24,12 +25,15 @@ function mean(values: readonly (number | null)[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+interface RealSide {
+  readonly time: number | null;
+  readonly bytes: number | null;
+}
+
 function ratioRows(
-  config: string,
-  point: ValidationRatioRow["point"],
-  index: number,
+  head: Pick<ValidationRatioRow, "config" | "source" | "point" | "index">,
   sim: Figures,
-  real: { time: number | null; bytes: number | null },
+  real: RealSide,
   same: boolean,
   limitMs: number,
 ): ValidationRatioRow[] {
@@ -37,52 +41,48 @@ function ratioRows(
   const rows: ValidationRatioRow[] = [];
   const time = timeOf(sim, limitMs);
   if (time !== null && real.time)
-    rows.push({ config, measure: "total time", point, index, ratio: time / real.time, outcome });
+    rows.push({ ...head, measure: "total time", ratio: time / real.time, outcome });
   if (sim.transferredBytes !== null && real.bytes)
     rows.push({
-      config,
+      ...head,
       measure: "transferred bytes",
-      point,
-      index,
       ratio: sim.transferredBytes / real.bytes,
       outcome,
     });
   return rows.filter((r) => r.ratio > 0 && Number.isFinite(r.ratio));
 }
 
-export function validationRows(compared: readonly ComparedConfig[]): ValidationRatioRow[] {
+/**
+ * One source's points: each simulation over the repetition it stands beside (over every
+ * repetition when it stands for all), each seed over the real mean.
+ */
+function sourceRows(compared: ComparedConfig, sim: SourceComparison): ValidationRatioRow[] {
+  if (sim.state === "unavailable") return [];
+  const { config, real, realFigures } = compared;
+  const limitMs = config.timeoutS * 1000;
+  const side = (f: Figures) => ({ time: timeOf(f, limitMs), bytes: f.transferredBytes });
+  const head = { config: config.name, source: sim.source };
   const rows: ValidationRatioRow[] = [];
-  for (const { config, realFigures, simulated, seeds } of compared) {
-    const limitMs = config.timeoutS * 1000;
-    realFigures.forEach((real, i) => {
-      const sim = simulated[i];
-      if (!sim) return;
-      const side = { time: timeOf(real, limitMs), bytes: real.transferredBytes };
-      rows.push(
-        ...ratioRows(
-          config.name,
-          "repetition",
-          i + 1,
-          sim,
-          side,
-          sim.status === real.status,
-          limitMs,
-        ),
-      );
+  for (const { repetition, figures } of sim.runs)
+    realFigures.forEach((f, i) => {
+      if (repetition !== null && real[i].repetition !== repetition) return;
+      const point = { ...head, point: "repetition" as const, index: real[i].repetition + 1 };
+      rows.push(...ratioRows(point, figures, side(f), figures.status === f.status, limitMs));
     });
-    if (!seeds) continue;
-    const realMean = {
-      time: mean(realFigures.map((f) => timeOf(f, limitMs))),
-      bytes: mean(realFigures.map((f) => f.transferredBytes)),
-    };
-    const seen = new Set(realFigures.map((f) => f.status));
-    seeds.forEach((sim, i) => {
-      rows.push(
-        ...ratioRows(config.name, "seed", i + 1, sim, realMean, seen.has(sim.status), limitMs),
-      );
-    });
-  }
+  const realMean = {
+    time: mean(realFigures.map((f) => timeOf(f, limitMs))),
+    bytes: mean(realFigures.map((f) => f.transferredBytes)),
+  };
+  const seen = new Set(realFigures.map((f) => f.status));
+  sim.seeds?.forEach((f, i) => {
+    const point = { ...head, point: "seed" as const, index: i + 1 };
+    rows.push(...ratioRows(point, f, realMean, seen.has(f.status), limitMs));
+  });
   return rows;
+}
+
+export function validationRows(compared: readonly ComparedConfig[]): ValidationRatioRow[] {
+  return compared.flatMap((c) => c.sources.flatMap((sim) => sourceRows(c, sim)));
 }
 
 /** Writes the chart into `out`/charts; the files written. */
@@ -94,8 +94,8 @@ export async function writeValidationChart(
   const rows = validationRows(compared);
   const configs = compared.map((c) => c.config.name);
   const caption = [
-    `Simulated over real QEMU, per repetition (its own simulation) and per seed of a stochastic configuration's sweep (over the real mean); host profile ${profile}.`,
-    "Shaded: ±10 %. Crosses: the outcome differs; a side that did not converge counts its time limit.",
+    `Simulated over real QEMU, per repetition (its simulation over it; a trace replay stands beside every repetition) and per seed of a stochastic configuration's sweep (over the real mean); host profile ${profile}.`,
+    "Blue: the synthetic workload; orange: the replay of a trace recorded from the guest; lighter: seeds. Shaded: ±10 %. Crosses: the outcome differs; a side that did not converge counts its time limit.",
   ];
   return writeStandaloneChart(
     join(out, "charts"),

@@ -14,8 +14,9 @@ import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } fro
 import { fitCommand, readRuns } from "./fit-command.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
-import { type LabRun, runMigration } from "./migration-run.ts";
-import type { ComparedConfig } from "./table.ts";
+import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
+import { bootAndRecord } from "./trace-boot.ts";
+import { type RecordLoad, tracesFor } from "./trace-recording.ts";
 
 /**
  * `npm run validate:qemu`: migrate real QEMU guests on this machine and set the simulator's
@@ -44,7 +45,7 @@ function parser(args: readonly string[]) {
     .option("from", {
       type: "string",
       describe:
-        "compare the real runs of an earlier validation run again (e.g. with another --profile), into --out",
+        "compare the real runs of an earlier validation run again (e.g. with another --profile), into --out; replays its traces, or records them when it has none (needs the lab)",
     })
     .option("fit", {
       type: "string",
@@ -81,6 +82,12 @@ function parser(args: readonly string[]) {
       describe:
         "host profile for the simulations (npm run bench's --profile: a name or a JSON file)",
       defaultDescription: DEFAULT_LAB_PROFILE,
+    })
+    .option("traces", {
+      type: "boolean",
+      default: true,
+      describe:
+        "record each load as a trace (a boot of its own) and replay it beside the synthetic workload; --no-traces skips both",
     })
     .option("out", {
       type: "string",
@@ -122,9 +129,46 @@ function describe(run: LabRun): string {
   return `${run.outcome}, total ${total}, downtime ${f.downtimeMs ?? "—"} ms, ${check}`;
 }
 
+/** The lab's recorder, or a usage error when there is no lab to boot. */
+function labRecorder(labDir: string): RecordLoad {
+  if (!existsSync(join(labDir, "lab.json")))
+    throw new UsageError(
+      `--from: the run has no traces and ${labDir} has no guest to record them: run --setup first, or say --no-traces`,
+    );
+  return bootAndRecord(readLab(labDir));
+}
+
+/** Migrates every configuration `reps` times, keeping real.json after each migration. */
+async function migrateMatrix(
+  image: LabImage,
+  matrix: readonly LabConfig[],
+  reps: number,
+  out: string,
+  log: (line: string) => void,
+): Promise<{ config: LabConfig; real: LabRun[] }[]> {
+  const runs: LabRun[] = [];
+  const groups: { config: LabConfig; real: LabRun[] }[] = [];
+  let n = 0;
+  for (const config of matrix) {
+    const real: LabRun[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      n++;
+      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: migrating`);
+      const run = await runMigration(image, config, rep);
+      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: ${describe(run)}`);
+      real.push(run);
+      runs.push(run);
+      // Every finished migration is kept, as it finishes.
+      writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
+    }
+    groups.push({ config, real });
+  }
+  return groups;
+}
+
 /** Compares every configuration's real runs with their simulations and writes the outputs. */
 async function compareAndWrite(
-  groups: readonly { config: ComparedConfig["config"]; real: readonly LabRun[] }[],
+  groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
   options: ComparisonOptions,
 ): Promise<number> {
   const compared = groups.map(({ config, real }) => compareConfig(config, real, options));
@@ -184,21 +228,26 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   // The simulations read it only after the last migration: a typo must not cost them.
   await readHostProfile(profile);
   const options = { out, profile, seeds };
+  const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
+  const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
+  const tracesDir = join(out, "traces");
   if (from !== undefined) {
     const groups = groupRuns(readRuns(from).runs).filter(
       (g) => only === undefined || g.config.name.includes(only),
     );
     if (groups.length === 0) throw new UsageError(`--from: no real runs to compare in ${from}`);
     checkWritableDirectory(out);
-    return compareAndWrite(groups, options);
+    const configs = groups.map((g) => g.config);
+    const traces = argv.traces
+      ? await tracesFor(configs, resolve(from, "traces"), tracesDir, () => labRecorder(labDir), log)
+      : null;
+    return compareAndWrite(groups, { ...options, traces });
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
     .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
   if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${only}"`);
   if (argv.quick || argv.full) checkWritableDirectory(out);
-  const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
-  const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   let image: LabImage;
   if (argv.setup || !existsSync(join(labDir, "lab.json"))) {
     image = setupLab(labDir, log);
@@ -206,24 +255,12 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   } else image = readLab(labDir);
   if (!argv.quick && !argv.full) return 0;
 
-  const runs: LabRun[] = [];
-  const groups: { config: ComparedConfig["config"]; real: LabRun[] }[] = [];
-  let n = 0;
-  for (const config of matrix) {
-    const real: LabRun[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      n++;
-      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: migrating`);
-      const run = await runMigration(image, config, rep);
-      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: ${describe(run)}`);
-      real.push(run);
-      runs.push(run);
-      // Every finished migration is kept, as it finishes.
-      writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
-    }
-    groups.push({ config, real });
-  }
-  return compareAndWrite(groups, options);
+  const groups = await migrateMatrix(image, matrix, reps, out, log);
+  // After the migrations, each load in a boot of its own: the recorder must not take CPU from them.
+  const traces = argv.traces
+    ? await tracesFor(matrix, null, tracesDir, () => bootAndRecord(image), log)
+    : null;
+  return compareAndWrite(groups, { ...options, traces });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -8,9 +8,10 @@ import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
 
 /**
  * Real beside simulated. Each lab configuration is simulated with the synthetic workload that
- * stands for its guest load, at the same RAM, rate cap, downtime limit, XBZRLE cache and time
- * limit, with the guest's OS pages, its warm-up and the host profile, and both are reduced to
- * the same figures (QEMU's query-migrate names, the columns of results.csv).
+ * stands for its guest load (with the guest's OS pages and its warm-up) and with the replay of
+ * a trace recorded from the guest, at the same RAM, rate cap, downtime limit, XBZRLE cache and
+ * time limit and with the host profile, and all are reduced to the same figures (QEMU's
+ * query-migrate names, the columns of results.csv).
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -117,7 +118,7 @@ export function meanGuestPace(runs: readonly LabRun[]): GuestPace {
 }
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
-function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] | null {
+export function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] | null {
   // The real load had been writing for a while when the migration started: so has the simulated.
   // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
   const warmup = [
@@ -193,19 +194,31 @@ function numberOrNull(text: string | undefined): number | null {
 }
 
 /**
- * `npm run bench`'s arguments for one configuration into `dir`, at the guest speed a real run
- * showed (stride), with the host profile `profile`, over one seed or a seed sweep with stalls;
- * null when no synthetic workload stands for its load.
+ * The replay of a trace recorded from the guest (validate/trace-recording.ts): it holds the real
+ * OS pages, so no `os_share`, and starts where the migration started, so no warm-up
+ * (docs/VALIDATION.md, "Trace replay"). It loops when the migration outlasts it, or says why
+ * it cannot before any cell runs.
+ */
+export function traceWorkload(file: string, vcpuBusy: number): string[] {
+  return [
+    ...["--workload", "trace", "--set", `file=${file}`, "--set", "on-end=loop"],
+    // The recorded guest's vCPU use is not in the trace: the repetitions' is (GuestPace).
+    ...["--set", `guest_vcpu_busy=${round3(vcpuBusy)}`],
+  ];
+}
+
+/**
+ * `npm run bench`'s arguments for one configuration into `dir` with `workload`'s arguments
+ * (syntheticWorkload or traceWorkload), with the host profile `profile`, over one seed or a
+ * seed sweep with stalls.
  */
 export function simulationArgs(
   config: LabConfig,
-  pace: GuestPace,
+  workload: readonly string[],
   dir: string,
   profile: string,
   sweep: SeedSweep | null = null,
-): string[] | null {
-  const workload = syntheticWorkload(config, pace);
-  if (!workload) return null;
+): string[] {
   const xbzrle = config.xbzrleCacheBytes;
   const seeds = sweep
     ? [
@@ -244,18 +257,17 @@ export function simulationArgs(
 }
 
 /**
- * Runs `npm run bench` for one configuration into `dir`: one Figures per seed (one without a
- * sweep); null when no synthetic workload stands for it.
+ * Runs `npm run bench` for one configuration and workload into `dir`: one Figures per seed
+ * (one without a sweep).
  */
 export function simulate(
   config: LabConfig,
-  pace: GuestPace,
+  workload: readonly string[],
   dir: string,
   profile: string = DEFAULT_LAB_PROFILE,
   sweep: SeedSweep | null = null,
-): Figures[] | null {
-  const benchArgs = simulationArgs(config, pace, dir, profile, sweep);
-  if (!benchArgs) return null;
+): Figures[] {
+  const benchArgs = simulationArgs(config, workload, dir, profile, sweep);
   const args = ["--require", PRELOAD_FILE, join(ROOT, "harness/cli/bench.ts"), ...benchArgs];
   const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
   if (result.status !== 0)

@@ -2,23 +2,32 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { toCsv } from "../results/csv.ts";
+import { agreements, summaryLines } from "./agreement.ts";
 import { writeValidationChart } from "./chart.ts";
-import { guestPace, meanGuestPace, realFigures, simulate } from "./compare.ts";
+import {
+  guestPace,
+  meanGuestPace,
+  realFigures,
+  simulate,
+  syntheticWorkload,
+  traceWorkload,
+} from "./compare.ts";
+import type { ComparedConfig, SimRun, SourceComparison } from "./compared.ts";
 import { markedStochastic } from "./matrix.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
 import {
-  agreements,
+  AGREEMENT_HEADER,
+  agreementRows,
   COMPARISON_HEADER,
-  type ComparedConfig,
   comparisonRows,
   markdownTable,
-  summaryLine,
 } from "./table.ts";
+import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 
 /**
  * Real runs beside their simulations, written into a validation run directory: comparison.csv,
- * comparison.md and the chart. Used right after the migrations and, with `--from`, on a run
- * directory's real.json again (another host profile, a changed simulator).
+ * agreement.csv, comparison.md and the chart. Used right after the migrations and, with `--from`,
+ * on a run directory's real.json again (another host profile, a changed simulator).
  */
 
 export interface ComparisonOptions {
@@ -27,6 +36,8 @@ export interface ComparisonOptions {
   readonly profile: string;
   /** Seeds a stochastic configuration is simulated over. */
   readonly seeds: number;
+  /** Each load's trace for the replay, or null: no trace replay (`--no-traces`). */
+  readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
 }
 
 /** Stochastic: marked so (matrix.ts), or its real repetitions converged and did not. */
@@ -36,25 +47,74 @@ export function isStochastic(config: LabConfig, real: readonly LabRun[]): boolea
   return markedStochastic(config) || outcomes.size > 1;
 }
 
-/** One configuration: a simulation per repetition, and a seed sweep when it is stochastic. */
+/** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */
+function syntheticSource(
+  config: LabConfig,
+  real: readonly LabRun[],
+  options: ComparisonOptions,
+  stochastic: boolean,
+): SourceComparison {
+  const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
+  const runs: SimRun[] = real.flatMap((run) => {
+    const workload = syntheticWorkload(config, guestPace(run));
+    if (!workload) return [];
+    const [figures] = simulate(config, workload, dir(`rep${run.repetition}`), options.profile);
+    return [{ repetition: run.repetition, figures }];
+  });
+  // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
+  const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real)) : null;
+  const seeds = sweepWorkload
+    ? simulate(config, sweepWorkload, dir("seeds"), options.profile, { count: options.seeds })
+    : null;
+  if (runs.length === 0 && seeds === null)
+    return {
+      source: "synthetic",
+      state: "unavailable",
+      reason: "no guest speed was measured for the synthetic stride",
+    };
+  return { source: "synthetic", state: "simulated", runs, seeds };
+}
+
+/**
+ * The trace replay: one simulation standing for every repetition (they replay the same
+ * recording), seeds if stochastic; or why there is none (not recorded, its loop refused).
+ */
+function traceSource(
+  config: LabConfig,
+  real: readonly LabRun[],
+  trace: TraceAvailability | undefined,
+  options: ComparisonOptions,
+  stochastic: boolean,
+): SourceComparison {
+  const unavailable = (reason: string): SourceComparison => ({
+    source: "trace",
+    state: "unavailable",
+    reason,
+  });
+  if (trace === undefined) return unavailable(`no trace of the ${config.load.mode} load`);
+  if (trace.state === "unavailable") return unavailable(trace.reason);
+  const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
+  const workload = traceWorkload(trace.path, meanGuestPace(real).vcpuBusy);
+  const [figures] = simulate(config, workload, dir("trace"), options.profile);
+  const seeds = stochastic
+    ? simulate(config, workload, dir("trace-seeds"), options.profile, { count: options.seeds })
+    : null;
+  return { source: "trace", state: "simulated", runs: [{ repetition: null, figures }], seeds };
+}
+
+/** One configuration: each source's simulations, and seed sweeps when it is stochastic. */
 export function compareConfig(
   config: LabConfig,
   real: readonly LabRun[],
   options: ComparisonOptions,
 ): ComparedConfig {
-  const simDir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
-  const simulated = real.map(
-    (run) =>
-      simulate(config, guestPace(run), simDir(`rep${run.repetition}`), options.profile)?.[0] ??
-      null,
-  );
-  // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
-  const seeds = isStochastic(config, real)
-    ? simulate(config, meanGuestPace(real), simDir("seeds"), options.profile, {
-        count: options.seeds,
-      })
-    : null;
-  return { config, real, realFigures: real.map(realFigures), simulated, seeds };
+  const stochastic = isStochastic(config, real);
+  const sources = [syntheticSource(config, real, options, stochastic)];
+  if (options.traces !== null)
+    sources.push(
+      traceSource(config, real, options.traces.get(config.load.mode), options, stochastic),
+    );
+  return { config, real, realFigures: real.map(realFigures), sources };
 }
 
 /** The real runs of real.json by configuration, in the order they ran. */
@@ -68,7 +128,10 @@ export function groupRuns(runs: readonly LabRun[]): { config: LabConfig; real: L
   return [...groups.values()];
 }
 
-/** Writes comparison.csv, comparison.md and the chart; returns the table and the summary. */
+/**
+ * Writes comparison.csv, agreement.csv, comparison.md and the chart; returns the table and the
+ * summary (a line per source).
+ */
 export async function writeComparison(
   out: string,
   compared: readonly ComparedConfig[],
@@ -78,8 +141,12 @@ export async function writeComparison(
     join(out, "comparison.csv"),
     toCsv([COMPARISON_HEADER, ...comparisonRows(compared)]),
   );
+  writeFileAtomic(
+    join(out, "agreement.csv"),
+    toCsv([AGREEMENT_HEADER, ...agreementRows(agreements(compared))]),
+  );
   const table = markdownTable(compared);
-  const summary = summaryLine(agreements(compared));
+  const summary = summaryLines(compared).join("\n");
   writeFileSync(join(out, "comparison.md"), `${table}\n${summary}\n`);
   const chart = await writeValidationChart(out, compared, profile);
   return { table, summary, chart };

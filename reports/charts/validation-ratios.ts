@@ -3,16 +3,21 @@ import { chart, SCREEN } from "./layout.ts";
 
 /**
  * The validation lab's chart (`npm run validate:qemu`, docs/VALIDATION.md): per configuration,
- * simulated over real total time and transferred bytes, one point per real repetition (its own
+ * simulated over real total time and transferred bytes, one point per real repetition (its
  * simulation over it) or per seed of a stochastic configuration's sweep (over the real mean),
- * the ±10 % band shaded, and points whose outcome differs (one side did not converge; its time
+ * for each simulation source side by side in the configuration's row (synthetic workload, trace
+ * replay: colour), the ±10 % band shaded, and points whose outcome differs (one side did not converge; its time
  * is then the time limit, a bound) drawn as crosses. Not a run-report chart (charts/registry.ts
  * draws a run's results.csv): the lab writes it into its own run directory through the same
  * renderer, so a Vega warning fails it the same way.
  */
 
+/** What the simulation replayed: the synthetic workload or the trace recorded from the guest. */
+export type ValidationSource = "synthetic" | "trace";
+
 export interface ValidationRatioRow {
   readonly config: string;
+  readonly source: ValidationSource;
   readonly measure: "total time" | "transferred bytes";
   /** "repetition" (sim #k / real #k) or "seed" (seed over the real mean). */
   readonly point: "repetition" | "seed";
@@ -25,6 +30,7 @@ export interface ValidationRatioRow {
 export const VALIDATION_CHART = "validation-ratios";
 
 const MEASURES = ["total time", "transferred bytes"] as const;
+const SOURCES: readonly ValidationSource[] = ["synthetic", "trace"];
 
 /** A log axis that always holds the band and every point, in whole decades' halves. */
 function domain(rows: readonly ValidationRatioRow[]): [number, number] {
@@ -43,7 +49,7 @@ function panel(
   const x = { type: "log", domain: domain(rows) };
   return {
     width: 300,
-    height: Math.max(60, 22 * configs.length),
+    height: Math.max(60, 30 * configs.length),
     title: `sim / real: ${measure}`,
     layer: [
       {
@@ -61,7 +67,7 @@ function panel(
       },
       {
         data: { values: rows.filter((r) => r.measure === measure) },
-        mark: { type: "point", filled: true, size: 60, opacity: 0.8 },
+        mark: { type: "point", filled: true, size: 60 },
         encoding: {
           x: { field: "ratio", type: "quantitative", scale: x },
           // The configuration names once, on the left panel.
@@ -72,11 +78,20 @@ function panel(
             title: null,
             ...(showConfigs ? {} : { axis: null }),
           },
+          yOffset: { field: "source", type: "nominal", sort: SOURCES },
           color: {
-            field: "point",
+            field: "source",
             type: "nominal",
+            title: "simulated from",
+            scale: { domain: SOURCES, range: ["#1f77b4", "#ff7f0e"] },
+          },
+          // A seed's point stands for one of many draws: lighter than a repetition's.
+          opacity: {
+            field: "point",
+            type: "ordinal",
+            sort: ["repetition", "seed"],
             title: "point",
-            scale: { domain: ["repetition", "seed"], range: ["#1f77b4", "#ff7f0e"] },
+            scale: { domain: ["repetition", "seed"], range: [0.9, 0.4] },
           },
           shape: {
             field: "outcome",

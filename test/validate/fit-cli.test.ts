@@ -45,3 +45,21 @@ test("validate:qemu: a --profile that cannot be read is refused before anything 
   );
   assert.equal(existsSync(join(dir, "again")), false, "nothing was compared or written");
 });
+
+test("validate:qemu --from: a run without traces needs the lab to record them, unless --no-traces", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mb-from-"));
+  writeFileSync(join(dir, "real.json"), JSON.stringify(fixture(() => 0)));
+  const noLab = mkdtempSync(join(tmpdir(), "mb-nolab-"));
+  const out = join(dir, "again");
+  await assert.rejects(
+    validateMain(["--from", dir, "--lab", noLab, "--out", out]),
+    (error: Error) =>
+      error instanceof UsageError &&
+      /has no guest to record them: run --setup first, or say --no-traces/.test(error.message),
+  );
+  // --no-traces is an option of its own (checked before any simulation runs).
+  await assert.rejects(
+    validateMain(["--from", dir, "--no-traces", "--only", "no-such", "--out", out]),
+    /--from: no real runs to compare/,
+  );
+});

@@ -4,18 +4,21 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { agreements, sharesAgree, summaryLine } from "../../validate/agreement.ts";
 import {
   emptyFigures,
   type Figures,
   guestPace,
   meanGuestPace,
   simulationArgs,
+  syntheticWorkload,
+  traceWorkload,
 } from "../../validate/compare.ts";
+import type { ComparedConfig, SourceComparison } from "../../validate/compared.ts";
 import { isStochastic } from "../../validate/comparison.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
-import { agreements, type ComparedConfig, sharesAgree, summaryLine } from "../../validate/table.ts";
 import { heartbeats } from "../../validate/vm.ts";
 
 // The lab's pure parts; the migrations themselves need QEMU and minutes (npm run validate:qemu).
@@ -40,6 +43,12 @@ function figures(status: string, totalTimeMs: number | null, transferredBytes: n
   return { ...emptyFigures(), status, totalTimeMs, transferredBytes };
 }
 
+/** The synthetic source: one simulation per repetition 0, 1, …, and the seeds if any. */
+function synthetic(sims: readonly Figures[], seeds: Figures[] | null = null): SourceComparison {
+  const runs = sims.map((f, repetition) => ({ repetition, figures: f }));
+  return { source: "synthetic", state: "simulated", runs, seeds };
+}
+
 test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
   const [a, b] = quickMatrix();
   const run = { repetition: 0 } as LabRun;
@@ -49,15 +58,13 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
       real: [run, { ...run, repetition: 1 }],
       realFigures: [figures("completed", 1000, 100), figures("completed", 3000, 300)],
       // sim mean time 2100 / real mean 2000 = 1.05; bytes 190 / 200 = 0.95: within.
-      simulated: [figures("completed", 2000, 180), figures("completed", 2200, 200)],
-      seeds: null,
+      sources: [synthetic([figures("completed", 2000, 180), figures("completed", 2200, 200)])],
     },
     {
       config: b,
       real: [run],
       realFigures: [figures("did-not-converge", null, 500)],
-      simulated: [figures("completed", 900, 100)],
-      seeds: null,
+      sources: [synthetic([figures("completed", 900, 100)])],
     },
   ];
   const list = agreements(compared);
@@ -67,8 +74,8 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
   assert.equal(list[1].outcomeMismatch, true);
   assert.equal(list[1].timeRatio, null);
   assert.equal(
-    summaryLine(list),
-    "1 of 1 converged deterministic configurations within ±10 % on time and bytes; 1 outcome mismatches in 2 configurations",
+    summaryLine("synthetic", list),
+    "synthetic: 1 of 1 converged deterministic configurations within ±10 % on time and bytes; 1 outcome mismatches in 2 configurations",
   );
 });
 
@@ -81,19 +88,26 @@ test("stochastic configurations: shares of converging seeds against real repetit
     config: a,
     real: [run, { ...run, repetition: 1 }],
     realFigures: [done, stuck],
-    simulated: [stuck, stuck],
     // 3 of 10 seeds converge, at 1.2× the real time.
-    seeds: [...Array(3).fill(figures("completed", 1200, 100)), ...Array(7).fill(stuck)],
+    sources: [
+      synthetic(
+        [stuck, stuck],
+        [...Array(3).fill(figures("completed", 1200, 100)), ...Array(7).fill(stuck)],
+      ),
+    ],
   };
   const [one] = agreements([compared]);
   assert.deepEqual(one.convergence, { simConverged: 3, seeds: 10, realConverged: 1, reps: 2 });
   assert.equal(one.outcomeMismatch, false);
   assert.ok(Math.abs((one.timeRatio ?? 0) - 1.2) < 1e-12);
-  assert.match(summaryLine([one]), /stochastic: .*: sim converged 3\/10 seeds vs real 1\/2 reps$/);
+  const line = summaryLine("synthetic", [one]);
+  assert.match(line, /stochastic: .*: sim converged 3\/10 seeds vs real 1\/2 reps$/);
   // Its ratios (1.2× on 3 seeds and 1 rep) are not counted among the deterministic ones.
-  assert.match(summaryLine([one]), /^0 of 0 converged deterministic configurations/);
+  assert.match(line, /^synthetic: 0 of 0 converged deterministic configurations/);
   // Real runs went both ways; seeds that never converge deny one of them.
-  const never = agreements([{ ...compared, seeds: Array(10).fill(stuck) }]);
+  const never = agreements([
+    { ...compared, sources: [synthetic([stuck, stuck], Array(10).fill(stuck))] },
+  ]);
   assert.equal(never[0].outcomeMismatch, true);
   assert.equal(sharesAgree({ simConverged: 10, seeds: 10, realConverged: 2, reps: 2 }), true);
   assert.equal(sharesAgree({ simConverged: 10, seeds: 10, realConverged: 0, reps: 2 }), false);
@@ -121,10 +135,10 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const stride = matrix.find((c) => c.name.startsWith("stride-xbzrle-off"))!;
   const args = simulationArgs(
     sparse,
-    { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
+    syntheticWorkload(sparse, { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 })!,
     "/tmp/x",
     "qemu-7.2-tcg",
-  )!;
+  );
   const sets = args.filter((_, i) => args[i - 1] === "--set");
   // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest; the table is calloc'd.
   assert.deepEqual(sets, [
@@ -139,20 +153,45 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   assert.equal(args[args.indexOf("--codec") + 1], "xbzrle");
   const strideArgs = simulationArgs(
     stride,
-    { ratePerS: 1812.4, warmupS: 2.5, vcpuBusy: 1 },
+    syntheticWorkload(stride, { ratePerS: 1812.4, warmupS: 2.5, vcpuBusy: 1 })!,
     "/tmp/x",
     "none",
-  )!;
+  );
   assert.ok(strideArgs.includes("passes_per_s=1812"));
   assert.ok(strideArgs.includes("os_share=0.1956"));
   assert.ok(strideArgs.includes("guest_warmup_s=2.5"));
   assert.ok(strideArgs.includes("guest_vcpu_busy=1"));
   assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
   // No guest speed measured: no stride simulation.
-  assert.equal(
-    simulationArgs(stride, { ratePerS: null, warmupS: 3, vcpuBusy: 0 }, "/tmp/x", "none"),
-    null,
+  assert.equal(syntheticWorkload(stride, { ratePerS: null, warmupS: 3, vcpuBusy: 0 }), null);
+});
+
+test("simulationArgs: a trace replays in a loop with the same caps and sweep, without OS share or warm-up", () => {
+  const stride32 = quickMatrix().find((c) => c.name === "stride-xbzrle-64MiB-32MiBps-300ms")!;
+  const args = simulationArgs(
+    stride32,
+    traceWorkload("/r/traces/stride.trace", 0.9),
+    "/tmp/x",
+    "none",
+    {
+      count: 10,
+    },
   );
+  const sets = args.filter((_, i) => args[i - 1] === "--set");
+  // The trace holds the OS pages and starts where the migration starts (after the warm-up); the
+  // real guest's vCPU use is not in it and comes from the repetitions.
+  assert.deepEqual(sets, [
+    "file=/r/traces/stride.trace",
+    "on-end=loop",
+    "guest_vcpu_busy=0.9",
+    "guest_stalls_per_s=1",
+    "guest_stall_ms=100",
+  ]);
+  assert.equal(args[args.indexOf("--workload") + 1], "trace");
+  assert.equal(args[args.indexOf("--seed") + 1], "1..10");
+  assert.equal(args[args.indexOf("--bandwidth") + 1], `${32 * 1024 * 1024}B/s`);
+  assert.equal(args[args.indexOf("--cache-size") + 1], String(64 * 1024 * 1024));
+  assert.equal(args[args.indexOf("--max-time") + 1], "45s");
 });
 
 test("guestPace: the warm-up is the load's progress at the start heartbeat over its rate", () => {

@@ -1,0 +1,178 @@
+import type { Figures } from "./compare.ts";
+import {
+  type ComparedConfig,
+  type SimSource,
+  SOURCE_TITLES,
+  type SourceComparison,
+  simulatedFigures,
+} from "./compared.ts";
+
+/**
+ * How close each simulation source came to the real runs, per configuration (the `sim/real`
+ * rows) and over the run (the summary line per source): outcome, and the ratios of the means of
+ * total time and transferred bytes (docs/VALIDATION.md, "Reading the output").
+ */
+
+/** Converging runs on each side of a stochastic configuration. */
+export interface Convergence {
+  readonly simConverged: number;
+  readonly seeds: number;
+  readonly realConverged: number;
+  readonly reps: number;
+}
+
+export interface Agreement {
+  readonly config: string;
+  readonly source: SimSource;
+  /** Set for a stochastic configuration: outcomes are compared as shares. */
+  readonly convergence: Convergence | null;
+  readonly realStatus: string;
+  readonly simStatus: string;
+  readonly timeRatio: number | null;
+  readonly bytesRatio: number | null;
+  readonly outcomeMismatch: boolean;
+  readonly within10: boolean;
+}
+
+function mean(values: readonly (number | null)[]): number | null {
+  const xs = values.filter((v): v is number => v !== null);
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** The most common real outcome; ties go to the first seen. */
+function majority(statuses: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "";
+}
+
+/**
+ * A stochastic configuration's outcomes agree unless the seeds never show an outcome the real
+ * repetitions showed: with a few repetitions, that a simulated share is 0 or 1 where the real
+ * one is not is the only disagreement the data can tell (docs/VALIDATION.md).
+ */
+export function sharesAgree(c: Convergence): boolean {
+  const realConverges = c.realConverged > 0;
+  const realFails = c.realConverged < c.reps;
+  return (!realConverges || c.simConverged > 0) && (!realFails || c.simConverged < c.seeds);
+}
+
+const near = (x: number | null) => x !== null && Math.abs(x - 1) <= 0.1;
+
+function ratioOfMeans(
+  real: readonly Figures[],
+  sims: readonly Figures[],
+  key: "totalTimeMs" | "transferredBytes",
+): number | null {
+  const r = mean(real.map((f) => f[key]));
+  const s = mean(sims.map((f) => f[key]));
+  return r && s !== null ? s / r : null;
+}
+
+const completed = (list: readonly Figures[]) => list.filter((f) => f.status === "completed");
+
+function stochasticAgreement(
+  config: string,
+  source: SimSource,
+  realFigures: readonly Figures[],
+  seeds: readonly Figures[],
+): Agreement {
+  const convergence = {
+    simConverged: completed(seeds).length,
+    seeds: seeds.length,
+    realConverged: completed(realFigures).length,
+    reps: realFigures.length,
+  };
+  const [real, sim] = [completed(realFigures), completed(seeds)];
+  const both = real.length > 0 && sim.length > 0;
+  const timeRatio = both ? ratioOfMeans(real, sim, "totalTimeMs") : null;
+  const bytesRatio = both ? ratioOfMeans(real, sim, "transferredBytes") : null;
+  return {
+    config,
+    source,
+    convergence,
+    realStatus: `${convergence.realConverged}/${convergence.reps} completed`,
+    simStatus: `${convergence.simConverged}/${convergence.seeds} completed`,
+    timeRatio,
+    bytesRatio,
+    outcomeMismatch: !sharesAgree(convergence),
+    within10: near(timeRatio) && near(bytesRatio),
+  };
+}
+
+/** One source's agreement with the real runs; null when it has no simulation to compare. */
+export function agreement(
+  config: string,
+  realFigures: readonly Figures[],
+  sim: SourceComparison,
+): Agreement | null {
+  if (sim.state === "unavailable") return null;
+  if (sim.seeds) return stochasticAgreement(config, sim.source, realFigures, sim.seeds);
+  const sims = simulatedFigures(sim);
+  if (sims.length === 0) return null;
+  const realStatus = majority(realFigures.map((f) => f.status));
+  const simStatus = majority(sims.map((f) => f.status));
+  const same = realStatus === "completed" && simStatus === "completed";
+  const timeRatio = same ? ratioOfMeans(realFigures, sims, "totalTimeMs") : null;
+  const bytesRatio = same ? ratioOfMeans(realFigures, sims, "transferredBytes") : null;
+  return {
+    config,
+    source: sim.source,
+    convergence: null,
+    realStatus,
+    simStatus,
+    timeRatio,
+    bytesRatio,
+    outcomeMismatch: realStatus !== simStatus,
+    within10: near(timeRatio) && near(bytesRatio),
+  };
+}
+
+/** Every configuration's agreement, per source, in the configurations' order. */
+export function agreements(compared: readonly ComparedConfig[]): Agreement[] {
+  return compared.flatMap((c) =>
+    c.sources.flatMap((sim) => agreement(c.config.name, c.realFigures, sim) ?? []),
+  );
+}
+
+/** "sim converged k/N seeds vs real j/M reps". */
+export function convergenceText(c: Convergence): string {
+  return `sim converged ${c.simConverged}/${c.seeds} seeds vs real ${c.realConverged}/${c.reps} reps`;
+}
+
+/** One source's line: within ±10 %, outcome mismatches, stochastic shares, what it could not simulate. */
+export function summaryLine(
+  source: SimSource,
+  list: readonly Agreement[],
+  unavailable: readonly string[] = [],
+): string {
+  const own = list.filter((a) => a.source === source);
+  // A stochastic configuration's ratios rest on whichever seeds and reps happened to complete:
+  // its line is the shares below, not a count towards "within ±10 %".
+  const converged = own.filter((a) => a.convergence === null && a.timeRatio !== null);
+  const within = converged.filter((a) => a.within10).length;
+  const mismatches = own.filter((a) => a.outcomeMismatch).length;
+  const stochastic = own.flatMap((a) =>
+    a.convergence ? [`${a.config}: ${convergenceText(a.convergence)}`] : [],
+  );
+  const shares = stochastic.length > 0 ? `; stochastic: ${stochastic.join("; ")}` : "";
+  const missing = unavailable.length > 0 ? `; not simulated: ${unavailable.join(", ")}` : "";
+  return `${SOURCE_TITLES[source]}: ${within} of ${converged.length} converged deterministic configurations within ±10 % on time and bytes; ${mismatches} outcome mismatches in ${own.length} configurations${shares}${missing}`;
+}
+
+/** The summary, one line per source the comparison has. */
+export function summaryLines(compared: readonly ComparedConfig[]): string[] {
+  const list = agreements(compared);
+  const sources = [...new Set(compared.flatMap((c) => c.sources.map((s) => s.source)))];
+  return sources.map((source) =>
+    summaryLine(
+      source,
+      list,
+      compared.flatMap((c) =>
+        c.sources.some((s) => s.source === source && s.state === "unavailable")
+          ? [c.config.name]
+          : [],
+      ),
+    ),
+  );
+}
