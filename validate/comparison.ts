@@ -13,7 +13,7 @@ import {
   traceWorkload,
 } from "./compare.ts";
 import type { ComparedConfig, SimRun, SourceComparison } from "./compared.ts";
-import { markedStochastic } from "./matrix.ts";
+import { isStochastic } from "./matrix.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
 import {
   AGREEMENT_HEADER,
@@ -38,13 +38,6 @@ export interface ComparisonOptions {
   readonly seeds: number;
   /** Each load's trace for the replay, or null: no trace replay (`--no-traces`). */
   readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
-}
-
-/** Stochastic: marked so (matrix.ts), or its real repetitions converged and did not. */
-export function isStochastic(config: LabConfig, real: readonly LabRun[]): boolean {
-  // A run that failed (QEMU or the lab broke) says nothing about convergence.
-  const outcomes = new Set(real.flatMap((r) => (r.outcome === "failed" ? [] : [r.outcome])));
-  return markedStochastic(config) || outcomes.size > 1;
 }
 
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */

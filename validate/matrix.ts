@@ -1,4 +1,4 @@
-import type { LabConfig } from "./migration-run.ts";
+import type { LabConfig, LabRun } from "./migration-run.ts";
 import { DEFAULT_GUEST_RAM_KIB, type GuestLoad } from "./vm.ts";
 
 /**
@@ -68,7 +68,7 @@ export function fullMatrix(): LabConfig[] {
  * Configurations whose real outcome is a matter of chance, simulated over seeds with vCPU
  * stalls whatever their repetitions show: `stride` with XBZRLE at 32 MiB/s completed in 30 s
  * once and did not converge in 120 s once in the first 42 real runs (docs/VALIDATION.md).
- * Any configuration whose repetitions disagree is treated the same way (validate/comparison.ts).
+ * Any configuration whose repetitions disagree is treated the same way (isStochastic).
  */
 export function markedStochastic(config: LabConfig): boolean {
   return (
@@ -76,4 +76,11 @@ export function markedStochastic(config: LabConfig): boolean {
     config.xbzrleCacheBytes !== null &&
     config.maxBandwidthBytesPerS <= 32 * MiB
   );
+}
+
+/** Stochastic: marked so, or its real repetitions converged and did not. */
+export function isStochastic(config: LabConfig, real: readonly LabRun[]): boolean {
+  // A run that failed (QEMU or the lab broke) says nothing about convergence.
+  const outcomes = new Set(real.flatMap((r) => (r.outcome === "failed" ? [] : [r.outcome])));
+  return markedStochastic(config) || outcomes.size > 1;
 }

@@ -15,9 +15,8 @@ import {
   traceWorkload,
 } from "../../validate/compare.ts";
 import type { ComparedConfig, SourceComparison } from "../../validate/compared.ts";
-import { isStochastic } from "../../validate/comparison.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
-import { quickMatrix } from "../../validate/matrix.ts";
+import { isStochastic, quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import { heartbeats } from "../../validate/vm.ts";
 

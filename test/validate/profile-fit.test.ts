@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { QEMU_72_TCG, validateHostProfile } from "../../harness/simulator/host-profile.ts";
+import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import {
   codecMicros,
@@ -115,8 +116,9 @@ test("senderSample: a real.json from before polls carried CPU time pairs the run
 
 test("fitSenderWithSlowdown recovers a busy guest's slowdown from wall time, and only there", () => {
   // Ten runs, zero and normal pages mixed differently; five with an idle guest, five with a
-  // vCPU computing flat out (0.9–1.0). Wall µs = Σ cost × pages × (1 + 0.3 × vCPU use).
-  const costs = { zero: 11, normal: 8, hit: 0, miss: 0, overflow: 0 };
+  // vCPU computing flat out (0.9–1.0). Wall µs = 11 µs × pages × (1 + 0.3 × vCPU use): on wall
+  // time every page costs one price.
+  const costs = { zero: 11, normal: 11, hit: 0, miss: 0, overflow: 0 };
   const samples: SenderSample[] = Array.from({ length: 10 }, (_, i) => {
     const pages = {
       zero: 100_000 + 3_000 * i,
@@ -131,11 +133,8 @@ test("fitSenderWithSlowdown recovers a busy guest's slowdown from wall time, and
   });
   const fitted = fitSenderWithSlowdown(samples, QEMU_72_TCG.senderMicrosPerPage, "wall");
   assert.equal(fitted.slowdown, 0.3);
-  assert.ok(Math.abs(fitted.sender.micros.zero - 11) < 1e-6, `zero ${fitted.sender.micros.zero}`);
-  assert.ok(
-    Math.abs(fitted.sender.micros.normal - 8) < 1e-6,
-    `normal ${fitted.sender.micros.normal}`,
-  );
+  for (const o of ["zero", "normal", "hit", "miss", "overflow"] as const)
+    assert.ok(Math.abs(fitted.sender.micros[o] - 11) < 1e-6, `${o} ${fitted.sender.micros[o]}`);
   // CPU time does not grow while the thread waits for a core: no slowdown is fitted on it.
   assert.equal(fitSenderWithSlowdown(samples, QEMU_72_TCG.senderMicrosPerPage, "cpu").slowdown, 0);
   // Without runs of a busy guest the slowdown cannot be told apart from the costs.
@@ -144,4 +143,21 @@ test("fitSenderWithSlowdown recovers a busy guest's slowdown from wall time, and
     fitSenderWithSlowdown(idleOnly, QEMU_72_TCG.senderMicrosPerPage, "wall").slowdown,
     0,
   );
+});
+
+test("fitHostProfile on wall time leaves out stochastic configurations; on CPU time it keeps them", () => {
+  // stride with XBZRLE at 32 MiB/s is marked stochastic: its wall time says when a sync found
+  // the vCPU stalled, not what a page costs.
+  const stride32 = quickMatrix().find((c) => c.name === "stride-xbzrle-64MiB-32MiBps-300ms")!;
+  const runs = [
+    ...fixture(() => 0),
+    run(stride32, { zero: 50_000, normal: 10_000, hit: 900_000, miss: 100 }, 0, 1),
+  ];
+  const fitted = (basis: "cpu" | "wall") =>
+    fitHostProfile([{ dir: "runs/a", runs }], QEMU_72_TCG, basis).samples.map((s) => s.label);
+  const strideLabel = "runs/a:stride-xbzrle-64MiB-32MiBps-300ms#1";
+  assert.equal(fitted("wall").length, 8);
+  assert.ok(!fitted("wall").includes(strideLabel));
+  assert.equal(fitted("cpu").length, 9);
+  assert.ok(fitted("cpu").includes(strideLabel));
 });
