@@ -6,6 +6,7 @@ import {
   type SourceComparison,
   simulatedFigures,
 } from "./compared.ts";
+import { isStochastic } from "./matrix.ts";
 
 /**
  * How close each simulation source came to the real runs, per configuration (the `sim/real`
@@ -160,8 +161,38 @@ export function summaryLine(
   return `${SOURCE_TITLES[source]}: ${within} of ${converged.length} converged deterministic configurations within ±10 % on time and bytes; ${mismatches} outcome mismatches in ${own.length} configurations${shares}${missing}`;
 }
 
-/** The summary, one line per source the comparison has. */
+/**
+ * How far the real repetitions of one configuration are from their own mean: the noise floor a
+ * simulator's "within ±10 %" is measured against. Over the deterministic configurations with at
+ * least two completed repetitions; null when there is none.
+ */
+export function repeatabilityLine(compared: readonly ComparedConfig[]): string | null {
+  const spreads = compared.flatMap((c) => {
+    if (isStochastic(c.config, c.real)) return [];
+    const done = completed(c.realFigures);
+    if (done.length < 2) return [];
+    const spread = (key: "totalTimeMs" | "transferredBytes") => {
+      const xs = done.map((f) => f[key] ?? 0);
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.max(...xs.map((x) => Math.abs(x / mean - 1)));
+    };
+    return [{ time: spread("totalTimeMs"), bytes: spread("transferredBytes") }];
+  });
+  if (spreads.length === 0) return null;
+  const within = spreads.filter((s) => s.time <= 0.1 && s.bytes <= 0.1).length;
+  const percent = (x: number) => `${Math.round(x * 100)} %`;
+  const time = Math.max(...spreads.map((s) => s.time));
+  const bytes = Math.max(...spreads.map((s) => s.bytes));
+  return `real repetitions: in ${within} of ${spreads.length} deterministic configurations every repetition is within ±10 % of their mean on time and bytes (largest distance from the mean: time ${percent(time)}, bytes ${percent(bytes)})`;
+}
+
+/** The summary, one line per source the comparison has, and the real runs' own spread. */
 export function summaryLines(compared: readonly ComparedConfig[]): string[] {
+  const floor = repeatabilityLine(compared);
+  return [...sourceLines(compared), ...(floor === null ? [] : [floor])];
+}
+
+function sourceLines(compared: readonly ComparedConfig[]): string[] {
   const list = agreements(compared);
   const sources = [...new Set(compared.flatMap((c) => c.sources.map((s) => s.source)))];
   return sources.map((source) =>

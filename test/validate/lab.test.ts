@@ -4,7 +4,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { agreements, sharesAgree, summaryLine } from "../../validate/agreement.ts";
+import {
+  agreements,
+  repeatabilityLine,
+  sharesAgree,
+  summaryLine,
+} from "../../validate/agreement.ts";
 import {
   emptyFigures,
   type Figures,
@@ -47,6 +52,31 @@ function synthetic(sims: readonly Figures[], seeds: Figures[] | null = null): So
   const runs = sims.map((f, repetition) => ({ repetition, figures: f }));
   return { source: "synthetic", state: "simulated", runs, seeds };
 }
+
+test("repeatabilityLine: how far each deterministic configuration's repetitions are from their mean", () => {
+  const [idle, sparse] = quickMatrix();
+  const stride32 = quickMatrix().find((c) => c.name === "stride-xbzrle-64MiB-32MiBps-300ms")!;
+  const reps = (config: typeof idle, list: Figures[]): ComparedConfig => ({
+    config,
+    real: list.map((f, repetition) => ({ repetition, outcome: f.status }) as LabRun),
+    realFigures: list,
+    sources: [],
+  });
+  const line = repeatabilityLine([
+    // mean 2000: 1600 is 20 % off; bytes 100/100.
+    reps(idle, [figures("completed", 1600, 100), figures("completed", 2400, 100)]),
+    // mean 1000 / 200: 5 % and 2.5 % off.
+    reps(sparse, [figures("completed", 950, 195), figures("completed", 1050, 205)]),
+    // stochastic, and a single completed repetition: neither counts.
+    reps(stride32, [figures("completed", 100, 1), figures("completed", 900, 9)]),
+    reps(idle, [figures("completed", 1000, 100), figures("did-not-converge", null, 50)]),
+  ]);
+  assert.equal(
+    line,
+    "real repetitions: in 1 of 2 deterministic configurations every repetition is within ±10 % of their mean on time and bytes (largest distance from the mean: time 20 %, bytes 3 %)",
+  );
+  assert.equal(repeatabilityLine([]), null);
+});
 
 test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
   const [a, b] = quickMatrix();
