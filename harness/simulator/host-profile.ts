@@ -82,6 +82,32 @@ export const QEMU_72_TCG: HostProfile = {
   senderMicrosPerPage: { zero: 2.85, normal: 3.1, hit: 4, miss: 3.5, overflow: 4.3 },
 };
 
+/**
+ * The validation lab's host as a whole (`npm run validate:qemu`, docs/VALIDATION.md): QEMU 7.2
+ * under TCG with the source, the destination and the guest's vCPU on one 2-core AMD EPYC VM,
+ * migrating over loopback. Fitted by `--fit --fit-basis wall` to the 26 completed migrations of
+ * two quiet `--quick --reps 2` runs (December 2026, load average 1.0–2.6) that recorded the
+ * vCPU's CPU use: what a page cost in wall time there, the wait for a core and the destination's
+ * share of the 2 cores included — 11.7 ± 0.7 µs whatever the outcome (the runs cannot tell
+ * outcomes apart on wall time: validate/profile-fit.ts fitGroups) — and 45 % more per vCPU
+ * computing flat out. A description of that host, not of QEMU's sender: `qemu-7.2-tcg` is the
+ * sender's own CPU cost, the default elsewhere.
+ */
+export const QEMU_72_TCG_LAB: HostProfile = {
+  source:
+    "qemu-7.2-tcg-lab: the validation lab, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (wall time, 26 quiet migrations)",
+  setupMs: 268.5,
+  downtimeFixedMs: 10.85,
+  senderMicrosPerPage: {
+    zero: 11.705,
+    normal: 11.705,
+    hit: 11.705,
+    miss: 11.705,
+    overflow: 11.705,
+  },
+  busyVcpuSlowdown: 0.45,
+};
+
 /** No host overhead: the model before host profiles existed (results of older runs). */
 export const NO_HOST_OVERHEAD: HostProfile = {
   source: "none: no setup time, no fixed downtime, no per-page sender cost",
@@ -93,6 +119,7 @@ export const NO_HOST_OVERHEAD: HostProfile = {
 /** The profiles `--profile` knows by name; anything else is a file. */
 export const BUILTIN_HOST_PROFILES: Readonly<Record<string, HostProfile>> = {
   "qemu-7.2-tcg": QEMU_72_TCG,
+  "qemu-7.2-tcg-lab": QEMU_72_TCG_LAB,
   none: NO_HOST_OVERHEAD,
 };
 

@@ -12,6 +12,7 @@ import {
   loadHostProfile,
   NO_HOST_OVERHEAD,
   QEMU_72_TCG,
+  QEMU_72_TCG_LAB,
   readHostProfile,
 } from "../../harness/simulator/host-profile.ts";
 import { ZERO_RECORD_BYTES } from "../../harness/simulator/page-sender.ts";
@@ -221,6 +222,15 @@ describe("host profile files", () => {
     assert.deepEqual(await loadHostProfile("none"), NO_HOST_OVERHEAD);
     const path = write("tcg.json", QEMU_72_TCG);
     assert.deepEqual(await loadHostProfile(path), QEMU_72_TCG);
+    // The lab's own host, with its busy-guest slowdown, survives the same round trip.
+    assert.equal(await loadHostProfile("qemu-7.2-tcg-lab"), QEMU_72_TCG_LAB);
+    const lab = write("lab.json", QEMU_72_TCG_LAB);
+    assert.deepEqual(await loadHostProfile(lab), QEMU_72_TCG_LAB);
+    assert.equal(QEMU_72_TCG_LAB.busyVcpuSlowdown, 0.45);
+    await assert.rejects(
+      loadHostProfile(write("neg.json", { ...QEMU_72_TCG_LAB, busyVcpuSlowdown: -1 })),
+      /"busyVcpuSlowdown" must be a number ≥ 0/,
+    );
   });
 
   it("the checksum is of the bytes parsed; a built-in has none", async () => {
