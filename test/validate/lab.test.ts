@@ -214,7 +214,7 @@ test("simulationArgs: a trace replays in a loop with the same caps and sweep, wi
     "on-end=loop",
     "guest_vcpu_busy=0.9",
     "guest_stalls_per_s=1",
-    "guest_stall_ms=100",
+    "guest_stall_ms=20",
   ]);
   assert.equal(args[args.indexOf("--workload") + 1], "trace");
   assert.equal(args[args.indexOf("--seed") + 1], "1..10");
