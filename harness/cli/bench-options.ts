@@ -83,7 +83,7 @@ const RUN_OPTIONS: readonly (readonly [string, Options])[] = [
     {
       type: "string",
       describe:
-        "host profile: setup time, fixed downtime, sender cost per page (a JSON file, qemu-7.2-tcg, or none for no host costs)",
+        "host profile: setup time, fixed downtime, sender cost per page (a JSON file, qemu-7.2-tcg, qemu-7.2-tcg-lab for the validation lab's host, or none for no host costs)",
       defaultDescription: DEFAULT_HOST_PROFILE,
     },
   ],
