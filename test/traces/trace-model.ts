@@ -82,3 +82,49 @@ export function tempDir(t: { after(fn: () => void): void }): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * A small trace with many blocks when written 2 pages per block: an image and five epochs (one
+ * empty). trace-reject.test.ts breaks it byte by byte; trace-touch.test.ts checks that it is
+ * still written as version 1.
+ */
+export const SAMPLE_MODEL: TraceModel = {
+  pageCount: 24,
+  image: new Map([
+    [0, 1],
+    [1, 1],
+    [5, 2],
+    [9, 1],
+    [10, 1],
+    [23, 3],
+  ]),
+  epochs: [
+    {
+      timeS: 0.2,
+      pages: new Map([
+        [1, 2],
+        [2, 1],
+        [9, 0],
+      ]),
+    },
+    { timeS: 0.4, pages: new Map() },
+    {
+      timeS: 0.6,
+      pages: new Map([
+        [0, 4],
+        [1, 3],
+        [2, 2],
+        [3, 1],
+        [4, 1],
+      ]),
+    },
+    { timeS: 0.8, pages: new Map([[23, 0]]) },
+    {
+      timeS: 1.0,
+      pages: new Map([
+        [7, 5],
+        [8, 5],
+      ]),
+    },
+  ],
+};

@@ -6,49 +6,7 @@ import { test } from "node:test";
 import { InputError } from "../../lib/errors.ts";
 import { BLOCK, HEADER, TRAILER } from "../../workloads/trace-format.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
-import { type TraceModel, tempDir, writeModel } from "./trace-model.ts";
-
-/** A small trace with many blocks: 2 pages per block, an image and five epochs (one empty). */
-const model: TraceModel = {
-  pageCount: 24,
-  image: new Map([
-    [0, 1],
-    [1, 1],
-    [5, 2],
-    [9, 1],
-    [10, 1],
-    [23, 3],
-  ]),
-  epochs: [
-    {
-      timeS: 0.2,
-      pages: new Map([
-        [1, 2],
-        [2, 1],
-        [9, 0],
-      ]),
-    },
-    { timeS: 0.4, pages: new Map() },
-    {
-      timeS: 0.6,
-      pages: new Map([
-        [0, 4],
-        [1, 3],
-        [2, 2],
-        [3, 1],
-        [4, 1],
-      ]),
-    },
-    { timeS: 0.8, pages: new Map([[23, 0]]) },
-    {
-      timeS: 1.0,
-      pages: new Map([
-        [7, 5],
-        [8, 5],
-      ]),
-    },
-  ],
-};
+import { SAMPLE_MODEL as model, tempDir, writeModel } from "./trace-model.ts";
 
 /** The InputError that opening `bytes` (written to `file`) produces. */
 function rejection(file: string, bytes: Uint8Array): InputError {

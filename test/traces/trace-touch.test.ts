@@ -19,7 +19,14 @@ import {
 import { summarizeTrace } from "../../workloads/trace-info.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { TraceRun } from "../../workloads/trace-workload.ts";
-import { pageContent, type TraceModel, tempDir, versionsAt, writeModel } from "./trace-model.ts";
+import {
+  pageContent,
+  SAMPLE_MODEL,
+  type TraceModel,
+  tempDir,
+  versionsAt,
+  writeModel,
+} from "./trace-model.ts";
 
 // Touch epochs (format version 2, docs/TRACE_FORMAT.md): "these pages were written at this
 // time", no content. Round trip, the version-1 bytes of traces without them, rejection of
@@ -136,46 +143,8 @@ test("touch epochs round-trip: version 2, flagged in the index, records without 
 
 test("a trace without touch epochs is still version 1, byte for byte", (t) => {
   // The sample of trace-reject.test.ts, as written before version 2 existed.
-  const v1: TraceModel = {
-    pageCount: 24,
-    image: new Map([
-      [0, 1],
-      [1, 1],
-      [5, 2],
-      [9, 1],
-      [10, 1],
-      [23, 3],
-    ]),
-    epochs: [
-      {
-        timeS: 0.2,
-        pages: new Map([
-          [1, 2],
-          [2, 1],
-          [9, 0],
-        ]),
-      },
-      { timeS: 0.4, pages: new Map() },
-      {
-        timeS: 0.6,
-        pages: new Map([
-          [0, 4],
-          [1, 3],
-          [2, 2],
-          [3, 1],
-          [4, 1],
-        ]),
-      },
-      { timeS: 0.8, pages: new Map([[23, 0]]) },
-      {
-        timeS: 1.0,
-        pages: new Map([
-          [7, 5],
-          [8, 5],
-        ]),
-      },
-    ],
-  };
+  const v1 = SAMPLE_MODEL;
+
   const { bytes } = write(t, v1);
   assert.equal(bytes.readUInt16LE(HEADER.version), 1);
   assert.equal(
