@@ -51,9 +51,13 @@ export function readJournal(path: string, specOf: ((cell: number) => CellSpec | 
       );
     const entry = JSON.parse(json) as JournalEntry;
     const spec = specOf === null ? entry.spec : specOf(entry.cell);
-    if (spec === undefined || JSON.stringify(entry.spec) !== JSON.stringify(spec))
+    if (spec === undefined)
       throw new UsageError(
-        `${path}: ${where} is cell ${entry.cell} of another sweep; resume with the run's own options`,
+        `${path}: ${where} is cell ${entry.cell}, which this sweep does not have; resume with the run's own options`,
+      );
+    if (JSON.stringify(entry.spec) !== JSON.stringify(spec))
+      throw new UsageError(
+        `${path}: ${where} is cell ${entry.cell} of another sweep (${specDifferences(entry.spec, spec)}); resume with the run's own options, or with the migbench that started the run when a newer one added a parameter`,
       );
     latest.set(entry.cell, entry);
   });
@@ -62,4 +66,28 @@ export function readJournal(path: string, specOf: ((cell: number) => CellSpec | 
     wholeBytes: Buffer.byteLength(text.slice(0, end)),
     tornBytes: text.length > end,
   };
+}
+
+/**
+ * What differs between a journal's spec and the planned one, for people: up to three fields,
+ * parameters by name ("params.guest_vcpu_busy: absent in the run, 0 now").
+ */
+export function specDifferences(recorded: CellSpec, planned: CellSpec): string {
+  const flat = (spec: CellSpec) => {
+    const out = new Map<string, string>();
+    for (const [key, value] of Object.entries(spec))
+      if (key === "params")
+        for (const [name, v] of Object.entries(value as Record<string, unknown>))
+          out.set(`params.${name}`, JSON.stringify(v));
+      else out.set(key, JSON.stringify(value));
+    return out;
+  };
+  const [was, now] = [flat(recorded), flat(planned)];
+  const keys = [...new Set([...was.keys(), ...now.keys()])].filter(
+    (k) => was.get(k) !== now.get(k),
+  );
+  const shown = keys
+    .slice(0, 3)
+    .map((k) => `${k}: ${was.get(k) ?? "absent"} in the run, ${now.get(k) ?? "absent"} now`);
+  return `${shown.join("; ")}${keys.length > 3 ? `; ${keys.length - 3} more` : ""}`;
 }

@@ -191,7 +191,18 @@ test("resume refuses a directory written by another sweep", () => {
   writer.add(results[0]);
   writer.close();
   const otherCells = cells.map((c) => ({ ...c, seed: c.seed + 10 }));
-  assert.throws(() => new RunWriter(dir, otherCells, true), UsageError);
+  assert.throws(
+    () => new RunWriter(dir, otherCells, true),
+    (error: Error) =>
+      error instanceof UsageError &&
+      /of another sweep \(seed: \d+ in the run, \d+ now\)/.test(error.message),
+  );
+  // A newer migbench that added a parameter names it.
+  const newer = cells.map((c) => ({ ...c, params: { ...c.params, guest_vcpu_busy: 0 } }));
+  assert.throws(
+    () => new RunWriter(dir, newer, true),
+    /params\.guest_vcpu_busy: absent in the run, 0 now\); resume with the run's own options, or with the migbench that started the run/,
+  );
   assert.throws(() => new RunWriter(dir, cells, false), /already exists/);
 });
 
