@@ -115,6 +115,7 @@ export class TraceRun implements WorkloadRun {
     const first = this.reader.blockFirstRecord;
     const epochs = this.reader.epochs;
     const laps = this.laps;
+    const from = this.nextEpoch;
     for (;;) {
       if (this.nextEpoch > epochCount) {
         if (!loops) break;
@@ -145,7 +146,40 @@ export class TraceRun implements WorkloadRun {
         }
       this.nextEpoch++;
     }
+    if (this.nextEpoch === from && timeS > this.time) this.writeThroughGap(dirty);
     this.time = timeS;
+  }
+
+  /**
+   * A step that falls between two epochs, at least one of them a touch epoch (fine capture):
+   * the pages both list were being rewritten faster than the recorder re-read them, so they are
+   * dirty here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter than the fine
+   * period — a stalled guest's, say — would find stride's buffer clean although it is rewritten
+   * every 0.4 ms. Within one lap only; epochs list their pages in ascending order.
+   */
+  private writeThroughGap(dirty: PageBitmap): void {
+    const before = this.nextEpoch - 1;
+    const epochs = this.reader.epochs;
+    if (before < 1 || this.nextEpoch >= epochs.length) return;
+    const [a, b] = [epochs[before], epochs[this.nextEpoch]];
+    if (!a.touch && !b.touch) return;
+    const records = this.reader.records;
+    const first = this.reader.blockFirstRecord;
+    let i = first[a.firstBlock];
+    let j = first[b.firstBlock];
+    const endA = first[a.firstBlock + a.blockCount];
+    const endB = first[b.firstBlock + b.blockCount];
+    while (i < endA && j < endB) {
+      const p = records[i] & RECORD_PAGE_MASK;
+      const q = records[j] & RECORD_PAGE_MASK;
+      if (p < q) i++;
+      else if (q < p) j++;
+      else {
+        dirty.add(this.laps === null ? p : this.laps.target(p));
+        i++;
+        j++;
+      }
+    }
   }
 
   isZero(page: number): boolean {

@@ -175,6 +175,37 @@ test("replay: any epoch dirties its pages; content comes from content epochs onl
   assert.deepEqual(dirtyPages(run, 1.0), [7]);
 });
 
+test("replay between two epochs, one a touch epoch: the pages both list are dirty throughout", (t) => {
+  const { file } = write(t);
+  const reader = TraceReader.open(file);
+  t.after(() => reader.close());
+  const run = new TraceRun(reader, "stop");
+  assert.deepEqual(dirtyPages(run, 0.2), [1, 2, 5]);
+  // (0.2, 0.22]: between content {1, 2, 5} and touch {1, 2}.
+  assert.deepEqual(dirtyPages(run, 0.22), [1, 2]);
+  assert.deepEqual(dirtyPages(run, 0.22), [], "no time passed, nothing written");
+  assert.deepEqual(dirtyPages(run, 0.25), [1, 2]);
+  // Between touch {1, 2} and touch {1, 2, 9}; then touch {1, 2, 9} and content {0 … 4}.
+  assert.deepEqual(dirtyPages(run, 0.27), [1, 2]);
+  assert.deepEqual(dirtyPages(run, 0.3), [1, 2, 9]);
+  assert.deepEqual(dirtyPages(run, 0.4), [1, 2]);
+  assert.deepEqual(dirtyPages(run, 0.62), [0, 1, 2, 3, 4]);
+  assert.deepEqual(dirtyPages(run, 0.7), [0, 1, 2, 3, 4]);
+  // Between touch {0 … 4} and content {7}: nothing in both.
+  assert.deepEqual(dirtyPages(run, 0.8), []);
+  // Content can only change at content epochs.
+  const out = new Uint8Array(4096);
+  run.readPage(1, out);
+  assert.deepEqual(out, pageContent(1, 3));
+  // A trace without touch epochs (snapshots only) says nothing of what happens between them.
+  const plain = write(t, SAMPLE_MODEL);
+  const v1 = TraceReader.open(plain.file);
+  t.after(() => v1.close());
+  const snapshots = new TraceRun(v1, "stop");
+  assert.deepEqual(dirtyPages(snapshots, 0.2), [1, 2, 9]);
+  assert.deepEqual(dirtyPages(snapshots, 0.3), []);
+});
+
 /** The file with the index rewritten by `patch` (its checksum and the trailer's recomputed). */
 function patchIndex(bytes: Buffer, patch: (index: Buffer) => void): Buffer {
   const out = Buffer.from(bytes);
