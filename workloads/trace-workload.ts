@@ -115,7 +115,7 @@ export class TraceRun implements WorkloadRun {
     const first = this.reader.blockFirstRecord;
     const epochs = this.reader.epochs;
     const laps = this.laps;
-    const from = this.nextEpoch;
+    let stepped = false;
     for (;;) {
       if (this.nextEpoch > epochCount) {
         if (!loops) break;
@@ -145,8 +145,9 @@ export class TraceRun implements WorkloadRun {
           dirty.add(page);
         }
       this.nextEpoch++;
+      stepped = true;
     }
-    if (this.nextEpoch === from && timeS > this.time) this.writeThroughGap(dirty);
+    if (!stepped && timeS > this.time) this.writeThroughGap(dirty, loops);
     this.time = timeS;
   }
 
@@ -155,12 +156,16 @@ export class TraceRun implements WorkloadRun {
    * the pages both list were being rewritten faster than the recorder re-read them, so they are
    * dirty here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter than the fine
    * period — a stalled guest's, say — would find stride's buffer clean although it is rewritten
-   * every 0.4 ms. Within one lap only; epochs list their pages in ascending order.
+   * every 0.4 ms. In a loop the gap between a lap's last epoch and the next lap's first counts
+   * too (looped stride converged at every lap boundary without it). Epochs list their pages in
+   * ascending order.
    */
-  private writeThroughGap(dirty: PageBitmap): void {
-    const before = this.nextEpoch - 1;
+  private writeThroughGap(dirty: PageBitmap, loops: boolean): void {
     const epochs = this.reader.epochs;
-    if (before < 1 || this.nextEpoch >= epochs.length) return;
+    const last = epochs.length - 1;
+    let before = this.nextEpoch - 1;
+    if (before < 1 && loops && this.lap > 0) before = last;
+    if (before < 1 || this.nextEpoch > last) return;
     const [a, b] = [epochs[before], epochs[this.nextEpoch]];
     if (!a.touch && !b.touch) return;
     const records = this.reader.records;

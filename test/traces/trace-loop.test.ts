@@ -187,3 +187,28 @@ test("touch epochs: the estimate ignores them, laps map them like content, walks
     assert.deepEqual(y, x, `page ${page}`);
   }
 });
+
+test("a looped trace's last touch epoch and the next lap's first epoch: their common pages stay dirty between laps", (t) => {
+  // The hot-set trace with a touch epoch 0.05 s after its last content epoch, on the hot pages:
+  // a program still rewriting them when the recording ended.
+  const data = model(600, 12, 120, (random, chosen) =>
+    chosen.size < 110 ? chosen.size : 110 + random.below(400),
+  );
+  const hot = new Map([...Array(110).keys()].map((page) => [page, 0]));
+  const last = data.epochs[data.epochs.length - 1].timeS;
+  const touched = {
+    ...data,
+    epochs: [...data.epochs, { timeS: last + 0.05, touch: true, pages: hot }],
+  };
+  const reader = open(t, "hot-touched", touched);
+  assert.equal(loopPlan(reader, "hot-touched.trace").kind, "repeat");
+  const run = new TraceRun(reader, "loop");
+  const firstEpoch = reader.epochs[1].timeS;
+  dirtyPages(run, run.endS);
+  // Between the laps, before lap 1's first epoch: the hot pages in both are dirty.
+  const between = dirtyPages(run, run.endS + firstEpoch / 2);
+  const [from, to] = reader.epochRecordRange(1);
+  const firstPages = new Set([...reader.records.subarray(from, to)].map((r) => r & 0x7fffffff));
+  assert.deepEqual(between, sorted([...hot.keys()].filter((page) => firstPages.has(page))));
+  assert.ok(between.length >= 100, `${between.length} hot pages between the laps`);
+});
