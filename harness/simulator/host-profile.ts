@@ -87,7 +87,8 @@ export const QEMU_72_TCG: HostProfile = {
  * under TCG with the source, the destination and the guest's vCPU on one 2-core AMD EPYC VM,
  * migrating over loopback. Fitted by `--fit --fit-basis wall` to the 26 completed migrations of
  * two quiet `--quick --reps 2` runs (December 2026, load average 1.0–2.6) that recorded the
- * vCPU's CPU use: what a page cost in wall time there, the wait for a core and the destination's
+ * vCPU's CPU use, kept in validate/data/2026-12-quiet (test/validate/lab-profile.test.ts refits
+ * them): what a page cost in wall time there, the wait for a core and the destination's
  * share of the 2 cores included — 11.7 ± 0.7 µs whatever the outcome (the runs cannot tell
  * outcomes apart on wall time: validate/profile-fit.ts fitGroups) — and 45 % more per vCPU
  * computing flat out. A description of that host, not of QEMU's sender: `qemu-7.2-tcg` is the

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { QEMU_72_TCG, QEMU_72_TCG_LAB } from "../../harness/simulator/host-profile.ts";
+import { readRuns } from "../../validate/fit-command.ts";
+import { fitHostProfile } from "../../validate/profile-fit.ts";
+
+// The built-in qemu-7.2-tcg-lab is not typed in by hand: it is what `--fit --fit-basis wall`
+// makes of the two quiet lab runs kept in validate/data (docs/VALIDATION.md, runs C and D).
+
+const DATA = fileURLToPath(new URL("../../validate/data/2026-12-quiet/", import.meta.url));
+
+test("qemu-7.2-tcg-lab is the wall-basis fit of the kept quiet runs C and D", () => {
+  const sets = ["C", "D"].map((run) => readRuns(join(DATA, run)));
+  assert.equal(
+    sets.reduce((n, s) => n + s.runs.length, 0),
+    28,
+  );
+  const { profile } = fitHostProfile(sets, QEMU_72_TCG, "wall");
+  assert.equal(profile.setupMs, QEMU_72_TCG_LAB.setupMs);
+  assert.equal(profile.downtimeFixedMs, QEMU_72_TCG_LAB.downtimeFixedMs);
+  assert.deepEqual(profile.senderMicrosPerPage, QEMU_72_TCG_LAB.senderMicrosPerPage);
+  assert.equal(profile.busyVcpuSlowdown, QEMU_72_TCG_LAB.busyVcpuSlowdown);
+  // Every run recorded what the fit and the comparison need from it.
+  for (const { runs } of sets)
+    for (const run of runs) {
+      assert.equal(typeof run.vcpuCpuShare, "number", run.config.name);
+      assert.ok(run.loadAtStart, run.config.name);
+    }
+});
