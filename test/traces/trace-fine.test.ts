@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { InputError } from "../../lib/errors.ts";
 import { mappingsOfSize } from "../../workloads/process-info.ts";
 import { recordProcess } from "../../workloads/recorder.ts";
@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-/** Compile the child once per test file; null when there is no C compiler here. */
+/** Compile the child into `dir`; null when there is no C compiler here. */
 function compile(dir: string): string | null {
   const source = join(dir, "rewriter.c");
   const binary = join(dir, "rewriter");
@@ -51,12 +51,22 @@ function compile(dir: string): string | null {
   return result.status === 0 ? binary : null;
 }
 
-async function startChild(t: { after(fn: () => void): void }, binary: string) {
+/**
+ * The rewriter compiled into a temporary directory and running (killed after the test), or
+ * null after skipping the test when there is no C compiler.
+ */
+async function startRewriter(t: TestContext): Promise<{ dir: string; pid: number } | null> {
+  const dir = tempDir(t);
+  const binary = compile(dir);
+  if (binary === null) {
+    t.skip("no C compiler (cc)");
+    return null;
+  }
   const child = spawn(binary, [String(PAGES)], { stdio: ["ignore", "pipe", "inherit"] });
   t.after(() => child.kill("SIGKILL"));
   const [first] = (await once(child.stdout, "data")) as [Buffer];
   assert.equal(first.toString().trim(), "ready");
-  return child.pid as number;
+  return { dir, pid: child.pid as number };
 }
 
 test("mappingsOfSize: one mapping, adjacent pieces joined, neighbours not", () => {
@@ -79,13 +89,9 @@ test("mappingsOfSize: one mapping, adjacent pieces joined, neighbours not", () =
 });
 
 test("record --fine --mapping-size: more touch epochs than snapshots, the buffer in them", async (t) => {
-  const dir = tempDir(t);
-  const binary = compile(dir);
-  if (binary === null) {
-    t.skip("no C compiler (cc)");
-    return;
-  }
-  const pid = await startChild(t, binary);
+  const rewriter = await startRewriter(t);
+  if (rewriter === null) return;
+  const { dir, pid } = rewriter;
   const out = join(dir, "fine.trace");
   // Stop after 4 snapshots, not after a duration: the test must not depend on the machine's speed.
   const controller = new AbortController();
@@ -125,13 +131,9 @@ test("record --fine --mapping-size: more touch epochs than snapshots, the buffer
 });
 
 test("record --mapping-size with no mapping of that size: one error listing the sizes", async (t) => {
-  const dir = tempDir(t);
-  const binary = compile(dir);
-  if (binary === null) {
-    t.skip("no C compiler (cc)");
-    return;
-  }
-  const pid = await startChild(t, binary);
+  const rewriter = await startRewriter(t);
+  if (rewriter === null) return;
+  const { dir, pid } = rewriter;
   await assert.rejects(
     recordProcess({
       pid,

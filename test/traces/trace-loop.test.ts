@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UsageError } from "../../lib/errors.ts";
-import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { Xoshiro128 } from "../../workloads/random.ts";
 import { loopPlan } from "../../workloads/trace-loop.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { TraceRun } from "../../workloads/trace-workload.ts";
-import { pageContent, type TraceModel, tempDir, writeModel } from "./trace-model.ts";
+import { dirtyPages, pageContent, type TraceModel, tempDir, writeModel } from "./trace-model.ts";
 
 // on-end=loop (workloads/trace-loop.ts, docs/TRACE_FORMAT.md "Replay"): a trace whose writes
 // look random and cover their pages loops onto other pages; one with a hot set repeats; one
@@ -47,16 +46,6 @@ function open(t: { after(fn: () => void): void }, name: string, data: TraceModel
   const reader = TraceReader.open(file);
   t.after(() => reader.close());
   return reader;
-}
-
-function dirtyPages(run: TraceRun, timeS: number): number[] {
-  const dirty = new PageBitmap(run.pageCount);
-  run.advanceTo(timeS, dirty);
-  const pages: number[] = [];
-  dirty.forEach((page) => {
-    pages.push(page);
-  });
-  return pages;
 }
 
 const sorted = (pages: Iterable<number>) => [...pages].sort((a, b) => a - b);

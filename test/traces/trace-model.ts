@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { TRACE_PAGE_SIZE } from "../../workloads/trace-format.ts";
+import type { TraceRun } from "../../workloads/trace-workload.ts";
 import { TraceWriter } from "../../workloads/trace-writer.ts";
 
 /**
@@ -128,3 +130,14 @@ export const SAMPLE_MODEL: TraceModel = {
     },
   ],
 };
+
+/** Advances `run` to `timeS` and lists the pages it dirtied on the way, ascending. */
+export function dirtyPages(run: TraceRun, timeS: number): number[] {
+  const dirty = new PageBitmap(run.pageCount);
+  run.advanceTo(timeS, dirty);
+  const pages: number[] = [];
+  dirty.forEach((page) => {
+    pages.push(page);
+  });
+  return pages;
+}

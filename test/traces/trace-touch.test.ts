@@ -4,7 +4,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError } from "../../lib/errors.ts";
-import { PageBitmap } from "../../lib/page-bitmap.ts";
 import {
   BLOCK,
   BLOCK_KIND_TOUCH,
@@ -20,6 +19,7 @@ import { summarizeTrace } from "../../workloads/trace-info.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { TraceRun } from "../../workloads/trace-workload.ts";
 import {
+  dirtyPages,
   pageContent,
   SAMPLE_MODEL,
   type TraceModel,
@@ -97,16 +97,6 @@ function write(t: { after(fn: () => void): void }, data: TraceModel = model) {
   const file = join(dir, "touch.trace");
   writeModel(file, data, 2);
   return { file, bad: join(dir, "bad.trace"), bytes: readFileSync(file) };
-}
-
-function dirtyPages(run: TraceRun, timeS: number): number[] {
-  const dirty = new PageBitmap(run.pageCount);
-  run.advanceTo(timeS, dirty);
-  const pages: number[] = [];
-  dirty.forEach((page) => {
-    pages.push(page);
-  });
-  return pages;
 }
 
 test("touch epochs round-trip: version 2, flagged in the index, records without content", (t) => {

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError, UsageError } from "../../lib/errors.ts";
-import { PageBitmap } from "../../lib/page-bitmap.ts";
 import { findWorkload, resolveParams } from "../../workloads/registry.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { TraceRun, traceWorkload } from "../../workloads/trace-workload.ts";
 import { WorkloadEndedError } from "../../workloads/types.ts";
-import { pageContent, type TraceModel, tempDir, writeModel } from "./trace-model.ts";
+import { dirtyPages, pageContent, type TraceModel, tempDir, writeModel } from "./trace-model.ts";
 
 // Image: page 0 = v1. Epoch 1 at 0.1 s writes page 1 (v1); epoch 2 at 0.25 s writes page 2 (v1)
 // and page 1 (v2).
@@ -32,16 +31,6 @@ function open(t: { after(fn: () => void): void }): TraceReader {
   const reader = TraceReader.open(file);
   t.after(() => reader.close());
   return reader;
-}
-
-function dirtyPages(run: TraceRun, timeS: number): number[] {
-  const dirty = new PageBitmap(run.pageCount);
-  run.advanceTo(timeS, dirty);
-  const pages: number[] = [];
-  dirty.forEach((page) => {
-    pages.push(page);
-  });
-  return pages;
 }
 
 function content(run: TraceRun, page: number): Uint8Array {
