@@ -9,10 +9,9 @@ import {
   type GuestLoad,
   type Heartbeat,
   heartbeats,
-  migrationThreadCpuSeconds,
   startVm,
+  threadCpuSeconds,
   type Vm,
-  vcpuThreadsCpuSeconds,
   waitForHeartbeats,
 } from "./vm.ts";
 
@@ -160,7 +159,7 @@ export async function runMigration(
     const beats = await waitForHeartbeats(source.serialLog, seen + 1, HEARTBEAT_WAIT_MS, 10);
     const loadAtStart = beats.length > seen ? beats[beats.length - 1] : null;
     const pid = source.process.pid ?? -1;
-    const vcpuAtStart = vcpuThreadsCpuSeconds(pid);
+    const vcpuAtStart = threadCpuSeconds(pid).vcpusS;
     const started = performance.now();
     await qmp.execute("migrate", { uri: `tcp:127.0.0.1:${port}` });
     let final: QueryMigrate | null = null;
@@ -170,8 +169,9 @@ export async function runMigration(
       await sleep(100);
       const info = await qmp.execute<QueryMigrate>("query-migrate");
       const atMs = Math.round(performance.now() - started);
-      const threadCpu = migrationThreadCpuSeconds(pid);
-      vcpuShare = cpuShare(vcpuAtStart, vcpuThreadsCpuSeconds(pid), atMs) ?? vcpuShare;
+      const threads = threadCpuSeconds(pid);
+      const threadCpu = threads.migrationS;
+      vcpuShare = cpuShare(vcpuAtStart, threads.vcpusS, atMs) ?? vcpuShare;
       const poll = { atMs, info, migrationThreadCpuS: threadCpu };
       polls.push(poll);
       onPoll?.(poll);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -150,48 +150,49 @@ export async function waitForHeartbeats(
   pollMs = 200,
 ): Promise<Heartbeat[]> {
   const deadline = Date.now() + timeoutMs;
+  // Parse the log again only when it grew: the migration's start polls it every 10 ms.
+  let size = -1;
+  let beats: Heartbeat[] = [];
   for (;;) {
-    const beats = heartbeats(serialLog);
+    const now = existsSync(serialLog) ? statSync(serialLog).size : 0;
+    if (now !== size) {
+      size = now;
+      beats = heartbeats(serialLog);
+    }
     if (beats.length >= count || Date.now() > deadline) return beats;
     await sleep(pollMs);
   }
 }
 
-/**
- * CPU seconds (user + system) of the source's migration thread, named `live_migration` by
- * `-name ...,debug-threads=on` (QEMU's migration_thread); null while it does not exist.
- */
-export function migrationThreadCpuSeconds(pid: number): number | null {
-  return threadCpuSeconds(pid, (comm) => comm === "live_migration");
+/** CPU seconds (user + system) of the source's threads the lab watches; null: none found. */
+export interface ThreadCpu {
+  /** `live_migration` (QEMU's migration_thread, named by `-name ...,debug-threads=on`). */
+  readonly migrationS: number | null;
+  /** The vCPU threads, `CPU 0/TCG` or `CPU 0/KVM` (qemu_tcg_init_vcpu_thread() and
+   * kvm_start_vcpu_thread()), summed. */
+  readonly vcpusS: number | null;
 }
 
-/**
- * CPU seconds of the guest's vCPU threads (`CPU 0/TCG`, `CPU 0/KVM` under debug-threads=on,
- * QEMU's qemu_tcg_init_vcpu_thread() and kvm_start_vcpu_thread()); null when none is found.
- */
-export function vcpuThreadsCpuSeconds(pid: number): number | null {
-  return threadCpuSeconds(pid, (comm) => /^CPU \d+\//.test(comm));
-}
-
-/** Summed CPU seconds of the process's threads whose name `matches`; null when none does. */
-function threadCpuSeconds(pid: number, matches: (comm: string) => boolean): number | null {
-  const taskDir = `/proc/${pid}/task`;
-  let tasks: string[];
+/** Both in one pass over /proc/PID/task: the lab polls them every 100 ms while it migrates. */
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  let migrationS: number | null = null;
+  let vcpusS: number | null = null;
+  let tasks: string[] = [];
   try {
-    tasks = readdirSync(taskDir);
-  } catch {
-    return null;
-  }
-  let seconds: number | null = null;
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {}
   for (const tid of tasks) {
     try {
-      if (!matches(readFileSync(join(taskDir, tid, "comm"), "utf8").trim())) continue;
-      const stat = readFileSync(join(taskDir, tid, "stat"), "utf8");
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      const migration = comm === "live_migration";
+      if (!migration && !/^CPU \d+\//.test(comm)) continue;
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       // Fields after the ")" that closes comm: state is field 3, utime 14, stime 15.
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      seconds = (seconds ?? 0) + ticks / 100; // USER_HZ is 100 on Linux/x86
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on x86
+      if (migration) migrationS = seconds;
+      else vcpusS = (vcpusS ?? 0) + seconds;
     } catch {}
   }
-  return seconds;
+  return { migrationS, vcpusS };
 }

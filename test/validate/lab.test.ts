@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -23,9 +23,25 @@ import type { ComparedConfig, SourceComparison } from "../../validate/compared.t
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { isStochastic, quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
-import { heartbeats } from "../../validate/vm.ts";
+import { heartbeats, waitForHeartbeats } from "../../validate/vm.ts";
 
 // The lab's pure parts; the migrations themselves need QEMU and minutes (npm run validate:qemu).
+
+test("waitForHeartbeats sees a heartbeat appended while it waits, and gives up at its deadline", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mb-lab-"));
+  const log = join(dir, "serial.log");
+  const beat = (t: number) => `mb t=${t} mode=sparse passes=0 writes=${4 * t} checks=1 bad=0\n`;
+  writeFileSync(log, beat(1000));
+  setTimeout(() => appendFileSync(log, beat(2000)), 50);
+  const beats = await waitForHeartbeats(log, 2, 5000, 10);
+  assert.deepEqual(
+    beats.map((b) => b.writes),
+    [4000, 8000],
+  );
+  // No third one comes: what it has when the deadline passes.
+  assert.equal((await waitForHeartbeats(log, 3, 60, 10)).length, 2);
+  assert.deepEqual(await waitForHeartbeats(join(dir, "missing.log"), 1, 30, 10), []);
+});
 
 test("heartbeats: the guest's lines are read, boot noise and torn lines are not", () => {
   const dir = mkdtempSync(join(tmpdir(), "mb-lab-"));
