@@ -69,6 +69,11 @@ export function round(value: number, digits = 4): number {
   return Number(value.toPrecision(digits));
 }
 
+/** Round to `decimals` places after the point (round() counts significant digits instead). */
+export function roundDecimals(value: number, decimals: number): number {
+  return Number(value.toFixed(decimals));
+}
+
 /** Decimals that show `value` to `digits` significant digits (none for large values). */
 function decimalsFor(value: number, digits: number): number {
   if (value === 0) return digits - 1;

@@ -1,3 +1,4 @@
+import { mean } from "simple-statistics";
 import type { Figures } from "./compare.ts";
 import {
   type ComparedConfig,
@@ -35,9 +36,10 @@ export interface Agreement {
   readonly within10: boolean;
 }
 
-function mean(values: readonly (number | null)[]): number | null {
+/** The mean of the values that are known; null when none is. */
+export function meanOfKnown(values: readonly (number | null)[]): number | null {
   const xs = values.filter((v): v is number => v !== null);
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+  return xs.length === 0 ? null : mean(xs);
 }
 
 /** The most common real outcome; ties go to the first seen. */
@@ -65,8 +67,8 @@ function ratioOfMeans(
   sims: readonly Figures[],
   key: "totalTimeMs" | "transferredBytes",
 ): number | null {
-  const r = mean(real.map((f) => f[key]));
-  const s = mean(sims.map((f) => f[key]));
+  const r = meanOfKnown(real.map((f) => f[key]));
+  const s = meanOfKnown(sims.map((f) => f[key]));
   return r && s !== null ? s / r : null;
 }
 
@@ -173,8 +175,8 @@ export function repeatabilityLine(compared: readonly ComparedConfig[]): string |
     if (done.length < 2) return [];
     const spread = (key: "totalTimeMs" | "transferredBytes") => {
       const xs = done.map((f) => f[key] ?? 0);
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      return Math.max(...xs.map((x) => Math.abs(x / mean - 1)));
+      const average = mean(xs);
+      return Math.max(...xs.map((x) => Math.abs(x / average - 1)));
     };
     return [{ time: spread("totalTimeMs"), bytes: spread("transferredBytes") }];
   });

@@ -5,6 +5,7 @@ import {
   type ValidationRatioRow,
   validationRatiosSpec,
 } from "../reports/charts/validation-ratios.ts";
+import { meanOfKnown } from "./agreement.ts";
 import type { Figures } from "./compare.ts";
 import type { ComparedConfig, SourceComparison } from "./compared.ts";
 
@@ -18,11 +19,6 @@ import type { ComparedConfig, SourceComparison } from "./compared.ts";
 function timeOf(f: Figures, limitMs: number): number | null {
   if (f.status === "completed") return f.totalTimeMs;
   return f.status === "did-not-converge" ? limitMs : null;
-}
-
-function mean(values: readonly (number | null)[]): number | null {
-  const xs = values.filter((v): v is number => v !== null);
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 interface RealSide {
@@ -70,8 +66,8 @@ function sourceRows(compared: ComparedConfig, sim: SourceComparison): Validation
       rows.push(...ratioRows(point, figures, side(f), figures.status === f.status, limitMs));
     });
   const realMean = {
-    time: mean(realFigures.map((f) => timeOf(f, limitMs))),
-    bytes: mean(realFigures.map((f) => f.transferredBytes)),
+    time: meanOfKnown(realFigures.map((f) => timeOf(f, limitMs))),
+    bytes: meanOfKnown(realFigures.map((f) => f.transferredBytes)),
   };
   const seen = new Set(realFigures.map((f) => f.status));
   sim.seeds?.forEach((f, i) => {

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mean } from "simple-statistics";
+import { roundDecimals } from "../lib/format.ts";
 import { PRELOAD_FILE } from "../lib/workers.ts";
 import { readCsv, toRecords } from "../results/csv.ts";
 import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
@@ -125,20 +126,23 @@ export function meanGuestPace(runs: readonly LabRun[]): GuestPace {
   };
 }
 
+/** Milliseconds are enough for a warm-up or a CPU share, and keep the bench command short. */
+const millis = (value: number) => roundDecimals(value, 3);
+
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
 export function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] | null {
   // The real load had been writing for a while when the migration started: so has the simulated.
   // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
   const warmup = [
-    ...["--set", `guest_warmup_s=${round3(pace.warmupS)}`],
-    ...["--set", `guest_vcpu_busy=${round3(pace.vcpuBusy)}`],
+    ...["--set", `guest_warmup_s=${millis(pace.warmupS)}`],
+    ...["--set", `guest_vcpu_busy=${millis(pace.vcpuBusy)}`],
   ];
   const guestRatePerS = pace.ratePerS;
   switch (config.load.mode) {
     case "idle":
       return [
         ...["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`],
-        ...["--set", `guest_vcpu_busy=${round3(pace.vcpuBusy)}`],
+        ...["--set", `guest_vcpu_busy=${millis(pace.vcpuBusy)}`],
       ];
     case "stride": {
       // The stride program runs as fast as the vCPU lets it: give the model the speed the guest
@@ -192,11 +196,6 @@ export function realFigures(run: LabRun): Figures {
   };
 }
 
-/** Milliseconds are enough for a warm-up, and keep the bench command short. */
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
 function numberOrNull(text: string | undefined): number | null {
   return text === undefined || text === "" ? null : Number(text);
 }
@@ -211,7 +210,7 @@ export function traceWorkload(file: string, vcpuBusy: number): string[] {
   return [
     ...["--workload", "trace", "--set", `file=${file}`, "--set", "on-end=loop"],
     // The recorded guest's vCPU use is not in the trace: the repetitions' is (GuestPace).
-    ...["--set", `guest_vcpu_busy=${round3(vcpuBusy)}`],
+    ...["--set", `guest_vcpu_busy=${millis(vcpuBusy)}`],
   ];
 }
 

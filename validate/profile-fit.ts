@@ -1,9 +1,11 @@
+import { max, mean, min, sampleStandardDeviation } from "simple-statistics";
 import { builtinCalibration, encodeSeconds, type PageOutcome } from "../codecs/calibration.ts";
 import {
   type HostProfile,
   SENDER_OUTCOMES,
   type SenderOutcome,
 } from "../harness/simulator/host-profile.ts";
+import { roundDecimals } from "../lib/format.ts";
 import { goodness, identifiableColumns, nonNegativeLeastSquares } from "../lib/least-squares.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabRun, Poll, QueryMigrate } from "./migration-run.ts";
@@ -162,10 +164,9 @@ export interface Spread {
 
 export function spread(values: readonly number[]): Spread | null {
   if (values.length === 0) return null;
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, min: Math.min(...values), max: Math.max(...values), sd, n };
+  const xs = [...values];
+  const sd = xs.length > 1 ? sampleStandardDeviation(xs) : 0;
+  return { mean: mean(xs), min: min(xs), max: max(xs), sd, n: xs.length };
 }
 
 export interface LineFit {
@@ -300,7 +301,7 @@ export function fitSenderWithSlowdown(
     return { sender: fitSender(samples, fallback, 0, basis), slowdown: 0 };
   let best = { sender: fitSender(samples, fallback, 0, basis), slowdown: 0 };
   for (let i = 1; i <= MAX_SLOWDOWN / SLOWDOWN_STEP; i++) {
-    const slowdown = round(i * SLOWDOWN_STEP, 2);
+    const slowdown = roundDecimals(i * SLOWDOWN_STEP, 2);
     const sender = fitSender(samples, fallback, slowdown, basis);
     if (sender.residualRms < best.sender.residualRms) best = { sender, slowdown };
   }
@@ -384,14 +385,14 @@ export function fitHostProfile(
   const loadText = load ? `, load average ${load.min.toFixed(1)}–${load.max.toFixed(1)}` : "";
   const profile: HostProfile = {
     source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}; sender cost from ${basis === "cpu" ? "the migration thread's CPU time" : "wall time"}) in ${sets.map((s) => s.dir).join(", ")}`,
-    setupMs: setup ? round(setup.mean, 1) : fallback.setupMs,
-    downtimeFixedMs: downtime ? round(downtime.fixed, 2) : fallback.downtimeFixedMs,
+    setupMs: setup ? roundDecimals(setup.mean, 1) : fallback.setupMs,
+    downtimeFixedMs: downtime ? roundDecimals(downtime.fixed, 2) : fallback.downtimeFixedMs,
     senderMicrosPerPage: {
-      zero: round(sender.micros.zero, 3),
-      normal: round(sender.micros.normal, 3),
-      hit: round(sender.micros.hit, 3),
-      miss: round(sender.micros.miss, 3),
-      overflow: round(sender.micros.overflow, 3),
+      zero: roundDecimals(sender.micros.zero, 3),
+      normal: roundDecimals(sender.micros.normal, 3),
+      hit: roundDecimals(sender.micros.hit, 3),
+      miss: roundDecimals(sender.micros.miss, 3),
+      overflow: roundDecimals(sender.micros.overflow, 3),
     },
     ...(slowdown > 0 ? { busyVcpuSlowdown: slowdown } : {}),
     fittedFrom: {
@@ -406,8 +407,6 @@ export function fitHostProfile(
   const threadCpuShare = spread(ok.flatMap(({ run }) => cpuShare(run)));
   return { profile, setup, downtime, sender, slowdown, samples, threadCpuShare };
 }
-
-const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** The fit as a small table for people: coefficient, residual, R², N. */
 export function fitTable(fit: ProfileFit): string {

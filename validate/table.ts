@@ -1,3 +1,4 @@
+import { NO_VALUE } from "../lib/format.ts";
 import { type Agreement, agreements, convergenceText } from "./agreement.ts";
 import type { Figures } from "./compare.ts";
 import { type ComparedConfig, SOURCE_TITLES, type SourceComparison } from "./compared.ts";
@@ -100,7 +101,7 @@ export function agreementRows(list: readonly Agreement[]): string[][] {
   ]);
 }
 
-const fmt = (x: number | null, digits: number) => (x === null ? "—" : x.toFixed(digits));
+const fmt = (x: number | null, digits: number) => (x === null ? NO_VALUE : x.toFixed(digits));
 
 const HEAD = [
   "config",

@@ -8,6 +8,7 @@ import {
   percentLabel,
   rateLabel,
   round,
+  roundDecimals,
   sizeLabel,
 } from "../../lib/format.ts";
 import { parseBytes, parseRate } from "../../lib/units.ts";
@@ -66,4 +67,11 @@ test("no value prints as one mark everywhere", () => {
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY])
       assert.equal(label(value), NO_VALUE, `${label.name}(${value})`);
   assert.equal(elapsedLabel(Number.NaN), "?");
+});
+
+test("roundDecimals counts places after the point; round counts significant digits", () => {
+  assert.equal(roundDecimals(11.70549, 3), 11.705);
+  assert.equal(roundDecimals(268.46, 1), 268.5);
+  assert.equal(roundDecimals(0.0004, 3), 0);
+  assert.equal(round(11.70549, 3), 11.7);
 });
