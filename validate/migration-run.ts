@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CellStatus } from "../results/cell.ts";
 import type { LabImage } from "./lab-setup.ts";
 import {
+  bootLoadedSource,
   freePort,
   type GuestLoad,
   type Heartbeat,
@@ -136,10 +137,7 @@ export async function runMigration(
   const before = loadavg();
   const base = { config, repetition, polls };
   try {
-    source = await startVm(image, work, "source", config.load, config.guestRamKiB);
-    const booted = await waitForHeartbeats(source.serialLog, 1, 60_000);
-    if (booted.length === 0) throw new Error("the source guest printed no heartbeat in 60 s");
-    await sleep(config.warmupS * 1000);
+    source = await bootLoadedSource(image, work, config.load, config.guestRamKiB, config.warmupS);
     const rate = guestRate(config.load, source.serialLog);
     const port = await freePort();
     destination = await startVm(image, work, "destination", config.load, config.guestRamKiB, port);

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { recordProcess } from "../workloads/recorder.ts";
 import type { LabImage } from "./lab-setup.ts";
 import {
@@ -11,7 +10,7 @@ import {
   TRACE_INTERVAL_MS,
   type TracePlan,
 } from "./trace-recording.ts";
-import { startVm, type Vm, waitForHeartbeats } from "./vm.ts";
+import { bootLoadedSource, type Vm } from "./vm.ts";
 
 /**
  * The lab's RecordLoad: boot the source guest as a migration does (validate/migration-run.ts
@@ -26,10 +25,7 @@ export function bootAndRecord(image: LabImage): RecordLoad {
     const work = mkdtempSync(join(tmpdir(), "migbench-trace-"));
     let vm: Vm | null = null;
     try {
-      vm = await startVm(image, work, "source", plan.load, plan.guestRamKiB);
-      const booted = await waitForHeartbeats(vm.serialLog, 1, 60_000);
-      if (booted.length === 0) throw new Error("the guest printed no heartbeat in 60 s");
-      await sleep(plan.warmupS * 1000);
+      vm = await bootLoadedSource(image, work, plan.load, plan.guestRamKiB, plan.warmupS);
       const pid = vm.process.pid;
       if (pid === undefined) throw new Error("QEMU has no process id");
       return await recordProcess({

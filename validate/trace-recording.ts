@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
-import { loopPlan } from "../workloads/trace-loop.ts";
+import type { RecordSummary } from "../workloads/recorder.ts";
+import { LoopRefusedError, loopPlan } from "../workloads/trace-loop.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
 import type { LabConfig } from "./migration-run.ts";
 import { replaceAtFirstSnapshot } from "./trace-rebase.ts";
@@ -62,15 +63,11 @@ export function tracePlans(matrix: readonly LabConfig[]): TracePlan[] {
   return [...plans.values()];
 }
 
-/** What the recorder says of one recording (workloads/recorder.ts RecordSummary). */
-export interface RecorderSummary {
-  readonly durationS: number;
-  readonly snapshots: number;
-  readonly skippedSlots: number;
-  readonly bytes: number;
-  readonly captureMethod: string;
-  readonly fineReads: number;
-}
+/** What the lab keeps of the recorder's summary of one recording. */
+export type RecorderSummary = Pick<
+  RecordSummary,
+  "durationS" | "snapshots" | "skippedSlots" | "bytes" | "captureMethod" | "fineReads"
+>;
 
 /** One load's recording, as recordings.json keeps it. */
 export type TraceRecording =
@@ -226,13 +223,9 @@ export function loopRefusal(path: string): string | null {
     loopPlan(reader, path);
     return null;
   } catch (error) {
-    const message = (error as Error).message;
-    const why = /on-end=loop would invent this program's dirtying: (.*?); use on-end=/.exec(
-      message,
-    );
-    if (why) return `loop refused: ${why[1]}`;
+    if (error instanceof LoopRefusedError) return `loop refused: ${error.why}`;
     if (error instanceof UsageError || error instanceof InputError)
-      return `trace unreadable: ${message}`;
+      return `trace unreadable: ${error.message}`;
     throw error;
   } finally {
     reader?.close();

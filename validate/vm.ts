@@ -116,6 +116,28 @@ export async function startVm(
   };
 }
 
+/**
+ * A source guest booted with `load`, its load running `warmupS` after its first heartbeat: how
+ * both a migration (migration-run.ts) and a trace recording (trace-boot.ts) start. Stopped
+ * again if it never prints a heartbeat.
+ */
+export async function bootLoadedSource(
+  image: LabImage,
+  workDir: string,
+  load: GuestLoad,
+  ramKiB: number,
+  warmupS: number,
+): Promise<Vm> {
+  const vm = await startVm(image, workDir, "source", load, ramKiB);
+  const booted = await waitForHeartbeats(vm.serialLog, 1, 60_000);
+  if (booted.length === 0) {
+    await vm.stop();
+    throw new Error("the source guest printed no heartbeat in 60 s");
+  }
+  await sleep(warmupS * 1000);
+  return vm;
+}
+
 /** One heartbeat line of validate/guest/loadgen.c. */
 export interface Heartbeat {
   readonly tMs: number;

@@ -26,13 +26,9 @@ export class HotPages {
     return this.count;
   }
 
-  /** The pages the last reread() found written, ascending: touched[0 .. touchedSize). */
+  /** The pages the last reread() found written, ascending: the first as many as it returned. */
   get touched(): Uint32Array {
     return this.touchedPages;
-  }
-
-  get touchedSize(): number {
-    return this.touchedCount;
   }
 
   /** Empty the set: a new snapshot decides what is hot. */

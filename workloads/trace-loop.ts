@@ -72,13 +72,23 @@ export function loopPlan(reader: TraceReader, file: string): LoopPlan {
   return plan;
 }
 
+/** `on-end=loop` refused: a usage error that keeps why, for a caller that shows only that. */
+export class LoopRefusedError extends UsageError {
+  constructor(
+    file: string,
+    readonly why: string,
+  ) {
+    super(
+      `${file}: on-end=loop would invent this program's dirtying: ${why}; use on-end=stop (the default) or hold, or record a longer trace`,
+    );
+  }
+}
+
 function buildPlan(reader: TraceReader, file: string): LoopPlan {
   const { records } = reader;
   const contentEpochs = reader.epochs.filter((epoch) => epoch.index > 0 && !epoch.touch);
   const refuse = (why: string): never => {
-    throw new UsageError(
-      `${file}: on-end=loop would invent this program's dirtying: ${why}; use on-end=stop (the default) or hold, or record a longer trace`,
-    );
+    throw new LoopRefusedError(file, why);
   };
   if (contentEpochs.length < 2)
     refuse("it has fewer than two content epochs, so nothing says how its writes recur");
