@@ -239,7 +239,14 @@ export async function validateMain(args: readonly string[]): Promise<number> {
     checkWritableDirectory(out);
     const configs = groups.map((g) => g.config);
     const traces = argv.traces
-      ? await tracesFor(configs, resolve(from, "traces"), tracesDir, () => labRecorder(labDir), log)
+      ? await tracesFor(
+          configs,
+          groups.flatMap((g) => g.real),
+          resolve(from, "traces"),
+          tracesDir,
+          () => labRecorder(labDir),
+          log,
+        )
       : null;
     return compareAndWrite(groups, { ...options, traces });
   }
@@ -258,7 +265,14 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const groups = await migrateMatrix(image, matrix, reps, out, log);
   // After the migrations, each load in a boot of its own: the recorder must not take CPU from them.
   const traces = argv.traces
-    ? await tracesFor(matrix, null, tracesDir, () => bootAndRecord(image), log)
+    ? await tracesFor(
+        matrix,
+        groups.flatMap((g) => g.real),
+        null,
+        tracesDir,
+        () => bootAndRecord(image),
+        log,
+      )
     : null;
   return compareAndWrite(groups, { ...options, traces });
 }

@@ -4,7 +4,8 @@ import { TraceReader } from "../workloads/trace-reader.ts";
 import { TraceWriter } from "../workloads/trace-writer.ts";
 
 /**
- * Starts a recorded trace at the recorder's first full snapshot after the image.
+ * Starts a recorded trace at the recorder's first full snapshot after the image and at or after
+ * a given time (where the lab's migrations started on the load's clock: trace-recording.ts).
  *
  * The recorder's image is a read of all guest RAM (512 MiB) while the guest runs: it took
  * 10.8 s on the lab's loaded 2 cores, and nothing finer is recorded meanwhile — the fine
@@ -25,18 +26,22 @@ export interface Rebased {
   readonly bytes: number;
 }
 
-/** The first content epoch after the image, or null when there is none (nothing to start at). */
-function firstSnapshot(reader: TraceReader): number | null {
-  for (let e = 1; e < reader.epochs.length; e++) if (!reader.epochs[e].touch) return e;
+/** The first content epoch after the image at or after `notBeforeS`, or null when there is none. */
+function firstSnapshot(reader: TraceReader, notBeforeS: number): number | null {
+  for (let e = 1; e < reader.epochs.length; e++)
+    if (!reader.epochs[e].touch && reader.epochs[e].timeS >= notBeforeS) return e;
   return null;
 }
 
-/** Writes `reader`'s trace into `out` starting at its first snapshot after the image. */
-export function rebaseAtFirstSnapshot(reader: TraceReader, out: string): Rebased {
-  const start = firstSnapshot(reader);
+/**
+ * Writes `reader`'s trace into `out` starting at its first snapshot after the image and at or
+ * after `notBeforeS` (0: the first after the image).
+ */
+export function rebaseAtFirstSnapshot(reader: TraceReader, out: string, notBeforeS = 0): Rebased {
+  const start = firstSnapshot(reader, notBeforeS);
   if (start === null)
     throw new Error(
-      `${reader.path}: no snapshot after the image, so no time to start the replay at`,
+      `${reader.path}: no snapshot after the image${notBeforeS > 0 ? ` and ${notBeforeS.toFixed(1)} s in` : ""}, so no time to start the replay at`,
     );
   const cutS = reader.epochs[start].timeS;
   const writer = TraceWriter.create(out, {
@@ -82,11 +87,11 @@ export function rebaseAtFirstSnapshot(reader: TraceReader, out: string): Rebased
 }
 
 /** Rebases the trace `recorded` into `out` and deletes `recorded`, whether or not it worked. */
-export function replaceAtFirstSnapshot(recorded: string, out: string): Rebased {
+export function replaceAtFirstSnapshot(recorded: string, out: string, notBeforeS = 0): Rebased {
   try {
     const reader = TraceReader.open(recorded);
     try {
-      return rebaseAtFirstSnapshot(reader, out);
+      return rebaseAtFirstSnapshot(reader, out, notBeforeS);
     } finally {
       reader.close();
     }

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { mean } from "simple-statistics";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import type { RecordSummary } from "../workloads/recorder.ts";
 import { LoopRefusedError, loopPlan } from "../workloads/trace-loop.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
-import type { LabConfig } from "./migration-run.ts";
+import type { LabConfig, LabRun } from "./migration-run.ts";
 import { replaceAtFirstSnapshot } from "./trace-rebase.ts";
 import type { GuestLoad } from "./vm.ts";
 
@@ -15,11 +16,13 @@ import type { GuestLoad } from "./vm.ts";
  * recorder would take CPU from the 2 cores the migration shares), kept in `OUT/traces/<load>.trace`
  * with what each recording was in `OUT/traces/recordings.json`.
  *
- * Alignment (docs/VALIDATION.md, "Trace replay"): the recording starts where a migration starts
- * — after the first heartbeat and the configuration's `warmupS` (validate/migration-run.ts) —
- * and the trace kept starts at the recorder's first snapshot after its image
- * (validate/trace-rebase.ts), so its time 0 stands for the migration's; the replay then needs
- * no `guest_warmup_s`.
+ * Alignment (docs/VALIDATION.md, "Trace replay"): the recording starts at the load's first
+ * heartbeat, and the trace kept starts at the recorder's first snapshot at or after the load's
+ * own time at which its migrations started (their start heartbeats, LabRun.loadAtStart;
+ * validate/trace-rebase.ts), so its time 0 stands for the migrations'; the replay then needs no
+ * `guest_warmup_s`. The recorder's image read (1.6–2.2 s quiet) comes first, so a recording that
+ * starts later — after the warm-up, as before — replays a load that had written for seconds
+ * more: for `sparse` 17 MiB more distinct pages at the first sync than its migrations found.
  */
 
 export type LoadMode = GuestLoad["mode"];
@@ -35,28 +38,62 @@ export const RECORDINGS_FILE = "recordings.json";
 export interface TracePlan {
   readonly load: GuestLoad;
   readonly guestRamKiB: number;
-  /** How long the load runs before the recording starts: the migrations' warm-up. */
-  readonly warmupS: number;
+  /**
+   * Where the kept trace starts, on the load's own clock (heartbeat `t`, seconds): the mean of
+   * its migrations' start heartbeats, or, for runs recorded before those were kept, the first
+   * heartbeat plus the configuration's warm-up (how runMigration started them then).
+   */
+  readonly start: LoadStart;
   readonly durationS: number;
+}
+
+export type LoadStart =
+  | { readonly kind: "load-time"; readonly loadS: number }
+  | { readonly kind: "after-first-heartbeat"; readonly warmupS: number };
+
+/** The load's clock at its migrations' start heartbeats, per load (mean over the runs). */
+export function migrationStarts(runs: readonly LabRun[]): Map<LoadMode, number> {
+  const starts = new Map<LoadMode, number[]>();
+  for (const run of runs) {
+    const at = run.loadAtStart;
+    if (!at) continue;
+    const mode = run.config.load.mode;
+    starts.set(mode, [...(starts.get(mode) ?? []), at.tMs / 1000]);
+  }
+  return new Map([...starts].map(([mode, s]) => [mode, mean(s)]));
 }
 
 /**
  * One plan per load, in the matrix's order: as long as the longest time limit among the
- * configurations of that load, at most MAX_TRACE_S. The trace starts after the warm-up, so the
- * warm-up is not part of it.
+ * configurations of that load, at most MAX_TRACE_S, starting where `starts` (migrationStarts)
+ * says its migrations started.
  */
-export function tracePlans(matrix: readonly LabConfig[]): TracePlan[] {
+export function tracePlans(
+  matrix: readonly LabConfig[],
+  starts: ReadonlyMap<LoadMode, number> = new Map(),
+): TracePlan[] {
   const plans = new Map<LoadMode, TracePlan>();
   for (const c of matrix) {
     const seen = plans.get(c.load.mode);
-    if (seen && (seen.guestRamKiB !== c.guestRamKiB || seen.warmupS !== c.warmupS))
+    const loadS = starts.get(c.load.mode);
+    const start: LoadStart =
+      loadS === undefined
+        ? { kind: "after-first-heartbeat", warmupS: c.warmupS }
+        : { kind: "load-time", loadS };
+    if (
+      seen &&
+      (seen.guestRamKiB !== c.guestRamKiB ||
+        (start.kind === "after-first-heartbeat" &&
+          seen.start.kind === start.kind &&
+          seen.start.warmupS !== start.warmupS))
+    )
       throw new UsageError(
         `${c.name}: one trace per load needs one guest RAM and warm-up for every configuration of ${c.load.mode}`,
       );
     plans.set(c.load.mode, {
       load: c.load,
       guestRamKiB: c.guestRamKiB,
-      warmupS: c.warmupS,
+      start,
       durationS: Math.min(MAX_TRACE_S, Math.max(seen?.durationS ?? 0, c.timeoutS)),
     });
   }
@@ -69,6 +106,12 @@ export type RecorderSummary = Pick<
   "durationS" | "snapshots" | "skippedSlots" | "bytes" | "captureMethod" | "fineReads"
 >;
 
+/** A recording as RecordLoad made it: the recorder's summary and where on the load's clock it began. */
+export interface Recorded extends RecorderSummary {
+  /** The load's clock (heartbeat `t`, seconds) at the recording's time 0. */
+  readonly recordingStartLoadS: number;
+}
+
 /** One load's recording, as recordings.json keeps it. */
 export type TraceRecording =
   | ({
@@ -77,11 +120,14 @@ export type TraceRecording =
       /** The trace's file name, beside recordings.json. */
       readonly file: string;
       readonly guestRamKiB: number;
-      readonly startedAfterWarmupS: number;
       readonly requestedDurationS: number;
       readonly intervalMs: number;
       readonly fineMs: number;
-      /** The recording's time of the first snapshot after the image: the kept trace's time 0. */
+      /** The load's clock (heartbeat `t`, s) at the recording's time 0, at the kept trace's, and at its migrations' start. */
+      readonly recordingStartLoadS: number;
+      readonly startsAtLoadS: number;
+      readonly migrationsStartAtLoadS: number;
+      /** The recording's time of its first snapshot at or after the migrations' start (and after the image): the kept trace's time 0. */
       readonly startsAtRecordedS: number;
       /** The recording's own length; the kept trace's is `durationS`. */
       readonly recordedDurationS: number;
@@ -89,7 +135,12 @@ export type TraceRecording =
   | { readonly load: LoadMode; readonly state: "failed"; readonly error: string };
 
 /** Records one plan into `file` (booting the guest for it); rejects with one line on failure. */
-export type RecordLoad = (plan: TracePlan, file: string) => Promise<RecorderSummary>;
+export type RecordLoad = (plan: TracePlan, file: string) => Promise<Recorded>;
+
+/** The load's clock at which the kept trace should start, for a recording begun at `recordingStartLoadS`. */
+export function targetLoadS(start: LoadStart, recordingStartLoadS: number): number {
+  return start.kind === "load-time" ? start.loadS : recordingStartLoadS + start.warmupS;
+}
 
 /**
  * Records every plan into `dir` one after the other, rewriting recordings.json after each; a
@@ -109,16 +160,21 @@ export async function recordTraces(
     try {
       const recorded = join(dir, `${load}.recorded.trace`);
       const summary = await recordLoad(plan, recorded);
-      const rebased = replaceAtFirstSnapshot(recorded, join(dir, file));
+      const target = targetLoadS(plan.start, summary.recordingStartLoadS);
+      const notBeforeS = Math.max(0, target - summary.recordingStartLoadS);
+      const rebased = replaceAtFirstSnapshot(recorded, join(dir, file), notBeforeS);
+      const startsAtLoadS = summary.recordingStartLoadS + rebased.cutS;
       recordings.push({
         load,
         state: "recorded",
         file,
         guestRamKiB: plan.guestRamKiB,
-        startedAfterWarmupS: plan.warmupS,
         requestedDurationS: plan.durationS,
         intervalMs: TRACE_INTERVAL_MS,
         fineMs: TRACE_FINE_MS,
+        recordingStartLoadS: summary.recordingStartLoadS,
+        startsAtLoadS,
+        migrationsStartAtLoadS: target,
         startsAtRecordedS: rebased.cutS,
         recordedDurationS: summary.durationS,
         durationS: rebased.durationS,
@@ -129,7 +185,7 @@ export async function recordTraces(
         fineReads: summary.fineReads,
       });
       log(
-        `[trace ${i + 1}/${plans.length}] ${load}: ${summary.captureMethod}; replay starts at its first snapshot, ${rebased.cutS.toFixed(1)} s in, and lasts ${rebased.durationS.toFixed(1)} s`,
+        `[trace ${i + 1}/${plans.length}] ${load}: ${summary.captureMethod}; replay starts ${rebased.cutS.toFixed(1)} s in, at the load's ${startsAtLoadS.toFixed(2)} s (its migrations started at ${target.toFixed(2)} s${startsAtLoadS - target > TRACE_INTERVAL_MS / 1000 ? ": the image read ended later" : ""}), and lasts ${rebased.durationS.toFixed(1)} s`,
       );
     } catch (error) {
       const message = (error as Error).message.split("\n")[0];
@@ -163,6 +219,7 @@ export function readRecordings(tracesDir: string): TraceRecording[] | null {
  */
 export async function tracesFor(
   matrix: readonly LabConfig[],
+  runs: readonly LabRun[],
   existingDir: string | null,
   outDir: string,
   recorder: () => RecordLoad,
@@ -177,7 +234,10 @@ export async function tracesFor(
   const recordLoad = recorder();
   mkdirSync(outDir, { recursive: true });
   return checkLoops(
-    traceSet(outDir, await recordTraces(tracePlans(matrix), outDir, recordLoad, log)),
+    traceSet(
+      outDir,
+      await recordTraces(tracePlans(matrix, migrationStarts(runs)), outDir, recordLoad, log),
+    ),
   );
 }
 

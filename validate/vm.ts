@@ -117,9 +117,9 @@ export async function startVm(
 }
 
 /**
- * A source guest booted with `load`, its load running `warmupS` after its first heartbeat: how
- * both a migration (migration-run.ts) and a trace recording (trace-boot.ts) start. Stopped
- * again if it never prints a heartbeat.
+ * A source guest booted with `load`, its load running `warmupS` after its first heartbeat (seen
+ * within `pollMs`): how both a migration (migration-run.ts) and a trace recording
+ * (trace-boot.ts) start. Stopped again if it never prints a heartbeat.
  */
 export async function bootLoadedSource(
   image: LabImage,
@@ -127,9 +127,10 @@ export async function bootLoadedSource(
   load: GuestLoad,
   ramKiB: number,
   warmupS: number,
+  pollMs = 200,
 ): Promise<Vm> {
   const vm = await startVm(image, workDir, "source", load, ramKiB);
-  const booted = await waitForHeartbeats(vm.serialLog, 1, 60_000);
+  const booted = await waitForHeartbeats(vm.serialLog, 1, 60_000, pollMs);
   if (booted.length === 0) {
     await vm.stop();
     throw new Error("the source guest printed no heartbeat in 60 s");

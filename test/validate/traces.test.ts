@@ -7,13 +7,14 @@ import { agreements, summaryLines } from "../../validate/agreement.ts";
 import { emptyFigures, type Figures } from "../../validate/compare.ts";
 import type { ComparedConfig } from "../../validate/compared.ts";
 import { fullMatrix, quickMatrix } from "../../validate/matrix.ts";
-import type { LabRun } from "../../validate/migration-run.ts";
+import type { LabConfig, LabRun } from "../../validate/migration-run.ts";
 import { comparisonRows, markdownTable } from "../../validate/table.ts";
 import { replaceAtFirstSnapshot } from "../../validate/trace-rebase.ts";
 import {
   loopRefusal,
   MAX_TRACE_S,
-  type RecorderSummary,
+  migrationStarts,
+  type Recorded,
   type RecordLoad,
   readRecordings,
   recordTraces,
@@ -42,8 +43,20 @@ test("tracePlans: one trace per load, as long as its longest time limit, at most
     quick.map((p) => p.load.mode),
     ["idle", "sparse", "stride", "zipf"],
   );
-  // The quick matrix's limits are 45 s: capped; the recording starts after the 3 s warm-up.
-  assert.ok(quick.every((p) => p.durationS === MAX_TRACE_S && p.warmupS === 3));
+  // The quick matrix's limits are 45 s: capped. Without the migrations' start heartbeats the
+  // trace starts the 3 s warm-up after the first heartbeat, as those migrations did.
+  assert.ok(
+    quick.every(
+      (p) =>
+        p.durationS === MAX_TRACE_S &&
+        p.start.kind === "after-first-heartbeat" &&
+        p.start.warmupS === 3,
+    ),
+  );
+  // With them, where they started on the load's clock (their mean).
+  const started = tracePlans(quickMatrix(), new Map([["sparse", 3.54]]));
+  assert.deepEqual(started[1].start, { kind: "load-time", loadS: 3.54 });
+  assert.equal(started[0].start.kind, "after-first-heartbeat");
   const short = quickMatrix().map((c) => ({ ...c, timeoutS: c.load.mode === "idle" ? 8 : 12 }));
   assert.deepEqual(
     tracePlans(short).map((p) => [p.load.mode, p.durationS]),
@@ -62,14 +75,31 @@ test("tracePlans: one trace per load, as long as its longest time limit, at most
   );
 });
 
-const summary: RecorderSummary = {
+const summary: Recorded = {
   durationS: 29.8,
   snapshots: 150,
   skippedSlots: 2,
   bytes: 123_456,
   captureMethod: "content diff every 200 ms; hot pages re-read every 5 ms",
   fineReads: 3000,
+  recordingStartLoadS: 0.5,
 };
+
+/** A real run of `config` whose migration started on the load's heartbeat at `tMs`. */
+function startedAt(config: LabConfig, tMs: number | null): LabRun {
+  const loadAtStart = tMs === null ? null : { tMs, passes: 0, writes: 12_000, checks: 3, bad: 0 };
+  return { config, loadAtStart } as LabRun;
+}
+
+test("migrationStarts: the mean start heartbeat per load, from runs that kept one", () => {
+  const [idle, sparse] = quickMatrix();
+  const starts = migrationStarts([
+    startedAt(sparse, 3500),
+    startedAt(sparse, 3600),
+    startedAt(idle, null),
+  ]);
+  assert.deepEqual([...starts], [["sparse", 3.55]]);
+});
 
 test("recordTraces: each load in turn, recordings.json after each, a failure kept with its reason", async () => {
   const dir = tmp();
@@ -81,14 +111,18 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
     return summary;
   };
   const lines: string[] = [];
-  const recordings = await recordTraces(tracePlans(quickMatrix()), dir, fake, (l) => lines.push(l));
+  // The recordings start at the load's 0.5 s; its migrations started at 0.65 s.
+  const starts = new Map(quickMatrix().map((c) => [c.load.mode, 0.65]));
+  const plans = tracePlans(quickMatrix(), starts);
+  const recordings = await recordTraces(plans, dir, fake, (l) => lines.push(l));
   assert.deepEqual(asked, [
     ["idle", join(dir, "idle.recorded.trace")],
     ["sparse", join(dir, "sparse.recorded.trace")],
     ["stride", join(dir, "stride.recorded.trace")],
     ["zipf", join(dir, "zipf.recorded.trace")],
   ]);
-  // Kept from its first snapshot (0.1 s) on: 0.9 s of the 1 s recorded; the recording is gone.
+  // Kept from its first snapshot at or after 0.15 s in (0.2 s) on: 0.8 s of the 1 s recorded;
+  // the recording is gone.
   const { bytes, ...kept } = recordings[0] as Extract<TraceRecording, { state: "recorded" }>;
   assert.ok(bytes > 0);
   assert.deepEqual(kept, {
@@ -96,13 +130,15 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
     state: "recorded",
     file: "idle.trace",
     guestRamKiB: 524280,
-    startedAfterWarmupS: 3,
     requestedDurationS: 30,
     intervalMs: 200,
     fineMs: 5,
-    startsAtRecordedS: 0.1,
+    recordingStartLoadS: 0.5,
+    startsAtLoadS: 0.7,
+    migrationsStartAtLoadS: 0.65,
+    startsAtRecordedS: 0.2,
     recordedDurationS: 29.8,
-    durationS: 0.9,
+    durationS: 0.8,
     snapshots: 150,
     skippedSlots: 2,
     captureMethod: summary.captureMethod,
@@ -116,6 +152,14 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
   });
   assert.deepEqual(readRecordings(dir), recordings);
   assert.ok(lines.some((l) => l.includes("zipf: recording failed: no mapping")));
+  assert.ok(
+    lines.some((l) =>
+      l.includes(
+        "idle: content diff every 200 ms; hot pages re-read every 5 ms; replay starts 0.2 s in, at the load's 0.70 s (its migrations started at 0.65 s), and lasts 0.8 s",
+      ),
+    ),
+    lines.join("\n"),
+  );
   assert.equal(readRecordings(tmp()), null);
 });
 
@@ -126,18 +170,20 @@ test("tracesFor: a --from run's traces are used; without them they are recorded,
     writeTrace(file, 10, () => Array.from({ length: 160 }, (_, i) => i));
     return summary;
   };
-  await recordTraces(tracePlans([idle]), runDir, looping, () => {});
+  // Its migration started at the load's 0.6 s: 0.1 s into the recording.
+  const runs = [startedAt(idle, 600)];
+  await recordTraces(tracePlans([idle], migrationStarts(runs)), runDir, looping, () => {});
   let asked = 0;
   const recorder = () => {
     asked++;
     return looping;
   };
   const out = join(tmp(), "traces");
-  const kept = await tracesFor([idle], runDir, out, recorder, () => {});
+  const kept = await tracesFor([idle], runs, runDir, out, recorder, () => {});
   assert.deepEqual(kept.get("idle"), { state: "recorded", path: join(runDir, "idle.trace") });
   assert.equal(asked, 0);
   const lines: string[] = [];
-  const recorded = await tracesFor([idle], tmp(), out, recorder, (l) => lines.push(l));
+  const recorded = await tracesFor([idle], runs, tmp(), out, recorder, (l) => lines.push(l));
   assert.equal(asked, 1);
   assert.deepEqual(recorded.get("idle"), { state: "recorded", path: join(out, "idle.trace") });
   assert.ok(existsSync(join(out, "recordings.json")));
@@ -145,6 +191,7 @@ test("tracesFor: a --from run's traces are used; without them they are recorded,
   // A trace whose loop is refused is unavailable with the reason, for every configuration.
   const refusing = await tracesFor(
     [idle],
+    runs,
     tmp(),
     join(tmp(), "t"),
     () => async (_p, file) => {
@@ -159,6 +206,7 @@ test("tracesFor: a --from run's traces are used; without them they are recorded,
   await assert.rejects(
     tracesFor(
       [idle],
+      runs,
       tmp(),
       join(tmp(), "t"),
       () => {
