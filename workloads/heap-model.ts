@@ -3,6 +3,7 @@ import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { applyHotWrites, fillRecords, PageWords } from "./page-content.ts";
 import { Permutation } from "./permutation.ts";
 import { hash2, hash3, SteadyStream } from "./random.ts";
+import { RunLayout } from "./run-layout.ts";
 import type { WorkloadRun } from "./types.ts";
 import { ZipfSampler } from "./zipf.ts";
 
@@ -37,6 +38,11 @@ export interface HeapModelOptions {
   readonly rewritesPerS: number;
   /** Share of the region that is free (zero) at start; drawn outside the active set. */
   readonly zeroShare: number;
+  /**
+   * Free and used pages are drawn in runs of this many pages (os-base.ts says why a booted
+   * guest's are long); 1 or absent: page by page.
+   */
+  readonly zeroRunPages?: number;
   /** Workload name for error messages. */
   readonly name: string;
   /** The workload parameter that sizes the active set, for error messages. */
@@ -52,6 +58,8 @@ export class HeapModel {
   private readonly hotWords: number;
   /** P(free) for a page outside the active set, as a threshold on a 32-bit hash. */
   private readonly zeroThreshold: number;
+  /** The free runs, when they are longer than a page (RunLayout). */
+  private readonly zeroRuns: RunLayout | null;
   /**
    * Sparse writes since the page's last rewrite, indexed by popularity rank: the busiest pages'
    * counters share cache lines, which makes the update loop ~2× faster than a per-page array.
@@ -96,6 +104,9 @@ export class HeapModel {
     this.hotWords = options.hotWords;
     const zeroProbability = outside === 0 ? 0 : (options.zeroShare * pages) / outside;
     this.zeroThreshold = Math.min(0x1_0000_0000, Math.round(zeroProbability * 0x1_0000_0000));
+    const runPages = options.zeroRunPages ?? 1;
+    this.zeroRuns =
+      runPages > 1 ? new RunLayout(pages, runPages, zeroProbability, this.seed ^ 0x2e60) : null;
     this.writes = new Uint32Array(activePages);
     this.rewrites = options.rewritesPerS > 0 ? new Uint32Array(pages) : null;
     this.scatter = new Permutation(pages, hash2(this.seed, 0x5ca7));
@@ -169,7 +180,11 @@ export class HeapModel {
   }
 
   private baseIsZero(local: number): boolean {
-    if (hash2(this.seed ^ 0x2e60, local) >= this.zeroThreshold) return false;
+    const free =
+      this.zeroRuns === null
+        ? hash2(this.seed ^ 0x2e60, local) < this.zeroThreshold
+        : this.zeroRuns.has(local);
+    if (!free) return false;
     return this.activePages === 0 || this.scatter.inverse(local) >= this.activePages;
   }
 }

@@ -1,4 +1,5 @@
 import { HeapRun } from "./heap-model.ts";
+import { OS_RUN_PARAM } from "./os-base.ts";
 import type { WorkloadDefinition } from "./types.ts";
 import { activeRegion, checkedPageCount, numberParam, param } from "./workload-params.ts";
 
@@ -29,6 +30,11 @@ export const idle: WorkloadDefinition = {
       description: "share of RAM never touched since boot (all-zero)",
       min: 0,
       max: 1,
+    }),
+    param({
+      ...OS_RUN_PARAM,
+      description:
+        "the pages touched since boot lie in runs of this many pages (1 = scattered page by page; the lab's booted guest: ~2048)",
     }),
     param({
       name: "os_hot_bytes",
@@ -66,6 +72,7 @@ export const idle: WorkloadDefinition = {
       hotWords: 8,
       rewritesPerS: numberParam(p, "rewrites_per_s"),
       zeroShare: numberParam(p, "zero_share"),
+      zeroRunPages: numberParam(p, OS_RUN_PARAM.name),
     });
   },
 };

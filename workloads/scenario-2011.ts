@@ -1,7 +1,7 @@
 import { PAGE_SIZE } from "../lib/page.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
-import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
+import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { fillRandom, PageWords } from "./page-content.ts";
 import { hash2, hash3, xorshift32 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadParam, WorkloadRun } from "./types.ts";
@@ -63,7 +63,7 @@ function scenarioParams(len: number, step: number): WorkloadParam[] {
       max: PAGE_SIZE,
       integer: true,
     }),
-    OS_SHARE_PARAM,
+    ...OS_BASE_PARAMS,
   ];
 }
 
@@ -78,7 +78,7 @@ function scenario(name: string, len: number, step: number): WorkloadDefinition {
       const p = options.params;
       const pageCount = checkedPageCount(options.ramBytes);
       const wssPages = regionPages(numberParam(p, "wss"), pageCount, "wss");
-      const os = new OsBase(options.seed, wssPages, numberParam(p, "os_share"));
+      const os = osBase(options.seed, pageCount, wssPages, p);
       return new ScenarioRun(
         pageCount,
         wssPages,

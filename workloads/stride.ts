@@ -1,7 +1,7 @@
 import { PAGE_SIZE } from "../lib/page.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
-import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
+import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { PageWords } from "./page-content.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
 import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
@@ -49,7 +49,7 @@ export const stride: WorkloadDefinition = {
         "passes over the buffer per second, each adding 1 to every 1024th byte (native: 18 000–27 000; TCG: ~1 800)",
       min: 0,
     }),
-    OS_SHARE_PARAM,
+    ...OS_BASE_PARAMS,
   ],
   // The docs' loop itself is deterministic; only the OS pages' layout comes from the seed
   // (os-base.ts), and with os_share = 0 there are none.
@@ -77,8 +77,7 @@ class StrideRun implements WorkloadRun {
     const bufferBytes = numberParam(params, "buffer_bytes");
     this.bufferPages = regionPages(bufferBytes, this.pageCount, "buffer_bytes");
     this.passesPerS = numberParam(params, "passes_per_s");
-    const osShare = numberParam(params, "os_share");
-    this.os = new OsBase(seed, this.bufferPages, osShare);
+    this.os = osBase(seed, this.pageCount, this.bufferPages, params);
   }
 
   /** Completed passes so far. */

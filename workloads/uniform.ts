@@ -1,6 +1,6 @@
 import type { PageBitmap } from "../lib/page-bitmap.ts";
 import { checkForward } from "./heap-model.ts";
-import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
+import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { fillRandom, PageWords, SLOTS_PER_PAGE } from "./page-content.ts";
 import { hash2, hash3, hash4, SteadyStream, type Xoshiro128 } from "./random.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
@@ -62,12 +62,12 @@ export const uniform: WorkloadDefinition = {
       description:
         "working-set pages at the start: random data, or zero until first written (calloc'd memory)",
     },
-    OS_SHARE_PARAM,
+    ...OS_BASE_PARAMS,
   ],
   create(options) {
     const pageCount = checkedPageCount(options.ramBytes);
     const wssPages = regionPages(numberParam(options.params, "wss"), pageCount, "wss");
-    const os = new OsBase(options.seed, wssPages, numberParam(options.params, "os_share"));
+    const os = osBase(options.seed, pageCount, wssPages, options.params);
     return new UniformRun(pageCount, wssPages, {
       writesPerS: numberParam(options.params, "writes_per_s"),
       seed: options.seed,

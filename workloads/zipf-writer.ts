@@ -1,4 +1,4 @@
-import { OS_SHARE_PARAM, OsBase } from "./os-base.ts";
+import { OS_BASE_PARAMS, osBase } from "./os-base.ts";
 import { Permutation } from "./permutation.ts";
 import { hash2 } from "./random.ts";
 import type { WorkloadDefinition } from "./types.ts";
@@ -29,7 +29,7 @@ export const zipfWriter: WorkloadDefinition = {
   source: "migbench; the validation lab's Zipf writer (validate/guest/loadgen.c)",
   defaultRamBytes: uniform.defaultRamBytes,
   params: [
-    ...uniform.params.filter((p) => p.name !== OS_SHARE_PARAM.name),
+    ...uniform.params.filter((p) => !OS_BASE_PARAMS.includes(p)),
     param({
       name: "zipf_exponent",
       unit: "",
@@ -38,12 +38,12 @@ export const zipfWriter: WorkloadDefinition = {
       min: 0,
       max: 10,
     }),
-    OS_SHARE_PARAM,
+    ...OS_BASE_PARAMS,
   ],
   create(options) {
     const pageCount = checkedPageCount(options.ramBytes);
     const wssPages = regionPages(numberParam(options.params, "wss"), pageCount, "wss");
-    const os = new OsBase(options.seed, wssPages, numberParam(options.params, "os_share"));
+    const os = osBase(options.seed, pageCount, wssPages, options.params);
     const sampler = new ZipfSampler(wssPages, numberParam(options.params, "zipf_exponent"));
     const scatter = new Permutation(wssPages, hash2(options.seed >>> 0, 0x21bf));
     return new UniformRun(pageCount, wssPages, {

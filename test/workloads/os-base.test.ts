@@ -75,6 +75,48 @@ describe("the OS base", () => {
     assert.notDeepEqual(await layout(2), one);
   });
 
+  it("os_run_pages: exactly the share of the pages, in whole runs and one part-run, laid out by the seed", async () => {
+    for (const [name, ownSet, own] of [
+      ["stride", "buffer_bytes=16MiB", 4096],
+      ["zipf", "wss=16MiB", 4096],
+    ] as const) {
+      const ram = 128 * MiB;
+      const sets = [ownSet, "os_share=0.25", "os_run_pages=2048"];
+      const pages = osPages(await create(name, ram, sets), own);
+      // 28 672 pages outside the load, 14 runs of 2048: 7168 OS pages = 3 whole runs and the
+      // first 1024 pages of a fourth.
+      assert.equal(pages.length, 7168, name);
+      const byRun = new Map<number, number[]>();
+      for (const page of pages) {
+        const run = Math.floor((page - own) / 2048);
+        byRun.set(run, [...(byRun.get(run) ?? []), (page - own) % 2048]);
+      }
+      const sizes = [...byRun.values()].map((offsets) => offsets.length).sort((a, b) => a - b);
+      assert.deepEqual(sizes, [1024, 2048, 2048, 2048], name);
+      for (const offsets of byRun.values())
+        assert.deepEqual(
+          offsets,
+          [...offsets.keys()],
+          `${name}: a run's OS pages start it, unbroken`,
+        );
+      const other = osPages(await create(name, ram, sets, 2), own);
+      assert.notDeepEqual(other, pages, `${name}: another seed, another layout`);
+    }
+  });
+
+  it("idle's os_run_pages: its non-zero pages lie in runs too, as many as zero_share leaves", async () => {
+    const ram = 64 * MiB;
+    const run = await create("idle", ram, ["zero_share=0.75", "os_run_pages=1024"]);
+    const pages = osPages(run, 0);
+    // A quarter of the 16 384 pages, to within the hot pages (os_hot_bytes: 256 pages anywhere).
+    assert.ok(Math.abs(pages.length - 4096) <= 256, `${pages.length} non-zero pages`);
+    // Most of them in runs of 1024 that are non-zero from end to end.
+    const whole = new Map<number, number>();
+    for (const page of pages) whole.set(page >> 10, (whole.get(page >> 10) ?? 0) + 1);
+    const inWholeRuns = [...whole.values()].filter((n) => n === 1024).length * 1024;
+    assert.ok(inWholeRuns >= 3072, `${inWholeRuns} pages in whole runs`);
+  });
+
   it("a load that fills RAM leaves no room and no error", async () => {
     const run = await create("stride", 16 * MiB, ["buffer_bytes=16MiB"]);
     assert.equal(run.pageCount, 4096);
