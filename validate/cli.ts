@@ -54,9 +54,9 @@ function parser(args: readonly string[]) {
         "fit a host profile from these validation runs' real.json; --out FILE (default host-profile.json)",
     })
     .option("fit-basis", {
-      choices: ["cpu", "wall"] as const,
+      choices: ["cpu", "wall", "polls"] as const,
       describe:
-        "--fit: fit the sender's cost to the migration thread's CPU time, or to wall time (a loaded host)",
+        "--fit: the sender's cost from the migration thread's CPU time, from wall time (one cost for all pages), or per outcome from the polls' zero-only and normal-only stretches",
       default: "cpu" as const,
     })
     .option("seeds", {

@@ -25,6 +25,12 @@ const LOOPBACK_LINK = "32Gbit/s";
 const MiB = 1024 * 1024;
 /** A minimal Linux guest of 512 MiB (kernel, initramfs, page cache) holds ~97 MiB of non-zero pages. */
 const MINIMAL_GUEST_OS_BYTES = 97 * MiB;
+/**
+ * How long the runs of the lab guest's non-zero pages are (workloads/os-base.ts
+ * `os_run_pages`): its idle trace held 24 300 non-zero pages in ~200 runs, half of them by
+ * pages in runs of ≥ 2 500 (run F, December 2026).
+ */
+const MINIMAL_GUEST_OS_RUN_PAGES = 8192;
 
 /**
  * The host profile the lab compares against by default: the lab's own host, fitted to its quiet
@@ -49,14 +55,15 @@ export interface Figures {
 
 /**
  * The OS pages' share of the RAM outside a load's own pages (workloads/os-base.ts), so the
- * simulated guest holds the real one's ~97 MiB beside the load.
+ * simulated guest holds the real one's OS beside the load: `osBytes`, measured from the load's
+ * trace (validate/guest-os-base.ts), or the idle guest's ~97 MiB.
  */
-function osShare(config: LabConfig, loadBytes: number): string {
-  return osFraction(config, loadBytes).toFixed(4);
+function osShare(config: LabConfig, loadBytes: number, osBytes: number): string {
+  return osFraction(config, loadBytes, osBytes).toFixed(4);
 }
 
-function osFraction(config: LabConfig, loadBytes: number): number {
-  return Math.min(1, MINIMAL_GUEST_OS_BYTES / (config.guestRamKiB * 1024 - loadBytes));
+function osFraction(config: LabConfig, loadBytes: number, osBytes: number): number {
+  return Math.min(1, osBytes / (config.guestRamKiB * 1024 - loadBytes));
 }
 
 /**
@@ -79,8 +86,8 @@ export interface SeedSweep {
 }
 
 /** An idle guest's zero share: all but the OS's ~97 MiB (0.81 of a 512 MiB guest). */
-function idleZeroShare(config: LabConfig): string {
-  return (1 - osFraction(config, 0)).toFixed(2);
+function idleZeroShare(config: LabConfig, osBytes: number): string {
+  return (1 - osFraction(config, 0, osBytes)).toFixed(4);
 }
 
 /**
@@ -130,7 +137,12 @@ export function meanGuestPace(runs: readonly LabRun[]): GuestPace {
 const millis = (value: number) => roundDecimals(value, 3);
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
-export function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] | null {
+export function syntheticWorkload(
+  config: LabConfig,
+  pace: GuestPace,
+  osBytes: number | null = null,
+): string[] | null {
+  const os = osBytes ?? MINIMAL_GUEST_OS_BYTES;
   // The real load had been writing for a while when the migration started: so has the simulated.
   // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
   const warmup = [
@@ -141,7 +153,8 @@ export function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] 
   switch (config.load.mode) {
     case "idle":
       return [
-        ...["--workload", "idle", "--set", `zero_share=${idleZeroShare(config)}`],
+        ...["--workload", "idle", "--set", `zero_share=${idleZeroShare(config, os)}`],
+        ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
         ...["--set", `guest_vcpu_busy=${millis(pace.vcpuBusy)}`],
       ];
     case "stride": {
@@ -153,7 +166,8 @@ export function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] 
       return [
         ...["--workload", "stride", "--set", `buffer_bytes=${buffer}`],
         ...["--set", `passes_per_s=${Math.max(1, Math.round(rate))}`],
-        ...["--set", `os_share=${osShare(config, buffer)}`],
+        ...["--set", `os_share=${osShare(config, buffer, os)}`],
+        ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
         ...warmup,
       ];
     }
@@ -166,7 +180,8 @@ export function syntheticWorkload(config: LabConfig, pace: GuestPace): string[] 
       return [
         ...["--workload", workload, "--set", `wss=${wss}`],
         ...["--set", `writes_per_s=${config.load.args[1]}`, "--set", "initial=zero"],
-        ...["--set", `os_share=${osShare(config, wss)}`],
+        ...["--set", `os_share=${osShare(config, wss, os)}`],
+        ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
         ...warmup,
       ];
     }

@@ -13,6 +13,7 @@ import {
   traceWorkload,
 } from "./compare.ts";
 import type { ComparedConfig, SimRun, SourceComparison } from "./compared.ts";
+import { measuredOsBytes } from "./guest-os-base.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
 import {
@@ -40,6 +41,20 @@ export interface ComparisonOptions {
   readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
 }
 
+/**
+ * The guest OS's non-zero bytes under this load, from its trace's image when the run has the
+ * trace and knows where it starts on the load's clock (validate/guest-os-base.ts); else null:
+ * the idle guest's.
+ */
+function guestOsBytes(
+  config: LabConfig,
+  real: readonly LabRun[],
+  trace: TraceAvailability | undefined,
+): number | null {
+  if (trace?.state !== "recorded" || trace.startsAtLoadS === null) return null;
+  return measuredOsBytes(trace.path, config.load, real, trace.startsAtLoadS);
+}
+
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */
 function syntheticSource(
   config: LabConfig,
@@ -48,14 +63,15 @@ function syntheticSource(
   stochastic: boolean,
 ): SourceComparison {
   const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
+  const os = guestOsBytes(config, real, options.traces?.get(config.load.mode));
   const runs: SimRun[] = real.flatMap((run) => {
-    const workload = syntheticWorkload(config, guestPace(run));
+    const workload = syntheticWorkload(config, guestPace(run), os);
     if (!workload) return [];
     const [figures] = simulate(config, workload, dir(`rep${run.repetition}`), options.profile);
     return [{ repetition: run.repetition, figures }];
   });
   // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
-  const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real)) : null;
+  const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real), os) : null;
   const seeds = sweepWorkload
     ? simulate(config, sweepWorkload, dir("seeds"), options.profile, { count: options.seeds })
     : null;

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { QEMU_72_TCG } from "../harness/simulator/host-profile.ts";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { InputError } from "../lib/errors.ts";
+import { fitTable } from "./fit-table.ts";
 import type { LabRun } from "./migration-run.ts";
-import { type FitBasis, fitHostProfile, fitTable, type RunSet } from "./profile-fit.ts";
+import { type FitBasis, fitHostProfile, type RunSet } from "./profile-fit.ts";
 
 /**
  * `npm run validate:qemu -- --fit RUN_DIR... [--out FILE]`: a host profile fitted from the

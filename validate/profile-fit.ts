@@ -5,8 +5,11 @@ import {
   SENDER_OUTCOMES,
   type SenderOutcome,
 } from "../harness/simulator/host-profile.ts";
+import { UsageError } from "../lib/errors.ts";
 import { roundDecimals } from "../lib/format.ts";
 import { goodness, identifiableColumns, nonNegativeLeastSquares } from "../lib/least-squares.ts";
+import { fitIntervalCosts, type IntervalCosts } from "./interval-costs.ts";
+import { fitLine, type LineFit } from "./line-fit.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabRun, Poll, QueryMigrate } from "./migration-run.ts";
 
@@ -36,7 +39,9 @@ export interface RunSet {
  * downtime's fixed part (what a page cost on this host as it was, the thread waiting for a
  * core included: on a loaded machine the thread had a core for only part of the time).
  */
-export type FitBasis = "cpu" | "wall";
+export type FitBasis = "cpu" | "wall" | "polls";
+/** The bases fitted from one sample per run (`polls` reads the stretches inside each run). */
+export type SampleBasis = Exclude<FitBasis, "polls">;
 
 /** One migration's sender cost and its pages by outcome. */
 export interface SenderSample {
@@ -100,7 +105,7 @@ export function codecMicros(pages: Readonly<Record<SenderOutcome, number>>, xbzr
 export function senderSample(
   run: LabRun,
   label: string,
-  basis: FitBasis = "cpu",
+  basis: SampleBasis = "cpu",
   downtimeFixedMs = 0,
 ): SenderSample | null {
   const xbzrle = run.config.xbzrleCacheBytes !== null;
@@ -169,29 +174,6 @@ export function spread(values: readonly number[]): Spread | null {
   return { mean: mean(xs), min: min(xs), max: max(xs), sd, n: xs.length };
 }
 
-export interface LineFit {
-  readonly fixed: number;
-  readonly slope: number;
-  readonly fixedError: number | null;
-  readonly slopeError: number | null;
-  readonly residualRms: number;
-  readonly rSquared: number;
-  readonly n: number;
-}
-
-/** y = fixed + slope × x by least squares with fixed, slope ≥ 0; null below 2 points. */
-export function fitLine(xs: readonly number[], ys: readonly number[]): LineFit | null {
-  if (xs.length < 2) return null;
-  const fit = nonNegativeLeastSquares(
-    xs.map((x) => [1, x]),
-    ys,
-  );
-  const [fixed, slope] = fit.coefficients;
-  const [fixedError, slopeError] = fit.standardErrors;
-  const { residualRms, rSquared, n } = fit;
-  return { fixed, slope, fixedError, slopeError, residualRms, rSquared, n };
-}
-
 export interface SenderFit {
   readonly micros: Readonly<Record<SenderOutcome, number>>;
   /** Standard error of each fitted value (null: held at 0, kept from the fallback, or no dof). */
@@ -212,7 +194,7 @@ export function fitSender(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
   slowdown = 0,
-  basis: FitBasis = "cpu",
+  basis: SampleBasis = "cpu",
 ): SenderFit {
   // With a busy-guest slowdown k a run's pages cost (1 + k × its vCPU use) times as much.
   const scaled = samples.map((s) => {
@@ -232,14 +214,14 @@ export function fitSender(
  * noise (fitted apart, four quiet runs gave a miss 0 µs beside a normal page at 19, and a hit
  * 0 to 214 µs). So one cost for every page; on CPU time each outcome keeps its own.
  */
-function fitGroups(basis: FitBasis): SenderOutcome[][] {
+function fitGroups(basis: SampleBasis): SenderOutcome[][] {
   return basis === "wall" ? [[...SENDER_OUTCOMES]] : SENDER_OUTCOMES.map((o) => [o]);
 }
 
 function fitScaledSender(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
-  basis: FitBasis,
+  basis: SampleBasis,
 ): SenderFit {
   const groups = fitGroups(basis);
   const groupPages = (s: SenderSample, g: readonly SenderOutcome[]) =>
@@ -293,7 +275,7 @@ const MIN_BUSY_SPREAD = 0.3;
 export function fitSenderWithSlowdown(
   samples: readonly SenderSample[],
   fallback: Readonly<Record<SenderOutcome, number>>,
-  basis: FitBasis,
+  basis: SampleBasis,
 ): { sender: SenderFit; slowdown: number } {
   const busy = samples.map((s) => s.vcpuBusy);
   const spread = busy.length === 0 ? 0 : Math.max(...busy) - Math.min(...busy);
@@ -315,6 +297,8 @@ export interface ProfileFit {
   readonly sender: SenderFit;
   /** The busy-guest slowdown fitted with the sender's costs (0 when not identifiable). */
   readonly slowdown: number;
+  /** basis "polls": the stretches' costs behind `sender` (interval-costs.ts); else null. */
+  readonly intervals: IntervalCosts | null;
   readonly samples: readonly SenderSample[];
   /**
    * The live_migration thread's CPU time over the migration's wall time after setup, per
@@ -352,6 +336,26 @@ function stochasticConfigs(runs: readonly LabRun[]): Set<string> {
   );
 }
 
+const BASIS_TEXT: Readonly<Record<FitBasis, string>> = {
+  cpu: "the migration thread's CPU time",
+  wall: "wall time",
+  polls: "the polls' zero-only and normal-only stretches",
+};
+
+/** The stretches' costs as a SenderFit: no residual of their own (the table shows the line's). */
+function intervalSender(costs: IntervalCosts): SenderFit {
+  const line = costs.zeroLine;
+  const normalKnown = costs.normalCpuMicros !== null;
+  return {
+    micros: costs.micros,
+    errors: { zero: line?.fixedError ?? null, normal: null, hit: null, miss: null, overflow: null },
+    fromFallback: normalKnown ? [] : ["normal", "hit", "miss", "overflow"],
+    residualRms: Number.NaN,
+    rSquared: Number.NaN,
+    n: costs.zeroRuns,
+  };
+}
+
 /** The whole fit: a profile for `--profile FILE` and the statistics behind it. */
 export function fitHostProfile(
   sets: readonly RunSet[],
@@ -373,18 +377,33 @@ export function fitHostProfile(
   // On wall time a stochastic configuration's runs say when a sync found the vCPU stalled, not
   // what a page costs: C's and D's quiet stride runs at 32 MiB/s spent 22 and 140 ms a sync.
   const chance = stochasticConfigs(ok.map(({ run }) => run));
-  const timed = basis === "wall" ? ok.filter(({ run }) => !chance.has(run.config.name)) : ok;
+  const timed = basis === "cpu" ? ok : ok.filter(({ run }) => !chance.has(run.config.name));
+  const sampleBasis: SampleBasis = basis === "cpu" ? "cpu" : "wall";
   const samples = timed.flatMap(({ dir, run }) => {
     const label = `${dir}:${run.config.name}#${run.repetition + 1}`;
-    const sample = senderSample(run, label, basis, downtime?.fixed ?? fallback.downtimeFixedMs);
+    const fixedMs = downtime?.fixed ?? fallback.downtimeFixedMs;
+    const sample = senderSample(run, label, sampleBasis, fixedMs);
     return sample ? [sample] : [];
   });
-  const { sender, slowdown } = fitSenderWithSlowdown(samples, fallback.senderMicrosPerPage, basis);
+  const intervals =
+    basis === "polls"
+      ? fitIntervalCosts(
+          timed.map(({ run }) => run),
+          fallback.senderMicrosPerPage.normal,
+        )
+      : null;
+  if (basis === "polls" && intervals === null)
+    throw new UsageError(
+      `--fit-basis polls: no run in ${sets.map((s) => s.dir).join(", ")} has polls that sent only zero pages for long enough; fit on another basis`,
+    );
+  const { sender, slowdown } = intervals
+    ? { sender: intervalSender(intervals), slowdown: intervals.slowdown }
+    : fitSenderWithSlowdown(samples, fallback.senderMicrosPerPage, sampleBasis);
   const accelerators = [...new Set(ok.map(({ run }) => run.accelerator))];
   const load = loadRange(ok.map(({ run }) => run));
   const loadText = load ? `, load average ${load.min.toFixed(1)}–${load.max.toFixed(1)}` : "";
   const profile: HostProfile = {
-    source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}; sender cost from ${basis === "cpu" ? "the migration thread's CPU time" : "wall time"}) in ${sets.map((s) => s.dir).join(", ")}`,
+    source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}; sender cost from ${BASIS_TEXT[basis]}) in ${sets.map((s) => s.dir).join(", ")}`,
     setupMs: setup ? roundDecimals(setup.mean, 1) : fallback.setupMs,
     downtimeFixedMs: downtime ? roundDecimals(downtime.fixed, 2) : fallback.downtimeFixedMs,
     senderMicrosPerPage: {
@@ -405,46 +424,5 @@ export function fitHostProfile(
     },
   };
   const threadCpuShare = spread(ok.flatMap(({ run }) => cpuShare(run)));
-  return { profile, setup, downtime, sender, slowdown, samples, threadCpuShare };
-}
-
-/** The fit as a small table for people: coefficient, residual, R², N. */
-export function fitTable(fit: ProfileFit): string {
-  const f = (x: number, d: number) => x.toFixed(d);
-  const pm = (e: number | null, d: number) => (e === null ? "" : ` ± ${f(e, d)}`);
-  const lines = [
-    "| quantity | value (± standard error) | residual RMS | R² | N |",
-    "|---|---|---|---|---|",
-  ];
-  const { setup, downtime, sender } = fit;
-  lines.push(
-    setup
-      ? `| setupMs (mean; min–max, σ) | ${f(setup.mean, 1)} ms (${f(setup.min, 0)}–${f(setup.max, 0)}, σ ${f(setup.sd, 1)}) | | | ${setup.n} |`
-      : "| setupMs | — (no runs) | | | 0 |",
-  );
-  lines.push(
-    downtime
-      ? `| downtime = fixed + slope × final MiB | ${f(downtime.fixed, 2)}${pm(downtime.fixedError, 2)} ms + ${f(downtime.slope, 3)}${pm(downtime.slopeError, 3)} ms/MiB | ${f(downtime.residualRms, 2)} ms | ${f(downtime.rSquared, 3)} | ${downtime.n} |`
-      : "| downtime | — (fewer than 2 completed runs) | | | |",
-  );
-  for (const o of SENDER_OUTCOMES) {
-    const kept = sender.fromFallback.includes(o)
-      ? " (built-in: not identifiable)"
-      : sender.errors[o] === null
-        ? " (held at 0)"
-        : pm(sender.errors[o], 3);
-    lines.push(`| sender µs/page: ${o} | ${f(sender.micros[o], 3)}${kept} | | | |`);
-  }
-  lines.push(
-    `| busy-guest slowdown (× vCPU use) | ${fit.slowdown > 0 ? f(fit.slowdown, 2) : "0 (not fitted: needs wall basis and guests whose vCPU use differs by ≥ 0.3)"} | | | |`,
-  );
-  lines.push(
-    `| sender model (µs per migration, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,
-  );
-  const share = fit.threadCpuShare;
-  if (share)
-    lines.push(
-      `| migration thread's CPU / wall time after setup | ${f(share.mean, 2)} (${f(share.min, 2)}–${f(share.max, 2)}) | | | ${share.n} |`,
-    );
-  return `${lines.join("\n")}\n`;
+  return { profile, setup, downtime, sender, slowdown, intervals, samples, threadCpuShare };
 }

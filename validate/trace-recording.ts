@@ -123,10 +123,13 @@ export type TraceRecording =
       readonly requestedDurationS: number;
       readonly intervalMs: number;
       readonly fineMs: number;
-      /** The load's clock (heartbeat `t`, s) at the recording's time 0, at the kept trace's, and at its migrations' start. */
-      readonly recordingStartLoadS: number;
-      readonly startsAtLoadS: number;
-      readonly migrationsStartAtLoadS: number;
+      /**
+       * The load's clock (heartbeat `t`, s) at the recording's time 0, at the kept trace's, and at
+       * its migrations' start; absent in recordings made before they were kept.
+       */
+      readonly recordingStartLoadS?: number;
+      readonly startsAtLoadS?: number;
+      readonly migrationsStartAtLoadS?: number;
       /** The recording's time of its first snapshot at or after the migrations' start (and after the image): the kept trace's time 0. */
       readonly startsAtRecordedS: number;
       /** The recording's own length; the kept trace's is `durationS`. */
@@ -251,9 +254,12 @@ function checkLoops(traces: Map<LoadMode, TraceAvailability>): Map<LoadMode, Tra
   );
 }
 
-/** A load's trace for the simulations: its absolute path, or why there is none. */
+/**
+ * A load's trace for the simulations: its absolute path and where its time 0 is on the load's
+ * clock (null: recorded before that was kept), or why there is none.
+ */
 export type TraceAvailability =
-  | { readonly state: "recorded"; readonly path: string }
+  | { readonly state: "recorded"; readonly path: string; readonly startsAtLoadS: number | null }
   | { readonly state: "unavailable"; readonly reason: string };
 
 /** The traces of `recordings` in `tracesDir`, by load. */
@@ -265,7 +271,11 @@ export function traceSet(
     recordings.map((r): [LoadMode, TraceAvailability] => [
       r.load,
       r.state === "recorded"
-        ? { state: "recorded", path: join(tracesDir, r.file) }
+        ? {
+            state: "recorded",
+            path: join(tracesDir, r.file),
+            startsAtLoadS: r.startsAtLoadS ?? null,
+          }
         : { state: "unavailable", reason: `recording failed: ${r.error}` },
     ]),
   );

@@ -57,7 +57,7 @@ export interface HostProfileFit {
   /** Outcomes the runs could not determine (absent or collinear): the built-in value is kept. */
   readonly builtinOutcomes: readonly SenderOutcome[];
   /** What the sender's cost was fitted to: the migration thread's CPU time, or wall time. */
-  readonly senderBasis: "cpu" | "wall";
+  readonly senderBasis: "cpu" | "wall" | "polls";
 }
 
 /**
@@ -237,9 +237,9 @@ function validateFit(data: unknown, fail: (problem: string) => never): HostProfi
       : null,
     builtinOutcomes: outcomes.filter(isSenderOutcome),
     senderBasis:
-      data.senderBasis === "cpu" || data.senderBasis === "wall"
+      data.senderBasis === "cpu" || data.senderBasis === "wall" || data.senderBasis === "polls"
         ? data.senderBasis
-        : fail('"fittedFrom.senderBasis" must be "cpu" or "wall"'),
+        : fail('"fittedFrom.senderBasis" must be "cpu", "wall" or "polls"'),
   };
 }
 

@@ -185,15 +185,24 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
     "qemu-7.2-tcg",
   );
   const sets = args.filter((_, i) => args[i - 1] === "--set");
-  // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest; the table is calloc'd.
+  // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest, in runs of 32 MiB as
+  // a booted guest's lie; the table is calloc'd.
   assert.deepEqual(sets, [
     `wss=${192 * 1024 * 1024}`,
     "writes_per_s=4000",
     "initial=zero",
     "os_share=0.3031",
+    "os_run_pages=8192",
     "guest_warmup_s=3",
     "guest_vcpu_busy=0.08",
   ]);
+  // The OS measured from the load's trace, when there is one: 71 MiB.
+  const measured = syntheticWorkload(
+    sparse,
+    { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
+    71 * 1024 * 1024,
+  );
+  assert.ok(measured?.includes("os_share=0.2219"), measured?.join(" "));
   assert.equal(args[args.indexOf("--profile") + 1], "qemu-7.2-tcg");
   assert.equal(args[args.indexOf("--codec") + 1], "xbzrle");
   const strideArgs = simulationArgs(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { QEMU_72_TCG, validateHostProfile } from "../../harness/simulator/host-profile.ts";
+import { fitTable } from "../../validate/fit-table.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import {
@@ -8,7 +9,6 @@ import {
   finalTransferBytes,
   fitHostProfile,
   fitSenderWithSlowdown,
-  fitTable,
   pagesByOutcome,
   type SenderSample,
   senderSample,

@@ -180,12 +180,20 @@ test("tracesFor: a --from run's traces are used; without them they are recorded,
   };
   const out = join(tmp(), "traces");
   const kept = await tracesFor([idle], runs, runDir, out, recorder, () => {});
-  assert.deepEqual(kept.get("idle"), { state: "recorded", path: join(runDir, "idle.trace") });
+  assert.deepEqual(kept.get("idle"), {
+    state: "recorded",
+    path: join(runDir, "idle.trace"),
+    startsAtLoadS: 0.6,
+  });
   assert.equal(asked, 0);
   const lines: string[] = [];
   const recorded = await tracesFor([idle], runs, tmp(), out, recorder, (l) => lines.push(l));
   assert.equal(asked, 1);
-  assert.deepEqual(recorded.get("idle"), { state: "recorded", path: join(out, "idle.trace") });
+  assert.deepEqual(recorded.get("idle"), {
+    state: "recorded",
+    path: join(out, "idle.trace"),
+    startsAtLoadS: 0.6,
+  });
   assert.ok(existsSync(join(out, "recordings.json")));
   assert.match(lines[0], /has no traces: recording one per load now .*needs the lab/);
   // A trace whose loop is refused is unavailable with the reason, for every configuration.

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  imageNonZeroPages,
+  loadNonZeroPages,
+  measuredOsBytes,
+  writesAt,
+} from "../../validate/guest-os-base.ts";
+import { quickMatrix } from "../../validate/matrix.ts";
+import type { LabRun } from "../../validate/migration-run.ts";
+import type { GuestLoad } from "../../validate/vm.ts";
+import { TraceReader } from "../../workloads/trace-reader.ts";
+import { writeModel } from "../traces/trace-model.ts";
+
+// The guest OS's pages under a load, measured from the load's trace (validate/guest-os-base.ts).
+
+const load = (mode: GuestLoad["mode"], ...args: number[]): GuestLoad => ({ mode, args });
+
+test("loadNonZeroPages: stride's whole buffer; the random writers' expected distinct pages", () => {
+  assert.equal(loadNonZeroPages(load("idle"), 1e6), 0);
+  assert.equal(loadNonZeroPages(load("stride", 16), 0), 4096);
+  // Uniform over N: N(1 − (1 − 1/N)^w): w = N gives N(1 − 1/e) to within 1e-4 of N.
+  const n = 192 * 256;
+  assert.equal(loadNonZeroPages(load("sparse", 192, 4000), 0), 0);
+  const sparse = loadNonZeroPages(load("sparse", 192, 4000), n);
+  assert.ok(Math.abs(sparse / n - (1 - Math.exp(-1))) < 1e-4, String(sparse));
+  // Zipf(1.0) concentrates the writes: fewer distinct pages than uniform for the same writes,
+  // more with more writes, never more than the table or the writes.
+  const zipf = (w: number) => loadNonZeroPages(load("zipf", 192, 4000), w);
+  assert.ok(zipf(12_000) < loadNonZeroPages(load("sparse", 192, 4000), 12_000));
+  assert.ok(zipf(1000) < zipf(12_000) && zipf(12_000) < zipf(1e6) && zipf(1e6) <= n);
+  assert.ok(zipf(10) <= 10 && zipf(10) > 9);
+});
+
+test("writesAt: the start heartbeats' writes carried to another load time at the load's rate", () => {
+  const [, sparse] = quickMatrix();
+  const run = (tMs: number, writes: number) =>
+    ({ config: sparse, loadAtStart: { tMs, passes: 0, writes, checks: 3, bad: 0 } }) as LabRun;
+  // 4000 writes/s: 12 000 at 3.5 s and 12 400 at 3.6 s both say 12 800 at 3.7 s.
+  assert.equal(writesAt(sparse.load, [run(3500, 12_000), run(3600, 12_400)], 3.7), 12_800);
+  assert.equal(writesAt(sparse.load, [{ config: sparse } as LabRun], 3.7), null);
+  assert.equal(writesAt(load("stride", 16), [], 3.7), 0);
+});
+
+test("measuredOsBytes: the image's non-zero pages less the load's own", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "stride.trace");
+  // 64 pages: pages 0..15 the "buffer" (16 pages = 64 KiB), 40..49 the OS, the rest zero.
+  const image = new Map<number, number>();
+  for (let p = 0; p < 16; p++) image.set(p, 1);
+  for (let p = 40; p < 50; p++) image.set(p, 2);
+  writeModel(path, { pageCount: 64, image, epochs: [{ timeS: 0.2, pages: new Map([[3, 2]]) }] });
+  const reader = TraceReader.open(path);
+  try {
+    assert.equal(imageNonZeroPages(reader), 26);
+  } finally {
+    reader.close();
+  }
+  assert.equal(measuredOsBytes(path, load("stride", 1 / 16), [], 4), 10 * 4096);
+  assert.equal(measuredOsBytes(path, load("idle"), [], 4), 26 * 4096);
+  // The writers' progress unknown: no figure rather than a guess.
+  assert.equal(measuredOsBytes(path, load("zipf", 192, 4000), [], 4), null);
+});

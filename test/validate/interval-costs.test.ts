@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { builtinCalibration, encodeSeconds } from "../../codecs/calibration.ts";
+import { QEMU_72_TCG, validateHostProfile } from "../../harness/simulator/host-profile.ts";
+import { fitTable } from "../../validate/fit-table.ts";
+import {
+  fitIntervalCosts,
+  normalPageCpu,
+  pollIntervals,
+  zeroPageCost,
+} from "../../validate/interval-costs.ts";
+import type { LabRun, Poll } from "../../validate/migration-run.ts";
+import { fitHostProfile } from "../../validate/profile-fit.ts";
+import { idle } from "./lab-fixture.ts";
+
+// The sender's cost per outcome from the stretches between polls (validate/interval-costs.ts).
+
+/** One stretch of a made-up run: its ms, pages by kind, syncs and the thread's CPU ms. */
+type Stretch = [
+  ms: number,
+  zero: number,
+  normal: number,
+  xbzrle: number,
+  syncs: number,
+  cpuMs: number,
+];
+
+/** A run whose polls, after a 200 ms setup, cover `stretches` one after the other. */
+function runOf(stretches: readonly Stretch[], vcpuBusy: number): LabRun {
+  let at = 210;
+  const totals = { zero: 0, normal: 0, xbzrle: 0, syncs: 1, cpu: 0.05 };
+  const poll = (): Poll => ({
+    atMs: at,
+    info: {
+      status: "active",
+      ram: {
+        duplicate: totals.zero,
+        normal: totals.normal,
+        "dirty-sync-count": totals.syncs,
+      },
+      "xbzrle-cache": { pages: totals.xbzrle },
+    },
+    migrationThreadCpuS: totals.cpu,
+  });
+  const polls: Poll[] = [{ atMs: 100, info: { status: "setup" } }, poll()];
+  for (const [ms, zero, normal, xbzrle, syncs, cpuMs] of stretches) {
+    at += ms;
+    totals.zero += zero;
+    totals.normal += normal;
+    totals.xbzrle += xbzrle;
+    totals.syncs += syncs;
+    totals.cpu += cpuMs / 1000;
+    polls.push(poll());
+  }
+  return {
+    config: idle,
+    repetition: 0,
+    accelerator: "tcg",
+    outcome: "completed",
+    final: { status: "completed", "setup-time": 200, "total-time": at + 50 },
+    polls,
+    migrationThreadCpuS: totals.cpu,
+    guestRatePerS: null,
+    vcpuCpuShare: vcpuBusy,
+    destination: null,
+    error: null,
+  };
+}
+
+test("pollIntervals: the stretches between active polls after setup, by kind of page", () => {
+  const run = runOf(
+    [
+      [100, 13_000, 0, 0, 0, 100],
+      [102, 0, 3277, 0, 0, 10],
+    ],
+    0,
+  );
+  assert.deepEqual(
+    pollIntervals(run).map((s) => [
+      s.ms,
+      s.zero,
+      s.normal,
+      s.xbzrle,
+      s.syncs,
+      Math.round(s.cpuMicros),
+    ]),
+    [
+      [100, 13_000, 0, 0, 0, 100_000],
+      [102, 0, 3277, 0, 0, 10_000],
+    ],
+  );
+});
+
+test("zeroPageCost: wall time over the zero-only stretches; too few pages say nothing", () => {
+  const run = runOf(
+    [
+      [100, 12_500, 0, 0, 0, 100],
+      [100, 0, 3277, 0, 0, 10], // normal: not counted
+      [100, 12_500, 0, 0, 0, 100],
+      [100, 6_000, 0, 0, 1, 60], // a sync in it: not counted
+      [100, 8_000, 1000, 0, 0, 80], // mixed: not counted
+    ],
+    0.25,
+  );
+  assert.deepEqual(zeroPageCost(run), { micros: 8, busy: 0.25 });
+  assert.equal(zeroPageCost(runOf([[100, 4000, 0, 0, 0, 100]], 0)), null);
+});
+
+test("normalPageCpu: the thread's CPU over the normal-only stretches of every run", () => {
+  const a = runOf([[100, 10, 3000, 0, 0, 3]], 0);
+  const b = runOf(
+    [
+      [100, 0, 1000, 0, 0, 2],
+      [100, 500, 3000, 0, 0, 50], // too many zero pages beside them: not counted
+    ],
+    0,
+  );
+  assert.ok(Math.abs((normalPageCpu([a, b]) ?? 0) - 5000 / 4000) < 1e-9);
+  assert.equal(normalPageCpu([runOf([[100, 13_000, 0, 0, 0, 100]], 0)]), null);
+});
+
+test("fitIntervalCosts: c₀ and the slowdown from a line over the runs' vCPU use, less the codec's part", () => {
+  // Zero pages cost 8 µs × (1 + 0.5 × busy): 8 at 0, 10 at 0.5, 12 at 1.
+  const at = (busy: number) =>
+    runOf(
+      [
+        [8 * (1 + 0.5 * busy) * 10, 10_000, 0, 0, 0, 80],
+        [100, 0, 3000, 0, 0, 6],
+      ],
+      busy,
+    );
+  const fit = fitIntervalCosts([at(0), at(0.5), at(1)], 3.1);
+  assert.ok(fit);
+  const codec = (o: "zero" | "raw") => encodeSeconds(builtinCalibration, "zero", o) * 1e6;
+  assert.ok(Math.abs(fit.micros.zero - (8 - codec("zero"))) < 1e-9, String(fit.micros.zero));
+  assert.ok(Math.abs(fit.slowdown - 0.5) < 1e-9, String(fit.slowdown));
+  assert.ok(Math.abs(fit.micros.normal - (2 - codec("raw"))) < 1e-9);
+  assert.equal(fit.micros.hit, fit.micros.normal);
+  // Guests that used their vCPU alike: no slowdown, the mean cost.
+  const alike = fitIntervalCosts([at(0), at(0)], 3.1);
+  assert.equal(alike?.slowdown, 0);
+  assert.equal(alike?.zeroLine, null);
+  // No normal-only stretch: the fallback's normal cost.
+  const noNormal = fitIntervalCosts([runOf([[80, 10_000, 0, 0, 0, 80]], 0)], 3.1);
+  assert.ok(Math.abs((noNormal?.micros.normal ?? 0) - (3.1 - codec("raw"))) < 1e-9);
+  assert.equal(fitIntervalCosts([runOf([[100, 0, 3000, 0, 0, 6]], 0)], 3.1), null);
+});
+
+test("fitHostProfile --fit-basis polls: the stretches' costs in the profile, or one line why not", () => {
+  const at = (busy: number, i: number) => ({
+    ...runOf(
+      [
+        [8 * (1 + 0.5 * busy) * 10, 10_000, 0, 0, 0, 80],
+        [100, 0, 3000, 0, 0, 6],
+      ],
+      busy,
+    ),
+    repetition: i,
+  });
+  const fit = fitHostProfile([{ dir: "RUN", runs: [at(0, 0), at(1, 1)] }], QEMU_72_TCG, "polls");
+  assert.equal(fit.profile.busyVcpuSlowdown, 0.5);
+  assert.equal(fit.profile.fittedFrom?.senderBasis, "polls");
+  assert.match(
+    fit.profile.source,
+    /sender cost from the polls' zero-only and normal-only stretches/,
+  );
+  assert.equal(fit.profile.senderMicrosPerPage.hit, fit.profile.senderMicrosPerPage.normal);
+  assert.match(
+    fitTable(fit),
+    /\| zero page, wall µs per run's zero-only stretches = c₀ \+ slope × vCPU use \| 8\.00/,
+  );
+  assert.equal(
+    validateHostProfile(JSON.parse(JSON.stringify(fit.profile)), "x").senderMicrosPerPage.zero,
+    fit.profile.senderMicrosPerPage.zero,
+  );
+  assert.throws(
+    () =>
+      fitHostProfile([{ dir: "RUN", runs: [{ ...at(0, 0), polls: [] }] }], QEMU_72_TCG, "polls"),
+    /--fit-basis polls: no run in RUN has polls that sent only zero pages/,
+  );
+});

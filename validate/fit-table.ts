@@ -1,0 +1,57 @@
+import { SENDER_OUTCOMES } from "../harness/simulator/host-profile.ts";
+import type { ProfileFit } from "./profile-fit.ts";
+
+/** The fit as a small table for people: coefficient, residual, R², N. */
+export function fitTable(fit: ProfileFit): string {
+  const f = (x: number, d: number) => x.toFixed(d);
+  const pm = (e: number | null, d: number) => (e === null ? "" : ` ± ${f(e, d)}`);
+  const lines = [
+    "| quantity | value (± standard error) | residual RMS | R² | N |",
+    "|---|---|---|---|---|",
+  ];
+  const { setup, downtime, sender } = fit;
+  lines.push(
+    setup
+      ? `| setupMs (mean; min–max, σ) | ${f(setup.mean, 1)} ms (${f(setup.min, 0)}–${f(setup.max, 0)}, σ ${f(setup.sd, 1)}) | | | ${setup.n} |`
+      : "| setupMs | — (no runs) | | | 0 |",
+  );
+  lines.push(
+    downtime
+      ? `| downtime = fixed + slope × final MiB | ${f(downtime.fixed, 2)}${pm(downtime.fixedError, 2)} ms + ${f(downtime.slope, 3)}${pm(downtime.slopeError, 3)} ms/MiB | ${f(downtime.residualRms, 2)} ms | ${f(downtime.rSquared, 3)} | ${downtime.n} |`
+      : "| downtime | — (fewer than 2 completed runs) | | | |",
+  );
+  for (const o of SENDER_OUTCOMES) {
+    const kept = sender.fromFallback.includes(o)
+      ? " (built-in: not identifiable)"
+      : fit.intervals
+        ? pm(sender.errors[o], 3) + (o === "zero" ? "" : " (the normal page's CPU)")
+        : sender.errors[o] === null
+          ? " (held at 0)"
+          : pm(sender.errors[o], 3);
+    lines.push(`| sender µs/page: ${o} | ${f(sender.micros[o], 3)}${kept} | | | |`);
+  }
+  lines.push(
+    `| busy-guest slowdown (× vCPU use) | ${fit.slowdown > 0 ? f(fit.slowdown, 2) : "0 (not fitted: needs the wall or polls basis and guests whose vCPU use differs by ≥ 0.3)"} | | | |`,
+  );
+  const stretches = fit.intervals;
+  if (stretches) {
+    const line = stretches.zeroLine;
+    lines.push(
+      line
+        ? `| zero page, wall µs per run's zero-only stretches = c₀ + slope × vCPU use | ${f(line.fixed, 2)}${pm(line.fixedError, 2)} + ${f(line.slope, 2)}${pm(line.slopeError, 2)} | ${f(line.residualRms, 2)} µs | ${f(line.rSquared, 3)} | ${line.n} |`
+        : `| zero page, wall µs in zero-only stretches (mean; vCPU use too alike for a slowdown) | ${f(stretches.micros.zero, 2)} | | | ${stretches.zeroRuns} |`,
+    );
+    lines.push(
+      `| normal page, the thread's CPU µs in normal-only stretches | ${stretches.normalCpuMicros === null ? "— (none)" : f(stretches.normalCpuMicros, 2)} | | | |`,
+    );
+  } else
+    lines.push(
+      `| sender model (µs per migration, all outcomes) | | ${f(sender.residualRms / 1000, 1)} ms | ${f(sender.rSquared, 3)} | ${sender.n} |`,
+    );
+  const share = fit.threadCpuShare;
+  if (share)
+    lines.push(
+      `| migration thread's CPU / wall time after setup | ${f(share.mean, 2)} (${f(share.min, 2)}–${f(share.max, 2)}) | | | ${share.n} |`,
+    );
+  return `${lines.join("\n")}\n`;
+}

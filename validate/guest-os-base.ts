@@ -1,0 +1,92 @@
+import { mean } from "simple-statistics";
+import { isZeroPage } from "../lib/zero-page.ts";
+import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
+import { TraceReader } from "../workloads/trace-reader.ts";
+import type { LabRun } from "./migration-run.ts";
+import type { GuestLoad } from "./vm.ts";
+
+/**
+ * The guest OS's non-zero pages under each load, measured from the load's trace: the image's
+ * non-zero pages less the load's own. A loaded guest holds fewer than an idle one (the lab's
+ * idle guest ~24 300 pages, 95 MiB; under `zipf` ~19 500): the load's buffer is allocated
+ * from free pages the kernel zeroes, and those include pages that held data once (the unpacked
+ * initramfs's source, freed page cache). The synthetic workloads' OS base
+ * (workloads/os-base.ts `os_share`) takes this figure when the run has the load's trace, and
+ * the idle guest's otherwise (validate/compare.ts).
+ */
+
+/** Non-zero pages in a trace's image (its epoch 0). */
+export function imageNonZeroPages(reader: TraceReader): number {
+  const [from, to] = reader.epochRecordRange(0);
+  const page = new Uint8Array(TRACE_PAGE_SIZE);
+  let nonZero = 0;
+  for (let r = from; r < to; r++) {
+    reader.readRecord(r, page);
+    if (!isZeroPage(page)) nonZero++;
+  }
+  return nonZero;
+}
+
+/**
+ * The load's own non-zero pages after `writes` of its writes (validate/guest/loadgen.c): every
+ * page of stride's buffer (each pass changes every page); for the random writers, the expected
+ * number of distinct pages `writes` draws reach in a zeroed table of N pages — uniform:
+ * N(1 − (1 − 1/N)^w); Zipf(1.0): Σᵢ 1 − (1 − pᵢ)^w with pᵢ = (1/i) / H_N.
+ */
+export function loadNonZeroPages(load: GuestLoad, writes: number): number {
+  const tablePages = (mib: number) => (mib * 1024 * 1024) / TRACE_PAGE_SIZE;
+  switch (load.mode) {
+    case "idle":
+      return 0;
+    case "stride":
+      return tablePages(load.args[0]);
+    case "sparse": {
+      const n = tablePages(load.args[0]);
+      return n * (1 - (1 - 1 / n) ** writes);
+    }
+    case "zipf": {
+      const n = tablePages(load.args[0]);
+      let harmonic = 0;
+      for (let i = 1; i <= n; i++) harmonic += 1 / i;
+      let pages = 0;
+      for (let i = 1; i <= n; i++) pages += 1 - (1 - 1 / (i * harmonic)) ** writes;
+      return pages;
+    }
+  }
+}
+
+/**
+ * The load's writes at `loadS` on its clock, from its migrations' start heartbeats (writes and
+ * time) and its fixed write rate; null when no run kept one.
+ */
+export function writesAt(load: GuestLoad, runs: readonly LabRun[], loadS: number): number | null {
+  if (load.mode !== "sparse" && load.mode !== "zipf") return 0;
+  const rate = load.args[1];
+  const at = runs.flatMap((run) =>
+    run.config.load.mode === load.mode && run.loadAtStart
+      ? [run.loadAtStart.writes + rate * (loadS - run.loadAtStart.tMs / 1000)]
+      : [],
+  );
+  return at.length === 0 ? null : Math.max(0, mean(at));
+}
+
+/**
+ * The OS's non-zero bytes in the guest of trace `path`, whose time 0 is `startsAtLoadS` on the
+ * load's clock; null when the load's writes by then are unknown.
+ */
+export function measuredOsBytes(
+  path: string,
+  load: GuestLoad,
+  runs: readonly LabRun[],
+  startsAtLoadS: number,
+): number | null {
+  const writes = writesAt(load, runs, startsAtLoadS);
+  if (writes === null) return null;
+  const reader = TraceReader.open(path);
+  try {
+    const os = imageNonZeroPages(reader) - loadNonZeroPages(load, writes);
+    return Math.max(0, Math.round(os)) * TRACE_PAGE_SIZE;
+  } finally {
+    reader.close();
+  }
+}

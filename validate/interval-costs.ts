@@ -1,0 +1,145 @@
+import { mean } from "simple-statistics";
+import { builtinCalibration, encodeSeconds } from "../codecs/calibration.ts";
+import type { SenderOutcome } from "../harness/simulator/host-profile.ts";
+import { fitLine, type LineFit } from "./line-fit.ts";
+import type { LabRun } from "./migration-run.ts";
+
+/**
+ * The sender's cost per page outcome from the 100 ms polls of real migrations
+ * (`--fit-basis polls`), where the outcomes are apart: between two polls the counters say which
+ * pages went, and some stretches of the bulk pass hold one outcome only.
+ * - A **zero page** costs the wall time of the stretches that sent only ZERO records: the
+ *   thread works flat out through them (9 bytes a page never reach the rate cap), so it is
+ *   what such a page costs on this host, the wait for a core included. It grows with the
+ *   guest's vCPU use (the vCPU thread competes for the 2 cores): a line over the runs, cost =
+ *   c₀ × (1 + k × vCPU use), gives c₀ and the busy-guest slowdown k.
+ * - A **normal page** costs the thread's CPU time in the stretches that sent only normal pages:
+ *   those hit the rate cap and sleep out the window, so their wall time is the cap's, not the
+ *   page's; the simulator adds the wire time itself (harness/simulator/migration.ts).
+ * - A hit, a miss and an overflow never fill a stretch alone in the lab's runs; they take the
+ *   normal page's cost (the same lookup, bitmap and header work), their codec work being
+ *   charged by the codec calibration as for every outcome.
+ * Each cost is less the codec time the simulator charges for the same page (as in
+ * profile-fit.ts codecMicros), so the two are not counted twice.
+ */
+
+/** One stretch between two polls: ms and pages by kind, and the thread's CPU µs (NaN: unread). */
+export interface PollInterval {
+  readonly ms: number;
+  readonly zero: number;
+  readonly normal: number;
+  readonly xbzrle: number;
+  readonly syncs: number;
+  readonly cpuMicros: number;
+}
+
+/** The stretches between consecutive `active` polls after setup (setup-time, QEMU's clock). */
+export function pollIntervals(run: LabRun): PollInterval[] {
+  const setupMs = run.final?.["setup-time"] ?? 0;
+  const out: PollInterval[] = [];
+  const active = run.polls.filter((p) => p.info.status === "active" && p.info.ram);
+  for (let i = 1; i < active.length; i++) {
+    const [a, b] = [active[i - 1], active[i]];
+    if (a.atMs <= setupMs) continue;
+    const ram = (p: typeof a, key: string) => p.info.ram?.[key] ?? 0;
+    const xbzrle = (p: typeof a) => p.info["xbzrle-cache"]?.pages ?? 0;
+    const cpu = (p: typeof a) => p.migrationThreadCpuS ?? Number.NaN;
+    out.push({
+      ms: b.atMs - a.atMs,
+      zero: ram(b, "duplicate") - ram(a, "duplicate"),
+      normal: ram(b, "normal") - ram(a, "normal"),
+      xbzrle: xbzrle(b) - xbzrle(a),
+      syncs: ram(b, "dirty-sync-count") - ram(a, "dirty-sync-count"),
+      cpuMicros: (cpu(b) - cpu(a)) * 1e6,
+    });
+  }
+  return out;
+}
+
+/** Fewer zero pages than this in a run's zero-only stretches say nothing about their cost. */
+const MIN_ZERO_PAGES = 5000;
+/** A stretch of normal pages: this many at least, next to no other page and no sync. */
+const MIN_NORMAL_PAGES = 1000;
+const STRAY_PAGES = 50;
+/** The least spread of the runs' vCPU use that tells the slowdown from the cost. */
+const MIN_BUSY_SPREAD = 0.3;
+
+/** A run's wall µs per zero page over its zero-only stretches, with its vCPU use; or null. */
+export function zeroPageCost(run: LabRun): { micros: number; busy: number } | null {
+  const only = pollIntervals(run).filter(
+    (s) => s.zero > 0 && s.normal === 0 && s.xbzrle === 0 && s.syncs === 0,
+  );
+  const pages = only.reduce((a, s) => a + s.zero, 0);
+  if (pages < MIN_ZERO_PAGES) return null;
+  const ms = only.reduce((a, s) => a + s.ms, 0);
+  return { micros: (ms * 1000) / pages, busy: run.vcpuCpuShare ?? 0 };
+}
+
+/** The thread's CPU µs per normal page over every run's normal-only stretches; null if none. */
+export function normalPageCpu(runs: readonly LabRun[]): number | null {
+  let micros = 0;
+  let pages = 0;
+  for (const run of runs)
+    for (const s of pollIntervals(run))
+      if (
+        s.normal >= MIN_NORMAL_PAGES &&
+        s.zero < STRAY_PAGES &&
+        s.xbzrle === 0 &&
+        s.syncs === 0 &&
+        Number.isFinite(s.cpuMicros)
+      ) {
+        micros += s.cpuMicros;
+        pages += s.normal;
+      }
+  return pages === 0 ? null : micros / pages;
+}
+
+export interface IntervalCosts {
+  /** µs per page besides the codec, by outcome. */
+  readonly micros: Readonly<Record<SenderOutcome, number>>;
+  readonly slowdown: number;
+  /** The zero-page line over the runs (null: their vCPU use too alike, so k = 0 and c₀ = mean). */
+  readonly zeroLine: LineFit | null;
+  readonly zeroRuns: number;
+  readonly normalCpuMicros: number | null;
+}
+
+/** The per-outcome costs and slowdown from `runs`' polls; null when no run has a zero stretch. */
+export function fitIntervalCosts(
+  runs: readonly LabRun[],
+  fallbackNormal: number,
+): IntervalCosts | null {
+  const zero = runs.flatMap((run) => zeroPageCost(run) ?? []);
+  if (zero.length === 0) return null;
+  const busy = zero.map((z) => z.busy);
+  const spread = Math.max(...busy) - Math.min(...busy);
+  const line =
+    spread >= MIN_BUSY_SPREAD
+      ? fitLine(
+          busy,
+          zero.map((z) => z.micros),
+        )
+      : null;
+  const c0 = line ? line.fixed : mean(zero.map((z) => z.micros));
+  const slowdown = line && line.fixed > 0 ? line.slope / line.fixed : 0;
+  const normalCpu = normalPageCpu(runs);
+  const normal = normalCpu ?? fallbackNormal;
+  // The codec's part of a page, charged by the calibration (the lab's codec: `zero` or `xbzrle`
+  // — their zero and raw rates are alike; validate/compare.ts picks the codec).
+  const codec = (outcome: "zero" | "raw") =>
+    encodeSeconds(builtinCalibration, "zero", outcome) * 1e6;
+  const rest = Math.max(0, normal - codec("raw"));
+  return {
+    micros: {
+      zero: Math.max(0, c0 - codec("zero")),
+      normal: rest,
+      hit: rest,
+      miss: rest,
+      overflow: rest,
+    },
+    slowdown,
+    zeroLine: line,
+    zeroRuns: zero.length,
+    normalCpuMicros: normalCpu,
+  };
+}
