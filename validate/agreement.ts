@@ -7,6 +7,7 @@ import {
   type SourceComparison,
   simulatedFigures,
 } from "./compared.ts";
+import { coresLabel, DISTURBED_ABOVE_CORES, takenFromLab } from "./host-cpu.ts";
 import { isStochastic } from "./matrix.ts";
 
 /**
@@ -188,10 +189,40 @@ export function repeatabilityLine(compared: readonly ComparedConfig[]): string |
   return `real repetitions: in ${within} of ${spreads.length} deterministic configurations every repetition is within ±10 % of their mean on time and bytes (largest distance from the mean: time ${percent(time)}, bytes ${percent(bytes)})`;
 }
 
-/** The summary, one line per source the comparison has, and the real runs' own spread. */
+/**
+ * Which real migrations shared the host's CPU with other processes (validate/host-cpu.ts): a
+ * disturbed migration's time says as much about them as about QEMU, so a repetition far from
+ * its twin is read beside this line. Runs recorded before the figure was kept are "not
+ * recorded", never 0. Null when there is no real run.
+ */
+export function otherProcessesLine(compared: readonly ComparedConfig[]): string | null {
+  const runs = compared.flatMap((c) =>
+    c.real.map((run) => ({ name: `${c.config.name} #${run.repetition + 1}`, cpu: run.hostCpu })),
+  );
+  if (runs.length === 0) return null;
+  const recorded = runs.flatMap(({ name, cpu }) =>
+    cpu ? [{ name, taken: takenFromLab(cpu) }] : [],
+  );
+  const head = `other processes or steal took more than ${DISTURBED_ABOVE_CORES} cores`;
+  if (recorded.length === 0)
+    return `${head}: not recorded in any of the ${runs.length} real migrations`;
+  const disturbed = recorded.filter((r) => r.taken > DISTURBED_ABOVE_CORES);
+  const quiet = recorded.filter((r) => r.taken <= DISTURBED_ABOVE_CORES);
+  const parts = [`${head} in ${disturbed.length} of ${recorded.length} real migrations`];
+  if (disturbed.length > 0)
+    parts[0] += `: ${disturbed.map((r) => `${r.name} (${coresLabel(r.taken)} cores)`).join(", ")}`;
+  if (quiet.length > 0)
+    parts.push(
+      `${disturbed.length > 0 ? "the others" : "all"} at most ${coresLabel(Math.max(...quiet.map((r) => r.taken)))} cores`,
+    );
+  if (recorded.length < runs.length) parts.push(`not recorded in ${runs.length - recorded.length}`);
+  return parts.join("; ");
+}
+
+/** The summary: one line per source the comparison has, the real runs' own spread, and their host. */
 export function summaryLines(compared: readonly ComparedConfig[]): string[] {
-  const floor = repeatabilityLine(compared);
-  return [...sourceLines(compared), ...(floor === null ? [] : [floor])];
+  const lines = [repeatabilityLine(compared), otherProcessesLine(compared)];
+  return [...sourceLines(compared), ...lines.filter((line) => line !== null)];
 }
 
 function sourceLines(compared: readonly ComparedConfig[]): string[] {

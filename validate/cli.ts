@@ -12,6 +12,7 @@ import { parseBytes, parseInteger } from "../lib/units.ts";
 import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
 import { fitCommand, readRuns } from "./fit-command.ts";
+import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
 import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
@@ -126,7 +127,8 @@ function describe(run: LabRun): string {
       ? "destination consistent"
       : "DESTINATION INCONSISTENT"
     : (run.error ?? "");
-  return `${run.outcome}, total ${total}, downtime ${f.downtimeMs ?? "—"} ms, ${check}`;
+  const parts = [run.outcome, `total ${total}`, `downtime ${f.downtimeMs ?? "—"} ms`, check];
+  return [...parts.filter((part) => part !== ""), otherProcessesText(run.hostCpu)].join(", ");
 }
 
 /** The lab's recorder, or a usage error when there is no lab to boot. */

@@ -3,6 +3,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CellStatus } from "../results/cell.ts";
+import { type HostCpu, hostCpuBetween, readCpuReading } from "./host-cpu.ts";
 import type { LabImage } from "./lab-setup.ts";
 import {
   bootLoadedSource,
@@ -96,6 +97,13 @@ export interface LabRun {
    * migration ended: the lab's timings are only as good as the cores it had.
    */
   readonly loadAverage?: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /**
+   * The host's CPU from `migrate` to the migration's end, in cores, split into the lab's own
+   * (both QEMU processes and this driver), other processes', and steal (validate/host-cpu.ts):
+   * whether something else took a core from the migration. Absent in runs recorded before it
+   * was kept; null when /proc could not be read.
+   */
+  readonly hostCpu?: HostCpu | null;
 }
 
 function guestRate(load: GuestLoad, serialLog: string): number | null {
@@ -123,6 +131,77 @@ async function checkDestination(vm: Vm): Promise<{ alive: boolean; consistent: b
   return { alive, consistent: alive && beats.every((beat) => beat.bad === 0) };
 }
 
+/** How a migration ended, from `migrate` on. */
+interface MigrationEnd {
+  readonly outcome: LabOutcome;
+  readonly final: QueryMigrate | null;
+  /** The live_migration thread's CPU seconds at its last sight. */
+  readonly migrationThreadCpuS: number | null;
+  readonly vcpuCpuShare: number | null;
+}
+
+/**
+ * Polls `query-migrate` every 100 ms from `started` (when `migrate` was sent) until the
+ * migration completes or fails, or cancels it at the time limit.
+ */
+async function pollUntilEnd(
+  source: Vm,
+  config: LabConfig,
+  started: number,
+  vcpuAtStart: number | null,
+  polls: Poll[],
+  onPoll?: (poll: Poll) => void,
+): Promise<MigrationEnd> {
+  const pid = source.process.pid ?? -1;
+  let cpu: number | null = null;
+  let vcpuShare: number | null = null;
+  for (;;) {
+    await sleep(100);
+    const info = await source.qmp.execute<QueryMigrate>("query-migrate");
+    const atMs = Math.round(performance.now() - started);
+    const threads = threadCpuSeconds(pid);
+    const threadCpu = threads.migrationS;
+    vcpuShare = cpuShare(vcpuAtStart, threads.vcpusS, atMs) ?? vcpuShare;
+    const poll = { atMs, info, migrationThreadCpuS: threadCpu };
+    polls.push(poll);
+    onPoll?.(poll);
+    cpu = threadCpu ?? cpu;
+    const seen = { migrationThreadCpuS: cpu, vcpuCpuShare: vcpuShare };
+    if (info.status === "completed" || info.status === "failed")
+      return { ...seen, outcome: info.status, final: info };
+    if (poll.atMs > config.timeoutS * 1000) {
+      const final = await cancel(source);
+      // A migration that completed while being cancelled completed.
+      const outcome = final?.status === "completed" ? "completed" : "did-not-converge";
+      return { ...seen, outcome, final };
+    }
+  }
+}
+
+/** `migrate_cancel`, then the answer once it took (or after 5 s). */
+async function cancel(source: Vm): Promise<QueryMigrate | null> {
+  await source.qmp.execute("migrate_cancel");
+  let final: QueryMigrate | null = null;
+  for (let i = 0; i < 50; i++) {
+    final = await source.qmp.execute<QueryMigrate>("query-migrate");
+    if (final.status === "cancelled" || final.status === "completed") break;
+    await sleep(100);
+  }
+  return final;
+}
+
+/** Sets XBZRLE and the rate cap and downtime limit on the source, as the configuration says. */
+async function setParameters(source: Vm, config: LabConfig): Promise<void> {
+  await source.qmp.execute("migrate-set-capabilities", {
+    capabilities: [{ capability: "xbzrle", state: config.xbzrleCacheBytes !== null }],
+  });
+  await source.qmp.execute("migrate-set-parameters", {
+    "max-bandwidth": config.maxBandwidthBytesPerS,
+    "downtime-limit": config.downtimeLimitMs,
+    ...(config.xbzrleCacheBytes !== null ? { "xbzrle-cache-size": config.xbzrleCacheBytes } : {}),
+  });
+}
+
 export async function runMigration(
   image: LabImage,
   config: LabConfig,
@@ -133,7 +212,6 @@ export async function runMigration(
   let source: Vm | null = null;
   let destination: Vm | null = null;
   const polls: Poll[] = [];
-  let cpu: number | null = null;
   const before = loadavg();
   const base = { config, repetition, polls };
   try {
@@ -141,66 +219,28 @@ export async function runMigration(
     const rate = guestRate(config.load, source.serialLog);
     const port = await freePort();
     destination = await startVm(image, work, "destination", config.load, config.guestRamKiB, port);
-
-    const qmp = source.qmp;
-    await qmp.execute("migrate-set-capabilities", {
-      capabilities: [{ capability: "xbzrle", state: config.xbzrleCacheBytes !== null }],
-    });
-    await qmp.execute("migrate-set-parameters", {
-      "max-bandwidth": config.maxBandwidthBytesPerS,
-      "downtime-limit": config.downtimeLimitMs,
-      ...(config.xbzrleCacheBytes !== null ? { "xbzrle-cache-size": config.xbzrleCacheBytes } : {}),
-    });
+    await setParameters(source, config);
     // Start on a heartbeat, so the load's progress at the start is known to within the 10 ms poll
     // rather than guessed from the warm-up (the loads take ~1 s to set up before they write).
     const seen = heartbeats(source.serialLog).length;
     const beats = await waitForHeartbeats(source.serialLog, seen + 1, HEARTBEAT_WAIT_MS, 10);
     const loadAtStart = beats.length > seen ? beats[beats.length - 1] : null;
-    const pid = source.process.pid ?? -1;
-    const vcpuAtStart = threadCpuSeconds(pid).vcpusS;
+    const vcpuAtStart = threadCpuSeconds(source.process.pid ?? -1).vcpusS;
+    const qemuPids = [source.process.pid ?? -1, destination.process.pid ?? -1];
+    const cpuAtStart = readCpuReading(qemuPids);
     const started = performance.now();
-    await qmp.execute("migrate", { uri: `tcp:127.0.0.1:${port}` });
-    let final: QueryMigrate | null = null;
-    let outcome: LabOutcome | null = null;
-    let vcpuShare: number | null = null;
-    for (;;) {
-      await sleep(100);
-      const info = await qmp.execute<QueryMigrate>("query-migrate");
-      const atMs = Math.round(performance.now() - started);
-      const threads = threadCpuSeconds(pid);
-      const threadCpu = threads.migrationS;
-      vcpuShare = cpuShare(vcpuAtStart, threads.vcpusS, atMs) ?? vcpuShare;
-      const poll = { atMs, info, migrationThreadCpuS: threadCpu };
-      polls.push(poll);
-      onPoll?.(poll);
-      cpu = threadCpu ?? cpu;
-      if (info.status === "completed" || info.status === "failed") {
-        final = info;
-        outcome = info.status;
-        break;
-      }
-      if (poll.atMs > config.timeoutS * 1000) {
-        await qmp.execute("migrate_cancel");
-        for (let i = 0; i < 50; i++) {
-          final = await qmp.execute<QueryMigrate>("query-migrate");
-          if (final.status === "cancelled" || final.status === "completed") break;
-          await sleep(100);
-        }
-        // A migration that completed while being cancelled completed.
-        outcome = final?.status === "completed" ? "completed" : "did-not-converge";
-        break;
-      }
-    }
-    const dest = outcome === "completed" ? await checkDestination(destination) : null;
+    await source.qmp.execute("migrate", { uri: `tcp:127.0.0.1:${port}` });
+    const end = await pollUntilEnd(source, config, started, vcpuAtStart, polls, onPoll);
+    const cpuAtEnd = readCpuReading(qemuPids);
+    const hostCpu = cpuAtStart && cpuAtEnd ? hostCpuBetween(cpuAtStart, cpuAtEnd) : null;
+    const dest = end.outcome === "completed" ? await checkDestination(destination) : null;
     return {
       ...base,
+      ...end,
       accelerator: source.accelerator,
-      outcome,
-      final,
-      migrationThreadCpuS: cpu,
       guestRatePerS: rate,
       loadAtStart,
-      vcpuCpuShare: vcpuShare,
+      hostCpu,
       destination: dest,
       error: null,
       loadAverage: { before, after: loadavg() },
@@ -211,7 +251,8 @@ export async function runMigration(
       accelerator: source?.accelerator ?? "tcg",
       outcome: "failed",
       final: null,
-      migrationThreadCpuS: cpu,
+      migrationThreadCpuS:
+        polls.findLast((p) => p.migrationThreadCpuS != null)?.migrationThreadCpuS ?? null,
       guestRatePerS: null,
       destination: null,
       error: (error as Error).message.split("\n")[0],

@@ -2,6 +2,7 @@ import { NO_VALUE } from "../lib/format.ts";
 import { type Agreement, agreements, convergenceText } from "./agreement.ts";
 import type { Figures } from "./compare.ts";
 import { type ComparedConfig, SOURCE_TITLES, type SourceComparison } from "./compared.ts";
+import type { LabRun } from "./migration-run.ts";
 
 /**
  * The comparison as rows: each real repetition, each source's simulations, and per
@@ -25,30 +26,61 @@ const COLUMNS = [
   ["dirty_sync_count", "dirtySyncCount"],
 ] as const satisfies readonly (readonly [string, keyof Figures])[];
 
+type Cell = string | number | boolean | null | undefined;
+
+/**
+ * What only a real run has, after the figures; empty in a simulated row. The host's CPU
+ * (validate/host-cpu.ts) is empty, not 0, in runs recorded before it was kept.
+ */
+const REAL_COLUMNS = [
+  ["migration_thread_cpu_s", (run) => run.migrationThreadCpuS],
+  [
+    "guest_rate_per_s",
+    (run) => (run.guestRatePerS === null ? null : Math.round(run.guestRatePerS)),
+  ],
+  ["destination_consistent", (run) => run.destination?.consistent ?? null],
+  ["other_processes_cores", (run) => run.hostCpu?.otherCores],
+  ["steal_cores", (run) => run.hostCpu?.stealCores],
+] as const satisfies readonly (readonly [string, (run: LabRun) => Cell])[];
+
 export const COMPARISON_HEADER = [
   "config",
   "source",
   "repetition",
   "accelerator",
   ...COLUMNS.map(([column]) => column),
-  "migration_thread_cpu_s",
-  "guest_rate_per_s",
-  "destination_consistent",
+  ...REAL_COLUMNS.map(([column]) => column),
 ];
 
-const cell = (value: string | number | boolean | null | undefined) =>
-  value === null || value === undefined ? "" : String(value);
+const cell = (value: Cell) => (value === null || value === undefined ? "" : String(value));
 
-/** A simulated row of comparison.csv: no accelerator, CPU, guest speed or destination. */
+const noRealColumns = () => REAL_COLUMNS.map(() => "");
+
+/** A simulated row of comparison.csv: no accelerator, CPU, guest speed, destination or host. */
 function simulatedRow(config: string, source: string, index: number | null, f: Figures): string[] {
-  return [config, source, cell(index), "", ...COLUMNS.map(([, key]) => cell(f[key])), "", "", ""];
+  return [
+    config,
+    source,
+    cell(index),
+    "",
+    ...COLUMNS.map(([, key]) => cell(f[key])),
+    ...noRealColumns(),
+  ];
 }
 
 function sourceRows(config: string, sim: SourceComparison): string[][] {
   const name = `simulated-${sim.source}`;
   if (sim.state === "unavailable")
     return [
-      [config, name, "", "", `not simulated: ${sim.reason}`, ...Array(COLUMNS.length + 2).fill("")],
+      [
+        config,
+        name,
+        "",
+        "",
+        `not simulated: ${sim.reason}`,
+        ...Array(COLUMNS.length - 1).fill(""),
+        ...noRealColumns(),
+      ],
     ];
   return [
     ...sim.runs.map((r) => simulatedRow(config, name, r.repetition, r.figures)),
@@ -66,9 +98,7 @@ export function comparisonRows(compared: readonly ComparedConfig[]): string[][] 
         String(run.repetition),
         run.accelerator,
         ...COLUMNS.map(([, key]) => cell(realFigures[i][key])),
-        cell(run.migrationThreadCpuS),
-        cell(run.guestRatePerS === null ? null : Math.round(run.guestRatePerS)),
-        cell(run.destination?.consistent ?? null),
+        ...REAL_COLUMNS.map(([, value]) => cell(value(run))),
       ]);
     });
     for (const sim of sources) rows.push(...sourceRows(config.name, sim));

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseStatCpuSeconds } from "./host-cpu.ts";
 import type { LabImage } from "./lab-setup.ts";
 import { QmpClient } from "./qmp.ts";
 
@@ -209,10 +210,7 @@ export function threadCpuSeconds(pid: number): ThreadCpu {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
       const migration = comm === "live_migration";
       if (!migration && !/^CPU \d+\//.test(comm)) continue;
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      // Fields after the ")" that closes comm: state is field 3, utime 14, stime 15.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on x86
+      const seconds = parseStatCpuSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
       if (migration) migrationS = seconds;
       else vcpusS = (vcpusS ?? 0) + seconds;
     } catch {}
