@@ -16,6 +16,7 @@ import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
 import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
+import { SESSION_PROFILE, SESSION_PROFILE_TEXT, sessionProfiles } from "./session-profile.ts";
 import { bootAndRecord } from "./trace-boot.ts";
 import { type RecordLoad, tracesFor } from "./trace-recording.ts";
 
@@ -81,7 +82,7 @@ function parser(args: readonly string[]) {
     .option("profile", {
       type: "string",
       describe:
-        "host profile for the simulations (npm run bench's --profile: a name or a JSON file)",
+        "host profile for the simulations (npm run bench's --profile: a name or a JSON file), or `session`: each configuration's fitted (--fit-basis polls) on this run's other configurations",
       defaultDescription: DEFAULT_LAB_PROFILE,
     })
     .option("traces", {
@@ -172,9 +173,18 @@ async function migrateMatrix(
 async function compareAndWrite(
   groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
   options: ComparisonOptions,
+  log: (line: string) => void,
 ): Promise<number> {
-  const compared = groups.map(({ config, real }) => compareConfig(config, real, options));
-  const { table, summary, chart } = await writeComparison(options.out, compared, options.profile);
+  const session = options.profile === SESSION_PROFILE;
+  const profiles = session ? sessionProfiles(groups, options.out, log) : null;
+  const compared = groups.map(({ config, real }) =>
+    compareConfig(config, real, {
+      ...options,
+      profile: profiles?.get(config.name) ?? options.profile,
+    }),
+  );
+  const label = session ? SESSION_PROFILE_TEXT : options.profile;
+  const { table, summary, chart } = await writeComparison(options.out, compared, label);
   process.stdout.write(
     `${table}\n${summary}\nchart: ${chart.find((file) => file.endsWith(".svg"))}\nvalidation: ${options.out}\n`,
   );
@@ -228,7 +238,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_LAB_PROFILE;
   const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
   // The simulations read it only after the last migration: a typo must not cost them.
-  await readHostProfile(profile);
+  if (profile !== SESSION_PROFILE) await readHostProfile(profile);
   const options = { out, profile, seeds };
   const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
@@ -250,7 +260,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
           log,
         )
       : null;
-    return compareAndWrite(groups, { ...options, traces });
+    return compareAndWrite(groups, { ...options, traces }, log);
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
@@ -276,7 +286,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
         log,
       )
     : null;
-  return compareAndWrite(groups, { ...options, traces });
+  return compareAndWrite(groups, { ...options, traces }, log);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -24,7 +24,7 @@ export function fitTable(fit: ProfileFit): string {
     const kept = sender.fromFallback.includes(o)
       ? " (built-in: not identifiable)"
       : fit.intervals
-        ? pm(sender.errors[o], 3) + (o === "zero" ? "" : " (the normal page's CPU)")
+        ? pm(sender.errors[o], 3) + (o === "normal" ? " (the thread's CPU)" : "")
         : sender.errors[o] === null
           ? " (held at 0)"
           : pm(sender.errors[o], 3);

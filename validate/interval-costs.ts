@@ -16,9 +16,12 @@ import type { LabRun } from "./migration-run.ts";
  * - A **normal page** costs the thread's CPU time in the stretches that sent only normal pages:
  *   those hit the rate cap and sleep out the window, so their wall time is the cap's, not the
  *   page's; the simulator adds the wire time itself (harness/simulator/migration.ts).
- * - A hit, a miss and an overflow never fill a stretch alone in the lab's runs; they take the
- *   normal page's cost (the same lookup, bitmap and header work), their codec work being
- *   charged by the codec calibration as for every outcome.
+ * - A hit, a miss and an overflow never fill a stretch alone in the lab's runs: they keep the
+ *   fallback profile's values, as an outcome the other bases cannot determine does. Charging
+ *   them the normal page's CPU (1.2–1.9 µs) made the synthetic `stride` with XBZRLE at 128 MiB/s
+ *   fill whole rate windows with hits of a few bytes: the measured bandwidth, and with it the
+ *   threshold, fell near zero and one repetition never converged (3 492 syncs in 45 s), where
+ *   the real ones converged after 4.
  * Each cost is less the codec time the simulator charges for the same page (as in
  * profile-fit.ts codecMicros), so the two are not counted twice.
  */
@@ -95,7 +98,7 @@ export function normalPageCpu(runs: readonly LabRun[]): number | null {
 }
 
 export interface IntervalCosts {
-  /** µs per page besides the codec, by outcome. */
+  /** µs per page besides the codec, by outcome (hit, miss and overflow: the fallback's). */
   readonly micros: Readonly<Record<SenderOutcome, number>>;
   readonly slowdown: number;
   /** The zero-page line over the runs (null: their vCPU use too alike, so k = 0 and c₀ = mean). */
@@ -107,7 +110,7 @@ export interface IntervalCosts {
 /** The per-outcome costs and slowdown from `runs`' polls; null when no run has a zero stretch. */
 export function fitIntervalCosts(
   runs: readonly LabRun[],
-  fallbackNormal: number,
+  fallback: Readonly<Record<SenderOutcome, number>>,
 ): IntervalCosts | null {
   const zero = runs.flatMap((run) => zeroPageCost(run) ?? []);
   if (zero.length === 0) return null;
@@ -123,19 +126,18 @@ export function fitIntervalCosts(
   const c0 = line ? line.fixed : mean(zero.map((z) => z.micros));
   const slowdown = line && line.fixed > 0 ? line.slope / line.fixed : 0;
   const normalCpu = normalPageCpu(runs);
-  const normal = normalCpu ?? fallbackNormal;
+  const normal = normalCpu ?? fallback.normal;
   // The codec's part of a page, charged by the calibration (the lab's codec: `zero` or `xbzrle`
   // — their zero and raw rates are alike; validate/compare.ts picks the codec).
   const codec = (outcome: "zero" | "raw") =>
     encodeSeconds(builtinCalibration, "zero", outcome) * 1e6;
-  const rest = Math.max(0, normal - codec("raw"));
   return {
     micros: {
       zero: Math.max(0, c0 - codec("zero")),
-      normal: rest,
-      hit: rest,
-      miss: rest,
-      overflow: rest,
+      normal: Math.max(0, normal - codec("raw")),
+      hit: fallback.hit,
+      miss: fallback.miss,
+      overflow: fallback.overflow,
     },
     slowdown,
     zeroLine: line,

@@ -349,7 +349,7 @@ function intervalSender(costs: IntervalCosts): SenderFit {
   return {
     micros: costs.micros,
     errors: { zero: line?.fixedError ?? null, normal: null, hit: null, miss: null, overflow: null },
-    fromFallback: normalKnown ? [] : ["normal", "hit", "miss", "overflow"],
+    fromFallback: normalKnown ? ["hit", "miss", "overflow"] : ["normal", "hit", "miss", "overflow"],
     residualRms: Number.NaN,
     rSquared: Number.NaN,
     n: costs.zeroRuns,
@@ -389,7 +389,7 @@ export function fitHostProfile(
     basis === "polls"
       ? fitIntervalCosts(
           timed.map(({ run }) => run),
-          fallback.senderMicrosPerPage.normal,
+          fallback.senderMicrosPerPage,
         )
       : null;
   if (basis === "polls" && intervals === null)

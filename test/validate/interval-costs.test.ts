@@ -9,63 +9,10 @@ import {
   pollIntervals,
   zeroPageCost,
 } from "../../validate/interval-costs.ts";
-import type { LabRun, Poll } from "../../validate/migration-run.ts";
 import { fitHostProfile } from "../../validate/profile-fit.ts";
-import { idle } from "./lab-fixture.ts";
+import { runOf } from "./lab-fixture.ts";
 
 // The sender's cost per outcome from the stretches between polls (validate/interval-costs.ts).
-
-/** One stretch of a made-up run: its ms, pages by kind, syncs and the thread's CPU ms. */
-type Stretch = [
-  ms: number,
-  zero: number,
-  normal: number,
-  xbzrle: number,
-  syncs: number,
-  cpuMs: number,
-];
-
-/** A run whose polls, after a 200 ms setup, cover `stretches` one after the other. */
-function runOf(stretches: readonly Stretch[], vcpuBusy: number): LabRun {
-  let at = 210;
-  const totals = { zero: 0, normal: 0, xbzrle: 0, syncs: 1, cpu: 0.05 };
-  const poll = (): Poll => ({
-    atMs: at,
-    info: {
-      status: "active",
-      ram: {
-        duplicate: totals.zero,
-        normal: totals.normal,
-        "dirty-sync-count": totals.syncs,
-      },
-      "xbzrle-cache": { pages: totals.xbzrle },
-    },
-    migrationThreadCpuS: totals.cpu,
-  });
-  const polls: Poll[] = [{ atMs: 100, info: { status: "setup" } }, poll()];
-  for (const [ms, zero, normal, xbzrle, syncs, cpuMs] of stretches) {
-    at += ms;
-    totals.zero += zero;
-    totals.normal += normal;
-    totals.xbzrle += xbzrle;
-    totals.syncs += syncs;
-    totals.cpu += cpuMs / 1000;
-    polls.push(poll());
-  }
-  return {
-    config: idle,
-    repetition: 0,
-    accelerator: "tcg",
-    outcome: "completed",
-    final: { status: "completed", "setup-time": 200, "total-time": at + 50 },
-    polls,
-    migrationThreadCpuS: totals.cpu,
-    guestRatePerS: null,
-    vcpuCpuShare: vcpuBusy,
-    destination: null,
-    error: null,
-  };
-}
 
 test("pollIntervals: the stretches between active polls after setup, by kind of page", () => {
   const run = runOf(
@@ -129,21 +76,29 @@ test("fitIntervalCosts: c₀ and the slowdown from a line over the runs' vCPU us
       ],
       busy,
     );
-  const fit = fitIntervalCosts([at(0), at(0.5), at(1)], 3.1);
+  const fit = fitIntervalCosts([at(0), at(0.5), at(1)], QEMU_72_TCG.senderMicrosPerPage);
   assert.ok(fit);
   const codec = (o: "zero" | "raw") => encodeSeconds(builtinCalibration, "zero", o) * 1e6;
   assert.ok(Math.abs(fit.micros.zero - (8 - codec("zero"))) < 1e-9, String(fit.micros.zero));
   assert.ok(Math.abs(fit.slowdown - 0.5) < 1e-9, String(fit.slowdown));
   assert.ok(Math.abs(fit.micros.normal - (2 - codec("raw"))) < 1e-9);
-  assert.equal(fit.micros.hit, fit.micros.normal);
+  // Outcomes no stretch isolates keep the fallback's values.
+  assert.equal(fit.micros.hit, QEMU_72_TCG.senderMicrosPerPage.hit);
+  assert.equal(fit.micros.overflow, QEMU_72_TCG.senderMicrosPerPage.overflow);
   // Guests that used their vCPU alike: no slowdown, the mean cost.
-  const alike = fitIntervalCosts([at(0), at(0)], 3.1);
+  const alike = fitIntervalCosts([at(0), at(0)], QEMU_72_TCG.senderMicrosPerPage);
   assert.equal(alike?.slowdown, 0);
   assert.equal(alike?.zeroLine, null);
   // No normal-only stretch: the fallback's normal cost.
-  const noNormal = fitIntervalCosts([runOf([[80, 10_000, 0, 0, 0, 80]], 0)], 3.1);
+  const noNormal = fitIntervalCosts(
+    [runOf([[80, 10_000, 0, 0, 0, 80]], 0)],
+    QEMU_72_TCG.senderMicrosPerPage,
+  );
   assert.ok(Math.abs((noNormal?.micros.normal ?? 0) - (3.1 - codec("raw"))) < 1e-9);
-  assert.equal(fitIntervalCosts([runOf([[100, 0, 3000, 0, 0, 6]], 0)], 3.1), null);
+  assert.equal(
+    fitIntervalCosts([runOf([[100, 0, 3000, 0, 0, 6]], 0)], QEMU_72_TCG.senderMicrosPerPage),
+    null,
+  );
 });
 
 test("fitHostProfile --fit-basis polls: the stretches' costs in the profile, or one line why not", () => {
@@ -164,7 +119,8 @@ test("fitHostProfile --fit-basis polls: the stretches' costs in the profile, or 
     fit.profile.source,
     /sender cost from the polls' zero-only and normal-only stretches/,
   );
-  assert.equal(fit.profile.senderMicrosPerPage.hit, fit.profile.senderMicrosPerPage.normal);
+  assert.equal(fit.profile.senderMicrosPerPage.hit, QEMU_72_TCG.senderMicrosPerPage.hit);
+  assert.deepEqual(fit.profile.fittedFrom?.builtinOutcomes, ["hit", "miss", "overflow"]);
   assert.match(
     fitTable(fit),
     /\| zero page, wall µs per run's zero-only stretches = c₀ \+ slope × vCPU use \| 8\.00/,

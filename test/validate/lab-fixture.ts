@@ -1,5 +1,5 @@
 import { quickMatrix } from "../../validate/matrix.ts";
-import type { LabConfig, LabRun, QueryMigrate } from "../../validate/migration-run.ts";
+import type { LabConfig, LabRun, Poll, QueryMigrate } from "../../validate/migration-run.ts";
 import { codecMicros } from "../../validate/profile-fit.ts";
 
 // Synthetic real.json runs made from known coefficients: the fit must find them again.
@@ -94,4 +94,64 @@ export function fixture(noise: (i: number) => number): LabRun[] {
     );
   }
   return runs;
+}
+
+/** One stretch of a made-up run: its ms, pages by kind, syncs and the thread's CPU ms. */
+export type Stretch = [
+  ms: number,
+  zero: number,
+  normal: number,
+  xbzrle: number,
+  syncs: number,
+  cpuMs: number,
+];
+
+/**
+ * A run of `config` whose polls, after a 200 ms setup, cover `stretches` one after the other
+ * (validate/interval-costs.ts reads them).
+ */
+export function runOf(
+  stretches: readonly Stretch[],
+  vcpuBusy: number,
+  config: LabConfig = idle,
+  repetition = 0,
+): LabRun {
+  let at = 210;
+  const totals = { zero: 0, normal: 0, xbzrle: 0, syncs: 1, cpu: 0.05 };
+  const poll = (): Poll => ({
+    atMs: at,
+    info: {
+      status: "active",
+      ram: {
+        duplicate: totals.zero,
+        normal: totals.normal,
+        "dirty-sync-count": totals.syncs,
+      },
+      "xbzrle-cache": { pages: totals.xbzrle },
+    },
+    migrationThreadCpuS: totals.cpu,
+  });
+  const polls: Poll[] = [{ atMs: 100, info: { status: "setup" } }, poll()];
+  for (const [ms, zero, normal, xbzrle, syncs, cpuMs] of stretches) {
+    at += ms;
+    totals.zero += zero;
+    totals.normal += normal;
+    totals.xbzrle += xbzrle;
+    totals.syncs += syncs;
+    totals.cpu += cpuMs / 1000;
+    polls.push(poll());
+  }
+  return {
+    config,
+    repetition,
+    accelerator: "tcg",
+    outcome: "completed",
+    final: { status: "completed", "setup-time": 200, "total-time": at + 50 },
+    polls,
+    migrationThreadCpuS: totals.cpu,
+    guestRatePerS: null,
+    vcpuCpuShare: vcpuBusy,
+    destination: null,
+    error: null,
+  };
 }
