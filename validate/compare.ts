@@ -74,6 +74,10 @@ function osFraction(config: LabConfig, loadBytes: number, osBytes: number): numb
  * runs, December 2026), and with the lab's host profile 13 of 40 simulated seeds do; 100 ms
  * stalls, chosen before the lab was quiet, made every seed converge (20 of 20), 10 ms almost
  * none (1 of 20). On a loaded host stalls are longer: all 5 loaded repetitions converged.
+ * With the polls-basis lab profile (December 2026) the trace replay still converges in a
+ * consistent share (6 of 20 seeds; real 4 of 12), but the synthetic `stride` in 40 of 40, and
+ * the stall settings that bring it down (0.25/s of 12 ms: 16 of 40) leave the trace replay at 0
+ * of 20: no one stall model serves both sources (docs/VALIDATION.md, third session).
  */
 export const LAB_STALLS = { perS: 1, meanMs: 20 } as const;
 

@@ -413,7 +413,7 @@ export function fitHostProfile(
       miss: roundDecimals(sender.micros.miss, 3),
       overflow: roundDecimals(sender.micros.overflow, 3),
     },
-    ...(slowdown > 0 ? { busyVcpuSlowdown: slowdown } : {}),
+    ...(slowdown > 0 ? { busyVcpuSlowdown: roundDecimals(slowdown, 2) } : {}),
     fittedFrom: {
       runs: sets.map((s) => s.dir),
       migrations: ok.length,

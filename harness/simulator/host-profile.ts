@@ -85,28 +85,29 @@ export const QEMU_72_TCG: HostProfile = {
 /**
  * The validation lab's host as a whole (`npm run validate:qemu`, docs/VALIDATION.md): QEMU 7.2
  * under TCG with the source, the destination and the guest's vCPU on one 2-core AMD EPYC VM,
- * migrating over loopback. Fitted by `--fit --fit-basis wall` to the 26 completed migrations of
- * two quiet `--quick --reps 2` runs (December 2026, load average 1.0–2.6) that recorded the
- * vCPU's CPU use, kept in validate/data/2026-12-quiet (test/validate/lab-profile.test.ts refits
- * them): what a page cost in wall time there, the wait for a core and the destination's
- * share of the 2 cores included — 11.7 ± 0.7 µs whatever the outcome (the runs cannot tell
- * outcomes apart on wall time: validate/profile-fit.ts fitGroups) — and 45 % more per vCPU
- * computing flat out. A description of that host, not of QEMU's sender: `qemu-7.2-tcg` is the
- * sender's own CPU cost, the default elsewhere.
+ * migrating over loopback. Fitted by `--fit --fit-basis polls` (validate/interval-costs.ts) to
+ * the 42 migrations of three quiet `--quick --reps 2` runs (December 2026, load average
+ * 0.4–3.1) kept in validate/data/2026-12-quiet (test/validate/lab-profile.test.ts refits them):
+ * a zero page costs the wall time of the stretches that sent nothing else, 10.2 µs besides the
+ * codec and 32 % more per vCPU computing flat out; a normal page the migration thread's CPU in
+ * the stretches that sent only normal pages, 1.4 µs (their wall time is the rate cap's, which
+ * the simulator adds as wire time); hits, misses and overflows keep `qemu-7.2-tcg`'s values (no
+ * stretch isolates them). A description of that host, not of QEMU's sender on a host whose
+ * destination is another machine: `qemu-7.2-tcg` is that, the default elsewhere.
  */
 export const QEMU_72_TCG_LAB: HostProfile = {
   source:
-    "qemu-7.2-tcg-lab: the validation lab, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (wall time, 26 quiet migrations)",
-  setupMs: 268.5,
-  downtimeFixedMs: 10.85,
+    "qemu-7.2-tcg-lab: the validation lab, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (polls' stretches, 42 quiet migrations)",
+  setupMs: 263.1,
+  downtimeFixedMs: 7.64,
   senderMicrosPerPage: {
-    zero: 11.705,
-    normal: 11.705,
-    hit: 11.705,
-    miss: 11.705,
-    overflow: 11.705,
+    zero: 10.194,
+    normal: 1.41,
+    hit: 4,
+    miss: 3.5,
+    overflow: 4.3,
   },
-  busyVcpuSlowdown: 0.45,
+  busyVcpuSlowdown: 0.32,
 };
 
 /** No host overhead: the model before host profiles existed (results of older runs). */

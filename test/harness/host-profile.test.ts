@@ -226,7 +226,8 @@ describe("host profile files", () => {
     assert.equal(await loadHostProfile("qemu-7.2-tcg-lab"), QEMU_72_TCG_LAB);
     const lab = write("lab.json", QEMU_72_TCG_LAB);
     assert.deepEqual(await loadHostProfile(lab), QEMU_72_TCG_LAB);
-    assert.equal(QEMU_72_TCG_LAB.busyVcpuSlowdown, 0.45);
+    // Its value is the fit's (test/validate/lab-profile.test.ts); here only that it has one.
+    assert.ok((QEMU_72_TCG_LAB.busyVcpuSlowdown ?? 0) > 0);
     await assert.rejects(
       loadHostProfile(write("neg.json", { ...QEMU_72_TCG_LAB, busyVcpuSlowdown: -1 })),
       /"busyVcpuSlowdown" must be a number ≥ 0/,

@@ -126,6 +126,7 @@ describe("uniform workload with raw vs the analytic model (harness/simulator/ana
           writes_per_s: c.writesPerSecond,
           initial: "random",
           os_share: MINIMAL_GUEST_OS_SHARE,
+          os_run_pages: 1,
         },
       });
       assert.ok(!(workload instanceof Promise));

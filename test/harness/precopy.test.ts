@@ -37,7 +37,7 @@ function strideCell(
   const workload = stride.create({
     ramBytes: spec.ramBytes,
     seed: spec.seed,
-    params: { buffer_bytes: bufferBytes, passes_per_s: passesPerS, os_share: 0 },
+    params: { buffer_bytes: bufferBytes, passes_per_s: passesPerS, os_share: 0, os_run_pages: 1 },
   });
   assert.ok(!(workload instanceof Promise));
   return simulate({ spec, workload, codec: xbzrle, encodeSecondsPerPage: FREE_CPU });
@@ -272,6 +272,7 @@ describe("rules", () => {
         writes_per_s: 20_000,
         initial: "random",
         os_share: MINIMAL_GUEST_OS_SHARE,
+        os_run_pages: 1,
       },
     });
     assert.ok(!(workload instanceof Promise));

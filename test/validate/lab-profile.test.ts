@@ -6,18 +6,18 @@ import { QEMU_72_TCG, QEMU_72_TCG_LAB } from "../../harness/simulator/host-profi
 import { readRuns } from "../../validate/fit-command.ts";
 import { fitHostProfile } from "../../validate/profile-fit.ts";
 
-// The built-in qemu-7.2-tcg-lab is not typed in by hand: it is what `--fit --fit-basis wall`
-// makes of the two quiet lab runs kept in validate/data (docs/VALIDATION.md, runs C and D).
+// The built-in qemu-7.2-tcg-lab is not typed in by hand: it is what `--fit --fit-basis polls`
+// makes of the three quiet lab runs kept in validate/data (docs/VALIDATION.md, runs C, D and F).
 
 const DATA = fileURLToPath(new URL("../../validate/data/2026-12-quiet/", import.meta.url));
 
-test("qemu-7.2-tcg-lab is the wall-basis fit of the kept quiet runs C and D", () => {
-  const sets = ["C", "D"].map((run) => readRuns(join(DATA, run)));
+test("qemu-7.2-tcg-lab is the polls-basis fit of the kept quiet runs C, D and F", () => {
+  const sets = ["C", "D", "F"].map((run) => readRuns(join(DATA, run)));
   assert.equal(
     sets.reduce((n, s) => n + s.runs.length, 0),
-    28,
+    42,
   );
-  const { profile } = fitHostProfile(sets, QEMU_72_TCG, "wall");
+  const { profile } = fitHostProfile(sets, QEMU_72_TCG, "polls");
   assert.equal(profile.setupMs, QEMU_72_TCG_LAB.setupMs);
   assert.equal(profile.downtimeFixedMs, QEMU_72_TCG_LAB.downtimeFixedMs);
   assert.deepEqual(profile.senderMicrosPerPage, QEMU_72_TCG_LAB.senderMicrosPerPage);

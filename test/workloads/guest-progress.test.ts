@@ -146,7 +146,12 @@ describe("guest progress: warm-up and stalls", () => {
 });
 
 test("which runs draw from their seed: stride's OS pages, a trace's loop laps, stalls", () => {
-  const strideParams = { buffer_bytes: 16 * 1024 ** 2, passes_per_s: 20_000, os_share: 0 };
+  const strideParams = {
+    buffer_bytes: 16 * 1024 ** 2,
+    passes_per_s: 20_000,
+    os_share: 0,
+    os_run_pages: 1,
+  };
   assert.equal(stride.usesSeed?.(strideParams), false);
   assert.equal(stride.usesSeed?.({ ...strideParams, os_share: 0.2 }), true);
   assert.equal(traceWorkload.usesSeed?.({ file: "t.trace", "on-end": "stop" }), false);
