@@ -111,8 +111,22 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
       realFigures: [figures("did-not-converge", null, 500)],
       sources: [synthetic([figures("completed", 900, 100)])],
     },
+    {
+      // Two repetitions' simulations end differently: a mismatch, said as a share, and the
+      // ratios of the completed ones only (the stopped one's 4000 bytes are as far as it got).
+      config: quickMatrix()[2],
+      real: [run, { ...run, repetition: 1 }],
+      realFigures: [figures("completed", 1000, 100), figures("completed", 1000, 100)],
+      sources: [
+        synthetic([figures("completed", 1020, 102), figures("did-not-converge", null, 4000)]),
+      ],
+    },
   ];
   const list = agreements(compared);
+  assert.equal(list[2].simStatus, "1/2 completed");
+  assert.equal(list[2].outcomeMismatch, true);
+  assert.ok(Math.abs((list[2].bytesRatio ?? 0) - 1.02) < 1e-12);
+  assert.equal(list[2].within10, false);
   assert.equal(list[0].within10, true);
   assert.ok(Math.abs((list[0].timeRatio ?? 0) - 1.05) < 1e-12);
   assert.ok(Math.abs((list[0].bytesRatio ?? 0) - 0.95) < 1e-12);
@@ -120,7 +134,7 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
   assert.equal(list[1].timeRatio, null);
   assert.equal(
     summaryLine("synthetic", list),
-    "synthetic: 1 of 1 converged deterministic configurations within ±10 % on time and bytes; 1 outcome mismatches in 2 configurations",
+    "synthetic: 1 of 2 converged deterministic configurations within ±10 % on time and bytes; 2 outcome mismatches in 3 configurations",
   );
 });
 
