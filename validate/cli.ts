@@ -12,6 +12,7 @@ import { parseBytes, parseInteger } from "../lib/units.ts";
 import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
 import { fitCommand, readRuns } from "./fit-command.ts";
+import { measuredOsByLoad } from "./guest-os-base.ts";
 import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
@@ -172,14 +173,19 @@ async function migrateMatrix(
 /** Compares every configuration's real runs with their simulations and writes the outputs. */
 async function compareAndWrite(
   groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
-  options: ComparisonOptions,
+  options: Omit<ComparisonOptions, "guestOsBytes">,
   log: (line: string) => void,
 ): Promise<number> {
+  const guestOsBytes = measuredOsByLoad(
+    groups.flatMap((g) => g.real),
+    options.traces,
+  );
   const session = options.profile === SESSION_PROFILE;
   const profiles = session ? sessionProfiles(groups, options.out, log) : null;
   const compared = groups.map(({ config, real }) =>
     compareConfig(config, real, {
       ...options,
+      guestOsBytes,
       profile: profiles?.get(config.name) ?? options.profile,
     }),
   );

@@ -58,8 +58,11 @@ export interface Figures {
  * simulated guest holds the real one's OS beside the load: `osBytes`, measured from the load's
  * trace (validate/guest-os-base.ts), or the idle guest's ~97 MiB.
  */
-function osShare(config: LabConfig, loadBytes: number, osBytes: number): string {
-  return osFraction(config, loadBytes, osBytes).toFixed(4);
+function osBaseArgs(config: LabConfig, loadBytes: number, osBytes: number): string[] {
+  return [
+    ...["--set", `os_share=${osFraction(config, loadBytes, osBytes).toFixed(4)}`],
+    ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
+  ];
 }
 
 function osFraction(config: LabConfig, loadBytes: number, osBytes: number): number {
@@ -170,8 +173,7 @@ export function syntheticWorkload(
       return [
         ...["--workload", "stride", "--set", `buffer_bytes=${buffer}`],
         ...["--set", `passes_per_s=${Math.max(1, Math.round(rate))}`],
-        ...["--set", `os_share=${osShare(config, buffer, os)}`],
-        ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
+        ...osBaseArgs(config, buffer, os),
         ...warmup,
       ];
     }
@@ -184,8 +186,7 @@ export function syntheticWorkload(
       return [
         ...["--workload", workload, "--set", `wss=${wss}`],
         ...["--set", `writes_per_s=${config.load.args[1]}`, "--set", "initial=zero"],
-        ...["--set", `os_share=${osShare(config, wss, os)}`],
-        ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
+        ...osBaseArgs(config, wss, os),
         ...warmup,
       ];
     }

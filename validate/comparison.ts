@@ -13,7 +13,6 @@ import {
   traceWorkload,
 } from "./compare.ts";
 import type { ComparedConfig, SimRun, SourceComparison } from "./compared.ts";
-import { measuredOsBytes } from "./guest-os-base.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
 import {
@@ -39,20 +38,11 @@ export interface ComparisonOptions {
   readonly seeds: number;
   /** Each load's trace for the replay, or null: no trace replay (`--no-traces`). */
   readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
-}
-
-/**
- * The guest OS's non-zero bytes under this load, from its trace's image when the run has the
- * trace and knows where it starts on the load's clock (validate/guest-os-base.ts); else null:
- * the idle guest's.
- */
-function guestOsBytes(
-  config: LabConfig,
-  real: readonly LabRun[],
-  trace: TraceAvailability | undefined,
-): number | null {
-  if (trace?.state !== "recorded" || trace.startsAtLoadS === null) return null;
-  return measuredOsBytes(trace.path, config.load, real, trace.startsAtLoadS);
+  /**
+   * The guest OS's non-zero bytes under each load, measured once from its trace
+   * (validate/guest-os-base.ts measuredOsByLoad); a load absent here has the idle guest's.
+   */
+  readonly guestOsBytes: ReadonlyMap<LoadMode, number>;
 }
 
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */
@@ -63,7 +53,7 @@ function syntheticSource(
   stochastic: boolean,
 ): SourceComparison {
   const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
-  const os = guestOsBytes(config, real, options.traces?.get(config.load.mode));
+  const os = options.guestOsBytes.get(config.load.mode) ?? null;
   const runs: SimRun[] = real.flatMap((run) => {
     const workload = syntheticWorkload(config, guestPace(run), os);
     if (!workload) return [];

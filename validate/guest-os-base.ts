@@ -3,6 +3,7 @@ import { isZeroPage } from "../lib/zero-page.ts";
 import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
 import type { LabRun } from "./migration-run.ts";
+import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 import type { GuestLoad } from "./vm.ts";
 
 /**
@@ -89,4 +90,22 @@ export function measuredOsBytes(
   } finally {
     reader.close();
   }
+}
+
+/**
+ * Per load with a recorded trace that knows its start on the load's clock, the OS's bytes
+ * (measuredOsBytes): each trace image is read once for every configuration of its load.
+ */
+export function measuredOsByLoad(
+  runs: readonly LabRun[],
+  traces: ReadonlyMap<LoadMode, TraceAvailability> | null,
+): Map<LoadMode, number> {
+  const out = new Map<LoadMode, number>();
+  for (const [mode, trace] of traces ?? []) {
+    const load = runs.find((run) => run.config.load.mode === mode)?.config.load;
+    if (!load || trace.state !== "recorded" || trace.startsAtLoadS === null) continue;
+    const bytes = measuredOsBytes(trace.path, load, runs, trace.startsAtLoadS);
+    if (bytes !== null) out.set(mode, bytes);
+  }
+  return out;
 }

@@ -6,11 +6,13 @@ import { test } from "node:test";
 import {
   imageNonZeroPages,
   loadNonZeroPages,
+  measuredOsByLoad,
   measuredOsBytes,
   writesAt,
 } from "../../validate/guest-os-base.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
+import type { LoadMode, TraceAvailability } from "../../validate/trace-recording.ts";
 import type { GuestLoad } from "../../validate/vm.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { writeModel } from "../traces/trace-model.ts";
@@ -62,4 +64,28 @@ test("measuredOsBytes: the image's non-zero pages less the load's own", () => {
   assert.equal(measuredOsBytes(path, load("idle"), [], 4), 26 * 4096);
   // The writers' progress unknown: no figure rather than a guess.
   assert.equal(measuredOsBytes(path, load("zipf", 192, 4000), [], 4), null);
+});
+
+test("measuredOsByLoad: each load's trace read once; no figure without a trace that knows its start", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "idle.trace");
+  writeModel(path, {
+    pageCount: 16,
+    image: new Map([
+      [3, 1],
+      [4, 1],
+    ]),
+    epochs: [],
+  });
+  const [idle, sparse, , stride] = quickMatrix();
+  const runs = [idle, sparse, stride].map((config) => ({ config }) as LabRun);
+  const os = measuredOsByLoad(
+    runs,
+    new Map<LoadMode, TraceAvailability>([
+      ["idle", { state: "recorded", path, startsAtLoadS: 4 }],
+      ["stride", { state: "recorded", path, startsAtLoadS: null }],
+      ["sparse", { state: "unavailable", reason: "loop refused" }],
+    ]),
+  );
+  assert.deepEqual([...os], [["idle", 2 * 4096]]);
+  assert.equal(measuredOsByLoad(runs, null).size, 0);
 });
