@@ -3,7 +3,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CellStatus } from "../results/cell.ts";
-import { type HostCpu, hostCpuBetween, readCpuReading } from "./host-cpu.ts";
+import { type CpuReading, type HostCpu, hostCpuBetween, readCpuReading } from "./host-cpu.ts";
 import type { LabImage } from "./lab-setup.ts";
 import {
   bootLoadedSource,
@@ -142,7 +142,7 @@ interface MigrationEnd {
 
 /**
  * Polls `query-migrate` every 100 ms from `started` (when `migrate` was sent) until the
- * migration completes or fails, or cancels it at the time limit.
+ * migration completes or fails, or cancels it at the time limit (calling `beforeCancel` first).
  */
 async function pollUntilEnd(
   source: Vm,
@@ -151,6 +151,7 @@ async function pollUntilEnd(
   vcpuAtStart: number | null,
   polls: Poll[],
   onPoll?: (poll: Poll) => void,
+  beforeCancel?: () => void,
 ): Promise<MigrationEnd> {
   const pid = source.process.pid ?? -1;
   let cpu: number | null = null;
@@ -170,6 +171,7 @@ async function pollUntilEnd(
     if (info.status === "completed" || info.status === "failed")
       return { ...seen, outcome: info.status, final: info };
     if (poll.atMs > config.timeoutS * 1000) {
+      beforeCancel?.();
       const final = await cancel(source);
       // A migration that completed while being cancelled completed.
       const outcome = final?.status === "completed" ? "completed" : "did-not-converge";
@@ -230,8 +232,13 @@ export async function runMigration(
     const cpuAtStart = readCpuReading(qemuPids);
     const started = performance.now();
     await source.qmp.execute("migrate", { uri: `tcp:127.0.0.1:${port}` });
-    const end = await pollUntilEnd(source, config, started, vcpuAtStart, polls, onPoll);
-    const cpuAtEnd = readCpuReading(qemuPids);
+    // Read before a cancel: the destination QEMU exits when its incoming migration is
+    // cancelled, and a vanished /proc/PID/stat left every cancelled run without its host CPU.
+    let cpuAtEnd: CpuReading | null = null;
+    const end = await pollUntilEnd(source, config, started, vcpuAtStart, polls, onPoll, () => {
+      cpuAtEnd = readCpuReading(qemuPids);
+    });
+    cpuAtEnd ??= readCpuReading(qemuPids);
     const hostCpu = cpuAtStart && cpuAtEnd ? hostCpuBetween(cpuAtStart, cpuAtEnd) : null;
     const dest = end.outcome === "completed" ? await checkDestination(destination) : null;
     return {
