@@ -24,7 +24,12 @@ export function fitTable(fit: ProfileFit): string {
     const kept = sender.fromFallback.includes(o)
       ? " (built-in: not identifiable)"
       : fit.intervals
-        ? pm(sender.errors[o], 3) + (o === "normal" ? " (the thread's CPU)" : "")
+        ? pm(sender.errors[o], 3) +
+          (o === "normal"
+            ? " (the thread's CPU)"
+            : o === "hit"
+              ? " (wall, hit-only stretches)"
+              : "")
         : sender.errors[o] === null
           ? " (held at 0)"
           : pm(sender.errors[o], 3);
@@ -43,6 +48,9 @@ export function fitTable(fit: ProfileFit): string {
     );
     lines.push(
       `| normal page, the thread's CPU µs in normal-only stretches | ${stretches.normalCpuMicros === null ? "— (none)" : f(stretches.normalCpuMicros, 2)} | | | |`,
+    );
+    lines.push(
+      `| XBZRLE hit, wall µs in hit-only stretches (median of runs, at an idle guest's speed) | ${stretches.hitWallMicros === null ? "— (none)" : f(stretches.hitWallMicros, 2)} | | | ${stretches.hitRuns} |`,
     );
   } else
     lines.push(

@@ -1,4 +1,4 @@
-import { mean } from "simple-statistics";
+import { mean, median } from "simple-statistics";
 import { builtinCalibration, encodeSeconds } from "../codecs/calibration.ts";
 import type { SenderOutcome } from "../harness/simulator/host-profile.ts";
 import { fitLine, type LineFit } from "./line-fit.ts";
@@ -16,10 +16,22 @@ import type { LabRun } from "./migration-run.ts";
  * - A **normal page** costs the thread's CPU time in the stretches that sent only normal pages:
  *   those hit the rate cap and sleep out the window, so their wall time is the cap's, not the
  *   page's; the simulator adds the wire time itself (harness/simulator/migration.ts).
- * - A hit, a miss and an overflow never fill a stretch alone in the lab's runs: they keep the
- *   fallback profile's values, as an outcome the other bases cannot determine does. Charging
- *   them the normal page's CPU (1.2–1.9 µs) made the synthetic `stride` with XBZRLE at 128 MiB/s
- *   fill whole rate windows with hits of a few bytes: the measured bandwidth, and with it the
+ * - An **XBZRLE hit** costs the wall time of the stretches that sent hits and next to nothing
+ *   else: `stride` with XBZRLE at 32 MiB/s, once the bulk pass is over, resends its 4 096-page
+ *   buffer as deltas of a few bytes, sync after sync, far below the rate cap, so the thread
+ *   works flat out as through zero pages (the syncs and the odd miss in those stretches are
+ *   charged to the hits). Each run's µs per hit is taken back to an idle guest's with the zero
+ *   line's slowdown (on the part besides the codec, as the simulator charges it), and the median
+ *   over the runs kept: one run whose host was busy (D's
+ *   second stride run: vCPU use 0.37, 10 µs a hit) would pull a mean far off. These stretches
+ *   come from the stochastic configuration's runs too, which the whole-run bases leave out:
+ *   a stretch says what a page cost, not when a sync found the vCPU stalled. Without them the
+ *   fallback's 4 µs, with the slowdown on top, made a simulated sync of the buffer 25 ms where
+ *   the real ones took 16–18 ms (docs/VALIDATION.md, fourth session).
+ * - A miss and an overflow never fill a stretch alone in the lab's runs: they keep the fallback
+ *   profile's values, as an outcome the other bases cannot determine does. Charging a hit the
+ *   normal page's CPU (1.2–1.9 µs) made the synthetic `stride` with XBZRLE at 128 MiB/s fill
+ *   whole rate windows with hits of a few bytes: the measured bandwidth, and with it the
  *   threshold, fell near zero and one repetition never converged (3 492 syncs in 45 s), where
  *   the real ones converged after 4.
  * Each cost is less the codec time the simulator charges for the same page (as in
@@ -97,20 +109,43 @@ export function normalPageCpu(runs: readonly LabRun[]): number | null {
   return pages === 0 ? null : micros / pages;
 }
 
+/** A stretch of hits: this many at least, no zero page, and misses at most this share of them. */
+const MIN_HIT_PAGES = 1000;
+const STRAY_MISS_SHARE = 0.02;
+
+/** A run's wall µs per XBZRLE hit over its hit-only stretches, with its vCPU use; or null. */
+export function hitPageCost(run: LabRun): { micros: number; busy: number } | null {
+  const only = pollIntervals(run).filter(
+    (s) =>
+      s.xbzrle >= MIN_HIT_PAGES && s.zero < STRAY_PAGES && s.normal <= STRAY_MISS_SHARE * s.xbzrle,
+  );
+  const pages = only.reduce((a, s) => a + s.xbzrle, 0);
+  if (pages < MIN_ZERO_PAGES) return null;
+  const ms = only.reduce((a, s) => a + s.ms, 0);
+  return { micros: (ms * 1000) / pages, busy: run.vcpuCpuShare ?? 0 };
+}
+
 export interface IntervalCosts {
-  /** µs per page besides the codec, by outcome (hit, miss and overflow: the fallback's). */
+  /** µs per page besides the codec, by outcome (miss and overflow, and a hit no run shows: the fallback's). */
   readonly micros: Readonly<Record<SenderOutcome, number>>;
   readonly slowdown: number;
   /** The zero-page line over the runs (null: their vCPU use too alike, so k = 0 and c₀ = mean). */
   readonly zeroLine: LineFit | null;
   readonly zeroRuns: number;
   readonly normalCpuMicros: number | null;
+  /** Runs with hit-only stretches, and the median of their µs per hit at an idle guest's speed (codec included). */
+  readonly hitRuns: number;
+  readonly hitWallMicros: number | null;
 }
 
-/** The per-outcome costs and slowdown from `runs`' polls; null when no run has a zero stretch. */
+/**
+ * The per-outcome costs and slowdown from `runs`' polls, hits from `hitRuns`' (by default the
+ * same runs); null when no run has a zero stretch.
+ */
 export function fitIntervalCosts(
   runs: readonly LabRun[],
   fallback: Readonly<Record<SenderOutcome, number>>,
+  hitRuns: readonly LabRun[] = runs,
 ): IntervalCosts | null {
   const zero = runs.flatMap((run) => zeroPageCost(run) ?? []);
   if (zero.length === 0) return null;
@@ -131,11 +166,19 @@ export function fitIntervalCosts(
   // — their zero and raw rates are alike; validate/compare.ts picks the codec).
   const codec = (outcome: "zero" | "raw") =>
     encodeSeconds(builtinCalibration, "zero", outcome) * 1e6;
+  // A hit's codec part is the delta's encode time (the lab's stride changes 4 bytes a page);
+  // the slowdown is charged on the sender's part only (harness/simulator/page-events.ts).
+  const deltaMicros = encodeSeconds(builtinCalibration, "xbzrle", "delta") * 1e6;
+  const hits = hitRuns.flatMap((run) => hitPageCost(run) ?? []);
+  const hitSender =
+    hits.length === 0
+      ? null
+      : median(hits.map((h) => Math.max(0, h.micros - deltaMicros) / (1 + slowdown * h.busy)));
   return {
     micros: {
       zero: Math.max(0, c0 - codec("zero")),
       normal: Math.max(0, normal - codec("raw")),
-      hit: fallback.hit,
+      hit: hitSender ?? fallback.hit,
       miss: fallback.miss,
       overflow: fallback.overflow,
     },
@@ -143,5 +186,7 @@ export function fitIntervalCosts(
     zeroLine: line,
     zeroRuns: zero.length,
     normalCpuMicros: normalCpu,
+    hitRuns: hits.length,
+    hitWallMicros: hitSender === null ? null : hitSender + deltaMicros,
   };
 }

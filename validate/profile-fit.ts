@@ -339,17 +339,22 @@ function stochasticConfigs(runs: readonly LabRun[]): Set<string> {
 const BASIS_TEXT: Readonly<Record<FitBasis, string>> = {
   cpu: "the migration thread's CPU time",
   wall: "wall time",
-  polls: "the polls' zero-only and normal-only stretches",
+  polls: "the polls' zero-only, normal-only and hit-only stretches",
 };
 
 /** The stretches' costs as a SenderFit: no residual of their own (the table shows the line's). */
 function intervalSender(costs: IntervalCosts): SenderFit {
   const line = costs.zeroLine;
-  const normalKnown = costs.normalCpuMicros !== null;
+  const fromFallback: SenderOutcome[] = [
+    ...(costs.normalCpuMicros === null ? (["normal"] as const) : []),
+    ...(costs.hitWallMicros === null ? (["hit"] as const) : []),
+    "miss",
+    "overflow",
+  ];
   return {
     micros: costs.micros,
     errors: { zero: line?.fixedError ?? null, normal: null, hit: null, miss: null, overflow: null },
-    fromFallback: normalKnown ? ["hit", "miss", "overflow"] : ["normal", "hit", "miss", "overflow"],
+    fromFallback,
     residualRms: Number.NaN,
     rSquared: Number.NaN,
     n: costs.zeroRuns,
@@ -390,6 +395,9 @@ export function fitHostProfile(
       ? fitIntervalCosts(
           timed.map(({ run }) => run),
           fallback.senderMicrosPerPage,
+          // A hit-only stretch says what a hit costs whatever the run's outcome
+          // (validate/interval-costs.ts): the stochastic runs are where hits fill stretches.
+          ok.map(({ run }) => run),
         )
       : null;
   if (basis === "polls" && intervals === null)

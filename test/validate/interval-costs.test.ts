@@ -5,6 +5,7 @@ import { QEMU_72_TCG, validateHostProfile } from "../../harness/simulator/host-p
 import { fitTable } from "../../validate/fit-table.ts";
 import {
   fitIntervalCosts,
+  hitPageCost,
   normalPageCpu,
   pollIntervals,
   zeroPageCost,
@@ -66,6 +67,46 @@ test("normalPageCpu: the thread's CPU over the normal-only stretches of every ru
   assert.equal(normalPageCpu([runOf([[100, 13_000, 0, 0, 0, 100]], 0)]), null);
 });
 
+test("hitPageCost: wall time over the stretches of hits with at most 2 % misses and no zero page", () => {
+  const run = runOf(
+    [
+      [100, 0, 0, 20_000, 5, 95], // 5 µs a hit, syncs and all
+      [100, 0, 400, 20_000, 5, 95], // misses are 2 % of the hits: still counted
+      [100, 0, 3000, 0, 0, 10], // normal: not counted
+      [100, 0, 500, 10_000, 2, 60], // 5 % misses: not counted
+      [100, 100, 0, 20_000, 5, 95], // zero pages beside them: not counted
+    ],
+    0.9,
+  );
+  assert.deepEqual(hitPageCost(run), { micros: 5, busy: 0.9 });
+  assert.equal(hitPageCost(runOf([[100, 0, 0, 4000, 1, 20]], 0)), null);
+});
+
+test("fitIntervalCosts: a hit's cost is the median over the runs, at an idle guest's speed, less the delta's codec time", () => {
+  const zeroOnly = runOf([[80, 10_000, 0, 0, 0, 80]], 0);
+  const zeroBusy = runOf([[120, 10_000, 0, 0, 0, 80]], 1);
+  // The zero line gives the slowdown 0.5; a hit costs δ + 2 µs × (1 + 0.5 × busy).
+  const delta = encodeSeconds(builtinCalibration, "xbzrle", "delta") * 1e6;
+  const hits = (micros: number, busy: number) =>
+    runOf([[(micros * 20_000) / 1000, 0, 0, 20_000, 5, 90]], busy);
+  const outlier = hits(delta + 20, 0.4); // a host busy with other work: the median ignores it
+  const fit = fitIntervalCosts([zeroOnly, zeroBusy], QEMU_72_TCG.senderMicrosPerPage, [
+    zeroOnly,
+    hits(delta + 2 * 1.5, 1),
+    hits(delta + 2 * 1.45, 0.9),
+    outlier,
+  ]);
+  assert.ok(fit);
+  assert.ok(Math.abs(fit.slowdown - 0.5) < 1e-9);
+  assert.ok(Math.abs(fit.micros.hit - 2) < 1e-9, String(fit.micros.hit));
+  assert.equal(fit.hitRuns, 3);
+  // Without hit-only stretches the fallback's hit stands.
+  assert.equal(
+    fitIntervalCosts([zeroOnly, zeroBusy], QEMU_72_TCG.senderMicrosPerPage)?.micros.hit,
+    QEMU_72_TCG.senderMicrosPerPage.hit,
+  );
+});
+
 test("fitIntervalCosts: c₀ and the slowdown from a line over the runs' vCPU use, less the codec's part", () => {
   // Zero pages cost 8 µs × (1 + 0.5 × busy): 8 at 0, 10 at 0.5, 12 at 1.
   const at = (busy: number) =>
@@ -117,7 +158,7 @@ test("fitHostProfile --fit-basis polls: the stretches' costs in the profile, or 
   assert.equal(fit.profile.fittedFrom?.senderBasis, "polls");
   assert.match(
     fit.profile.source,
-    /sender cost from the polls' zero-only and normal-only stretches/,
+    /sender cost from the polls' zero-only, normal-only and hit-only stretches/,
   );
   assert.equal(fit.profile.senderMicrosPerPage.hit, QEMU_72_TCG.senderMicrosPerPage.hit);
   assert.deepEqual(fit.profile.fittedFrom?.builtinOutcomes, ["hit", "miss", "overflow"]);
