@@ -1,10 +1,17 @@
 import { PAGE_SIZE } from "../lib/page.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
+import { BufferRuns, CONTIGUOUS } from "./buffer-runs.ts";
 import { checkForward } from "./heap-model.ts";
 import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { PageWords } from "./page-content.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
-import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
+import {
+  checkedPageCount,
+  numberParam,
+  param,
+  regionPages,
+  stringParam,
+} from "./workload-params.ts";
 
 /**
  * `stride` — the load generator of QEMU's XBZRLE documentation (docs/devel/migration, "xbzrle"
@@ -19,8 +26,10 @@ import { checkedPageCount, numberParam, param, regionPages } from "./workload-pa
  * other byte 0, and the whole buffer is zero whenever n ≡ 0 (mod 256). The rest of RAM is the
  * guest OS's pages (os-base.ts, `os_share`), scattered and never written, and zero pages.
  *
- * Parameters: `buffer_bytes` (16 MiB, the docs' calloc(4096, 4096)), `passes_per_s` and
- * `os_share`. The docs' loop runs unthrottled: 18 000–27 000 passes/s natively on this class of
+ * Parameters: `buffer_bytes` (16 MiB, the docs' calloc(4096, 4096)), `passes_per_s`,
+ * `buffer_runs` (where the buffer lies: pages 0 … n−1 by default, or a real guest's runs,
+ * buffer-runs.ts; the OS base leaves pages 0 … n−1 to the load either way, so a buffer laid
+ * elsewhere leaves them zero and takes the OS pages it lands on) and `os_share`. The docs' loop runs unthrottled: 18 000–27 000 passes/s natively on this class of
  * machine and ~1 800 in the lab's TCG guest (docs/VALIDATION.md), so the default is 20 000 (the
  * program as the docs run it, at native speed). A slow rate manufactures what the program never
  * does: at 100 passes/s nothing is written for 10 ms at a time, and a stop-and-copy that falls
@@ -49,6 +58,13 @@ export const stride: WorkloadDefinition = {
         "passes over the buffer per second, each adding 1 to every 1024th byte (native: 18 000–27 000; TCG: ~1 800)",
       min: 0,
     }),
+    param({
+      name: "buffer_runs",
+      unit: "pages",
+      defaultValue: CONTIGUOUS,
+      description:
+        "where the buffer lies: contiguous from page 0, or runs START+PAGES/... its pages fill in order (a real guest's, which decide XBZRLE cache collisions)",
+    }),
     ...OS_BASE_PARAMS,
   ],
   // The docs' loop itself is deterministic; only the OS pages' layout comes from the seed
@@ -67,6 +83,7 @@ class StrideRun implements WorkloadRun {
   readonly endS = null;
   timeS = 0;
   private readonly bufferPages: number;
+  private readonly buffer: BufferRuns;
   private readonly passesPerS: number;
   private readonly os: OsBase;
   private readonly view = new PageWords();
@@ -76,6 +93,11 @@ class StrideRun implements WorkloadRun {
     this.pageCount = checkedPageCount(ramBytes);
     const bufferBytes = numberParam(params, "buffer_bytes");
     this.bufferPages = regionPages(bufferBytes, this.pageCount, "buffer_bytes");
+    this.buffer = BufferRuns.parse(
+      stringParam(params, "buffer_runs"),
+      this.bufferPages,
+      this.pageCount,
+    );
     this.passesPerS = numberParam(params, "passes_per_s");
     this.os = osBase(seed, this.pageCount, this.bufferPages, params);
   }
@@ -88,25 +110,26 @@ class StrideRun implements WorkloadRun {
   advanceTo(timeS: number, dirty: PageBitmap): void {
     checkForward(this.timeS, timeS);
     const passes = Math.floor(timeS * this.passesPerS);
-    if (passes > this.passes) dirty.addRange(0, this.bufferPages);
+    if (passes > this.passes) this.buffer.forEachRun((start, end) => dirty.addRange(start, end));
     this.passes = passes;
     this.timeS = timeS;
   }
 
   isZero(page: number): boolean {
-    if (page >= this.bufferPages) return !this.os.has(page);
-    return (this.passes & 255) === 0;
+    if (this.buffer.has(page)) return (this.passes & 255) === 0;
+    return page < this.bufferPages || !this.os.has(page);
   }
 
   readPage(page: number, out: Uint8Array): void {
-    if (page >= this.bufferPages && this.os.has(page)) {
+    const inBuffer = this.buffer.has(page);
+    if (!inBuffer && page >= this.bufferPages && this.os.has(page)) {
       this.view.bind(out);
       this.os.fill(page, this.view);
       this.view.finish();
       return;
     }
     out.fill(0, 0, PAGE_SIZE);
-    if (page >= this.bufferPages) return;
+    if (!inBuffer) return;
     const value = this.passes & 255;
     for (let offset = 0; offset < PAGE_SIZE; offset += STRIDE_BYTES) out[offset] = value;
   }
