@@ -12,10 +12,10 @@ import { parseBytes, parseInteger } from "../lib/units.ts";
 import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
 import { fitCommand, readRuns } from "./fit-command.ts";
-import { measuredOsByLoad } from "./guest-os-base.ts";
 import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
+import { measuredGuestsByLoad } from "./measured-guest.ts";
 import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
 import { SESSION_PROFILE, SESSION_PROFILE_TEXT, sessionProfiles } from "./session-profile.ts";
 import { bootAndRecord } from "./trace-boot.ts";
@@ -173,10 +173,10 @@ async function migrateMatrix(
 /** Compares every configuration's real runs with their simulations and writes the outputs. */
 async function compareAndWrite(
   groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
-  options: Omit<ComparisonOptions, "guestOsBytes">,
+  options: Omit<ComparisonOptions, "measuredGuests">,
   log: (line: string) => void,
 ): Promise<number> {
-  const guestOsBytes = measuredOsByLoad(
+  const measuredGuests = measuredGuestsByLoad(
     groups.flatMap((g) => g.real),
     options.traces,
   );
@@ -185,7 +185,7 @@ async function compareAndWrite(
   const compared = groups.map(({ config, real }) =>
     compareConfig(config, real, {
       ...options,
-      guestOsBytes,
+      measuredGuests,
       profile: profiles?.get(config.name) ?? options.profile,
     }),
   );

@@ -71,18 +71,18 @@ function osFraction(config: LabConfig, loadBytes: number, osBytes: number): numb
 
 /**
  * The vCPU stall model for configurations whose outcome is a matter of chance
- * (workloads/guest-progress.ts): one stall a second of 20 ms on average (a scheduler time slice,
- * or the big QEMU lock held through a dirty sync). Fitted to the quiet lab: `stride` with XBZRLE
- * at 32 MiB/s converged within 45 s in 2 of 8 real repetitions (four quiet `--quick --reps 2`
- * runs, December 2026), and with the lab's host profile 13 of 40 simulated seeds do; 100 ms
- * stalls, chosen before the lab was quiet, made every seed converge (20 of 20), 10 ms almost
- * none (1 of 20). On a loaded host stalls are longer: all 5 loaded repetitions converged.
- * With the polls-basis lab profile (December 2026) the trace replay still converges in a
- * consistent share (6 of 20 seeds; real 4 of 12), but the synthetic `stride` in 40 of 40, and
- * the stall settings that bring it down (0.25/s of 12 ms: 16 of 40) leave the trace replay at 0
- * of 20: no one stall model serves both sources (docs/VALIDATION.md, third session).
+ * (workloads/guest-progress.ts): a stall every 20 s of running time on average, of 20 ms on
+ * average — long enough to cover a whole sync of `stride`'s buffer (16–18 ms), which is when such
+ * a migration converges. Fitted to the rate at which the quiet lab's `stride` with XBZRLE 64 MiB
+ * at 32 MiB/s converged once its bulk pass was over: 7 completions over ~400 s of its
+ * low-miss repetitions' running time (runs C, D, F, H, I, J; ~0.018/s, docs/VALIDATION.md, fourth
+ * session); simulated over 20 seeds and 45 s, the synthetic `stride` (laid out as the trace
+ * saw the buffer) converged at 0.018/s (12 of 20) and its trace replay at 0.020/s (13 of 20).
+ * Until December 2026's fourth session it was one stall a second: fitted when a hit cost 4 µs,
+ * a simulated sync took ~25 ms and the synthetic buffer lay in one block, it made both sources
+ * converge at ~0.14/s once those were corrected, and the two had disagreed before.
  */
-export const LAB_STALLS = { perS: 1, meanMs: 20 } as const;
+export const LAB_STALLS = { perS: 0.05, meanMs: 20 } as const;
 
 /** Seeds a stochastic configuration is simulated over, by default. */
 export const DEFAULT_LAB_SEEDS = 10;
@@ -143,13 +143,27 @@ export function meanGuestPace(runs: readonly LabRun[]): GuestPace {
 /** Milliseconds are enough for a warm-up or a CPU share, and keep the bench command short. */
 const millis = (value: number) => roundDecimals(value, 3);
 
+/**
+ * What a load's trace says about the guest under it (validate/guest-os-base.ts,
+ * validate/buffer-layout.ts); a field left null takes the defaults (the idle guest's OS, a
+ * contiguous buffer).
+ */
+export interface MeasuredGuest {
+  /** The OS's non-zero bytes beside the load. */
+  readonly osBytes: number | null;
+  /** `stride`'s buffer as runs of guest pages (workloads/buffer-runs.ts). */
+  readonly bufferRuns: string | null;
+}
+
+export const UNMEASURED_GUEST: MeasuredGuest = { osBytes: null, bufferRuns: null };
+
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
 export function syntheticWorkload(
   config: LabConfig,
   pace: GuestPace,
-  osBytes: number | null = null,
+  guest: MeasuredGuest = UNMEASURED_GUEST,
 ): string[] | null {
-  const os = osBytes ?? MINIMAL_GUEST_OS_BYTES;
+  const os = guest.osBytes ?? MINIMAL_GUEST_OS_BYTES;
   // The real load had been writing for a while when the migration started: so has the simulated.
   // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
   const warmup = [
@@ -173,6 +187,8 @@ export function syntheticWorkload(
       return [
         ...["--workload", "stride", "--set", `buffer_bytes=${buffer}`],
         ...["--set", `passes_per_s=${Math.max(1, Math.round(rate))}`],
+        // Where the real buffer lay decides which of its pages collide in the XBZRLE cache.
+        ...(guest.bufferRuns === null ? [] : ["--set", `buffer_runs=${guest.bufferRuns}`]),
         ...osBaseArgs(config, buffer, os),
         ...warmup,
       ];

@@ -6,11 +6,13 @@ import { agreements, summaryLines } from "./agreement.ts";
 import { writeValidationChart } from "./chart.ts";
 import {
   guestPace,
+  type MeasuredGuest,
   meanGuestPace,
   realFigures,
   simulate,
   syntheticWorkload,
   traceWorkload,
+  UNMEASURED_GUEST,
 } from "./compare.ts";
 import type { ComparedConfig, SimRun, SourceComparison } from "./compared.ts";
 import { isStochastic } from "./matrix.ts";
@@ -39,10 +41,10 @@ export interface ComparisonOptions {
   /** Each load's trace for the replay, or null: no trace replay (`--no-traces`). */
   readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
   /**
-   * The guest OS's non-zero bytes under each load, measured once from its trace
-   * (validate/guest-os-base.ts measuredOsByLoad); a load absent here has the idle guest's.
+   * What each load's trace says about its guest, measured once per load (the OS's bytes, the
+   * stride buffer's runs); a load absent here has the defaults (compare.ts MeasuredGuest).
    */
-  readonly guestOsBytes: ReadonlyMap<LoadMode, number>;
+  readonly measuredGuests: ReadonlyMap<LoadMode, MeasuredGuest>;
 }
 
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */
@@ -53,15 +55,15 @@ function syntheticSource(
   stochastic: boolean,
 ): SourceComparison {
   const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
-  const os = options.guestOsBytes.get(config.load.mode) ?? null;
+  const guest = options.measuredGuests.get(config.load.mode) ?? UNMEASURED_GUEST;
   const runs: SimRun[] = real.flatMap((run) => {
-    const workload = syntheticWorkload(config, guestPace(run), os);
+    const workload = syntheticWorkload(config, guestPace(run), guest);
     if (!workload) return [];
     const [figures] = simulate(config, workload, dir(`rep${run.repetition}`), options.profile);
     return [{ repetition: run.repetition, figures }];
   });
   // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
-  const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real), os) : null;
+  const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real), guest) : null;
   const seeds = sweepWorkload
     ? simulate(config, sweepWorkload, dir("seeds"), options.profile, { count: options.seeds })
     : null;

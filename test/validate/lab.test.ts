@@ -214,7 +214,7 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const measured = syntheticWorkload(
     sparse,
     { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
-    71 * 1024 * 1024,
+    { osBytes: 71 * 1024 * 1024, bufferRuns: null },
   );
   assert.ok(measured?.includes("os_share=0.2219"), measured?.join(" "));
   assert.equal(args[args.indexOf("--profile") + 1], "qemu-7.2-tcg");
@@ -230,6 +230,14 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   assert.ok(strideArgs.includes("guest_warmup_s=2.5"));
   assert.ok(strideArgs.includes("guest_vcpu_busy=1"));
   assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
+  assert.ok(!strideArgs.some((a) => a.startsWith("buffer_runs=")));
+  // The buffer where the load's trace saw it, when it has one.
+  const laid = syntheticWorkload(
+    stride,
+    { ratePerS: 1812.4, warmupS: 2.5, vcpuBusy: 1 },
+    { osBytes: null, bufferRuns: "10397+867/12288+2913/130680+304" },
+  );
+  assert.ok(laid?.includes("buffer_runs=10397+867/12288+2913/130680+304"), laid?.join(" "));
   // No guest speed measured: no stride simulation.
   assert.equal(syntheticWorkload(stride, { ratePerS: null, warmupS: 3, vcpuBusy: 0 }), null);
 });
@@ -252,7 +260,7 @@ test("simulationArgs: a trace replays in a loop with the same caps and sweep, wi
     "file=/r/traces/stride.trace",
     "on-end=loop",
     "guest_vcpu_busy=0.9",
-    "guest_stalls_per_s=1",
+    "guest_stalls_per_s=0.05",
     "guest_stall_ms=20",
   ]);
   assert.equal(args[args.indexOf("--workload") + 1], "trace");
