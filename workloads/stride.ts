@@ -93,11 +93,10 @@ class StrideRun implements WorkloadRun {
     this.pageCount = checkedPageCount(ramBytes);
     const bufferBytes = numberParam(params, "buffer_bytes");
     this.bufferPages = regionPages(bufferBytes, this.pageCount, "buffer_bytes");
-    this.buffer = BufferRuns.parse(
-      stringParam(params, "buffer_runs"),
-      this.bufferPages,
-      this.pageCount,
-    );
+    // A caller that predates the parameter (a test's own params, an older run's spec) means
+    // the block at page 0 it always had.
+    const runs = params.buffer_runs === undefined ? CONTIGUOUS : stringParam(params, "buffer_runs");
+    this.buffer = BufferRuns.parse(runs, this.bufferPages, this.pageCount);
     this.passesPerS = numberParam(params, "passes_per_s");
     this.os = osBase(seed, this.pageCount, this.bufferPages, params);
   }
