@@ -59,7 +59,7 @@ function parser(args: readonly string[]) {
     .option("fit-basis", {
       choices: ["cpu", "wall", "polls"] as const,
       describe:
-        "--fit: the sender's cost from the migration thread's CPU time, from wall time (one cost for all pages), or per outcome from the polls' zero-only and normal-only stretches",
+        "--fit: the sender's cost from the migration thread's CPU time, from wall time (one cost for all pages), or per outcome from the polls' zero-only, normal-only and hit-only stretches",
       default: "cpu" as const,
     })
     .option("seeds", {
