@@ -50,7 +50,7 @@ export function measuredBufferRuns(
 ): Map<LoadMode, string> {
   const out = new Map<LoadMode, string>();
   const trace = traces?.get("stride");
-  if (!trace || trace.state !== "recorded") return out;
+  if (trace?.state !== "recorded") return out;
   const reader = TraceReader.open(trace.path);
   try {
     const runs = hotPageRuns(reader);
