@@ -22,8 +22,8 @@ import type { LabRun } from "./migration-run.ts";
  *   works flat out as through zero pages (the syncs and the odd miss in those stretches are
  *   charged to the hits). Each run's µs per hit is taken back to an idle guest's with the zero
  *   line's slowdown (on the part besides the codec, as the simulator charges it), and the median
- *   over the runs kept: one run whose host was busy (D's
- *   second stride run: vCPU use 0.37, 10 µs a hit) would pull a mean far off. These stretches
+ *   over the runs kept: one run whose host was busy (D's second stride run: vCPU use 0.37,
+ *   10 µs a hit) would pull a mean far off. These stretches
  *   come from the stochastic configuration's runs too, which the whole-run bases leave out:
  *   a stretch says what a page cost, not when a sync found the vCPU stalled. Without them the
  *   fallback's 4 µs, with the slowdown on top, made a simulated sync of the buffer 25 ms where
@@ -112,6 +112,8 @@ export function normalPageCpu(runs: readonly LabRun[]): number | null {
 /** A stretch of hits: this many at least, no zero page, and misses at most this share of them. */
 const MIN_HIT_PAGES = 1000;
 const STRAY_MISS_SHARE = 0.02;
+/** Fewer hits than this in a run's hit-only stretches say nothing about their cost. */
+const MIN_RUN_HITS = 5000;
 
 /** A run's wall µs per XBZRLE hit over its hit-only stretches, with its vCPU use; or null. */
 export function hitPageCost(run: LabRun): { micros: number; busy: number } | null {
@@ -120,7 +122,7 @@ export function hitPageCost(run: LabRun): { micros: number; busy: number } | nul
       s.xbzrle >= MIN_HIT_PAGES && s.zero < STRAY_PAGES && s.normal <= STRAY_MISS_SHARE * s.xbzrle,
   );
   const pages = only.reduce((a, s) => a + s.xbzrle, 0);
-  if (pages < MIN_ZERO_PAGES) return null;
+  if (pages < MIN_RUN_HITS) return null;
   const ms = only.reduce((a, s) => a + s.ms, 0);
   return { micros: (ms * 1000) / pages, busy: run.vcpuCpuShare ?? 0 };
 }
