@@ -1,5 +1,4 @@
-import { TraceReader } from "../workloads/trace-reader.ts";
-import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
+import type { TraceReader } from "../workloads/trace-reader.ts";
 
 /**
  * Where the `stride` guest's buffer lies in guest-physical memory, read from the load's trace:
@@ -42,21 +41,4 @@ export function hotPageRuns(reader: TraceReader): string | null {
     i = j;
   }
   return runs.length === 0 ? null : runs.join("/");
-}
-
-/** The stride buffer's runs from its recorded trace, when there is one with touch epochs. */
-export function measuredBufferRuns(
-  traces: ReadonlyMap<LoadMode, TraceAvailability> | null,
-): Map<LoadMode, string> {
-  const out = new Map<LoadMode, string>();
-  const trace = traces?.get("stride");
-  if (trace?.state !== "recorded") return out;
-  const reader = TraceReader.open(trace.path);
-  try {
-    const runs = hotPageRuns(reader);
-    if (runs !== null) out.set("stride", runs);
-  } finally {
-    reader.close();
-  }
-  return out;
 }

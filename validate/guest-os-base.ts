@@ -1,9 +1,8 @@
 import { mean } from "simple-statistics";
 import { isZeroPage } from "../lib/zero-page.ts";
 import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
-import { TraceReader } from "../workloads/trace-reader.ts";
+import type { TraceReader } from "../workloads/trace-reader.ts";
 import type { LabRun } from "./migration-run.ts";
-import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 import type { GuestLoad } from "./vm.ts";
 
 /**
@@ -72,40 +71,17 @@ export function writesAt(load: GuestLoad, runs: readonly LabRun[], loadS: number
 }
 
 /**
- * The OS's non-zero bytes in the guest of trace `path`, whose time 0 is `startsAtLoadS` on the
- * load's clock; null when the load's writes by then are unknown.
+ * The OS's non-zero bytes in the guest of the trace `reader` reads, whose time 0 is
+ * `startsAtLoadS` on the load's clock; null when the load's writes by then are unknown.
  */
 export function measuredOsBytes(
-  path: string,
+  reader: TraceReader,
   load: GuestLoad,
   runs: readonly LabRun[],
   startsAtLoadS: number,
 ): number | null {
   const writes = writesAt(load, runs, startsAtLoadS);
   if (writes === null) return null;
-  const reader = TraceReader.open(path);
-  try {
-    const os = imageNonZeroPages(reader) - loadNonZeroPages(load, writes);
-    return Math.max(0, Math.round(os)) * TRACE_PAGE_SIZE;
-  } finally {
-    reader.close();
-  }
-}
-
-/**
- * Per load with a recorded trace that knows its start on the load's clock, the OS's bytes
- * (measuredOsBytes): each trace image is read once for every configuration of its load.
- */
-export function measuredOsByLoad(
-  runs: readonly LabRun[],
-  traces: ReadonlyMap<LoadMode, TraceAvailability> | null,
-): Map<LoadMode, number> {
-  const out = new Map<LoadMode, number>();
-  for (const [mode, trace] of traces ?? []) {
-    const load = runs.find((run) => run.config.load.mode === mode)?.config.load;
-    if (!load || trace.state !== "recorded" || trace.startsAtLoadS === null) continue;
-    const bytes = measuredOsBytes(trace.path, load, runs, trace.startsAtLoadS);
-    if (bytes !== null) out.set(mode, bytes);
-  }
-  return out;
+  const os = imageNonZeroPages(reader) - loadNonZeroPages(load, writes);
+  return Math.max(0, Math.round(os)) * TRACE_PAGE_SIZE;
 }

@@ -6,11 +6,11 @@ import { test } from "node:test";
 import {
   imageNonZeroPages,
   loadNonZeroPages,
-  measuredOsByLoad,
   measuredOsBytes,
   writesAt,
 } from "../../validate/guest-os-base.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
+import { measuredGuestsByLoad } from "../../validate/measured-guest.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import type { LoadMode, TraceAvailability } from "../../validate/trace-recording.ts";
 import type { GuestLoad } from "../../validate/vm.ts";
@@ -57,16 +57,16 @@ test("measuredOsBytes: the image's non-zero pages less the load's own", () => {
   const reader = TraceReader.open(path);
   try {
     assert.equal(imageNonZeroPages(reader), 26);
+    assert.equal(measuredOsBytes(reader, load("stride", 1 / 16), [], 4), 10 * 4096);
+    assert.equal(measuredOsBytes(reader, load("idle"), [], 4), 26 * 4096);
+    // The writers' progress unknown: no figure rather than a guess.
+    assert.equal(measuredOsBytes(reader, load("zipf", 192, 4000), [], 4), null);
   } finally {
     reader.close();
   }
-  assert.equal(measuredOsBytes(path, load("stride", 1 / 16), [], 4), 10 * 4096);
-  assert.equal(measuredOsBytes(path, load("idle"), [], 4), 26 * 4096);
-  // The writers' progress unknown: no figure rather than a guess.
-  assert.equal(measuredOsBytes(path, load("zipf", 192, 4000), [], 4), null);
 });
 
-test("measuredOsByLoad: each load's trace read once; no figure without a trace that knows its start", () => {
+test("measuredGuestsByLoad: each load's trace read once; no OS figure without a trace that knows its start", () => {
   const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "idle.trace");
   writeModel(path, {
     pageCount: 16,
@@ -78,7 +78,7 @@ test("measuredOsByLoad: each load's trace read once; no figure without a trace t
   });
   const [idle, sparse, , stride] = quickMatrix();
   const runs = [idle, sparse, stride].map((config) => ({ config }) as LabRun);
-  const os = measuredOsByLoad(
+  const guests = measuredGuestsByLoad(
     runs,
     new Map<LoadMode, TraceAvailability>([
       ["idle", { state: "recorded", path, startsAtLoadS: 4 }],
@@ -86,6 +86,7 @@ test("measuredOsByLoad: each load's trace read once; no figure without a trace t
       ["sparse", { state: "unavailable", reason: "loop refused" }],
     ]),
   );
-  assert.deepEqual([...os], [["idle", 2 * 4096]]);
-  assert.equal(measuredOsByLoad(runs, null).size, 0);
+  // stride's trace has no start on the load's clock and no touch epochs: nothing measured.
+  assert.deepEqual([...guests], [["idle", { osBytes: 2 * 4096, bufferRuns: null }]]);
+  assert.equal(measuredGuestsByLoad(runs, null).size, 0);
 });
