@@ -15,7 +15,8 @@ import type { TraceWriter } from "./trace-writer.ts";
  *
  * A re-read that takes longer than MS is followed by the next at once, not by a burst that
  * catches up (the snapshot clock in recorder.ts skips slots for the same reason). The snapshot
- * itself still diffs against the previous snapshot (snapshot-diff.ts), not against re-reads.
+ * itself diffs against the previous snapshot and, for a hot page that reads unchanged, against
+ * its last re-read (snapshot-diff.ts): a page rewritten back to its old bytes is still written.
  */
 export class FineCapture {
   private readonly hot: HotPages;
@@ -36,6 +37,11 @@ export class FineCapture {
     private readonly epochTimeS: (began: number) => number,
   ) {
     this.hot = new HotPages(memory);
+  }
+
+  /** The pages being re-read, with their last read content: the next snapshot consults it. */
+  get hotSet(): HotPages {
+    return this.hot;
   }
 
   /** A snapshot that began at `began` (performance.now()) was written: its changes are hot. */

@@ -18,6 +18,10 @@ export class HotPages {
   private readonly scratch = Buffer.alloc(READ_CHUNK_PAGES * TRACE_PAGE_SIZE);
   private touchedCount = 0;
   private touchedPages = new Uint32Array(256);
+  /** Per hot page: 1 when the last reread() found it written. */
+  private lastTouched = new Uint8Array(256);
+  /** writtenLately's place in the set: a snapshot asks about pages in ascending order. */
+  private cursor = 0;
 
   constructor(private readonly memory: ProcessMemory) {}
 
@@ -35,6 +39,36 @@ export class HotPages {
   clear(): void {
     this.count = 0;
     this.touchedCount = 0;
+    this.cursor = 0;
+    this.lastTouched.fill(0);
+  }
+
+  /** A snapshot begins: writtenLately's questions start again from the lowest page. */
+  beginScan(): void {
+    this.cursor = 0;
+  }
+
+  /**
+   * True when `page` is hot and was written lately: the last reread() found it written, or
+   * bytes[offset, offset + 4096) — its content as a snapshot reads it now — differs from its last
+   * read. Pages must be asked about in ascending order after beginScan() (a snapshot walks them
+   * so), which makes each question O(1) amortised.
+   */
+  writtenLately(page: number, bytes: Buffer, offset: number): boolean {
+    const { pages, count } = this;
+    while (this.cursor < count && pages[this.cursor] < page) this.cursor++;
+    if (this.cursor === count || pages[this.cursor] !== page) return false;
+    if (this.lastTouched[this.cursor] === 1) return true;
+    const copyAt = this.cursor * TRACE_PAGE_SIZE;
+    return (
+      bytes.compare(
+        this.copy,
+        copyAt,
+        copyAt + TRACE_PAGE_SIZE,
+        offset,
+        offset + TRACE_PAGE_SIZE,
+      ) !== 0
+    );
   }
 
   /**
@@ -46,6 +80,7 @@ export class HotPages {
     const k = this.count++;
     this.pages[k] = page;
     this.addresses[k] = address;
+    this.lastTouched[k] = 0;
     this.copy.set(bytes.subarray(offset, offset + TRACE_PAGE_SIZE), k * TRACE_PAGE_SIZE);
   }
 
@@ -58,6 +93,7 @@ export class HotPages {
     const { pages, addresses, copy, scratch } = this;
     const count = this.count;
     this.touchedCount = 0;
+    this.lastTouched.fill(0, 0, count);
     let k = 0;
     while (k < count) {
       let run = 1;
@@ -76,6 +112,7 @@ export class HotPages {
         if (scratch.compare(copy, copyAt, copyAt + TRACE_PAGE_SIZE, at, at + TRACE_PAGE_SIZE) === 0)
           continue;
         scratch.copy(copy, copyAt, at, at + TRACE_PAGE_SIZE);
+        this.lastTouched[k + i] = 1;
         this.touchedPages[this.touchedCount++] = pages[k + i];
       }
       k += run;
@@ -96,5 +133,8 @@ export class HotPages {
     this.copy.copy(copy);
     this.copy = copy;
     this.touchedPages = new Uint32Array(capacity);
+    const lastTouched = new Uint8Array(capacity);
+    lastTouched.set(this.lastTouched);
+    this.lastTouched = lastTouched;
   }
 }

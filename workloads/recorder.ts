@@ -183,7 +183,7 @@ class Recorder {
       // changed pages' new contents are in the store until the next snapshot.
       this.pages.clearChanges();
       this.memory.beginSnapshot();
-      let counts = this.pages.snapshot(regions);
+      let counts = this.pages.snapshot(regions, this.fine?.hotSet ?? null);
       if (epoch === 0) {
         const settled = await this.settleFirstSnapshot(began, counts);
         if (settled !== null) ({ counts, timeS } = settled);
