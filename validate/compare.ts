@@ -31,6 +31,11 @@ const MINIMAL_GUEST_OS_BYTES = 97 * MiB;
  * pages in runs of ≥ 2 500 (run F, December 2026).
  */
 const MINIMAL_GUEST_OS_RUN_PAGES = 8192;
+/**
+ * The lab guest's OS pages at the top of RAM (workloads/os-base.ts `os_top_pages`), when its
+ * trace is not there to say: 2 533–3 035 non-zero pages in the top 4 096 in 16 traces (runs D–R).
+ */
+const MINIMAL_GUEST_OS_TOP_PAGES = 2700;
 
 /**
  * The host profile the lab compares against by default: the lab's own host, fitted to its quiet
@@ -58,10 +63,12 @@ export interface Figures {
  * simulated guest holds the real one's OS beside the load: `osBytes`, measured from the load's
  * trace (validate/guest-os-base.ts), or the idle guest's ~97 MiB.
  */
-function osBaseArgs(config: LabConfig, loadBytes: number, osBytes: number): string[] {
+function osBaseArgs(config: LabConfig, loadBytes: number, guest: MeasuredGuest): string[] {
+  const osBytes = guest.osBytes ?? MINIMAL_GUEST_OS_BYTES;
   return [
     ...["--set", `os_share=${osFraction(config, loadBytes, osBytes).toFixed(4)}`],
     ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
+    ...["--set", `os_top_pages=${guest.topPages ?? MINIMAL_GUEST_OS_TOP_PAGES}`],
   ];
 }
 
@@ -151,17 +158,19 @@ const millis = (value: number) => roundDecimals(value, 3);
 
 /**
  * What a load's trace says about the guest under it (validate/guest-os-base.ts,
- * validate/buffer-layout.ts); a field left null takes the defaults (the idle guest's OS, a
- * contiguous buffer).
+ * validate/buffer-layout.ts); a field left null takes the defaults (the idle guest's OS and its
+ * top block, a contiguous buffer).
  */
 export interface MeasuredGuest {
   /** The OS's non-zero bytes beside the load. */
   readonly osBytes: number | null;
   /** `stride`'s buffer as runs of guest pages (workloads/buffer-runs.ts). */
   readonly bufferRuns: string | null;
+  /** The OS's pages at the top of RAM (workloads/os-base.ts `os_top_pages`). */
+  readonly topPages: number | null;
 }
 
-export const UNMEASURED_GUEST: MeasuredGuest = { osBytes: null, bufferRuns: null };
+export const UNMEASURED_GUEST: MeasuredGuest = { osBytes: null, bufferRuns: null, topPages: null };
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
 export function syntheticWorkload(
@@ -195,7 +204,7 @@ export function syntheticWorkload(
         ...["--set", `passes_per_s=${Math.max(1, Math.round(rate))}`],
         // Where the real buffer lay decides which of its pages collide in the XBZRLE cache.
         ...(guest.bufferRuns === null ? [] : ["--set", `buffer_runs=${guest.bufferRuns}`]),
-        ...osBaseArgs(config, buffer, os),
+        ...osBaseArgs(config, buffer, guest),
         ...warmup,
       ];
     }
@@ -208,7 +217,7 @@ export function syntheticWorkload(
       return [
         ...["--workload", workload, "--set", `wss=${wss}`],
         ...["--set", `writes_per_s=${config.load.args[1]}`, "--set", "initial=zero"],
-        ...osBaseArgs(config, wss, os),
+        ...osBaseArgs(config, wss, guest),
         ...warmup,
       ];
     }

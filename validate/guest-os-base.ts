@@ -15,16 +15,33 @@ import type { GuestLoad } from "./vm.ts";
  * the idle guest's otherwise (validate/compare.ts).
  */
 
-/** Non-zero pages in a trace's image (its epoch 0). */
-export function imageNonZeroPages(reader: TraceReader): number {
+/** Non-zero pages in a trace's image (its epoch 0), of those at or above page `fromPage`. */
+export function imageNonZeroPages(reader: TraceReader, fromPage = 0): number {
   const [from, to] = reader.epochRecordRange(0);
   const page = new Uint8Array(TRACE_PAGE_SIZE);
   let nonZero = 0;
   for (let r = from; r < to; r++) {
+    if ((reader.records[r] & 0x7fffffff) < fromPage) continue;
     reader.readRecord(r, page);
     if (!isZeroPage(page)) nonZero++;
   }
   return nonZero;
+}
+
+/**
+ * The top of RAM that the OS's top block is measured in (workloads/os-base.ts `os_top_pages`):
+ * the lab's guests held 2 500–3 000 non-zero pages in their top 4 096 in every trace, and next
+ * to none in the 4 096 below (memblock's top-down boot allocations).
+ */
+export const TOP_WINDOW_PAGES = 4096;
+
+/**
+ * The OS's pages at the top of RAM: the image's non-zero pages in the top TOP_WINDOW_PAGES,
+ * less `loadPages` of the load's own there.
+ */
+export function measuredTopPages(reader: TraceReader, loadPages: number): number {
+  const nonZero = imageNonZeroPages(reader, Math.max(0, reader.pageCount - TOP_WINDOW_PAGES));
+  return Math.max(0, nonZero - loadPages);
 }
 
 /**

@@ -7,6 +7,8 @@ import {
   imageNonZeroPages,
   loadNonZeroPages,
   measuredOsBytes,
+  measuredTopPages,
+  TOP_WINDOW_PAGES,
   writesAt,
 } from "../../validate/guest-os-base.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
@@ -86,7 +88,67 @@ test("measuredGuestsByLoad: each load's trace read once; no OS figure without a 
       ["sparse", { state: "unavailable", reason: "loop refused" }],
     ]),
   );
-  // stride's trace has no start on the load's clock and no touch epochs: nothing measured.
-  assert.deepEqual([...guests], [["idle", { osBytes: 2 * 4096, bufferRuns: null }]]);
+  // stride's trace has no start on the load's clock and no touch epochs: no OS bytes, no
+  // buffer; the top of its RAM (all 16 pages here) holds the same 2 non-zero pages.
+  assert.deepEqual(
+    [...guests],
+    [
+      ["idle", { osBytes: 2 * 4096, bufferRuns: null, topPages: 2 }],
+      ["stride", { osBytes: null, bufferRuns: null, topPages: 2 }],
+    ],
+  );
   assert.equal(measuredGuestsByLoad(runs, null).size, 0);
+});
+
+test("measuredTopPages: the image's non-zero pages in the top window, less the load's own there", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "top.trace");
+  const pageCount = 2 * TOP_WINDOW_PAGES;
+  // Below the window: 30 pages (the kernel, say); in it: 12 pages of boot allocations and 4 of
+  // the load's own; a page rewritten later (an epoch) does not count, the image does.
+  const image = new Map<number, number>();
+  for (let p = 0; p < 30; p++) image.set(p, 1);
+  for (let p = pageCount - 100; p < pageCount - 88; p++) image.set(p, 2);
+  for (let p = pageCount - 4; p < pageCount; p++) image.set(p, 3);
+  const epoch = new Map([[TOP_WINDOW_PAGES + 7, 4]]);
+  writeModel(path, { pageCount, image, epochs: [{ timeS: 0.2, pages: epoch }] });
+  const reader = TraceReader.open(path);
+  try {
+    assert.equal(imageNonZeroPages(reader), 46);
+    assert.equal(imageNonZeroPages(reader, TOP_WINDOW_PAGES), 16);
+    assert.equal(measuredTopPages(reader, 0), 16);
+    assert.equal(measuredTopPages(reader, 4), 12);
+    assert.equal(measuredTopPages(reader, 40), 0);
+  } finally {
+    reader.close();
+  }
+});
+
+test("measuredGuestsByLoad: stride's buffer pages at the top of RAM are the load's, not the OS's", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "stride.trace");
+  const pageCount = 2 * TOP_WINDOW_PAGES;
+  // 12 OS pages and the 4-page buffer's last run in the top window; the buffer rewritten in
+  // every one of 20 touch epochs.
+  const image = new Map<number, number>();
+  for (let p = pageCount - 100; p < pageCount - 88; p++) image.set(p, 2);
+  const buffer = [10, 11, pageCount - 2, pageCount - 1];
+  for (const p of buffer) image.set(p, 1);
+  const touches = new Map(buffer.map((p) => [p, 1]));
+  const epochs = Array.from({ length: 20 }, (_, i) => ({
+    timeS: 0.01 * (i + 1),
+    pages: touches,
+    touch: true,
+  }));
+  writeModel(path, { pageCount, image, epochs });
+  const [, , , stride] = quickMatrix();
+  const guests = measuredGuestsByLoad(
+    [{ config: stride } as LabRun],
+    new Map<LoadMode, TraceAvailability>([
+      ["stride", { state: "recorded", path, startsAtLoadS: null }],
+    ]),
+  );
+  assert.deepEqual(guests.get("stride"), {
+    osBytes: null,
+    bufferRuns: `10+2/${pageCount - 2}+2`,
+    topPages: 12,
+  });
 });

@@ -207,6 +207,8 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
     "initial=zero",
     "os_share=0.3031",
     "os_run_pages=8192",
+    // The boot allocations at the top of RAM, as the lab guest's traces show them.
+    "os_top_pages=2700",
     "guest_warmup_s=3",
     "guest_vcpu_busy=0.08",
   ]);
@@ -214,9 +216,10 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const measured = syntheticWorkload(
     sparse,
     { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
-    { osBytes: 71 * 1024 * 1024, bufferRuns: null },
+    { osBytes: 71 * 1024 * 1024, bufferRuns: null, topPages: 2586 },
   );
   assert.ok(measured?.includes("os_share=0.2219"), measured?.join(" "));
+  assert.ok(measured?.includes("os_top_pages=2586"), measured?.join(" "));
   assert.equal(args[args.indexOf("--profile") + 1], "qemu-7.2-tcg");
   assert.equal(args[args.indexOf("--codec") + 1], "xbzrle");
   const strideArgs = simulationArgs(
@@ -235,7 +238,7 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const laid = syntheticWorkload(
     stride,
     { ratePerS: 1812.4, warmupS: 2.5, vcpuBusy: 1 },
-    { osBytes: null, bufferRuns: "10397+867/12288+2913/130680+304" },
+    { osBytes: null, bufferRuns: "10397+867/12288+2913/130680+304", topPages: null },
   );
   assert.ok(laid?.includes("buffer_runs=10397+867/12288+2913/130680+304"), laid?.join(" "));
   // No guest speed measured: no stride simulation.

@@ -104,6 +104,52 @@ describe("the OS base", () => {
     }
   });
 
+  it("os_top_pages: the top of RAM is the OS's, counted in the share; the rest below in runs", async () => {
+    for (const [name, ownSet, own] of [
+      ["stride", "buffer_bytes=16MiB", 4096],
+      ["uniform", "wss=16MiB", 4096],
+    ] as const) {
+      const ram = 128 * MiB;
+      const sets = [ownSet, "os_share=0.25", "os_run_pages=2048", "os_top_pages=1000"];
+      const pages = osPages(await create(name, ram, sets), own);
+      // The same 7168 OS pages as without the block: 1000 of them the top of RAM, whole.
+      assert.equal(pages.length, 7168, name);
+      const top = pages.filter((page) => page >= 32768 - 1000);
+      assert.equal(top.length, 1000, name);
+      // The other 6168 in runs of 2048 below the block: 3 whole runs and 24 pages of a fourth.
+      const below = pages.filter((page) => page < 32768 - 1000);
+      const byRun = new Map<number, number>();
+      for (const page of below) {
+        const run = Math.floor((page - own) / 2048);
+        byRun.set(run, (byRun.get(run) ?? 0) + 1);
+      }
+      assert.deepEqual(
+        [...byRun.values()].sort((a, b) => a - b),
+        [24, 2048, 2048, 2048],
+        name,
+      );
+      // Page by page below the block too: the share of the pages there that leaves room for it.
+      const scattered = osPages(
+        await create(name, ram, [ownSet, "os_share=0.25", "os_top_pages=1000"]),
+        own,
+      );
+      const expected = 6168;
+      const sd = Math.sqrt(expected * (1 - expected / (28672 - 1000)));
+      assert.equal(scattered.filter((page) => page >= 32768 - 1000).length, 1000, name);
+      assert.ok(Math.abs(scattered.length - 1000 - expected) < 4 * sd, `${scattered.length}`);
+      // A block larger than the share is the share: the top of RAM, nothing below.
+      const all = osPages(
+        await create(name, ram, [ownSet, "os_share=0.01", "os_top_pages=1000"]),
+        own,
+      );
+      assert.deepEqual(
+        all,
+        [...Array(287).keys()].map((k) => 32768 - 287 + k),
+        name,
+      );
+    }
+  });
+
   it("idle's os_run_pages: its non-zero pages lie in runs too, as many as zero_share leaves", async () => {
     const ram = 64 * MiB;
     const run = await create("idle", ram, ["zero_share=0.75", "os_run_pages=1024"]);
