@@ -59,7 +59,7 @@ export const OS_RUN_PARAM = param({
  * The `os_top_pages` workload parameter: a block of OS pages at the top of RAM. Linux's boot
  * allocator (memblock) hands out memory top-down, so a guest's struct page array (64 bytes a
  * page: 2 048 pages for 512 MiB) and early tables sit at the top of its RAM; every trace of the
- * lab's 512 MiB guest, 16 boots, held 2 500–3 000 non-zero pages in its top 4 096. The bulk pass
+ * lab's 512 MiB guest, 16 boots, held 2 533–3 035 non-zero pages in its top 4 096. The bulk pass
  * ends on them, so the rate window that sets the threshold for the first sync after it sends
  * normal pages at the rate cap rather than only ZERO records (docs/VALIDATION.md, fifth session).
  */
