@@ -1,3 +1,4 @@
+import type { PageRun } from "../workloads/buffer-runs.ts";
 import type { TraceReader } from "../workloads/trace-reader.ts";
 
 /**
@@ -15,8 +16,8 @@ import type { TraceReader } from "../workloads/trace-reader.ts";
 /** Touch epochs that say which pages are hot; fewer leave the layout unknown. */
 const MIN_TOUCH_EPOCHS = 20;
 
-/** The hot pages of a trace's touch epochs as `START+PAGES/…`, or null with too few epochs. */
-export function hotPageRuns(reader: TraceReader): string | null {
+/** The hot pages of a trace's touch epochs as runs, or null with too few epochs or none hot. */
+export function hotPageRuns(reader: TraceReader): PageRun[] | null {
   const counts = new Map<number, number>();
   let epochs = 0;
   for (let e = 0; e < reader.epochs.length; e++) {
@@ -33,12 +34,12 @@ export function hotPageRuns(reader: TraceReader): string | null {
     .filter(([, n]) => 2 * n >= epochs)
     .map(([page]) => page)
     .sort((a, b) => a - b);
-  const runs: string[] = [];
+  const runs: PageRun[] = [];
   for (let i = 0; i < hot.length; ) {
     let j = i + 1;
     while (j < hot.length && hot[j] === hot[j - 1] + 1) j++;
-    runs.push(`${hot[i]}+${j - i}`);
+    runs.push({ start: hot[i], pages: j - i });
     i = j;
   }
-  return runs.length === 0 ? null : runs.join("/");
+  return runs.length === 0 ? null : runs;
 }

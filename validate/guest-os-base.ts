@@ -15,19 +15,6 @@ import type { GuestLoad } from "./vm.ts";
  * the idle guest's otherwise (validate/compare.ts).
  */
 
-/** Non-zero pages in a trace's image (its epoch 0), of those at or above page `fromPage`. */
-export function imageNonZeroPages(reader: TraceReader, fromPage = 0): number {
-  const [from, to] = reader.epochRecordRange(0);
-  const page = new Uint8Array(TRACE_PAGE_SIZE);
-  let nonZero = 0;
-  for (let r = from; r < to; r++) {
-    if ((reader.records[r] & 0x7fffffff) < fromPage) continue;
-    reader.readRecord(r, page);
-    if (!isZeroPage(page)) nonZero++;
-  }
-  return nonZero;
-}
-
 /**
  * The top of RAM that the OS's top block is measured in (workloads/os-base.ts `os_top_pages`):
  * the lab's guests held 2 533–3 035 non-zero pages in their top 4 096 in every trace (16 boots),
@@ -35,13 +22,31 @@ export function imageNonZeroPages(reader: TraceReader, fromPage = 0): number {
  */
 export const TOP_WINDOW_PAGES = 4096;
 
-/**
- * The OS's pages at the top of RAM: the image's non-zero pages in the top TOP_WINDOW_PAGES,
- * less `loadPages` of the load's own there.
- */
-export function measuredTopPages(reader: TraceReader, loadPages: number): number {
-  const nonZero = imageNonZeroPages(reader, Math.max(0, reader.pageCount - TOP_WINDOW_PAGES));
-  return Math.max(0, nonZero - loadPages);
+/** A trace image's non-zero pages: all of them, and those in the top TOP_WINDOW_PAGES of RAM. */
+export interface ImageCounts {
+  readonly nonZero: number;
+  readonly topNonZero: number;
+}
+
+/** Counts a trace's image (its epoch 0) in one pass. */
+export function imageNonZeroPages(reader: TraceReader): ImageCounts {
+  const [from, to] = reader.epochRecordRange(0);
+  const topFrom = reader.pageCount - TOP_WINDOW_PAGES;
+  const page = new Uint8Array(TRACE_PAGE_SIZE);
+  let nonZero = 0;
+  let topNonZero = 0;
+  for (let r = from; r < to; r++) {
+    reader.readRecord(r, page);
+    if (isZeroPage(page)) continue;
+    nonZero++;
+    if ((reader.records[r] & 0x7fffffff) >= topFrom) topNonZero++;
+  }
+  return { nonZero, topNonZero };
+}
+
+/** The OS's pages at the top of RAM: the image's there, less `loadPages` of the load's own. */
+export function osTopPages(image: ImageCounts, loadPages: number): number {
+  return Math.max(0, image.topNonZero - loadPages);
 }
 
 /**
@@ -88,17 +93,17 @@ export function writesAt(load: GuestLoad, runs: readonly LabRun[], loadS: number
 }
 
 /**
- * The OS's non-zero bytes in the guest of the trace `reader` reads, whose time 0 is
+ * The OS's non-zero bytes in the guest whose trace image holds `image`, and whose time 0 is
  * `startsAtLoadS` on the load's clock; null when the load's writes by then are unknown.
  */
 export function measuredOsBytes(
-  reader: TraceReader,
+  image: ImageCounts,
   load: GuestLoad,
   runs: readonly LabRun[],
   startsAtLoadS: number,
 ): number | null {
   const writes = writesAt(load, runs, startsAtLoadS);
   if (writes === null) return null;
-  const os = imageNonZeroPages(reader) - loadNonZeroPages(load, writes);
+  const os = image.nonZero - loadNonZeroPages(load, writes);
   return Math.max(0, Math.round(os)) * TRACE_PAGE_SIZE;
 }

@@ -1,7 +1,13 @@
+import { formatRuns, type PageRun } from "../workloads/buffer-runs.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
 import { hotPageRuns } from "./buffer-layout.ts";
 import type { MeasuredGuest } from "./compare.ts";
-import { measuredOsBytes, measuredTopPages, TOP_WINDOW_PAGES } from "./guest-os-base.ts";
+import {
+  imageNonZeroPages,
+  measuredOsBytes,
+  osTopPages,
+  TOP_WINDOW_PAGES,
+} from "./guest-os-base.ts";
 import type { LabRun } from "./migration-run.ts";
 import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 
@@ -21,15 +27,19 @@ export function measuredGuestsByLoad(
     if (!load || trace.state !== "recorded") continue;
     const reader = TraceReader.open(trace.path);
     try {
+      const image = imageNonZeroPages(reader);
       const osBytes =
         trace.startsAtLoadS === null
           ? null
-          : measuredOsBytes(reader, load, runs, trace.startsAtLoadS);
-      const bufferRuns = mode === "stride" ? hotPageRuns(reader) : null;
-      const topFrom = reader.pageCount - TOP_WINDOW_PAGES;
-      const bufferAtTop = bufferRuns === null ? 0 : pagesFrom(bufferRuns, topFrom);
-      const topPages = measuredTopPages(reader, bufferAtTop);
-      out.set(mode, { osBytes, bufferRuns, topPages });
+          : measuredOsBytes(image, load, runs, trace.startsAtLoadS);
+      const buffer = mode === "stride" ? hotPageRuns(reader) : null;
+      const bufferAtTop =
+        buffer === null ? 0 : pagesFrom(buffer, reader.pageCount - TOP_WINDOW_PAGES);
+      out.set(mode, {
+        osBytes,
+        bufferRuns: buffer === null ? null : formatRuns(buffer),
+        topPages: osTopPages(image, bufferAtTop),
+      });
     } finally {
       reader.close();
     }
@@ -37,12 +47,10 @@ export function measuredGuestsByLoad(
   return out;
 }
 
-/** How many pages of `runs` (buffer-layout.ts: START+PAGES/…) lie at or above page `from`. */
-function pagesFrom(runs: string, from: number): number {
+/** How many pages of `runs` lie at or above page `from`. */
+function pagesFrom(runs: readonly PageRun[], from: number): number {
   let pages = 0;
-  for (const run of runs.split("/")) {
-    const [start, length] = run.split("+").map(Number);
+  for (const { start, pages: length } of runs)
     pages += Math.max(0, start + length - Math.max(start, from));
-  }
   return pages;
 }

@@ -17,6 +17,17 @@ import { UsageError } from "../lib/errors.ts";
 
 export const CONTIGUOUS = "contiguous";
 
+/** A run of contiguous guest pages. */
+export interface PageRun {
+  readonly start: number;
+  readonly pages: number;
+}
+
+/** Runs in the text form BufferRuns.parse reads: `START+PAGES/…`. */
+export function formatRuns(runs: readonly PageRun[]): string {
+  return runs.map((run) => `${run.start}+${run.pages}`).join("/");
+}
+
 export class BufferRuns {
   /** Run starts and lengths, sorted by start, trimmed to the buffer's pages. */
   private constructor(

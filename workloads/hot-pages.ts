@@ -40,7 +40,6 @@ export class HotPages {
     this.count = 0;
     this.touchedCount = 0;
     this.cursor = 0;
-    this.lastTouched.fill(0);
   }
 
   /** A snapshot begins: writtenLately's questions start again from the lowest page. */

@@ -88,8 +88,6 @@ export class SnapshotDiff {
   /** The pages the current snapshot found changed (ascending) and their store slots (-1: zero). */
   private readonly changedPages: number[] = [];
   private readonly changedSlots: number[] = [];
-  /** The hot set the snapshot in progress consults; null without fine capture. */
-  private hot: HotPages | null = null;
 
   constructor(private readonly memory: ProcessMemory) {}
 
@@ -146,7 +144,6 @@ export class SnapshotDiff {
    * every seed of a configuration whose real migration never converged converge at 6.6 s).
    */
   snapshot(regions: readonly MemoryRegion[], hot: HotPages | null = null): SnapshotCounts {
-    this.hot = hot;
     hot?.beginScan();
     let changed = 0;
     let read = 0;
@@ -159,7 +156,7 @@ export class SnapshotDiff {
         if (from >= to) continue;
         for (let address = from; address < to; address += READ_CHUNK_PAGES * TRACE_PAGE_SIZE) {
           const pages = Math.min(READ_CHUNK_PAGES, (to - address) / TRACE_PAGE_SIZE);
-          const counts = this.snapshotChunk(segment, address, pages);
+          const counts = this.snapshotChunk(segment, address, pages, hot);
           changed += counts.changed;
           read += counts.read;
         }
@@ -219,7 +216,12 @@ export class SnapshotDiff {
     this.virtualPageCount += pages;
   }
 
-  private snapshotChunk(segment: Segment, address: number, pages: number): SnapshotCounts {
+  private snapshotChunk(
+    segment: Segment,
+    address: number,
+    pages: number,
+    hot: HotPages | null,
+  ): SnapshotCounts {
     // Which pages need reading: all, unless pagemap says an anonymous page is not there (zero).
     const present = segment.anonymous ? this.memory.presentPages(address, pages) : null;
     const chunk = this.chunk;
@@ -230,7 +232,7 @@ export class SnapshotDiff {
       if (present !== null && !present(i)) {
         // Not present, not swapped, anonymous: the page is zero now.
         chunk.fill(0, i * TRACE_PAGE_SIZE, (i + 1) * TRACE_PAGE_SIZE);
-        changed += this.comparePage(segment, address, i);
+        changed += this.comparePage(segment, address, i, hot);
         i++;
         continue;
       }
@@ -239,7 +241,7 @@ export class SnapshotDiff {
       const ok = this.memory.readRun(chunk, address + i * TRACE_PAGE_SIZE, i, run);
       for (let k = 0; k < run; k++) {
         if (ok[k]) {
-          changed += this.comparePage(segment, address, i + k);
+          changed += this.comparePage(segment, address, i + k, hot);
           read++;
         } else this.unreadable++;
       }
@@ -249,7 +251,12 @@ export class SnapshotDiff {
   }
 
   /** Compare chunk page i with the previous snapshot; store and list it when it changed. */
-  private comparePage(segment: Segment, chunkAddress: number, i: number): number {
+  private comparePage(
+    segment: Segment,
+    chunkAddress: number,
+    i: number,
+    hot: HotPages | null,
+  ): number {
     const { chunk, store } = this;
     const index = (chunkAddress - segment.start) / TRACE_PAGE_SIZE + i;
     const offset = i * TRACE_PAGE_SIZE;
@@ -267,7 +274,7 @@ export class SnapshotDiff {
             offset + TRACE_PAGE_SIZE,
           ) === 0;
     if (same) {
-      if (this.hot === null || !this.hot.writtenLately(page, chunk, offset)) return 0;
+      if (hot === null || !hot.writtenLately(page, chunk, offset)) return 0;
       // Written, yet as it was: listed again with the stored content.
       this.changedPages.push(page);
       this.changedSlots.push(slot);

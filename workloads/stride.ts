@@ -116,12 +116,12 @@ class StrideRun implements WorkloadRun {
 
   isZero(page: number): boolean {
     if (this.buffer.has(page)) return (this.passes & 255) === 0;
-    return page < this.bufferPages || !this.os.has(page);
+    return !this.os.has(page);
   }
 
   readPage(page: number, out: Uint8Array): void {
     const inBuffer = this.buffer.has(page);
-    if (!inBuffer && page >= this.bufferPages && this.os.has(page)) {
+    if (!inBuffer && this.os.has(page)) {
       this.view.bind(out);
       this.os.fill(page, this.view);
       this.view.finish();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { hotPageRuns } from "../../validate/buffer-layout.ts";
+import { formatRuns } from "../../workloads/buffer-runs.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { type TraceModel, tempDir, writeModel } from "../traces/trace-model.ts";
 
@@ -29,7 +30,8 @@ function runsOf(t: { after(fn: () => void): void }, epochs: number): string | nu
   writeModel(path, model(epochs));
   const reader = TraceReader.open(path);
   try {
-    return hotPageRuns(reader);
+    const runs = hotPageRuns(reader);
+    return runs === null ? null : formatRuns(runs);
   } finally {
     reader.close();
   }

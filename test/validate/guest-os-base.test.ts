@@ -7,7 +7,7 @@ import {
   imageNonZeroPages,
   loadNonZeroPages,
   measuredOsBytes,
-  measuredTopPages,
+  osTopPages,
   TOP_WINDOW_PAGES,
   writesAt,
 } from "../../validate/guest-os-base.ts";
@@ -58,11 +58,12 @@ test("measuredOsBytes: the image's non-zero pages less the load's own", () => {
   writeModel(path, { pageCount: 64, image, epochs: [{ timeS: 0.2, pages: new Map([[3, 2]]) }] });
   const reader = TraceReader.open(path);
   try {
-    assert.equal(imageNonZeroPages(reader), 26);
-    assert.equal(measuredOsBytes(reader, load("stride", 1 / 16), [], 4), 10 * 4096);
-    assert.equal(measuredOsBytes(reader, load("idle"), [], 4), 26 * 4096);
+    const image = imageNonZeroPages(reader);
+    assert.equal(image.nonZero, 26);
+    assert.equal(measuredOsBytes(image, load("stride", 1 / 16), [], 4), 10 * 4096);
+    assert.equal(measuredOsBytes(image, load("idle"), [], 4), 26 * 4096);
     // The writers' progress unknown: no figure rather than a guess.
-    assert.equal(measuredOsBytes(reader, load("zipf", 192, 4000), [], 4), null);
+    assert.equal(measuredOsBytes(image, load("zipf", 192, 4000), [], 4), null);
   } finally {
     reader.close();
   }
@@ -100,7 +101,7 @@ test("measuredGuestsByLoad: each load's trace read once; no OS figure without a 
   assert.equal(measuredGuestsByLoad(runs, null).size, 0);
 });
 
-test("measuredTopPages: the image's non-zero pages in the top window, less the load's own there", () => {
+test("osTopPages: the image's non-zero pages in the top window, less the load's own there", () => {
   const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "top.trace");
   const pageCount = 2 * TOP_WINDOW_PAGES;
   // Below the window: 30 pages (the kernel, say); in it: 12 pages of boot allocations and 4 of
@@ -113,11 +114,11 @@ test("measuredTopPages: the image's non-zero pages in the top window, less the l
   writeModel(path, { pageCount, image, epochs: [{ timeS: 0.2, pages: epoch }] });
   const reader = TraceReader.open(path);
   try {
-    assert.equal(imageNonZeroPages(reader), 46);
-    assert.equal(imageNonZeroPages(reader, TOP_WINDOW_PAGES), 16);
-    assert.equal(measuredTopPages(reader, 0), 16);
-    assert.equal(measuredTopPages(reader, 4), 12);
-    assert.equal(measuredTopPages(reader, 40), 0);
+    const image = imageNonZeroPages(reader);
+    assert.deepEqual(image, { nonZero: 46, topNonZero: 16 });
+    assert.equal(osTopPages(image, 0), 16);
+    assert.equal(osTopPages(image, 4), 12);
+    assert.equal(osTopPages(image, 40), 0);
   } finally {
     reader.close();
   }

@@ -37,6 +37,18 @@ function osPages(run: WorkloadRun, from: number): number[] {
   return pages;
 }
 
+/** Pages at or above `own`, grouped by run of `runPages`: each run's offsets, in page order. */
+function offsetsByRun(pages: readonly number[], own: number, runPages: number): number[][] {
+  const byRun = new Map<number, number[]>();
+  for (const page of pages) {
+    const run = Math.floor((page - own) / runPages);
+    byRun.set(run, [...(byRun.get(run) ?? []), (page - own) % runPages]);
+  }
+  return [...byRun.values()];
+}
+
+const runSizes = (runs: readonly number[][]) => runs.map((run) => run.length).sort((a, b) => a - b);
+
 describe("the OS base", () => {
   for (const [name, own, ownSet] of [
     ["stride", 16 * MiB, "buffer_bytes=16MiB"],
@@ -86,14 +98,9 @@ describe("the OS base", () => {
       // 28 672 pages outside the load, 14 runs of 2048: 7168 OS pages = 3 whole runs and the
       // first 1024 pages of a fourth.
       assert.equal(pages.length, 7168, name);
-      const byRun = new Map<number, number[]>();
-      for (const page of pages) {
-        const run = Math.floor((page - own) / 2048);
-        byRun.set(run, [...(byRun.get(run) ?? []), (page - own) % 2048]);
-      }
-      const sizes = [...byRun.values()].map((offsets) => offsets.length).sort((a, b) => a - b);
-      assert.deepEqual(sizes, [1024, 2048, 2048, 2048], name);
-      for (const offsets of byRun.values())
+      const runs = offsetsByRun(pages, own, 2048);
+      assert.deepEqual(runSizes(runs), [1024, 2048, 2048, 2048], name);
+      for (const offsets of runs)
         assert.deepEqual(
           offsets,
           [...offsets.keys()],
@@ -118,16 +125,10 @@ describe("the OS base", () => {
       assert.equal(top.length, 1000, name);
       // The other 6168 in runs of 2048 below the block: 3 whole runs and 24 pages of a fourth.
       const below = pages.filter((page) => page < 32768 - 1000);
-      const byRun = new Map<number, number>();
-      for (const page of below) {
-        const run = Math.floor((page - own) / 2048);
-        byRun.set(run, (byRun.get(run) ?? 0) + 1);
-      }
-      assert.deepEqual(
-        [...byRun.values()].sort((a, b) => a - b),
-        [24, 2048, 2048, 2048],
-        name,
-      );
+      const runs = offsetsByRun(below, own, 2048);
+      assert.deepEqual(runSizes(runs), [24, 2048, 2048, 2048], name);
+      for (const offsets of runs)
+        assert.deepEqual(offsets, [...offsets.keys()], `${name}: a run's OS pages start it`);
       // Page by page below the block too: the share of the pages there that leaves room for it.
       const scattered = osPages(
         await create(name, ram, [ownSet, "os_share=0.25", "os_top_pages=1000"]),
