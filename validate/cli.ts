@@ -170,18 +170,22 @@ async function migrateMatrix(
   return groups;
 }
 
-/** Compares every configuration's real runs with their simulations and writes the outputs. */
+/**
+ * Compares every configuration's real runs with their simulations and writes the outputs.
+ * `allRuns` is the whole run's, `--only` or not: what the guest is measured from (its loads'
+ * writes at the traces' start) and what a session profile is fitted on must not change with
+ * which configurations are compared.
+ */
 async function compareAndWrite(
   groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
+  allRuns: readonly LabRun[],
   options: Omit<ComparisonOptions, "measuredGuests">,
   log: (line: string) => void,
 ): Promise<number> {
-  const measuredGuests = measuredGuestsByLoad(
-    groups.flatMap((g) => g.real),
-    options.traces,
-  );
+  const measuredGuests = measuredGuestsByLoad(allRuns, options.traces);
   const session = options.profile === SESSION_PROFILE;
-  const profiles = session ? sessionProfiles(groups, options.out, log) : null;
+  const configs = groups.map((g) => g.config);
+  const profiles = session ? sessionProfiles(configs, allRuns, options.out, log) : null;
   const compared = groups.map(({ config, real }) =>
     compareConfig(config, real, {
       ...options,
@@ -250,7 +254,8 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   const tracesDir = join(out, "traces");
   if (from !== undefined) {
-    const groups = groupRuns(readRuns(from).runs).filter(
+    const allRuns = readRuns(from).runs;
+    const groups = groupRuns(allRuns).filter(
       (g) => only === undefined || g.config.name.includes(only),
     );
     if (groups.length === 0) throw new UsageError(`--from: no real runs to compare in ${from}`);
@@ -266,7 +271,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
           log,
         )
       : null;
-    return compareAndWrite(groups, { ...options, traces }, log);
+    return compareAndWrite(groups, allRuns, { ...options, traces }, log);
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
@@ -292,7 +297,12 @@ export async function validateMain(args: readonly string[]): Promise<number> {
         log,
       )
     : null;
-  return compareAndWrite(groups, { ...options, traces }, log);
+  return compareAndWrite(
+    groups,
+    groups.flatMap((g) => g.real),
+    { ...options, traces },
+    log,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -25,14 +25,14 @@ export const SESSION_PROFILE_TEXT =
 
 /** Per configuration name, the profile (a file path, or the fallback's name) it is simulated with. */
 export function sessionProfiles(
-  groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
+  configs: readonly LabConfig[],
+  allRuns: readonly LabRun[],
   out: string,
   log: (line: string) => void,
 ): Map<string, string> {
   const profiles = new Map<string, string>();
-  const all = groups.flatMap((g) => g.real);
-  for (const { config } of groups) {
-    const others = all.filter((run) => run.config.name !== config.name);
+  for (const config of configs) {
+    const others = allRuns.filter((run) => run.config.name !== config.name);
     try {
       const fit = fitHostProfile([{ dir: out, runs: others }], QEMU_72_TCG, "polls");
       const file = join(out, "profiles", `${config.name}.json`);

@@ -25,7 +25,9 @@ test("sessionProfiles: each configuration's profile from the others' polls; none
   ];
   const out = mkdtempSync(join(tmpdir(), "mb-session-"));
   const lines: string[] = [];
-  const profiles = sessionProfiles(groups, out, (l) => lines.push(l));
+  const configs = groups.map((g) => g.config);
+  const allRuns = groups.flatMap((g) => g.real);
+  const profiles = sessionProfiles(configs, allRuns, out, (l) => lines.push(l));
   const zero = (name: string) =>
     validateHostProfile(JSON.parse(readFileSync(profiles.get(name) ?? "", "utf8")), name)
       .senderMicrosPerPage.zero;
@@ -37,8 +39,19 @@ test("sessionProfiles: each configuration's profile from the others' polls; none
   assert.ok(Math.abs(sp - (i + st) / 2) < 0.01, `${sp}`);
   assert.equal(lines.length, 0);
 
+  // One configuration compared (`--only`): still fitted on every other configuration of the run.
+  const only = sessionProfiles([idle], allRuns, mkdtempSync(join(tmpdir(), "mb-session-")), (l) =>
+    lines.push(l),
+  );
+  const onlyZero = validateHostProfile(
+    JSON.parse(readFileSync(only.get(idle.name) ?? "", "utf8")),
+    idle.name,
+  ).senderMicrosPerPage.zero;
+  assert.equal(onlyZero, i);
+  assert.equal(lines.length, 0);
+
   // A run of one configuration: nothing else to fit from.
-  const alone = sessionProfiles([groups[0]], out, (l) => lines.push(l));
+  const alone = sessionProfiles([idle], groups[0].real, out, (l) => lines.push(l));
   assert.equal(alone.get(idle.name), DEFAULT_LAB_PROFILE);
   assert.match(
     lines[0],
