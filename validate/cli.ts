@@ -9,9 +9,9 @@ import { UsageError } from "../lib/errors.ts";
 import { flagValue } from "../lib/flag-list.ts";
 import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
-import { DEFAULT_LAB_PROFILE, DEFAULT_LAB_SEEDS, realFigures } from "./compare.ts";
+import { DEFAULT_LAB_SEEDS, defaultLabProfile, realFigures } from "./compare.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
-import { fitCommand, readRuns } from "./fit-command.ts";
+import { fitCommand, preallocation, readRuns } from "./fit-command.ts";
 import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
@@ -75,6 +75,12 @@ function parser(args: readonly string[]) {
         "guest RAM, e.g. 512MiB: a multiple of 256 KiB reproduces QEMU 7.2 TCG's lost dirty writes",
       defaultDescription: "524280KiB (512 MiB − 8 KiB)",
     })
+    .option("prealloc", {
+      type: "boolean",
+      default: true,
+      describe:
+        "preallocate guest RAM on both sides (-mem-prealloc), so that the host's page faults stay out of the migrations; --no-prealloc lets the bulk pass fault it in",
+    })
     .option("lab", {
       type: "string",
       describe: "where the guest image lives",
@@ -84,7 +90,7 @@ function parser(args: readonly string[]) {
       type: "string",
       describe:
         "host profile for the simulations (npm run bench's --profile: a name or a JSON file), or `session`: each configuration's fitted (--fit-basis polls) on this run's other configurations",
-      defaultDescription: DEFAULT_LAB_PROFILE,
+      defaultDescription: `${defaultLabProfile(true)}; ${defaultLabProfile(false)} for runs without --prealloc`,
     })
     .option("traces", {
       type: "boolean",
@@ -185,7 +191,8 @@ async function compareAndWrite(
   const measuredGuests = measuredGuestsByLoad(allRuns, options.traces);
   const session = options.profile === SESSION_PROFILE;
   const configs = groups.map((g) => g.config);
-  const profiles = session ? sessionProfiles(configs, allRuns, options.out, log) : null;
+  const fallback = defaultLabProfile(preallocation(allRuns, options.out));
+  const profiles = session ? sessionProfiles(configs, allRuns, options.out, fallback, log) : null;
   const compared = groups.map(({ config, real }) =>
     compareConfig(config, real, {
       ...options,
@@ -244,8 +251,12 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const out = resolve(flagValue(argv.out, "out") ?? join("runs", `validate-${stamp(new Date())}`));
   if (existsSync(join(out, "real.json")) || existsSync(join(out, "comparison.csv")))
     throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
+  // Read before anything else: the runs say which built-in profile describes them.
+  const fromRuns = from === undefined ? null : readRuns(from).runs;
+  const preallocated =
+    fromRuns === null ? argv.prealloc : preallocation(fromRuns, join(from ?? "", "real.json"));
   // A file is named by its absolute path: the simulations run from migbench's root.
-  const profileArg = flagValue(argv.profile, "profile") ?? DEFAULT_LAB_PROFILE;
+  const profileArg = flagValue(argv.profile, "profile") ?? defaultLabProfile(preallocated);
   const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
   // The simulations read it only after the last migration: a typo must not cost them.
   if (profile !== SESSION_PROFILE) await readHostProfile(profile);
@@ -253,8 +264,8 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   const tracesDir = join(out, "traces");
-  if (from !== undefined) {
-    const allRuns = readRuns(from).runs;
+  if (from !== undefined && fromRuns !== null) {
+    const allRuns = fromRuns;
     const groups = groupRuns(allRuns).filter(
       (g) => only === undefined || g.config.name.includes(only),
     );
@@ -275,6 +286,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
+    .map((c) => ({ ...c, preallocated: argv.prealloc }))
     .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
   if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${only}"`);
   if (argv.quick || argv.full) checkWritableDirectory(out);

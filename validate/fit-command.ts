@@ -38,12 +38,38 @@ export function readRuns(dir: string): RunSet {
   }
   if (!Array.isArray(runs) || !runs.every(isLabRun))
     throw new InputError(file, "expected the array of real runs `npm run validate:qemu` writes");
-  return { dir, runs };
+  // Runs from before LabConfig.preallocated existed booted their guests without -mem-prealloc.
+  return {
+    dir,
+    runs: runs.map((run) => ({
+      ...run,
+      config: { ...run.config, preallocated: run.config.preallocated ?? false },
+    })),
+  };
+}
+
+/**
+ * Whether `runs` preallocated their guests' RAM; an error naming `where` if some did and some
+ * did not: their zero pages cost the host's page faults in one and not the other, so one fit or
+ * one default profile cannot describe both (validate/vm.ts GuestMemory).
+ */
+export function preallocation(runs: readonly LabRun[], where: string): boolean {
+  const kinds = new Set(runs.map((run) => run.config.preallocated));
+  if (kinds.size > 1)
+    throw new InputError(
+      where,
+      "mixes runs with and without preallocated guest RAM (--prealloc); fit or compare them apart",
+    );
+  return kinds.has(true);
 }
 
 /** Reads every run directory first, fits, writes `out`; the printed text. */
 export function fitCommand(dirs: readonly string[], out: string, basis: FitBasis): string {
   const sets = dirs.map(readRuns);
+  preallocation(
+    sets.flatMap((s) => s.runs),
+    dirs.join(" "),
+  );
   const fit = fitHostProfile(sets, QEMU_72_TCG, basis);
   writeFileAtomic(out, `${JSON.stringify(fit.profile, null, 2)}\n`);
   const kept = fit.sender.fromFallback;

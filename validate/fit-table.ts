@@ -44,7 +44,9 @@ export function fitTable(fit: ProfileFit): string {
     lines.push(
       line
         ? `| zero page, wall µs per run's zero-only stretches = c₀ + slope × vCPU use | ${f(line.fixed, 2)}${pm(line.fixedError, 2)} + ${f(line.slope, 2)}${pm(line.slopeError, 2)} | ${f(line.residualRms, 2)} µs | ${f(line.rSquared, 3)} | ${line.n} |`
-        : `| zero page, wall µs in zero-only stretches (mean; vCPU use too alike for a slowdown) | ${f(stretches.micros.zero, 2)} | | | ${stretches.zeroRuns} |`,
+        : stretches.zeroCpuMicros !== null
+          ? `| zero page, the thread's CPU µs in zero-page stretches less their normal pages' (no stretch sent zero pages alone; no slowdown from CPU time) | ${f(stretches.zeroCpuMicros, 3)} | | | |`
+          : `| zero page, wall µs in zero-only stretches (mean; vCPU use too alike for a slowdown) | ${f(stretches.micros.zero, 2)} | | | ${stretches.zeroRuns} |`,
     );
     lines.push(
       `| normal page, the thread's CPU µs in normal-only stretches | ${stretches.normalCpuMicros === null ? "— (none)" : f(stretches.normalCpuMicros, 2)} | | | |`,

@@ -28,6 +28,12 @@ import type { LabRun } from "./migration-run.ts";
  *   a stretch says what a page cost, not when a sync found the vCPU stalled. Without them the
  *   fallback's 4 µs, with the slowdown on top, made a simulated sync of the buffer 25 ms where
  *   the real ones took 16–18 ms (docs/VALIDATION.md, fourth session).
+ * - Where the guests' RAM was **preallocated** (validate/vm.ts GuestMemory), zero pages never
+ *   fill a stretch alone: they cost well under 1 µs, so the thread races through them and
+ *   sleeps out the rate cap over the normal pages beside them. A zero page then costs the
+ *   thread's CPU in the stretches that sent zero pages and no hit or sync, less the normal
+ *   pages' CPU (above), per zero page (`zeroPageCpu`). CPU time cannot show the wait for a
+ *   core, so the busy-guest slowdown is not fitted then.
  * - A miss and an overflow never fill a stretch alone in the lab's runs: they keep the fallback
  *   profile's values, as an outcome the other bases cannot determine does. Charging a hit the
  *   normal page's CPU (1.2–1.9 µs) made the synthetic `stride` with XBZRLE at 128 MiB/s fill
@@ -90,6 +96,30 @@ export function zeroPageCost(run: LabRun): { micros: number; busy: number } | nu
   return { micros: (ms * 1000) / pages, busy: run.vcpuCpuShare ?? 0 };
 }
 
+/** A stretch of zero pages for `zeroPageCpu`: this many at least, no hit and no sync. */
+const MIN_ZERO_STRETCH = 1000;
+
+/**
+ * The thread's CPU µs per zero page over every run's stretches of zero pages (besides normal
+ * ones), less `normalMicros` per normal page; null if no stretch has its CPU read.
+ */
+export function zeroPageCpu(runs: readonly LabRun[], normalMicros: number): number | null {
+  let micros = 0;
+  let pages = 0;
+  for (const run of runs)
+    for (const s of pollIntervals(run))
+      if (
+        s.zero >= MIN_ZERO_STRETCH &&
+        s.xbzrle === 0 &&
+        s.syncs === 0 &&
+        Number.isFinite(s.cpuMicros)
+      ) {
+        micros += s.cpuMicros - s.normal * normalMicros;
+        pages += s.zero;
+      }
+  return pages === 0 ? null : Math.max(0, micros / pages);
+}
+
 /** The thread's CPU µs per normal page over every run's normal-only stretches; null if none. */
 export function normalPageCpu(runs: readonly LabRun[]): number | null {
   let micros = 0;
@@ -133,7 +163,10 @@ export interface IntervalCosts {
   readonly slowdown: number;
   /** The zero-page line over the runs (null: their vCPU use too alike, so k = 0 and c₀ = mean). */
   readonly zeroLine: LineFit | null;
+  /** Runs with zero-only stretches; 0 when the zero page's cost is its CPU (`zeroPageCpu`). */
   readonly zeroRuns: number;
+  /** µs per zero page from `zeroPageCpu` (codec included), when no run had a zero-only stretch. */
+  readonly zeroCpuMicros: number | null;
   readonly normalCpuMicros: number | null;
   /** Runs with hit-only stretches, and the median of their µs per hit at an idle guest's speed (codec included). */
   readonly hitRuns: number;
@@ -142,17 +175,20 @@ export interface IntervalCosts {
 
 /**
  * The per-outcome costs and slowdown from `runs`' polls, hits from `hitRuns`' (by default the
- * same runs); null when no run has a zero stretch.
+ * same runs); null when no run has a zero-only stretch and no stretch says a zero page's CPU.
  */
 export function fitIntervalCosts(
   runs: readonly LabRun[],
   fallback: Readonly<Record<SenderOutcome, number>>,
   hitRuns: readonly LabRun[] = runs,
 ): IntervalCosts | null {
+  const normalCpu = normalPageCpu(runs);
+  const normal = normalCpu ?? fallback.normal;
   const zero = runs.flatMap((run) => zeroPageCost(run) ?? []);
-  if (zero.length === 0) return null;
+  const zeroCpu = zero.length === 0 ? zeroPageCpu(runs, normal) : null;
+  if (zero.length === 0 && zeroCpu === null) return null;
   const busy = zero.map((z) => z.busy);
-  const spread = Math.max(...busy) - Math.min(...busy);
+  const spread = zero.length === 0 ? 0 : Math.max(...busy) - Math.min(...busy);
   const line =
     spread >= MIN_BUSY_SPREAD
       ? fitLine(
@@ -160,10 +196,8 @@ export function fitIntervalCosts(
           zero.map((z) => z.micros),
         )
       : null;
-  const c0 = line ? line.fixed : mean(zero.map((z) => z.micros));
+  const c0 = line ? line.fixed : (zeroCpu ?? mean(zero.map((z) => z.micros)));
   const slowdown = line && line.fixed > 0 ? line.slope / line.fixed : 0;
-  const normalCpu = normalPageCpu(runs);
-  const normal = normalCpu ?? fallback.normal;
   // The codec's part of a page, charged by the calibration (the lab's codec: `zero` or `xbzrle`
   // — their zero and raw rates are alike; validate/compare.ts picks the codec).
   const codec = (outcome: "zero" | "raw") =>
@@ -187,6 +221,7 @@ export function fitIntervalCosts(
     slowdown,
     zeroLine: line,
     zeroRuns: zero.length,
+    zeroCpuMicros: zeroCpu,
     normalCpuMicros: normalCpu,
     hitRuns: hits.length,
     hitWallMicros: hitSender === null ? null : hitSender + deltaMicros,

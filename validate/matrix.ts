@@ -33,6 +33,7 @@ function config(
     name: `${mode}-xbzrle-${xbzrle}-${bandwidthMiB}MiBps-${downtimeLimitMs}ms`,
     load: LOADS[mode],
     guestRamKiB: DEFAULT_GUEST_RAM_KIB,
+    preallocated: true,
     xbzrleCacheBytes: xbzrleMiB === null ? null : xbzrleMiB * MiB,
     maxBandwidthBytesPerS: bandwidthMiB * MiB,
     downtimeLimitMs,

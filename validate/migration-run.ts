@@ -29,6 +29,11 @@ export interface LabConfig {
   readonly load: GuestLoad;
   /** Guest RAM in KiB (`-m`). */
   readonly guestRamKiB: number;
+  /**
+   * Whether both QEMUs preallocate that RAM (`-mem-prealloc`; vm.ts GuestMemory says why). Runs
+   * recorded before this field existed were not preallocated (fit-command.ts readRuns).
+   */
+  readonly preallocated: boolean;
   /** null = XBZRLE off. */
   readonly xbzrleCacheBytes: number | null;
   readonly maxBandwidthBytesPerS: number;
@@ -217,10 +222,11 @@ export async function runMigration(
   const before = loadavg();
   const base = { config, repetition, polls };
   try {
-    source = await bootLoadedSource(image, work, config.load, config.guestRamKiB, config.warmupS);
+    const memory = { ramKiB: config.guestRamKiB, preallocated: config.preallocated };
+    source = await bootLoadedSource(image, work, config.load, memory, config.warmupS);
     const rate = guestRate(config.load, source.serialLog);
     const port = await freePort();
-    destination = await startVm(image, work, "destination", config.load, config.guestRamKiB, port);
+    destination = await startVm(image, work, "destination", config.load, memory, port);
     await setParameters(source, config);
     // Start on a heartbeat, so the load's progress at the start is known to within the 10 ms poll
     // rather than guessed from the warm-up (the loads take ~1 s to set up before they write).

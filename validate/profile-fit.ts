@@ -402,7 +402,7 @@ export function fitHostProfile(
       : null;
   if (basis === "polls" && intervals === null)
     throw new UsageError(
-      `--fit-basis polls: no run in ${sets.map((s) => s.dir).join(", ")} has polls that sent only zero pages for long enough; fit on another basis`,
+      `--fit-basis polls: no run in ${sets.map((s) => s.dir).join(", ")} has polls that sent zero pages, alone for long enough or with the thread's CPU read; fit on another basis`,
     );
   const { sender, slowdown } = intervals
     ? { sender: intervalSender(intervals), slowdown: intervals.slowdown }

@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { QEMU_72_TCG } from "../harness/simulator/host-profile.ts";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { UsageError } from "../lib/errors.ts";
-import { DEFAULT_LAB_PROFILE } from "./compare.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
 import { fitHostProfile } from "./profile-fit.ts";
 
@@ -14,7 +13,8 @@ import { fitHostProfile } from "./profile-fit.ts";
  * in another (docs/VALIDATION.md): a profile fitted on other days carries that drift into every
  * ratio, and a user's host differs from ours more than that. The profiles are kept in
  * `OUT/profiles/<configuration>.json`; a configuration whose others cannot be fitted (no stretch
- * of zero pages among them) falls back to the built-in lab profile, and the log says so.
+ * of zero pages among them) falls back to `fallback`, the built-in lab profile for such runs, and
+ * the log says so.
  */
 
 export const SESSION_PROFILE = "session";
@@ -28,6 +28,7 @@ export function sessionProfiles(
   configs: readonly LabConfig[],
   allRuns: readonly LabRun[],
   out: string,
+  fallback: string,
   log: (line: string) => void,
 ): Map<string, string> {
   const profiles = new Map<string, string>();
@@ -41,9 +42,9 @@ export function sessionProfiles(
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       log(
-        `${config.name}: no host profile from the other configurations (${error.message}); simulated with ${DEFAULT_LAB_PROFILE}`,
+        `${config.name}: no host profile from the other configurations (${error.message}); simulated with ${fallback}`,
       );
-      profiles.set(config.name, DEFAULT_LAB_PROFILE);
+      profiles.set(config.name, fallback);
     }
   }
   return profiles;

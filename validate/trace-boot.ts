@@ -27,7 +27,8 @@ export function bootAndRecord(image: LabImage): RecordLoad {
     const work = mkdtempSync(join(tmpdir(), "migbench-trace-"));
     let vm: Vm | null = null;
     try {
-      vm = await bootLoadedSource(image, work, plan.load, plan.guestRamKiB, 0, 10);
+      const memory = { ramKiB: plan.guestRamKiB, preallocated: plan.preallocated };
+      vm = await bootLoadedSource(image, work, plan.load, memory, 0, 10);
       const pid = vm.process.pid;
       if (pid === undefined) throw new Error("QEMU has no process id");
       const [first] = heartbeats(vm.serialLog);

@@ -38,6 +38,8 @@ export const RECORDINGS_FILE = "recordings.json";
 export interface TracePlan {
   readonly load: GuestLoad;
   readonly guestRamKiB: number;
+  /** Booted as its migrations were (LabConfig.preallocated), so the load runs at their pace. */
+  readonly preallocated: boolean;
   /**
    * Where the kept trace starts, on the load's own clock (heartbeat `t`, seconds): the mean of
    * its migrations' start heartbeats, or, for runs recorded before those were kept, the first
@@ -83,16 +85,18 @@ export function tracePlans(
     if (
       seen &&
       (seen.guestRamKiB !== c.guestRamKiB ||
+        seen.preallocated !== c.preallocated ||
         (start.kind === "after-first-heartbeat" &&
           seen.start.kind === start.kind &&
           seen.start.warmupS !== start.warmupS))
     )
       throw new UsageError(
-        `${c.name}: one trace per load needs one guest RAM and warm-up for every configuration of ${c.load.mode}`,
+        `${c.name}: one trace per load needs one guest RAM, preallocation and warm-up for every configuration of ${c.load.mode}`,
       );
     plans.set(c.load.mode, {
       load: c.load,
       guestRamKiB: c.guestRamKiB,
+      preallocated: c.preallocated,
       start,
       durationS: Math.min(MAX_TRACE_S, Math.max(seen?.durationS ?? 0, c.timeoutS)),
     });
@@ -120,6 +124,8 @@ export type TraceRecording =
       /** The trace's file name, beside recordings.json. */
       readonly file: string;
       readonly guestRamKiB: number;
+      /** As TracePlan.preallocated; absent in recordings made before it was kept (they were not). */
+      readonly preallocated?: boolean;
       readonly requestedDurationS: number;
       readonly intervalMs: number;
       readonly fineMs: number;
@@ -172,6 +178,7 @@ export async function recordTraces(
         state: "recorded",
         file,
         guestRamKiB: plan.guestRamKiB,
+        preallocated: plan.preallocated,
         requestedDurationS: plan.durationS,
         intervalMs: TRACE_INTERVAL_MS,
         fineMs: TRACE_FINE_MS,

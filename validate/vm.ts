@@ -18,6 +18,24 @@ import { QmpClient } from "./qmp.ts";
 /** 512 MiB − 8 KiB, in KiB. */
 export const DEFAULT_GUEST_RAM_KIB = 524280;
 
+/**
+ * A guest's RAM: its size (`-m`, KiB) and whether QEMU writes all of it before the guest boots
+ * (`-mem-prealloc`), on both the source and the destination.
+ *
+ * Why the lab preallocates: both QEMUs fault their RAM in as the bulk pass walks it (an idle
+ * source's RSS grew from ~225 MB to ~620 MB during a migration, the destination's from ~50 MB to
+ * ~580 MB). Where the host is itself a VM that hands freed memory back to its hypervisor
+ * (virtio-balloon free page reporting, as on the lab's machine), a first touch of such memory
+ * costs ~7 µs per 4 KiB page, and whether the allocator hands out reported blocks or not depends
+ * on what ran before: the same idle migration spent 7.5 or 9.7 µs per zero page from run to run,
+ * and 1.25–1.65 s after setup. That is the host's memory, not QEMU's migration; preallocated,
+ * ten repetitions spent 618–628 ms (docs/VALIDATION.md, sixth session).
+ */
+export interface GuestMemory {
+  readonly ramKiB: number;
+  readonly preallocated: boolean;
+}
+
 export interface GuestLoad {
   /** A mode of validate/guest/loadgen.c. */
   readonly mode: "idle" | "stride" | "sparse" | "zipf";
@@ -53,7 +71,7 @@ export async function startVm(
   workDir: string,
   name: "source" | "destination",
   load: GuestLoad,
-  ramKiB: number,
+  memory: GuestMemory,
   incomingPort?: number,
 ): Promise<Vm> {
   const qmpPath = join(workDir, `${name}.qmp`);
@@ -63,7 +81,8 @@ export async function startVm(
     `${name},debug-threads=on`,
     ...acceleratorArgs(),
     "-m",
-    `${ramKiB}k`,
+    `${memory.ramKiB}k`,
+    ...(memory.preallocated ? ["-mem-prealloc"] : []),
     "-smp",
     "1",
     "-nodefaults",
@@ -126,11 +145,11 @@ export async function bootLoadedSource(
   image: LabImage,
   workDir: string,
   load: GuestLoad,
-  ramKiB: number,
+  memory: GuestMemory,
   warmupS: number,
   pollMs = 200,
 ): Promise<Vm> {
-  const vm = await startVm(image, workDir, "source", load, ramKiB);
+  const vm = await startVm(image, workDir, "source", load, memory);
   const booted = await waitForHeartbeats(vm.serialLog, 1, 60_000, pollMs);
   if (booted.length === 0) {
     await vm.stop();

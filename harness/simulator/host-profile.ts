@@ -112,6 +112,26 @@ export const QEMU_72_TCG_LAB: HostProfile = {
   busyVcpuSlowdown: 0.32,
 };
 
+/**
+ * The validation lab's host with the guests' RAM preallocated on both sides (`npm run
+ * validate:qemu`'s default since the sixth session; validate/vm.ts GuestMemory says why): the
+ * bulk pass no longer faults RAM in, so a zero page costs the migration thread's CPU only and the
+ * migration is the rate cap's. Fitted by `--fit --fit-basis polls` to the quiet `--quick --reps 2`
+ * runs S3 and S4 kept in validate/data/2026-12-quiet (test/validate/lab-profile.test.ts refits
+ * them): zero pages never fill a poll alone there, so a zero page costs the thread's CPU in the
+ * stretches of zero pages less their normal pages' (validate/interval-costs.ts zeroPageCpu),
+ * which the calibration's zero-page check already covers; a normal page the thread's CPU in
+ * normal-only stretches; a hit the wall time of hit-only stretches; misses and overflows keep
+ * `qemu-7.2-tcg`'s values.
+ */
+export const QEMU_72_TCG_LAB_PREALLOC: HostProfile = {
+  source:
+    "qemu-7.2-tcg-lab-prealloc: the validation lab with preallocated guest RAM, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (polls' stretches)",
+  setupMs: 270.7,
+  downtimeFixedMs: 18.09,
+  senderMicrosPerPage: { zero: 0, normal: 0.643, hit: 3.824, miss: 3.5, overflow: 4.3 },
+};
+
 /** No host overhead: the model before host profiles existed (results of older runs). */
 export const NO_HOST_OVERHEAD: HostProfile = {
   source: "none: no setup time, no fixed downtime, no per-page sender cost",
@@ -124,6 +144,7 @@ export const NO_HOST_OVERHEAD: HostProfile = {
 export const BUILTIN_HOST_PROFILES: Readonly<Record<string, HostProfile>> = {
   "qemu-7.2-tcg": QEMU_72_TCG,
   "qemu-7.2-tcg-lab": QEMU_72_TCG_LAB,
+  "qemu-7.2-tcg-lab-prealloc": QEMU_72_TCG_LAB_PREALLOC,
   none: NO_HOST_OVERHEAD,
 };
 

@@ -6,6 +6,8 @@ import { test } from "node:test";
 import { loadHostProfile } from "../../harness/simulator/host-profile.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
 import { validateMain } from "../../validate/cli.ts";
+import { defaultLabProfile } from "../../validate/compare.ts";
+import { preallocation, readRuns } from "../../validate/fit-command.ts";
 import { fixture } from "./lab-fixture.ts";
 
 // `--fit` end to end on a synthetic real.json (no QEMU): the file it writes is a profile
@@ -62,4 +64,28 @@ test("validate:qemu --from: a run without traces needs the lab to record them, u
     validateMain(["--from", dir, "--no-traces", "--only", "no-such", "--out", out]),
     /--from: no real runs to compare/,
   );
+});
+
+test("validate:qemu --fit: runs from before --prealloc read as not preallocated, and one fit never mixes the two", async () => {
+  const runs = fixture(() => 0);
+  const before = mkdtempSync(join(tmpdir(), "mb-old-"));
+  const withoutField = runs.map(({ config: { preallocated: _, ...config }, ...run }) => ({
+    ...run,
+    config,
+  }));
+  writeFileSync(join(before, "real.json"), JSON.stringify(withoutField));
+  assert.ok(readRuns(before).runs.every((run) => run.config.preallocated === false));
+  assert.equal(preallocation(readRuns(before).runs, before), false);
+  const now = mkdtempSync(join(tmpdir(), "mb-new-"));
+  writeFileSync(join(now, "real.json"), JSON.stringify(runs));
+  assert.equal(preallocation(readRuns(now).runs, now), true);
+  assert.equal(defaultLabProfile(true), "qemu-7.2-tcg-lab-prealloc");
+  assert.equal(defaultLabProfile(false), "qemu-7.2-tcg-lab");
+  await assert.rejects(
+    validateMain(["--fit", before, now, "--out", join(now, "host.json")]),
+    (error: unknown) =>
+      error instanceof InputError &&
+      /mixes runs with and without preallocated guest RAM/.test(error.message),
+  );
+  assert.equal(existsSync(join(now, "host.json")), false);
 });

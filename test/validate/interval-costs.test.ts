@@ -9,6 +9,7 @@ import {
   normalPageCpu,
   pollIntervals,
   zeroPageCost,
+  zeroPageCpu,
 } from "../../validate/interval-costs.ts";
 import { fitHostProfile } from "../../validate/profile-fit.ts";
 import { runOf } from "./lab-fixture.ts";
@@ -52,6 +53,33 @@ test("zeroPageCost: wall time over the zero-only stretches; too few pages say no
   );
   assert.deepEqual(zeroPageCost(run), { micros: 8, busy: 0.25 });
   assert.equal(zeroPageCost(runOf([[100, 4000, 0, 0, 0, 100]], 0)), null);
+});
+
+test("zeroPageCpu: the thread's CPU over the stretches of zero pages, less their normal pages'", () => {
+  // A preallocated guest: zero pages never fill a stretch alone.
+  const run = runOf(
+    [
+      [100, 40_000, 3000, 0, 0, 23], // 23 ms − 3000 × 1 µs = 20 ms for 40 000 zero pages
+      [100, 500, 3277, 0, 0, 4], // too few zero pages: not counted
+      [100, 20_000, 1000, 0, 1, 50], // a sync in it: not counted
+      [100, 10_000, 3000, 0, 0, 8], // 8 ms − 3 ms = 5 ms for 10 000
+    ],
+    0,
+  );
+  assert.ok(Math.abs((zeroPageCpu([run], 1) ?? 0) - 25_000 / 50_000) < 1e-9);
+  assert.equal(zeroPageCpu([runOf([[100, 0, 3000, 0, 0, 3]], 0)], 1), null);
+  // With no zero-only stretch the fit takes it (and fits no slowdown from CPU time).
+  const normalOnly = runOf([[100, 0, 3000, 0, 0, 3]], 0);
+  const costs = fitIntervalCosts([run, normalOnly], QEMU_72_TCG.senderMicrosPerPage);
+  assert.ok(costs);
+  assert.equal(costs.zeroRuns, 0);
+  assert.equal(costs.slowdown, 0);
+  assert.ok(costs.zeroCpuMicros !== null && costs.zeroCpuMicros > 0);
+  const codecZero = encodeSeconds(builtinCalibration, "zero", "zero") * 1e6;
+  assert.ok(
+    Math.abs(costs.micros.zero - Math.max(0, costs.zeroCpuMicros - codecZero)) < 1e-9,
+    "less the codec's part",
+  );
 });
 
 test("normalPageCpu: the thread's CPU over the normal-only stretches of every run", () => {
@@ -173,6 +201,6 @@ test("fitHostProfile --fit-basis polls: the stretches' costs in the profile, or 
   assert.throws(
     () =>
       fitHostProfile([{ dir: "RUN", runs: [{ ...at(0, 0), polls: [] }] }], QEMU_72_TCG, "polls"),
-    /--fit-basis polls: no run in RUN has polls that sent only zero pages/,
+    /--fit-basis polls: no run in RUN has polls that sent zero pages/,
   );
 });

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { QEMU_72_TCG, QEMU_72_TCG_LAB } from "../../harness/simulator/host-profile.ts";
+import {
+  QEMU_72_TCG,
+  QEMU_72_TCG_LAB,
+  QEMU_72_TCG_LAB_PREALLOC,
+} from "../../harness/simulator/host-profile.ts";
 import { readRuns } from "../../validate/fit-command.ts";
 import { fitHostProfile } from "../../validate/profile-fit.ts";
 
@@ -28,4 +32,20 @@ test("qemu-7.2-tcg-lab is the polls-basis fit of the kept quiet runs C, D and F"
       assert.equal(typeof run.vcpuCpuShare, "number", run.config.name);
       assert.ok(run.loadAtStart, run.config.name);
     }
+});
+
+test("qemu-7.2-tcg-lab-prealloc is the polls-basis fit of the preallocated quiet runs S3 and S4", () => {
+  const sets = ["S3", "S4"].map((run) => readRuns(join(DATA, run)));
+  assert.equal(
+    sets.reduce((n, s) => n + s.runs.length, 0),
+    28,
+  );
+  for (const { runs } of sets) for (const run of runs) assert.equal(run.config.preallocated, true);
+  const { profile, intervals } = fitHostProfile(sets, QEMU_72_TCG, "polls");
+  // No poll sent zero pages alone: the zero page's cost is its CPU (validate/interval-costs.ts).
+  assert.equal(intervals?.zeroRuns, 0);
+  assert.equal(profile.setupMs, QEMU_72_TCG_LAB_PREALLOC.setupMs);
+  assert.equal(profile.downtimeFixedMs, QEMU_72_TCG_LAB_PREALLOC.downtimeFixedMs);
+  assert.deepEqual(profile.senderMicrosPerPage, QEMU_72_TCG_LAB_PREALLOC.senderMicrosPerPage);
+  assert.equal(profile.busyVcpuSlowdown ?? 0, QEMU_72_TCG_LAB_PREALLOC.busyVcpuSlowdown ?? 0);
 });

@@ -4,13 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { validateHostProfile } from "../../harness/simulator/host-profile.ts";
-import { DEFAULT_LAB_PROFILE } from "../../validate/compare.ts";
+import { defaultLabProfile } from "../../validate/compare.ts";
 import { quickMatrix } from "../../validate/matrix.ts";
 import { sessionProfiles } from "../../validate/session-profile.ts";
 import { runOf } from "./lab-fixture.ts";
 
 // `--profile session` (validate/session-profile.ts): each configuration's profile is fitted on
 // the run's other configurations, never on its own runs.
+
+const FALLBACK = defaultLabProfile(false);
 
 test("sessionProfiles: each configuration's profile from the others' polls; none to fit from, the lab's", () => {
   const [idle, sparse, , stride] = quickMatrix();
@@ -27,7 +29,7 @@ test("sessionProfiles: each configuration's profile from the others' polls; none
   const lines: string[] = [];
   const configs = groups.map((g) => g.config);
   const allRuns = groups.flatMap((g) => g.real);
-  const profiles = sessionProfiles(configs, allRuns, out, (l) => lines.push(l));
+  const profiles = sessionProfiles(configs, allRuns, out, FALLBACK, (l) => lines.push(l));
   const zero = (name: string) =>
     validateHostProfile(JSON.parse(readFileSync(profiles.get(name) ?? "", "utf8")), name)
       .senderMicrosPerPage.zero;
@@ -40,8 +42,12 @@ test("sessionProfiles: each configuration's profile from the others' polls; none
   assert.equal(lines.length, 0);
 
   // One configuration compared (`--only`): still fitted on every other configuration of the run.
-  const only = sessionProfiles([idle], allRuns, mkdtempSync(join(tmpdir(), "mb-session-")), (l) =>
-    lines.push(l),
+  const only = sessionProfiles(
+    [idle],
+    allRuns,
+    mkdtempSync(join(tmpdir(), "mb-session-")),
+    FALLBACK,
+    (l) => lines.push(l),
   );
   const onlyZero = validateHostProfile(
     JSON.parse(readFileSync(only.get(idle.name) ?? "", "utf8")),
@@ -51,12 +57,12 @@ test("sessionProfiles: each configuration's profile from the others' polls; none
   assert.equal(lines.length, 0);
 
   // A run of one configuration: nothing else to fit from.
-  const alone = sessionProfiles([idle], groups[0].real, out, (l) => lines.push(l));
-  assert.equal(alone.get(idle.name), DEFAULT_LAB_PROFILE);
+  const alone = sessionProfiles([idle], groups[0].real, out, FALLBACK, (l) => lines.push(l));
+  assert.equal(alone.get(idle.name), FALLBACK);
   assert.match(
     lines[0],
     new RegExp(
-      `^${idle.name}: no host profile from the other configurations .*; simulated with ${DEFAULT_LAB_PROFILE}$`,
+      `^${idle.name}: no host profile from the other configurations .*; simulated with ${FALLBACK}$`,
     ),
   );
   assert.ok(existsSync(join(out, "profiles")));

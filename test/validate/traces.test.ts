@@ -73,6 +73,12 @@ test("tracePlans: one trace per load, as long as its longest time limit, at most
     () => tracePlans([a, { ...b, guestRamKiB: 1024 * 1024 }]),
     /one trace per load needs one guest RAM/,
   );
+  // The trace's guest is booted as its migrations' were: one preallocation for all of them.
+  assert.throws(
+    () => tracePlans([a, { ...b, preallocated: !a.preallocated }]),
+    /one trace per load needs one guest RAM, preallocation and warm-up/,
+  );
+  assert.equal(tracePlans([a, b])[0].preallocated, true);
 });
 
 const summary: Recorded = {
@@ -130,6 +136,7 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
     state: "recorded",
     file: "idle.trace",
     guestRamKiB: 524280,
+    preallocated: true,
     requestedDurationS: 30,
     intervalMs: 200,
     fineMs: 5,
