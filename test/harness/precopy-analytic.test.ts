@@ -51,10 +51,11 @@ describe("idle VM (answers on paper)", () => {
       encodeSecondsPerPage: FREE_CPU,
     });
     assert.equal(result.status, "completed");
-    // Pending is checked every 100 ms window; a window ends with the first page that crosses
-    // its 100 ms, so it carries ⌈sΔ⌉ = ⌈(B/4104)·0.1⌉ = 818 pages. The VM stops at the first
-    // check with pages left × 4096 < threshold = B × 300 ms (2457.6 pages): after
-    // j = ⌊(N − 2457.6)/818⌋ + 1 = 18 windows, R = 16384 − 18 × 818 = 1660 pages left.
+    // A window's budget is B × 100 ms; an iteration sends until the bytes exceed it, so it
+    // carries ⌈sΔ⌉ = ⌈(B/4104)·0.1⌉ = 818 pages, in a burst at link speed, then sleeps to the
+    // window's end. The VM stops at the first check with pages left × 4096 < threshold =
+    // B × 300 ms (2457.6 pages): after j = ⌊(N − 2457.6)/818⌋ + 1 = 18 windows,
+    // R = 16384 − 18 × 818 = 1660 pages left.
     const perWindow = Math.ceil((bandwidth / RAW_RECORD_BYTES) * RATE_WINDOW_S);
     const windows = Math.floor((pages - (bandwidth * 0.3) / 4096) / perWindow) + 1;
     const left = pages - windows * perWindow;
@@ -62,10 +63,9 @@ describe("idle VM (answers on paper)", () => {
     const stop = result.passes.at(-1)!;
     assert.ok(stop.stopAndCopy);
     assert.equal(stop.pagesSent, left);
-    // total = (N − R)·4104/B + R·4104/L; downtime = R·4104/L, with the simulated R.
+    // total = j windows of 100 ms + R·4104/L; downtime = R·4104/L, with the simulated R.
     const expectedDowntimeMs = (stop.pagesSent * RAW_RECORD_BYTES * 1000) / link;
-    const expectedTotalMs =
-      ((pages - stop.pagesSent) * RAW_RECORD_BYTES * 1000) / bandwidth + expectedDowntimeMs;
+    const expectedTotalMs = windows * RATE_WINDOW_S * 1000 + expectedDowntimeMs;
     assert.ok(Math.abs(result.metrics.downtimeMs - expectedDowntimeMs) < 1e-6);
     assert.ok(Math.abs(result.metrics.totalTimeMs - expectedTotalMs) < 1e-6);
     assert.equal(result.metrics.transferredBytes, pages * RAW_RECORD_BYTES);

@@ -26,7 +26,7 @@ import { baseSpec, FREE_CPU, IdleWorkload, MiB, UniformWorkload } from "./precop
  */
 function strideCell(
   overrides: Partial<CellSpec>,
-  { passesPerS = 25, bufferBytes = 16 * MiB } = {},
+  { passesPerS = 25, bufferBytes = 16 * MiB, deltaSeconds = 0 } = {},
 ): MigrationResult {
   const spec = baseSpec({
     workload: "stride",
@@ -40,8 +40,21 @@ function strideCell(
     params: { buffer_bytes: bufferBytes, passes_per_s: passesPerS, os_share: 0, os_run_pages: 1 },
   });
   assert.ok(!(workload instanceof Promise));
-  return simulate({ spec, workload, codec: xbzrle, encodeSecondsPerPage: FREE_CPU });
+  return simulate({
+    spec,
+    workload,
+    codec: xbzrle,
+    encodeSecondsPerPage: { ...FREE_CPU, delta: deltaSeconds },
+  });
 }
+
+/**
+ * What a hit costs in the cells below that need the buffer all dirty at every sync: QEMU sends
+ * a pass of hits in one burst (at 2 MiB/s a window's budget holds ~8 000 deltas of ~25 bytes),
+ * so with free CPU the next sync would come microseconds later and find the buffer clean. At
+ * 12 µs a pass of 4 096 hits lasts 49 ms, longer than one 40 ms sweep.
+ */
+const HIT_SECONDS = 12e-6;
 
 describe("stride with xbzrle and the direct cache", () => {
   it("every hot page misses once, on its first send with XBZRLE on; later sends all hit", () => {
@@ -50,7 +63,10 @@ describe("stride with xbzrle and the direct cache", () => {
     // wraps around, turns XBZRLE on and inserts the hot pages; the early sync cuts pass 2 short,
     // so the last few hot pages get their first (missing) send in pass 3. From pass 4 on every
     // page sent is a cache hit.
-    const result = strideCell({ ramBytes: 256 * MiB, bandwidthBytesPerS: 2 * MiB, maxPasses: 10 });
+    const result = strideCell(
+      { ramBytes: 256 * MiB, bandwidthBytesPerS: 2 * MiB, maxPasses: 10 },
+      { deltaSeconds: HIT_SECONDS },
+    );
     assert.equal(result.status, "did-not-converge");
     assert.equal(result.passes.length, 10);
     assert.equal(result.metrics.cacheMissPages, 4096);
@@ -196,13 +212,19 @@ describe("rules", () => {
   it("codec-aware convergence stops where QEMU's uncompressed rule does not", () => {
     // stride at 2 MiB/s: XBZRLE sends each pass in ~100 KiB, but QEMU counts the 16 MiB of
     // dirty pages uncompressed against a 600 KiB threshold and never stops.
-    const qemu = strideCell({ ramBytes: 256 * MiB, bandwidthBytesPerS: 2 * MiB, maxPasses: 12 });
-    const aware = strideCell({
-      ramBytes: 256 * MiB,
-      bandwidthBytesPerS: 2 * MiB,
-      maxPasses: 12,
-      convergence: "codec-aware",
-    });
+    const qemu = strideCell(
+      { ramBytes: 256 * MiB, bandwidthBytesPerS: 2 * MiB, maxPasses: 12 },
+      { deltaSeconds: HIT_SECONDS },
+    );
+    const aware = strideCell(
+      {
+        ramBytes: 256 * MiB,
+        bandwidthBytesPerS: 2 * MiB,
+        maxPasses: 12,
+        convergence: "codec-aware",
+      },
+      { deltaSeconds: HIT_SECONDS },
+    );
     assert.equal(qemu.status, "did-not-converge");
     assert.equal(aware.status, "completed");
     const stop = aware.passes.at(-1)!;
