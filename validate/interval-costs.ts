@@ -96,6 +96,27 @@ export function zeroPageCost(run: LabRun): { micros: number; busy: number } | nu
   return { micros: (ms * 1000) / pages, busy: run.vcpuCpuShare ?? 0 };
 }
 
+/**
+ * The thread's CPU µs per page over every run's stretches that `keep` takes and whose CPU was
+ * read: Σ (CPU − `besides`) / Σ `pages`; null if no stretch counts.
+ */
+function cpuPerPage(
+  runs: readonly LabRun[],
+  keep: (s: PollInterval) => boolean,
+  pages: (s: PollInterval) => number,
+  besides: (s: PollInterval) => number = () => 0,
+): number | null {
+  let micros = 0;
+  let count = 0;
+  for (const run of runs)
+    for (const s of pollIntervals(run))
+      if (keep(s) && Number.isFinite(s.cpuMicros)) {
+        micros += s.cpuMicros - besides(s);
+        count += pages(s);
+      }
+  return count === 0 ? null : micros / count;
+}
+
 /** A stretch of zero pages for `zeroPageCpu`: this many at least, no hit and no sync. */
 const MIN_ZERO_STRETCH = 1000;
 
@@ -104,39 +125,22 @@ const MIN_ZERO_STRETCH = 1000;
  * ones), less `normalMicros` per normal page; null if no stretch has its CPU read.
  */
 export function zeroPageCpu(runs: readonly LabRun[], normalMicros: number): number | null {
-  let micros = 0;
-  let pages = 0;
-  for (const run of runs)
-    for (const s of pollIntervals(run))
-      if (
-        s.zero >= MIN_ZERO_STRETCH &&
-        s.xbzrle === 0 &&
-        s.syncs === 0 &&
-        Number.isFinite(s.cpuMicros)
-      ) {
-        micros += s.cpuMicros - s.normal * normalMicros;
-        pages += s.zero;
-      }
-  return pages === 0 ? null : Math.max(0, micros / pages);
+  const micros = cpuPerPage(
+    runs,
+    (s) => s.zero >= MIN_ZERO_STRETCH && s.xbzrle === 0 && s.syncs === 0,
+    (s) => s.zero,
+    (s) => s.normal * normalMicros,
+  );
+  return micros === null ? null : Math.max(0, micros);
 }
 
 /** The thread's CPU µs per normal page over every run's normal-only stretches; null if none. */
 export function normalPageCpu(runs: readonly LabRun[]): number | null {
-  let micros = 0;
-  let pages = 0;
-  for (const run of runs)
-    for (const s of pollIntervals(run))
-      if (
-        s.normal >= MIN_NORMAL_PAGES &&
-        s.zero < STRAY_PAGES &&
-        s.xbzrle === 0 &&
-        s.syncs === 0 &&
-        Number.isFinite(s.cpuMicros)
-      ) {
-        micros += s.cpuMicros;
-        pages += s.normal;
-      }
-  return pages === 0 ? null : micros / pages;
+  return cpuPerPage(
+    runs,
+    (s) => s.normal >= MIN_NORMAL_PAGES && s.zero < STRAY_PAGES && s.xbzrle === 0 && s.syncs === 0,
+    (s) => s.normal,
+  );
 }
 
 /** A stretch of hits: this many at least, no zero page, and misses at most this share of them. */
