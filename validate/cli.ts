@@ -180,19 +180,20 @@ async function migrateMatrix(
  * Compares every configuration's real runs with their simulations and writes the outputs.
  * `allRuns` is the whole run's, `--only` or not: what the guest is measured from (its loads'
  * writes at the traces' start) and what a session profile is fitted on must not change with
- * which configurations are compared.
+ * which configurations are compared. `labProfile` is the built-in profile for such runs, which
+ * a session profile falls back to.
  */
 async function compareAndWrite(
   groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
   allRuns: readonly LabRun[],
+  labProfile: string,
   options: Omit<ComparisonOptions, "measuredGuests">,
   log: (line: string) => void,
 ): Promise<number> {
   const measuredGuests = measuredGuestsByLoad(allRuns, options.traces);
   const session = options.profile === SESSION_PROFILE;
   const configs = groups.map((g) => g.config);
-  const fallback = defaultLabProfile(preallocation(allRuns, options.out));
-  const profiles = session ? sessionProfiles(configs, allRuns, options.out, fallback, log) : null;
+  const profiles = session ? sessionProfiles(configs, allRuns, options.out, labProfile, log) : null;
   const compared = groups.map(({ config, real }) =>
     compareConfig(config, real, {
       ...options,
@@ -252,11 +253,12 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   if (existsSync(join(out, "real.json")) || existsSync(join(out, "comparison.csv")))
     throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
   // Read before anything else: the runs say which built-in profile describes them.
-  const fromRuns = from === undefined ? null : readRuns(from).runs;
-  const preallocated =
-    fromRuns === null ? argv.prealloc : preallocation(fromRuns, join(from ?? "", "real.json"));
+  const fromSet = from === undefined ? null : readRuns(from);
+  const labProfile = defaultLabProfile(
+    fromSet === null ? argv.prealloc : preallocation(fromSet.runs, join(fromSet.dir, "real.json")),
+  );
   // A file is named by its absolute path: the simulations run from migbench's root.
-  const profileArg = flagValue(argv.profile, "profile") ?? defaultLabProfile(preallocated);
+  const profileArg = flagValue(argv.profile, "profile") ?? labProfile;
   const profile = existsSync(profileArg) ? resolve(profileArg) : profileArg;
   // The simulations read it only after the last migration: a typo must not cost them.
   if (profile !== SESSION_PROFILE) await readHostProfile(profile);
@@ -264,25 +266,26 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const labDir = resolve(flagValue(argv.lab, "lab") ?? defaultLabDir());
   const log = (line: string) => process.stderr.write(`validate: ${line}\n`);
   const tracesDir = join(out, "traces");
-  if (from !== undefined && fromRuns !== null) {
-    const allRuns = fromRuns;
+  if (fromSet !== null) {
+    const allRuns = fromSet.runs;
     const groups = groupRuns(allRuns).filter(
       (g) => only === undefined || g.config.name.includes(only),
     );
-    if (groups.length === 0) throw new UsageError(`--from: no real runs to compare in ${from}`);
+    if (groups.length === 0)
+      throw new UsageError(`--from: no real runs to compare in ${fromSet.dir}`);
     checkWritableDirectory(out);
     const configs = groups.map((g) => g.config);
     const traces = argv.traces
       ? await tracesFor(
           configs,
           groups.flatMap((g) => g.real),
-          resolve(from, "traces"),
+          resolve(fromSet.dir, "traces"),
           tracesDir,
           () => labRecorder(labDir),
           log,
         )
       : null;
-    return compareAndWrite(groups, allRuns, { ...options, traces }, log);
+    return compareAndWrite(groups, allRuns, labProfile, { ...options, traces }, log);
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
@@ -312,6 +315,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   return compareAndWrite(
     groups,
     groups.flatMap((g) => g.real),
+    labProfile,
     { ...options, traces },
     log,
   );

@@ -1,10 +1,22 @@
 import { SENDER_OUTCOMES } from "../harness/simulator/host-profile.ts";
+import type { IntervalCosts } from "./interval-costs.ts";
 import type { ProfileFit } from "./profile-fit.ts";
+
+const f = (x: number, d: number) => x.toFixed(d);
+const pm = (e: number | null, d: number) => (e === null ? "" : ` ± ${f(e, d)}`);
+
+/** What a zero page's cost came from: the line over vCPU use, the mean, or the thread's CPU. */
+function zeroPageRow(stretches: IntervalCosts): string {
+  const line = stretches.zeroLine;
+  if (line)
+    return `| zero page, wall µs per run's zero-only stretches = c₀ + slope × vCPU use | ${f(line.fixed, 2)}${pm(line.fixedError, 2)} + ${f(line.slope, 2)}${pm(line.slopeError, 2)} | ${f(line.residualRms, 2)} µs | ${f(line.rSquared, 3)} | ${line.n} |`;
+  if (stretches.zeroCpuMicros !== null)
+    return `| zero page, the thread's CPU µs in zero-page stretches less their normal pages' (no stretch sent zero pages alone; no slowdown from CPU time) | ${f(stretches.zeroCpuMicros, 3)} | | | |`;
+  return `| zero page, wall µs in zero-only stretches (mean; vCPU use too alike for a slowdown) | ${f(stretches.micros.zero, 2)} | | | ${stretches.zeroRuns} |`;
+}
 
 /** The fit as a small table for people: coefficient, residual, R², N. */
 export function fitTable(fit: ProfileFit): string {
-  const f = (x: number, d: number) => x.toFixed(d);
-  const pm = (e: number | null, d: number) => (e === null ? "" : ` ± ${f(e, d)}`);
   const lines = [
     "| quantity | value (± standard error) | residual RMS | R² | N |",
     "|---|---|---|---|---|",
@@ -40,14 +52,7 @@ export function fitTable(fit: ProfileFit): string {
   );
   const stretches = fit.intervals;
   if (stretches) {
-    const line = stretches.zeroLine;
-    lines.push(
-      line
-        ? `| zero page, wall µs per run's zero-only stretches = c₀ + slope × vCPU use | ${f(line.fixed, 2)}${pm(line.fixedError, 2)} + ${f(line.slope, 2)}${pm(line.slopeError, 2)} | ${f(line.residualRms, 2)} µs | ${f(line.rSquared, 3)} | ${line.n} |`
-        : stretches.zeroCpuMicros !== null
-          ? `| zero page, the thread's CPU µs in zero-page stretches less their normal pages' (no stretch sent zero pages alone; no slowdown from CPU time) | ${f(stretches.zeroCpuMicros, 3)} | | | |`
-          : `| zero page, wall µs in zero-only stretches (mean; vCPU use too alike for a slowdown) | ${f(stretches.micros.zero, 2)} | | | ${stretches.zeroRuns} |`,
-    );
+    lines.push(zeroPageRow(stretches));
     lines.push(
       `| normal page, the thread's CPU µs in normal-only stretches | ${stretches.normalCpuMicros === null ? "— (none)" : f(stretches.normalCpuMicros, 2)} | | | |`,
     );

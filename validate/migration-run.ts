@@ -9,6 +9,7 @@ import {
   bootLoadedSource,
   freePort,
   type GuestLoad,
+  guestMemory,
   type Heartbeat,
   heartbeats,
   startVm,
@@ -222,7 +223,7 @@ export async function runMigration(
   const before = loadavg();
   const base = { config, repetition, polls };
   try {
-    const memory = { ramKiB: config.guestRamKiB, preallocated: config.preallocated };
+    const memory = guestMemory(config);
     source = await bootLoadedSource(image, work, config.load, memory, config.warmupS);
     const rate = guestRate(config.load, source.serialLog);
     const port = await freePort();

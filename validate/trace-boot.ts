@@ -10,7 +10,7 @@ import {
   TRACE_INTERVAL_MS,
   type TracePlan,
 } from "./trace-recording.ts";
-import { bootLoadedSource, heartbeats, type Vm } from "./vm.ts";
+import { bootLoadedSource, guestMemory, heartbeats, type Vm } from "./vm.ts";
 
 /**
  * The lab's RecordLoad: boot the source guest as a migration does (validate/migration-run.ts
@@ -27,8 +27,7 @@ export function bootAndRecord(image: LabImage): RecordLoad {
     const work = mkdtempSync(join(tmpdir(), "migbench-trace-"));
     let vm: Vm | null = null;
     try {
-      const memory = { ramKiB: plan.guestRamKiB, preallocated: plan.preallocated };
-      vm = await bootLoadedSource(image, work, plan.load, memory, 0, 10);
+      vm = await bootLoadedSource(image, work, plan.load, guestMemory(plan), 0, 10);
       const pid = vm.process.pid;
       if (pid === undefined) throw new Error("QEMU has no process id");
       const [first] = heartbeats(vm.serialLog);

@@ -36,6 +36,14 @@ export interface GuestMemory {
   readonly preallocated: boolean;
 }
 
+/** The guest memory a configuration or a trace plan asks for. */
+export function guestMemory(of: {
+  readonly guestRamKiB: number;
+  readonly preallocated: boolean;
+}): GuestMemory {
+  return { ramKiB: of.guestRamKiB, preallocated: of.preallocated };
+}
+
 export interface GuestLoad {
   /** A mode of validate/guest/loadgen.c. */
   readonly mode: "idle" | "stride" | "sparse" | "zipf";

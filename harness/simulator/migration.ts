@@ -198,7 +198,6 @@ export class Migration implements RuleContext, SenderState {
    * link's speed, and the sender's threads, so the chunk's time is max(wire time, CPU time).
    */
   private iterate(): void {
-    if (this.windowBytes > this.windowBudgetBytes) return;
     const link = this.spec.linkBytesPerS;
     const chunkStartS = this.timeS;
     let wireS = 0;
