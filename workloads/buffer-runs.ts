@@ -1,4 +1,6 @@
 import { UsageError } from "../lib/errors.ts";
+import type { WorkloadParams } from "./types.ts";
+import { param, stringParam } from "./workload-params.ts";
 
 /**
  * Where a load's buffer lies in guest-physical memory: runs of contiguous pages. A guest kernel
@@ -7,15 +9,41 @@ import { UsageError } from "../lib/errors.ts";
  * 2 913 at 12 288 and ~300 at 130 680, docs/VALIDATION.md), not in one block. That decides
  * which of its pages share a slot of QEMU's direct-mapped XBZRLE cache (page_cache.c
  * cache_get_cache_pos(): page number modulo the slots): with a 16 MiB cache those runs collide
- * on ~720 slots, and the pages that lose resend in full every sync.
+ * on ~720 slots, and the pages that lose resend in full every sync. For a random writer's
+ * 192 MiB table it decides when the bulk pass, which walks RAM upwards, reaches the pages the
+ * writer has made non-zero, and so how many pages are still unsent when QEMU compares them with
+ * the threshold (the lab's `sparse` guests: ~40 000 pages from ~11 000 up, the OS below and
+ * around them, a zero stretch above; docs/VALIDATION.md, seventh session).
  *
  * Text form: `contiguous` (pages 0 … n−1, the default), or `START+PAGES/START+PAGES/…` in page
  * numbers (slashes, since a comma in `--set` lists a sweep's values); the buffer's pages fill
  * the runs in the order given, so runs may hold more pages than the buffer (the rest is left
- * alone). Memory: two numbers per run.
+ * alone). Memory: three numbers per run.
  */
 
 export const CONTIGUOUS = "contiguous";
+
+/** The `buffer_runs` workload parameter of the loads that own a buffer or a working set. */
+export const BUFFER_RUNS_PARAM = param({
+  name: "buffer_runs",
+  unit: "pages",
+  defaultValue: CONTIGUOUS,
+  description:
+    "where the load's pages lie: contiguous from page 0, or runs START+PAGES/... its pages fill in order (a real guest's, which decide XBZRLE cache collisions and when the bulk pass reaches them)",
+});
+
+/** The load's runs from its parameters; a caller that predates the parameter means page 0. */
+export function bufferRunsOf(
+  params: WorkloadParams,
+  bufferPages: number,
+  pageCount: number,
+): BufferRuns {
+  const text =
+    params[BUFFER_RUNS_PARAM.name] === undefined
+      ? CONTIGUOUS
+      : stringParam(params, BUFFER_RUNS_PARAM.name);
+  return BufferRuns.parse(text, bufferPages, pageCount);
+}
 
 /** A run of contiguous guest pages. */
 export interface PageRun {
@@ -29,16 +57,38 @@ export function formatRuns(runs: readonly PageRun[]): string {
 }
 
 export class BufferRuns {
+  /** Buffer pages before each run (prefix sums of the lengths), and the total after the last. */
+  private readonly offsets: Uint32Array;
+  /** The one run starts at page 0: page and index are the same, no search needed. */
+  private readonly fromZero: boolean;
+
   /** Run starts and lengths, sorted by start, trimmed to the buffer's pages. */
   private constructor(
     private readonly starts: Uint32Array,
     private readonly lengths: Uint32Array,
-  ) {}
+  ) {
+    this.offsets = new Uint32Array(starts.length + 1);
+    for (let i = 0; i < starts.length; i++) this.offsets[i + 1] = this.offsets[i] + lengths[i];
+    this.fromZero = starts.length === 1 && starts[0] === 0;
+  }
 
-  /** `text` for a buffer of `bufferPages` in RAM of `pageCount`, or one line on what is wrong. */
-  static parse(text: string, bufferPages: number, pageCount: number): BufferRuns {
-    if (text === CONTIGUOUS) return new BufferRuns(Uint32Array.of(0), Uint32Array.of(bufferPages));
-    const bad = (why: string) => new UsageError(`workload parameter buffer_runs=${text}: ${why}`);
+  /** The block of `pages` pages at page 0 (`contiguous`). */
+  static contiguous(pages: number): BufferRuns {
+    return new BufferRuns(Uint32Array.of(0), Uint32Array.of(pages));
+  }
+
+  /**
+   * `text` for a buffer of `bufferPages` in RAM of `pageCount`, or one line on what is wrong,
+   * naming the workload parameter `name` it came from.
+   */
+  static parse(
+    text: string,
+    bufferPages: number,
+    pageCount: number,
+    name = BUFFER_RUNS_PARAM.name,
+  ): BufferRuns {
+    if (text === CONTIGUOUS) return BufferRuns.contiguous(bufferPages);
+    const bad = (why: string) => new UsageError(`workload parameter ${name}=${text}: ${why}`);
     const runs: [number, number][] = [];
     let left = bufferPages;
     for (const part of text.split("/")) {
@@ -53,7 +103,8 @@ export class BufferRuns {
       if (left > 0) runs.push([start, Math.min(pages, left)]);
       left -= Math.min(pages, left);
     }
-    if (left > 0) throw bad(`the runs hold ${bufferPages - left} pages, the buffer ${bufferPages}`);
+    if (left > 0)
+      throw bad(`the runs hold ${bufferPages - left} pages of the ${bufferPages} needed`);
     runs.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < runs.length; i++)
       if (runs[i][0] < runs[i - 1][0] + runs[i - 1][1])
@@ -68,23 +119,68 @@ export class BufferRuns {
     return this.starts.length;
   }
 
-  /** Whether `page` is one of the buffer's: a binary search over the runs. */
+  /** The buffer's pages. */
+  get pages(): number {
+    return this.offsets[this.starts.length];
+  }
+
+  /** Whether `page` is one of the buffer's. */
   has(page: number): boolean {
+    return this.indexOf(page) >= 0;
+  }
+
+  /**
+   * The buffer's own number for guest page `page` (0 … pages − 1, in page order), or −1 when
+   * the page is not the buffer's: a binary search over the runs.
+   */
+  indexOf(page: number): number {
+    if (this.fromZero) return page < this.offsets[1] ? page : -1;
+    const run = this.runAtOrBelow(page);
+    if (run < 0 || page >= this.starts[run] + this.lengths[run]) return -1;
+    return this.offsets[run] + page - this.starts[run];
+  }
+
+  /** The guest page of the buffer's page `index` (0 ≤ index < pages): the inverse of indexOf. */
+  pageAt(index: number): number {
+    if (this.fromZero) return index;
+    const offsets = this.offsets;
     let lo = 0;
     let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const start = this.starts[mid];
-      if (page < start) hi = mid - 1;
-      else if (page >= start + this.lengths[mid]) lo = mid + 1;
-      else return true;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (offsets[mid] <= index) lo = mid;
+      else hi = mid - 1;
     }
-    return false;
+    return this.starts[lo] + index - offsets[lo];
+  }
+
+  /** How many of the buffer's pages lie below guest page `page`. */
+  before(page: number): number {
+    if (this.fromZero) return Math.min(page, this.offsets[1]);
+    const run = this.runAtOrBelow(page);
+    if (run < 0) return 0;
+    return this.offsets[run] + Math.min(page - this.starts[run], this.lengths[run]);
   }
 
   /** Calls `visit(start, end)` for each run, in page order. */
   forEachRun(visit: (start: number, end: number) => void): void {
     for (let i = 0; i < this.starts.length; i++)
       visit(this.starts[i], this.starts[i] + this.lengths[i]);
+  }
+
+  /** The last run starting at or below `page`, or −1. */
+  private runAtOrBelow(page: number): number {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] <= page) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
   }
 }

@@ -1,8 +1,9 @@
+import { BufferRuns } from "./buffer-runs.ts";
 import { fillRecords, type PageWords } from "./page-content.ts";
 import { hash2, hash3 } from "./random.ts";
 import { RunLayout } from "./run-layout.ts";
 import type { WorkloadParams } from "./types.ts";
-import { numberParam, param } from "./workload-params.ts";
+import { numberParam, param, stringParam } from "./workload-params.ts";
 
 /**
  * The guest operating system under a synthetic load: the non-zero pages a booted Linux guest
@@ -74,17 +75,36 @@ export const OS_TOP_PARAM = param({
   integer: true,
 });
 
-/** The parameters of every workload that has an OS base. */
-export const OS_BASE_PARAMS = [OS_SHARE_PARAM, OS_RUN_PARAM, OS_TOP_PARAM];
+/** `os_layout`'s default: the OS's runs placed by the seed. */
+export const SCATTERED = "scattered";
 
 /**
- * The OS base of a workload of `pageCount` pages whose load owns pages [0, ownPages), from its
+ * The `os_layout` workload parameter: where the OS's pages below the top block lie. A booted
+ * guest's are not anywhere: the lab's 512 MiB guests held them in ~20 runs in the lowest
+ * ~30 000 pages (kernel, initramfs) and, under some loads, one more cluster higher up (the
+ * idle guest's at ~82 000–106 000, page cache the loads' tables displace), and none in the
+ * ~60 000 pages below the top block (docs/VALIDATION.md, seventh session). Where they lie
+ * decides how many unsent pages QEMU still counts when it compares them with the threshold.
+ */
+export const OS_LAYOUT_PARAM = param({
+  name: "os_layout",
+  unit: "pages",
+  defaultValue: SCATTERED,
+  description:
+    "where the OS's pages below the top block lie: scattered (runs of os_run_pages placed by the seed) or runs START+PAGES/... (a real guest's) that os_share's pages fill in order",
+});
+
+/** The parameters of every workload that has an OS base. */
+export const OS_BASE_PARAMS = [OS_SHARE_PARAM, OS_RUN_PARAM, OS_TOP_PARAM, OS_LAYOUT_PARAM];
+
+/**
+ * The OS base of a workload of `pageCount` pages whose load owns the pages of `load`, from its
  * parameters.
  */
 export function osBase(
   seed: number,
   pageCount: number,
-  ownPages: number,
+  load: BufferRuns,
   params: WorkloadParams,
 ): OsBase {
   const share = numberParam(params, OS_SHARE_PARAM.name);
@@ -92,7 +112,11 @@ export function osBase(
   // A caller that predates the parameter (a test's own params, an older run's spec): no block.
   const topPages =
     params[OS_TOP_PARAM.name] === undefined ? 0 : numberParam(params, OS_TOP_PARAM.name);
-  return new OsBase(seed, ownPages, share, { pageCount, runPages, topPages });
+  const placed =
+    params[OS_LAYOUT_PARAM.name] === undefined
+      ? SCATTERED
+      : stringParam(params, OS_LAYOUT_PARAM.name);
+  return new OsBase(seed, load, share, { pageCount, runPages, topPages, placed });
 }
 
 /** Salts, so the OS layout and contents are independent of the load's own hashes. */
@@ -105,41 +129,59 @@ export class OsBase {
   private readonly threshold: number;
   /** The OS runs below the top block, when they are longer than a page. */
   private readonly runs: RunLayout | null;
-  /** The first page of the top block (os_top_pages); the page count when there is none. */
+  /** The OS's pages below the top block when `os_layout` gives them as runs of guest pages. */
+  private readonly placed: BufferRuns | null;
+  /** The first page of the top block, counted among the pages outside the load (os_top_pages). */
   private readonly topFrom: number;
 
   /**
-   * The load owns pages [0, ownPages); `share` of the other pages are the OS's: the top
-   * `topPages` of RAM (at most the share's pages), and each page below with the probability
+   * The load owns the pages of `load`; `share` of the other pages are the OS's: the top
+   * `topPages` of them (at most the share's pages), and each one below with the probability
    * that leaves the rest of the share to them, or, with `runs` of more than one page, exactly
-   * that many of them in runs.
+   * that many of them in runs. The pages outside the load are numbered without the load's
+   * (page − load.before(page)), so a load at page 0 or in runs elsewhere leaves the OS the
+   * same layout over what is left. With `placed` runs (os_layout) the pages below the top block
+   * are instead the runs' first pages, in the order given; a page of them that is the load's,
+   * or in the top block, counts once, as that.
    */
   constructor(
     seed: number,
-    private readonly ownPages: number,
+    private readonly load: BufferRuns,
     share: number,
-    layout: { readonly pageCount: number; readonly runPages: number; readonly topPages?: number },
+    layout: {
+      readonly pageCount: number;
+      readonly runPages: number;
+      readonly topPages?: number;
+      readonly placed?: string;
+    },
   ) {
     this.seed = seed >>> 0;
-    const outside = layout.pageCount - ownPages;
+    const outside = layout.pageCount - load.pages;
     const wanted = Math.round(share * outside);
     const top = Math.min(layout.topPages ?? 0, wanted);
-    this.topFrom = layout.pageCount - top;
+    this.topFrom = outside - top;
     const below = outside - top;
     // Without a top block the share is the caller's own, as before the block existed.
     const belowShare = top === 0 ? share : below > 0 ? (wanted - top) / below : 0;
     this.threshold = Math.round(belowShare * 0x1_0000_0000);
+    const placed = layout.placed ?? SCATTERED;
+    this.placed =
+      placed === SCATTERED
+        ? null
+        : BufferRuns.parse(placed, wanted - top, layout.pageCount, OS_LAYOUT_PARAM.name);
     this.runs =
-      layout.runPages > 1 && below > 0
+      this.placed === null && layout.runPages > 1 && below > 0
         ? new RunLayout(below, layout.runPages, belowShare, this.seed ^ LAYOUT_SALT)
         : null;
   }
 
   /** True for an OS page: outside the load's pages, and in the top block or drawn by the layout. */
   has(page: number): boolean {
-    if (page < this.ownPages) return false;
-    if (page >= this.topFrom) return true;
-    if (this.runs !== null) return this.runs.has(page - this.ownPages);
+    if (this.load.has(page)) return false;
+    const outside = page - this.load.before(page);
+    if (outside >= this.topFrom) return true;
+    if (this.placed !== null) return this.placed.has(page);
+    if (this.runs !== null) return this.runs.has(outside);
     return hash2(this.seed ^ LAYOUT_SALT, page) < this.threshold;
   }
 

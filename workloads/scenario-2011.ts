@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from "../lib/page.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
+import { BufferRuns } from "./buffer-runs.ts";
 import { checkForward } from "./heap-model.ts";
 import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { fillRandom, PageWords } from "./page-content.ts";
@@ -78,7 +79,7 @@ function scenario(name: string, len: number, step: number): WorkloadDefinition {
       const p = options.params;
       const pageCount = checkedPageCount(options.ramBytes);
       const wssPages = regionPages(numberParam(p, "wss"), pageCount, "wss");
-      const os = osBase(options.seed, pageCount, wssPages, p);
+      const os = osBase(options.seed, pageCount, BufferRuns.contiguous(wssPages), p);
       return new ScenarioRun(
         pageCount,
         wssPages,

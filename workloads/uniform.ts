@@ -1,4 +1,5 @@
 import type { PageBitmap } from "../lib/page-bitmap.ts";
+import { BUFFER_RUNS_PARAM, type BufferRuns, bufferRunsOf } from "./buffer-runs.ts";
 import { checkForward } from "./heap-model.ts";
 import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { fillRandom, PageWords, SLOTS_PER_PAGE } from "./page-content.ts";
@@ -14,8 +15,10 @@ import {
 
 /**
  * `uniform` — the analytic baseline. `writes_per_s` writes, each of one random 8-byte word (a
- * random value) at a random position of a page drawn uniformly from the working set, the first
- * `wss` bytes of RAM (W pages). Working-set pages start with random (non-zero) content, or with
+ * random value) at a random position of a page drawn uniformly from the working set of `wss`
+ * bytes (W pages): the first W pages of RAM, or laid in `buffer_runs` (buffer-runs.ts; a real
+ * guest's table lies in a few runs between its OS's pages, which decides when the bulk pass
+ * reaches it). Working-set pages start with random (non-zero) content, or with
  * `initial=zero` as calloc'd memory does: zero until first written, then zero but for the
  * written words (the lab's sparse writer, docs/VALIDATION.md); the other
  * pages are the guest OS's (os-base.ts, `os_share` of RAM, never written) or zero, and stay so.
@@ -26,7 +29,8 @@ import {
  * harness derives its convergence model from this formula, and test/workloads checks it.
  * Writes are a steady stream (write i at i / r seconds) with uniformly random pages.
  *
- * Content: page p after k writes is its random base page with, for each write j ≤ k, word
+ * Content: working-set page p (its number in the working set, which is its page number when the
+ * set lies at page 0) after k writes is its random base page with, for each write j ≤ k, word
  * hash(seed, p, j) mod 512 set to a random value; readPage replays the writes newest first and
  * stops once every word is covered (≤ ~3 500 steps, the coupon collector's bound for 512 words).
  * Memory: a Uint32Array write counter per working-set page (4 bytes per page of `wss`).
@@ -44,7 +48,8 @@ export const uniform: WorkloadDefinition = {
       name: "wss",
       unit: "bytes",
       defaultValue: 1024 ** 3,
-      description: "working set: the first wss bytes of RAM, random at start; the rest is zero",
+      description:
+        "working set: the first wss bytes of RAM (or laid in buffer_runs), random at start; the rest is zero",
       min: 4096,
     }),
     param({
@@ -62,13 +67,15 @@ export const uniform: WorkloadDefinition = {
       description:
         "working-set pages at the start: random data, or zero until first written (calloc'd memory)",
     },
+    BUFFER_RUNS_PARAM,
     ...OS_BASE_PARAMS,
   ],
   create(options) {
     const pageCount = checkedPageCount(options.ramBytes);
     const wssPages = regionPages(numberParam(options.params, "wss"), pageCount, "wss");
-    const os = osBase(options.seed, pageCount, wssPages, options.params);
-    return new UniformRun(pageCount, wssPages, {
+    const layout = bufferRunsOf(options.params, wssPages, pageCount);
+    const os = osBase(options.seed, pageCount, layout, options.params);
+    return new UniformRun(pageCount, layout, {
       writesPerS: numberParam(options.params, "writes_per_s"),
       seed: options.seed,
       zeroStart: stringParam(options.params, "initial") === "zero",
@@ -86,8 +93,9 @@ export type PagePicker = (random: Xoshiro128) => number;
 /**
  * A steady stream of writes, each to a page drawn uniformly from [0, pages) (or by `pick`),
  * counting the writes per page: the dirtying of `uniform`, `zipf` and of the 2011 scenarios
- * (sparse, medium), whose page contents are then rebuilt from (seed, page, count). Memory: 4
- * bytes per page written to.
+ * (sparse, medium), whose page contents are then rebuilt from (seed, page, count). The pages are
+ * the working set's own numbers; `layout` says which guest page each is (page 0 onwards when
+ * absent). Memory: 4 bytes per page written to.
  */
 export class UniformWrites {
   readonly counts: Uint32Array;
@@ -98,6 +106,7 @@ export class UniformWrites {
     writesPerS: number,
     streamSeed: number,
     private readonly pick: PagePicker | null = null,
+    private readonly layout: BufferRuns | null = null,
   ) {
     this.counts = new Uint32Array(pages);
     this.stream = new SteadyStream(streamSeed, writesPerS);
@@ -105,19 +114,19 @@ export class UniformWrites {
 
   /** Apply the writes due by `timeS` (time already checked to move forward) and mark them. */
   advanceTo(timeS: number, dirty: PageBitmap): void {
-    const { stream, counts, pages, pick } = this;
+    const { stream, counts, pages, pick, layout } = this;
     const due = stream.dueBy(timeS);
     const rng = stream.random;
     for (let i = stream.done; i < due; i++) {
       const page = pick === null ? rng.below(pages) : pick(rng);
       counts[page]++;
-      dirty.add(page);
+      dirty.add(layout === null ? page : layout.pageAt(page));
     }
     stream.done = Math.max(stream.done, due);
   }
 }
 
-/** A sparse writer over the first `wssPages` of RAM beside the OS base: `uniform` and `zipf`. */
+/** A sparse writer over a working set laid in runs beside the OS base: `uniform` and `zipf`. */
 export class UniformRun implements WorkloadRun {
   readonly endS = null;
   timeS = 0;
@@ -132,7 +141,7 @@ export class UniformRun implements WorkloadRun {
 
   constructor(
     readonly pageCount: number,
-    readonly wssPages: number,
+    private readonly layout: BufferRuns,
     options: {
       writesPerS: number;
       seed: number;
@@ -145,7 +154,13 @@ export class UniformRun implements WorkloadRun {
     this.zeroStart = options.zeroStart;
     this.os = options.os;
     const streamSeed = hash2(this.seed, 0x0417);
-    this.writes = new UniformWrites(wssPages, options.writesPerS, streamSeed, options.pick);
+    this.writes = new UniformWrites(
+      layout.pages,
+      options.writesPerS,
+      streamSeed,
+      options.pick,
+      layout,
+    );
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {
@@ -155,16 +170,19 @@ export class UniformRun implements WorkloadRun {
   }
 
   isZero(page: number): boolean {
-    if (page < this.wssPages) return this.zeroStart && this.writes.counts[page] === 0;
+    const own = this.layout.indexOf(page);
+    if (own >= 0) return this.zeroStart && this.writes.counts[own] === 0;
     return !this.os.has(page);
   }
 
-  readPage(page: number, out: Uint8Array): void {
+  readPage(guestPage: number, out: Uint8Array): void {
     const view = this.view;
     view.bind(out);
     const { words, offset } = view;
-    if (page >= this.wssPages) {
-      if (this.os.has(page)) this.os.fill(page, view);
+    // Content hashes take the working set's own page number: the same bytes wherever it lies.
+    const page = this.layout.indexOf(guestPage);
+    if (page < 0) {
+      if (this.os.has(guestPage)) this.os.fill(guestPage, view);
       else words.fill(0, offset, offset + 1024);
       view.finish();
       return;

@@ -1,3 +1,4 @@
+import { bufferRunsOf } from "./buffer-runs.ts";
 import { OS_BASE_PARAMS, osBase } from "./os-base.ts";
 import { Permutation } from "./permutation.ts";
 import { hash2 } from "./random.ts";
@@ -43,10 +44,11 @@ export const zipfWriter: WorkloadDefinition = {
   create(options) {
     const pageCount = checkedPageCount(options.ramBytes);
     const wssPages = regionPages(numberParam(options.params, "wss"), pageCount, "wss");
-    const os = osBase(options.seed, pageCount, wssPages, options.params);
+    const layout = bufferRunsOf(options.params, wssPages, pageCount);
+    const os = osBase(options.seed, pageCount, layout, options.params);
     const sampler = new ZipfSampler(wssPages, numberParam(options.params, "zipf_exponent"));
     const scatter = new Permutation(wssPages, hash2(options.seed >>> 0, 0x21bf));
-    return new UniformRun(pageCount, wssPages, {
+    return new UniformRun(pageCount, layout, {
       writesPerS: numberParam(options.params, "writes_per_s"),
       seed: options.seed,
       zeroStart: stringParam(options.params, "initial") === "zero",

@@ -47,6 +47,35 @@ test("BufferRuns: membership agrees with a plain set for any non-overlapping run
   );
 });
 
+test("BufferRuns: indexOf numbers the pages in page order, pageAt inverts it, before counts below", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 8 }),
+      fc.boolean(),
+      (slots, fromZero) => {
+        const runs = fromZero
+          ? [[0, 1 + slots.length] as const]
+          : slots.map((slot, i) => [slot * 8, 1 + (i % 5)] as const);
+        const total = runs.reduce((a, [, n]) => a + n, 0);
+        const text = runs.map(([s, n]) => `${s}+${n}`).join("/");
+        const laid = BufferRuns.parse(text, total, 512);
+        const inOrder = runs
+          .flatMap(([s, n]) => Array.from({ length: n }, (_, k) => s + k))
+          .sort((a, b) => a - b);
+        assert.equal(laid.pages, total);
+        inOrder.forEach((page, index) => {
+          assert.equal(laid.indexOf(page), index, `page ${page}`);
+          assert.equal(laid.pageAt(index), page, `index ${index}`);
+        });
+        for (let p = 0; p < 512; p++) {
+          assert.equal(laid.before(p), inOrder.filter((q) => q < p).length, `before ${p}`);
+          if (!inOrder.includes(p)) assert.equal(laid.indexOf(p), -1, `page ${p}`);
+        }
+      },
+    ),
+  );
+});
+
 test("BufferRuns: a bad layout is one line naming it", () => {
   const bad = (text: string, pages: number, pattern: RegExp) =>
     assert.throws(
@@ -61,7 +90,7 @@ test("BufferRuns: a bad layout is one line naming it", () => {
   bad("10-3", 3, /buffer_runs=10-3: "10-3" is not START\+PAGES/);
   bad("10+0", 1, /run 10\+0 holds no page/);
   bad("98+3", 3, /run 98\+3 ends past the guest's 100 pages/);
-  bad("10+3/20+3", 8, /the runs hold 6 pages, the buffer 8/);
+  bad("10+3/20+3", 8, /the runs hold 6 pages of the 8 needed/);
   bad("10+5/12+5", 10, /runs at 10 and 12 overlap/);
 });
 
@@ -79,18 +108,29 @@ function strideAfterQuarterSecond(sets: readonly string[]) {
   return { run, pages };
 }
 
-test("stride with buffer_runs: its pages dirty and change where the runs are, the block at 0 stays zero", () => {
-  const { run, pages } = strideAfterQuarterSecond(["buffer_runs=40+2/20+2"]);
+test("stride with buffer_runs: its pages dirty and change where the runs are, the OS lies around them", () => {
+  const { run, pages } = strideAfterQuarterSecond(["buffer_runs=40+2/20+2", "os_share=0"]);
   assert.deepEqual(pages, [20, 21, 40, 41]);
   const page = new Uint8Array(PAGE_SIZE);
   run.readPage(40, page);
   // Two passes: every 1024th byte holds 2.
   assert.deepEqual([page[0], page[1], page[1024]], [2, 0, 2]);
   assert.equal(run.isZero(40), false);
-  // Pages 0 … 3 are left to the load by the OS base, and zero when the buffer lies elsewhere.
+  // Without an OS, pages 0 … 3 are zero when the buffer lies elsewhere.
   assert.equal(run.isZero(0), true);
   run.readPage(0, page);
   assert.ok(page.every((b) => b === 0));
+  // With an OS on every page outside the load, they are the OS's, and the buffer's stay its own.
+  const full = strideAfterQuarterSecond(["buffer_runs=40+2/20+2", "os_share=1"]).run;
+  const os = Array.from({ length: 64 }, (_, p) => p).filter((p) => !full.isZero(p));
+  assert.equal(os.length, 64);
+  full.readPage(0, page);
+  assert.ok(
+    page.some((b, i) => b !== 0 && i % 1024 !== 0),
+    "page 0 holds OS records",
+  );
+  full.readPage(20, page);
+  assert.deepEqual([page[0], page[1], page[1024]], [2, 0, 2]);
   // The default: the block at page 0, as before.
   assert.deepEqual(strideAfterQuarterSecond([]).pages, [0, 1, 2, 3]);
 });

@@ -47,6 +47,8 @@ function offsetsByRun(pages: readonly number[], own: number, runPages: number): 
   return [...byRun.values()];
 }
 
+const range = (start: number, length: number) => Array.from({ length }, (_, k) => start + k);
+
 const runSizes = (runs: readonly number[][]) => runs.map((run) => run.length).sort((a, b) => a - b);
 
 describe("the OS base", () => {
@@ -149,6 +151,85 @@ describe("the OS base", () => {
         name,
       );
     }
+  });
+
+  it("buffer_runs and os_layout: the load's pages where its runs say, the OS's filling its own runs in order", async () => {
+    // 32 768 pages; the 4 096-page working set at 10 000 and 20 000; 28 672 outside it, a
+    // quarter the OS's: 7 168, the top 1 000 of them a block, 6 168 filling the layout's runs.
+    const ram = 128 * MiB;
+    for (const name of ["uniform", "zipf", "stride"] as const) {
+      const own = name === "stride" ? "buffer_bytes=16MiB" : "wss=16MiB";
+      const sets = [
+        own,
+        "buffer_runs=20000+2048/10000+2048",
+        "os_share=0.25",
+        "os_top_pages=1000",
+        "os_layout=0+3000/12048+100/24000+6000",
+      ];
+      const run = await create(name, ram, [
+        ...sets,
+        ...(name === "stride" ? [] : ["initial=zero"]),
+      ]);
+      const nonZero = osPages(run, 0);
+      const layout = [
+        ...range(0, 3000),
+        // The layout's run at 12 048 is whole: it lies beside the load's, not on it.
+        ...range(12048, 100),
+        ...range(24000, 6168 - 3100),
+      ];
+      const top = range(32768 - 1000, 1000);
+      const load = [...range(10000, 2048), ...range(20000, 2048)];
+      if (name === "stride") {
+        // No pass yet at time 0: the buffer is zero, the OS's pages are all that is non-zero.
+        assert.deepEqual(nonZero, [...layout, ...top], name);
+        const dirty = new PageBitmap(run.pageCount);
+        run.advanceTo(0.01, dirty);
+        assert.deepEqual(
+          osPages(run, 0),
+          [...layout, ...load, ...top].sort((a, b) => a - b),
+        );
+      } else {
+        assert.deepEqual(nonZero, [...layout, ...top], name);
+        // The writes land in the working set's runs, and only there.
+        const dirty = new PageBitmap(run.pageCount);
+        run.advanceTo(1, dirty);
+        const written: number[] = [];
+        dirty.forEach((p) => {
+          written.push(p);
+        });
+        assert.ok(written.length > 1000, `${name}: ${written.length} pages written`);
+        assert.ok(
+          written.every((p) => load.includes(p)),
+          `${name}: writes stay in the working set`,
+        );
+        osPages(run, 0);
+      }
+    }
+  });
+
+  it("os_layout: runs short of the share are one line naming the parameter", async () => {
+    await assert.rejects(
+      create("uniform", 128 * MiB, ["wss=16MiB", "os_share=0.25", "os_layout=0+100"]),
+      /^UsageError: workload parameter os_layout=0\+100: the runs hold 100 pages of the 7168 needed$/,
+    );
+  });
+
+  it("uniform's pages hold the same bytes wherever its working set lies", async () => {
+    const at = async (sets: string[]) => {
+      const run = await create("uniform", 16 * MiB, ["wss=1MiB", "os_share=0", ...sets]);
+      run.advanceTo(0.5, new PageBitmap(run.pageCount));
+      return run;
+    };
+    const block = await at([]);
+    const laid = await at(["buffer_runs=3000+100/1000+156"]);
+    const a = new Uint8Array(4096);
+    const b = new Uint8Array(4096);
+    const where = [...range(1000, 156), ...range(3000, 100)];
+    where.forEach((page, index) => {
+      block.readPage(index, a);
+      laid.readPage(page, b);
+      assert.deepEqual(b, a, `working-set page ${index}`);
+    });
   });
 
   it("idle's os_run_pages: its non-zero pages lie in runs too, as many as zero_share leaves", async () => {
