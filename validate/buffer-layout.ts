@@ -43,3 +43,82 @@ export function hotPageRuns(reader: TraceReader): PageRun[] | null {
   }
   return runs.length === 0 ? null : runs;
 }
+
+/**
+ * Gaps a random writer's table leaves among the pages the trace saw it write: 25 s of `sparse`
+ * (4 000 writes/s over 49 152 pages) reaches ~87 % of them, so an unwritten stretch of the table
+ * is a page or three long; `zipf` reaches fewer, but its popular pages are shuffled over the
+ * table (loadgen.c `where`), so its gaps stay short too.
+ */
+const TABLE_GAP_PAGES = 32;
+
+/**
+ * The shortest run that is the table's: the idle guest's own writes over a trace (~60 distinct
+ * pages in 25 s) come in runs of one to ~60 pages; the lab's tables lie in runs of ≥ 500.
+ */
+const MIN_TABLE_RUN_PAGES = 64;
+
+/**
+ * The share of a table its runs may miss and still place it: the pages at a run's ends the
+ * trace never saw written (~13 % of `sparse`'s table over 25 s, so a run's edge is off by a page
+ * or two, a few tens of pages over all its runs).
+ */
+const MAX_UNSEEN_SHARE = 0.01;
+
+/**
+ * Where a random writer's table (`sparse`, `zipf`) lies in guest-physical memory, read from the
+ * load's trace: the pages its content epochs saw written after its image, less those written in
+ * at least half of them (loadgen.c's per-page write counters, ~40 writes a second each, and the
+ * OS's busiest pages; a table page is written in ~2 % of 200 ms epochs), as runs in page order,
+ * each closed over gaps of up to TABLE_GAP_PAGES and at least MIN_TABLE_RUN_PAGES long. A run's
+ * first and last table pages may be ones the trace never saw written, so runs that hold a few
+ * pages fewer than the table's `tablePages` (at most MAX_UNSEEN_SHARE) grow at their ends, in
+ * page order, into the gaps after them; null when they hold fewer still (a trace too short to
+ * reach the table). The
+ * lab's `sparse` guests held their 192 MiB table in ~6 runs from page ~11 000 up, with the OS
+ * below and around them (docs/VALIDATION.md, seventh session); the synthetic writer lays its
+ * working set there (workloads/buffer-runs.ts).
+ */
+export function writtenPageRuns(reader: TraceReader, tablePages: number): PageRun[] | null {
+  const epochsWritten = new Uint16Array(reader.pageCount);
+  let epochs = 0;
+  for (let e = 1; e < reader.epochs.length; e++) {
+    if (reader.epochs[e].touch) continue;
+    epochs++;
+    const [first, end] = reader.epochRecordRange(e);
+    for (let i = first; i < end; i++) {
+      const page = reader.records[i] & 0x7fffffff;
+      if (epochsWritten[page] < 0xffff) epochsWritten[page]++;
+    }
+  }
+  const runs: PageRun[] = [];
+  let held = 0;
+  let start = -1;
+  let last = -1;
+  const close = () => {
+    if (start >= 0 && last + 1 - start >= MIN_TABLE_RUN_PAGES) {
+      runs.push({ start, pages: last + 1 - start });
+      held += last + 1 - start;
+    }
+  };
+  for (let p = 0; p < epochsWritten.length; p++) {
+    const n = epochsWritten[p];
+    if (n === 0 || 2 * n >= epochs) continue;
+    if (start < 0 || p - last > TABLE_GAP_PAGES) {
+      close();
+      start = p;
+    }
+    last = p;
+  }
+  close();
+  let unseen = tablePages - held;
+  if (unseen > MAX_UNSEEN_SHARE * tablePages) return null;
+  for (let i = 0; i < runs.length && unseen > 0; i++) {
+    const { start, pages } = runs[i];
+    const room = (i + 1 < runs.length ? runs[i + 1].start : reader.pageCount) - (start + pages);
+    const grow = Math.min(room, unseen);
+    runs[i] = { start, pages: pages + grow };
+    unseen -= grow;
+  }
+  return unseen > 0 ? null : runs;
+}

@@ -68,10 +68,13 @@ export interface Figures {
  */
 function osBaseArgs(config: LabConfig, loadBytes: number, guest: MeasuredGuest): string[] {
   const osBytes = guest.osBytes ?? MINIMAL_GUEST_OS_BYTES;
+  // Laid in measured runs, the share must name the OS's exact page count, which the runs hold.
+  const digits = guest.osLayout === null ? 4 : 8;
   return [
-    ...["--set", `os_share=${osFraction(config, loadBytes, osBytes).toFixed(4)}`],
+    ...["--set", `os_share=${osFraction(config, loadBytes, osBytes).toFixed(digits)}`],
     ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
     ...["--set", `os_top_pages=${guest.topPages ?? MINIMAL_GUEST_OS_TOP_PAGES}`],
+    ...(guest.osLayout === null ? [] : ["--set", `os_layout=${guest.osLayout}`]),
   ];
 }
 
@@ -171,9 +174,16 @@ export interface MeasuredGuest {
   readonly bufferRuns: string | null;
   /** The OS's pages at the top of RAM (workloads/os-base.ts `os_top_pages`). */
   readonly topPages: number | null;
+  /** Where the OS's other pages lie, as runs of guest pages (workloads/os-base.ts `os_layout`). */
+  readonly osLayout: string | null;
 }
 
-export const UNMEASURED_GUEST: MeasuredGuest = { osBytes: null, bufferRuns: null, topPages: null };
+export const UNMEASURED_GUEST: MeasuredGuest = {
+  osBytes: null,
+  bufferRuns: null,
+  topPages: null,
+  osLayout: null,
+};
 
 /** The synthetic workload and its parameters standing for a guest load; null = none. */
 export function syntheticWorkload(
@@ -220,6 +230,8 @@ export function syntheticWorkload(
       return [
         ...["--workload", workload, "--set", `wss=${wss}`],
         ...["--set", `writes_per_s=${config.load.args[1]}`, "--set", "initial=zero"],
+        // Where the real table lay decides when the bulk pass reaches the pages it has written.
+        ...(guest.bufferRuns === null ? [] : ["--set", `buffer_runs=${guest.bufferRuns}`]),
         ...osBaseArgs(config, wss, guest),
         ...warmup,
       ];

@@ -1,21 +1,20 @@
-import { formatRuns, type PageRun } from "../workloads/buffer-runs.ts";
+import { BufferRuns, formatRuns, type PageRun } from "../workloads/buffer-runs.ts";
+import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
-import { hotPageRuns } from "./buffer-layout.ts";
+import { hotPageRuns, writtenPageRuns } from "./buffer-layout.ts";
 import type { MeasuredGuest } from "./compare.ts";
-import {
-  imageNonZeroPages,
-  measuredOsBytes,
-  osTopPages,
-  TOP_WINDOW_PAGES,
-} from "./guest-os-base.ts";
+import { imageNonZeroPages, measuredOsBytes, osImage, osTopPages } from "./guest-os-base.ts";
 import type { LabRun } from "./migration-run.ts";
 import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
+import type { GuestLoad } from "./vm.ts";
 
 /**
  * What each load's recorded trace says about the guest under it, read once per load (one open
- * of its trace) before any configuration is compared: the OS's non-zero bytes, when the trace
- * knows its start on the load's clock (guest-os-base.ts), its pages at the top of RAM, and
- * for `stride` where its buffer lies (buffer-layout.ts).
+ * of its trace) before any configuration is compared: where the load's own pages lie
+ * (buffer-layout.ts: `stride`'s buffer, the random writers' table) and, once they are known,
+ * the OS's non-zero pages around them, exactly, and where they lie (guest-os-base.ts osImage);
+ * for a load whose pages the trace does not place (idle), the OS's non-zero bytes estimated
+ * from the image when the trace knows its start on the load's clock, and its pages at the top.
  */
 export function measuredGuestsByLoad(
   runs: readonly LabRun[],
@@ -27,18 +26,30 @@ export function measuredGuestsByLoad(
     if (!load || trace.state !== "recorded") continue;
     const reader = TraceReader.open(trace.path);
     try {
+      const loadPages = ownPages(load);
+      const placed = loadRuns(reader, load, loadPages);
+      if (placed !== null) {
+        const os = osImage(
+          reader,
+          BufferRuns.parse(formatRuns(placed), loadPages, reader.pageCount),
+        );
+        out.set(mode, {
+          osBytes: os.pages * TRACE_PAGE_SIZE,
+          bufferRuns: formatRuns(placed),
+          topPages: os.topPages,
+          osLayout: os.runs.length === 0 ? null : formatRuns(os.runs),
+        });
+        continue;
+      }
       const image = imageNonZeroPages(reader);
-      const osBytes =
-        trace.startsAtLoadS === null
-          ? null
-          : measuredOsBytes(image, load, runs, trace.startsAtLoadS);
-      const buffer = mode === "stride" ? hotPageRuns(reader) : null;
-      const bufferAtTop =
-        buffer === null ? 0 : pagesFrom(buffer, reader.pageCount - TOP_WINDOW_PAGES);
       out.set(mode, {
-        osBytes,
-        bufferRuns: buffer === null ? null : formatRuns(buffer),
-        topPages: osTopPages(image, bufferAtTop),
+        osBytes:
+          trace.startsAtLoadS === null
+            ? null
+            : measuredOsBytes(image, load, runs, trace.startsAtLoadS),
+        bufferRuns: null,
+        topPages: osTopPages(image, 0),
+        osLayout: null,
       });
     } finally {
       reader.close();
@@ -47,10 +58,22 @@ export function measuredGuestsByLoad(
   return out;
 }
 
-/** How many pages of `runs` lie at or above page `from`. */
-function pagesFrom(runs: readonly PageRun[], from: number): number {
-  let pages = 0;
-  for (const { start, pages: length } of runs)
-    pages += Math.max(0, start + length - Math.max(start, from));
-  return pages;
+/** The pages a load owns: stride's buffer, a random writer's table (loadgen.c); idle none. */
+function ownPages(load: GuestLoad): number {
+  return load.mode === "idle" ? 0 : (load.args[0] * 1024 * 1024) / TRACE_PAGE_SIZE;
+}
+
+/**
+ * Where the trace saw the load's `pages` own pages, or null when it cannot say or its runs
+ * hold fewer (buffer-layout.ts).
+ */
+function loadRuns(reader: TraceReader, load: GuestLoad, pages: number): PageRun[] | null {
+  const runs =
+    load.mode === "stride"
+      ? hotPageRuns(reader)
+      : load.mode === "idle"
+        ? null
+        : writtenPageRuns(reader, pages);
+  const held = (runs ?? []).reduce((sum, run) => sum + run.pages, 0);
+  return runs === null || held < pages ? null : runs;
 }

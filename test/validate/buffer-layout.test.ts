@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { hotPageRuns } from "../../validate/buffer-layout.ts";
+import { hotPageRuns, writtenPageRuns } from "../../validate/buffer-layout.ts";
 import { formatRuns } from "../../workloads/buffer-runs.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
 import { type TraceModel, tempDir, writeModel } from "../traces/trace-model.ts";
@@ -44,4 +44,41 @@ test("hotPageRuns: the pages written in at least half the touch epochs, as runs 
 
 test("hotPageRuns: too few touch epochs say nothing", (t) => {
   assert.equal(runsOf(t, 12), null);
+});
+
+/**
+ * A random writer's trace over 400 pages: its table at 100 … 299 written in 30 content epochs,
+ * each page in a fifth of them (never 100, 101, 298 or 299), its counters at page 350 and the
+ * OS's page 20 in every epoch, and OS page 30 in a few.
+ */
+function writerModel(): TraceModel {
+  const table = Array.from({ length: 196 }, (_, k) => 102 + k);
+  return {
+    pageCount: 400,
+    image: new Map([[5, 1]]),
+    epochs: Array.from({ length: 30 }, (_, i) => ({
+      timeS: 0.2 * (i + 1),
+      pages: new Map(
+        [...table.filter((p) => (p * 7 + i) % 5 === 0), 350, 20, ...(i % 10 === 0 ? [30] : [])].map(
+          (p) => [p, i + 1],
+        ),
+      ),
+    })),
+  };
+}
+
+test("writtenPageRuns: a random writer's table as runs, its counters and the OS's pages left out", (t) => {
+  const path = join(tempDir(t), "sparse.trace");
+  writeModel(path, writerModel());
+  const reader = TraceReader.open(path);
+  try {
+    // The 196 pages seen, from 102: a table of 196 is exactly them; one of 197 has a page the
+    // trace missed, and the run grows at its end to hold it.
+    assert.equal(formatRuns(writtenPageRuns(reader, 196) ?? []), "102+196");
+    assert.equal(formatRuns(writtenPageRuns(reader, 197) ?? []), "102+197");
+    // More than 1 % unseen (4 of 200): the trace did not reach the table.
+    assert.equal(writtenPageRuns(reader, 200), null);
+  } finally {
+    reader.close();
+  }
 });

@@ -94,8 +94,8 @@ test("measuredGuestsByLoad: each load's trace read once; no OS figure without a 
   assert.deepEqual(
     [...guests],
     [
-      ["idle", { osBytes: 2 * 4096, bufferRuns: null, topPages: 2 }],
-      ["stride", { osBytes: null, bufferRuns: null, topPages: 2 }],
+      ["idle", { osBytes: 2 * 4096, bufferRuns: null, topPages: 2, osLayout: null }],
+      ["stride", { osBytes: null, bufferRuns: null, topPages: 2, osLayout: null }],
     ],
   );
   assert.equal(measuredGuestsByLoad(runs, null).size, 0);
@@ -127,10 +127,11 @@ test("osTopPages: the image's non-zero pages in the top window, less the load's 
 test("measuredGuestsByLoad: stride's buffer pages at the top of RAM are the load's, not the OS's", () => {
   const path = join(mkdtempSync(join(tmpdir(), "mb-os-")), "stride.trace");
   const pageCount = 2 * TOP_WINDOW_PAGES;
-  // 12 OS pages and the 4-page buffer's last run in the top window; the buffer rewritten in
-  // every one of 20 touch epochs.
+  // 12 OS pages and the 4-page buffer's last run in the top window, 5 OS pages below it (in two
+  // runs 40 pages apart); the buffer rewritten in every one of 20 touch epochs.
   const image = new Map<number, number>();
   for (let p = pageCount - 100; p < pageCount - 88; p++) image.set(p, 2);
+  for (const p of [3, 4, 5, 45, 47]) image.set(p, 5);
   const buffer = [10, 11, pageCount - 2, pageCount - 1];
   for (const p of buffer) image.set(p, 1);
   const touches = new Map(buffer.map((p) => [p, 1]));
@@ -141,15 +142,33 @@ test("measuredGuestsByLoad: stride's buffer pages at the top of RAM are the load
   }));
   writeModel(path, { pageCount, image, epochs });
   const [, , , stride] = quickMatrix();
+  const fourPages = { ...stride, load: load("stride", (4 * 4096) / 2 ** 20) };
   const guests = measuredGuestsByLoad(
-    [{ config: stride } as LabRun],
+    [{ config: fourPages } as LabRun],
     new Map<LoadMode, TraceAvailability>([
       ["stride", { state: "recorded", path, startsAtLoadS: null }],
     ]),
   );
+  // With the buffer placed, the OS is every other non-zero page, counted exactly (no start on
+  // the load's clock needed), and laid out in runs closed over short gaps.
   assert.deepEqual(guests.get("stride"), {
-    osBytes: null,
+    osBytes: 17 * 4096,
     bufferRuns: `10+2/${pageCount - 2}+2`,
     topPages: 12,
+    osLayout: "3+3/45+3",
+  });
+  // A trace whose hot pages are fewer than the buffer's cannot place it: the OS is estimated.
+  const [, , , sixteenMiB] = quickMatrix();
+  const unplaced = measuredGuestsByLoad(
+    [{ config: sixteenMiB } as LabRun],
+    new Map<LoadMode, TraceAvailability>([
+      ["stride", { state: "recorded", path, startsAtLoadS: null }],
+    ]),
+  );
+  assert.deepEqual(unplaced.get("stride"), {
+    osBytes: null,
+    bufferRuns: null,
+    topPages: 14,
+    osLayout: null,
   });
 });

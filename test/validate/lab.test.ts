@@ -216,7 +216,7 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const measured = syntheticWorkload(
     sparse,
     { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
-    { osBytes: 71 * 1024 * 1024, bufferRuns: null, topPages: 2586 },
+    { osBytes: 71 * 1024 * 1024, bufferRuns: null, topPages: 2586, osLayout: null },
   );
   assert.ok(measured?.includes("os_share=0.2219"), measured?.join(" "));
   assert.ok(measured?.includes("os_top_pages=2586"), measured?.join(" "));
@@ -238,7 +238,12 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
   const laid = syntheticWorkload(
     stride,
     { ratePerS: 1812.4, warmupS: 2.5, vcpuBusy: 1 },
-    { osBytes: null, bufferRuns: "10397+867/12288+2913/130680+304", topPages: null },
+    {
+      osBytes: null,
+      bufferRuns: "10397+867/12288+2913/130680+304",
+      topPages: null,
+      osLayout: null,
+    },
   );
   assert.ok(laid?.includes("buffer_runs=10397+867/12288+2913/130680+304"), laid?.join(" "));
   // No guest speed measured: no stride simulation.
