@@ -5,13 +5,7 @@ import { checkForward } from "./heap-model.ts";
 import { OS_BASE_PARAMS, type OsBase, osBase } from "./os-base.ts";
 import { PageWords } from "./page-content.ts";
 import type { WorkloadDefinition, WorkloadRun } from "./types.ts";
-import {
-  checkedPageCount,
-  numberParam,
-  param,
-  regionPages,
-  stringParam,
-} from "./workload-params.ts";
+import { checkedPageCount, numberParam, param, regionPages } from "./workload-params.ts";
 
 /**
  * `stride` — the load generator of QEMU's XBZRLE documentation (docs/devel/migration, "xbzrle"
