@@ -94,11 +94,6 @@ export function osImage(reader: TraceReader, load: BufferRuns): OsImage {
   return { pages, topPages, runs };
 }
 
-/** The OS's pages at the top of RAM: the image's there, less `loadPages` of the load's own. */
-export function osTopPages(image: ImageCounts, loadPages: number): number {
-  return Math.max(0, image.topNonZero - loadPages);
-}
-
 /**
  * The load's own non-zero pages after `writes` of its writes (validate/guest/loadgen.c): every
  * page of stride's buffer (each pass changes every page); for the random writers, the expected

@@ -3,7 +3,7 @@ import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
 import { hotPageRuns, writtenPageRuns } from "./buffer-layout.ts";
 import type { MeasuredGuest } from "./compare.ts";
-import { imageNonZeroPages, measuredOsBytes, osImage, osTopPages } from "./guest-os-base.ts";
+import { imageNonZeroPages, measuredOsBytes, osImage } from "./guest-os-base.ts";
 import type { LabRun } from "./migration-run.ts";
 import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 import type { GuestLoad } from "./vm.ts";
@@ -29,10 +29,7 @@ export function measuredGuestsByLoad(
       const loadPages = ownPages(load);
       const placed = loadRuns(reader, load, loadPages);
       if (placed !== null) {
-        const os = osImage(
-          reader,
-          BufferRuns.parse(formatRuns(placed), loadPages, reader.pageCount),
-        );
+        const os = osImage(reader, BufferRuns.of(placed, loadPages, reader.pageCount));
         out.set(mode, {
           osBytes: os.pages * TRACE_PAGE_SIZE,
           bufferRuns: formatRuns(placed),
@@ -48,7 +45,7 @@ export function measuredGuestsByLoad(
             ? null
             : measuredOsBytes(image, load, runs, trace.startsAtLoadS),
         bufferRuns: null,
-        topPages: osTopPages(image, 0),
+        topPages: image.topNonZero,
         osLayout: null,
       });
     } finally {
@@ -68,12 +65,20 @@ function ownPages(load: GuestLoad): number {
  * hold fewer (buffer-layout.ts).
  */
 function loadRuns(reader: TraceReader, load: GuestLoad, pages: number): PageRun[] | null {
-  const runs =
-    load.mode === "stride"
-      ? hotPageRuns(reader)
-      : load.mode === "idle"
-        ? null
-        : writtenPageRuns(reader, pages);
+  const runs = seenRuns(reader, load, pages);
   const held = (runs ?? []).reduce((sum, run) => sum + run.pages, 0);
   return runs === null || held < pages ? null : runs;
+}
+
+/** What the trace shows of each load's own pages: stride rewrites them, the writers write them. */
+function seenRuns(reader: TraceReader, load: GuestLoad, pages: number): PageRun[] | null {
+  switch (load.mode) {
+    case "idle":
+      return null;
+    case "stride":
+      return hotPageRuns(reader);
+    case "sparse":
+    case "zipf":
+      return writtenPageRuns(reader, pages);
+  }
 }

@@ -89,29 +89,43 @@ export class BufferRuns {
   ): BufferRuns {
     if (text === CONTIGUOUS) return BufferRuns.contiguous(bufferPages);
     const bad = (why: string) => new UsageError(`workload parameter ${name}=${text}: ${why}`);
-    const runs: [number, number][] = [];
-    let left = bufferPages;
-    for (const part of text.split("/")) {
+    const runs = text.split("/").map((part) => {
       const match = /^(\d+)\+(\d+)$/.exec(part.trim());
       if (!match)
         throw bad(`"${part}" is not START+PAGES (page numbers), nor is the whole "contiguous"`);
-      const start = Number(match[1]);
-      const pages = Number(match[2]);
-      if (pages === 0) throw bad(`run ${part} holds no page`);
+      return { start: Number(match[1]), pages: Number(match[2]) };
+    });
+    return BufferRuns.of(runs, bufferPages, pageCount, bad);
+  }
+
+  /**
+   * A buffer of `bufferPages` in RAM of `pageCount` laid in `runs`, which its pages fill in the
+   * order given; `bad` makes the error that says what is wrong with them.
+   */
+  static of(
+    runs: readonly PageRun[],
+    bufferPages: number,
+    pageCount: number,
+    bad: (why: string) => Error = (why) => new RangeError(`buffer runs: ${why}`),
+  ): BufferRuns {
+    const kept: PageRun[] = [];
+    let left = bufferPages;
+    for (const { start, pages } of runs) {
+      if (pages === 0) throw bad(`run ${start}+${pages} holds no page`);
       if (start + pages > pageCount)
-        throw bad(`run ${part} ends past the guest's ${pageCount} pages`);
-      if (left > 0) runs.push([start, Math.min(pages, left)]);
+        throw bad(`run ${start}+${pages} ends past the guest's ${pageCount} pages`);
+      if (left > 0) kept.push({ start, pages: Math.min(pages, left) });
       left -= Math.min(pages, left);
     }
     if (left > 0)
       throw bad(`the runs hold ${bufferPages - left} pages of the ${bufferPages} needed`);
-    runs.sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < runs.length; i++)
-      if (runs[i][0] < runs[i - 1][0] + runs[i - 1][1])
-        throw bad(`runs at ${runs[i - 1][0]} and ${runs[i][0]} overlap`);
+    kept.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < kept.length; i++)
+      if (kept[i].start < kept[i - 1].start + kept[i - 1].pages)
+        throw bad(`runs at ${kept[i - 1].start} and ${kept[i].start} overlap`);
     return new BufferRuns(
-      Uint32Array.from(runs, (r) => r[0]),
-      Uint32Array.from(runs, (r) => r[1]),
+      Uint32Array.from(kept, (r) => r.start),
+      Uint32Array.from(kept, (r) => r.pages),
     );
   }
 

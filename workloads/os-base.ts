@@ -81,10 +81,10 @@ export const SCATTERED = "scattered";
 /**
  * The `os_layout` workload parameter: where the OS's pages below the top block lie. A booted
  * guest's are not anywhere: the lab's 512 MiB guests held them in ~20 runs in the lowest
- * ~30 000 pages (kernel, initramfs) and, under some loads, one more cluster higher up (the
- * idle guest's at ~82 000–106 000, page cache the loads' tables displace), and none in the
- * ~60 000 pages below the top block (docs/VALIDATION.md, seventh session). Where they lie
- * decides how many unsent pages QEMU still counts when it compares them with the threshold.
+ * ~50 000 pages, around the load's own, the idle guest one more cluster at ~82 000–106 000,
+ * and none in the ~20 000 pages or more below the top block (docs/VALIDATION.md, seventh
+ * session). Where they lie decides how many unsent pages QEMU still counts when it compares
+ * them with the threshold.
  */
 export const OS_LAYOUT_PARAM = param({
   name: "os_layout",
