@@ -1,4 +1,4 @@
-import type { PageRun } from "../workloads/buffer-runs.ts";
+import { type PageRun, pageRuns } from "../workloads/buffer-runs.ts";
 import type { TraceReader } from "../workloads/trace-reader.ts";
 
 /**
@@ -16,12 +16,19 @@ import type { TraceReader } from "../workloads/trace-reader.ts";
 /** Touch epochs that say which pages are hot; fewer leave the layout unknown. */
 const MIN_TOUCH_EPOCHS = 20;
 
-/** The hot pages of a trace's touch epochs as runs, or null with too few epochs or none hot. */
-export function hotPageRuns(reader: TraceReader): PageRun[] | null {
+/**
+ * How many of a trace's epochs of one kind (touch epochs, or content epochs after the image)
+ * wrote each page they wrote, and how many such epochs there were. Memory: one entry per page
+ * written.
+ */
+function epochsWriting(
+  reader: TraceReader,
+  touch: boolean,
+): { counts: Map<number, number>; epochs: number } {
   const counts = new Map<number, number>();
   let epochs = 0;
-  for (let e = 0; e < reader.epochs.length; e++) {
-    if (!reader.epochs[e].touch) continue;
+  for (let e = 1; e < reader.epochs.length; e++) {
+    if (reader.epochs[e].touch !== touch) continue;
     epochs++;
     const [first, end] = reader.epochRecordRange(e);
     for (let i = first; i < end; i++) {
@@ -29,18 +36,22 @@ export function hotPageRuns(reader: TraceReader): PageRun[] | null {
       counts.set(page, (counts.get(page) ?? 0) + 1);
     }
   }
-  if (epochs < MIN_TOUCH_EPOCHS) return null;
-  const hot = [...counts]
-    .filter(([, n]) => 2 * n >= epochs)
+  return { counts, epochs };
+}
+
+/** The pages of `counts` whose count passes `keep`, in page order. */
+function pagesWhere(counts: Map<number, number>, keep: (n: number) => boolean): number[] {
+  return [...counts]
+    .filter(([, n]) => keep(n))
     .map(([page]) => page)
     .sort((a, b) => a - b);
-  const runs: PageRun[] = [];
-  for (let i = 0; i < hot.length; ) {
-    let j = i + 1;
-    while (j < hot.length && hot[j] === hot[j - 1] + 1) j++;
-    runs.push({ start: hot[i], pages: j - i });
-    i = j;
-  }
+}
+
+/** The hot pages of a trace's touch epochs as runs, or null with too few epochs or none hot. */
+export function hotPageRuns(reader: TraceReader): PageRun[] | null {
+  const { counts, epochs } = epochsWriting(reader, true);
+  if (epochs < MIN_TOUCH_EPOCHS) return null;
+  const runs = pageRuns(pagesWhere(counts, (n) => 2 * n >= epochs));
   return runs.length === 0 ? null : runs;
 }
 
@@ -80,38 +91,12 @@ const MAX_UNSEEN_SHARE = 0.01;
  * working set there (workloads/buffer-runs.ts).
  */
 export function writtenPageRuns(reader: TraceReader, tablePages: number): PageRun[] | null {
-  const epochsWritten = new Uint16Array(reader.pageCount);
-  let epochs = 0;
-  for (let e = 1; e < reader.epochs.length; e++) {
-    if (reader.epochs[e].touch) continue;
-    epochs++;
-    const [first, end] = reader.epochRecordRange(e);
-    for (let i = first; i < end; i++) {
-      const page = reader.records[i] & 0x7fffffff;
-      if (epochsWritten[page] < 0xffff) epochsWritten[page]++;
-    }
-  }
-  const runs: PageRun[] = [];
-  let held = 0;
-  let start = -1;
-  let last = -1;
-  const close = () => {
-    if (start >= 0 && last + 1 - start >= MIN_TABLE_RUN_PAGES) {
-      runs.push({ start, pages: last + 1 - start });
-      held += last + 1 - start;
-    }
-  };
-  for (let p = 0; p < epochsWritten.length; p++) {
-    const n = epochsWritten[p];
-    if (n === 0 || 2 * n >= epochs) continue;
-    if (start < 0 || p - last > TABLE_GAP_PAGES) {
-      close();
-      start = p;
-    }
-    last = p;
-  }
-  close();
-  let unseen = tablePages - held;
+  const { counts, epochs } = epochsWriting(reader, false);
+  const runs = pageRuns(
+    pagesWhere(counts, (n) => 2 * n < epochs),
+    TABLE_GAP_PAGES,
+  ).filter((run) => run.pages >= MIN_TABLE_RUN_PAGES);
+  let unseen = tablePages - runs.reduce((sum, run) => sum + run.pages, 0);
   if (unseen > MAX_UNSEEN_SHARE * tablePages) return null;
   for (let i = 0; i < runs.length && unseen > 0; i++) {
     const { start, pages } = runs[i];

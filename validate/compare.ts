@@ -68,10 +68,10 @@ export interface Figures {
  */
 function osBaseArgs(config: LabConfig, loadBytes: number, guest: MeasuredGuest): string[] {
   const osBytes = guest.osBytes ?? MINIMAL_GUEST_OS_BYTES;
-  // Laid in measured runs, the share must name the OS's exact page count, which the runs hold.
-  const digits = guest.osLayout === null ? 4 : 8;
+  // Eight digits name a page count exactly in up to ~10⁷ pages outside the load: os_layout's
+  // runs are measured to hold the OS's pages, not four digits' rounding more.
   return [
-    ...["--set", `os_share=${osFraction(config, loadBytes, osBytes).toFixed(digits)}`],
+    ...["--set", `os_share=${osFraction(config, loadBytes, osBytes).toFixed(8)}`],
     ...["--set", `os_run_pages=${MINIMAL_GUEST_OS_RUN_PAGES}`],
     ...["--set", `os_top_pages=${guest.topPages ?? MINIMAL_GUEST_OS_TOP_PAGES}`],
     ...(guest.osLayout === null ? [] : ["--set", `os_layout=${guest.osLayout}`]),

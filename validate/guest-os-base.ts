@@ -1,6 +1,6 @@
 import { mean } from "simple-statistics";
 import { isZeroPage } from "../lib/zero-page.ts";
-import type { BufferRuns, PageRun } from "../workloads/buffer-runs.ts";
+import { type BufferRuns, type PageRun, pageRuns } from "../workloads/buffer-runs.ts";
 import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
 import type { TraceReader } from "../workloads/trace-reader.ts";
 import type { LabRun } from "./migration-run.ts";
@@ -84,14 +84,12 @@ export function osImage(reader: TraceReader, load: BufferRuns): OsImage {
     else below.push(number);
   }
   below.sort((a, b) => a - b);
-  const runs: PageRun[] = [];
-  for (let i = 0; i < below.length; ) {
-    let j = i + 1;
-    while (j < below.length && below[j] - below[j - 1] <= OS_GAP_PAGES) j++;
-    runs.push({ start: below[i], pages: below[j - 1] + 1 - below[i] });
-    i = j;
-  }
-  return { pages, topPages, runs };
+  return { pages, topPages, runs: pageRuns(below, OS_GAP_PAGES) };
+}
+
+/** The pages a load owns: stride's buffer, a random writer's table (loadgen.c); idle none. */
+export function loadOwnPages(load: GuestLoad): number {
+  return load.mode === "idle" ? 0 : (load.args[0] * 1024 * 1024) / TRACE_PAGE_SIZE;
 }
 
 /**
@@ -101,18 +99,15 @@ export function osImage(reader: TraceReader, load: BufferRuns): OsImage {
  * N(1 − (1 − 1/N)^w); Zipf(1.0): Σᵢ 1 − (1 − pᵢ)^w with pᵢ = (1/i) / H_N.
  */
 export function loadNonZeroPages(load: GuestLoad, writes: number): number {
-  const tablePages = (mib: number) => (mib * 1024 * 1024) / TRACE_PAGE_SIZE;
+  const n = loadOwnPages(load);
   switch (load.mode) {
     case "idle":
       return 0;
     case "stride":
-      return tablePages(load.args[0]);
-    case "sparse": {
-      const n = tablePages(load.args[0]);
+      return n;
+    case "sparse":
       return n * (1 - (1 - 1 / n) ** writes);
-    }
     case "zipf": {
-      const n = tablePages(load.args[0]);
       let harmonic = 0;
       for (let i = 1; i <= n; i++) harmonic += 1 / i;
       let pages = 0;

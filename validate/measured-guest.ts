@@ -3,7 +3,7 @@ import { TRACE_PAGE_SIZE } from "../workloads/trace-format.ts";
 import { TraceReader } from "../workloads/trace-reader.ts";
 import { hotPageRuns, writtenPageRuns } from "./buffer-layout.ts";
 import type { MeasuredGuest } from "./compare.ts";
-import { imageNonZeroPages, measuredOsBytes, osImage } from "./guest-os-base.ts";
+import { imageNonZeroPages, loadOwnPages, measuredOsBytes, osImage } from "./guest-os-base.ts";
 import type { LabRun } from "./migration-run.ts";
 import type { LoadMode, TraceAvailability } from "./trace-recording.ts";
 import type { GuestLoad } from "./vm.ts";
@@ -26,7 +26,7 @@ export function measuredGuestsByLoad(
     if (!load || trace.state !== "recorded") continue;
     const reader = TraceReader.open(trace.path);
     try {
-      const loadPages = ownPages(load);
+      const loadPages = loadOwnPages(load);
       const placed = loadRuns(reader, load, loadPages);
       if (placed !== null) {
         const os = osImage(reader, BufferRuns.of(placed, loadPages, reader.pageCount));
@@ -53,11 +53,6 @@ export function measuredGuestsByLoad(
     }
   }
   return out;
-}
-
-/** The pages a load owns: stride's buffer, a random writer's table (loadgen.c); idle none. */
-function ownPages(load: GuestLoad): number {
-  return load.mode === "idle" ? 0 : (load.args[0] * 1024 * 1024) / TRACE_PAGE_SIZE;
 }
 
 /**

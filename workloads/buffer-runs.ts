@@ -51,6 +51,21 @@ export interface PageRun {
   readonly pages: number;
 }
 
+/**
+ * Ascending page numbers as runs, a run going on over gaps of up to `maxGap` pages (1: only
+ * contiguous pages make a run; a larger gap closes over pages the list left out).
+ */
+export function pageRuns(pages: readonly number[], maxGap = 1): PageRun[] {
+  const runs: PageRun[] = [];
+  for (let i = 0; i < pages.length; ) {
+    let j = i + 1;
+    while (j < pages.length && pages[j] - pages[j - 1] <= maxGap) j++;
+    runs.push({ start: pages[i], pages: pages[j - 1] + 1 - pages[i] });
+    i = j;
+  }
+  return runs;
+}
+
 /** Runs in the text form BufferRuns.parse reads: `START+PAGES/…`. */
 export function formatRuns(runs: readonly PageRun[]): string {
   return runs.map((run) => `${run.start}+${run.pages}`).join("/");
@@ -168,12 +183,16 @@ export class BufferRuns {
     return this.starts[lo] + index - offsets[lo];
   }
 
-  /** How many of the buffer's pages lie below guest page `page`. */
-  before(page: number): number {
-    if (this.fromZero) return Math.min(page, this.offsets[1]);
+  /**
+   * Guest page `page`'s number among the pages that are not the buffer's (page less the
+   * buffer's pages below it), or −1 when it is the buffer's: one binary search.
+   */
+  outsideIndex(page: number): number {
+    if (this.fromZero) return page < this.offsets[1] ? -1 : page - this.offsets[1];
     const run = this.runAtOrBelow(page);
-    if (run < 0) return 0;
-    return this.offsets[run] + Math.min(page - this.starts[run], this.lengths[run]);
+    if (run < 0) return page;
+    const into = page - this.starts[run];
+    return into < this.lengths[run] ? -1 : page - this.offsets[run + 1];
   }
 
   /** Calls `visit(start, end)` for each run, in page order. */

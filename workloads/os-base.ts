@@ -139,7 +139,7 @@ export class OsBase {
    * `topPages` of them (at most the share's pages), and each one below with the probability
    * that leaves the rest of the share to them, or, with `runs` of more than one page, exactly
    * that many of them in runs. The pages outside the load are numbered without the load's
-   * (page − load.before(page)), so a load at page 0 or in runs elsewhere leaves the OS the
+   * (load.outsideIndex), so a load at page 0 or in runs elsewhere leaves the OS the
    * same layout over what is left. With `placed` runs (os_layout) the pages below the top block
    * are instead the runs' first pages, in the order given; a page of them that is the load's,
    * or in the top block, counts once, as that.
@@ -177,8 +177,8 @@ export class OsBase {
 
   /** True for an OS page: outside the load's pages, and in the top block or drawn by the layout. */
   has(page: number): boolean {
-    if (this.load.has(page)) return false;
-    const outside = page - this.load.before(page);
+    const outside = this.load.outsideIndex(page);
+    if (outside < 0) return false;
     if (outside >= this.topFrom) return true;
     if (this.placed !== null) return this.placed.has(page);
     if (this.runs !== null) return this.runs.has(outside);

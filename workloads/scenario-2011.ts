@@ -121,7 +121,11 @@ class ScenarioRun implements WorkloadRun {
     seed: number,
   ) {
     this.seed = seed >>> 0;
-    this.updates = new UniformWrites(wssPages, pagesPerS, hash2(this.seed, 0x2011));
+    this.updates = new UniformWrites(
+      BufferRuns.contiguous(wssPages),
+      pagesPerS,
+      hash2(this.seed, 0x2011),
+    );
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {

@@ -94,33 +94,33 @@ export type PagePicker = (random: Xoshiro128) => number;
  * A steady stream of writes, each to a page drawn uniformly from [0, pages) (or by `pick`),
  * counting the writes per page: the dirtying of `uniform`, `zipf` and of the 2011 scenarios
  * (sparse, medium), whose page contents are then rebuilt from (seed, page, count). The pages are
- * the working set's own numbers; `layout` says which guest page each is (page 0 onwards when
- * absent). Memory: 4 bytes per page written to.
+ * the working set's own numbers; `layout` says which guest page each is. Memory: 4 bytes per
+ * page written to.
  */
 export class UniformWrites {
   readonly counts: Uint32Array;
   private readonly stream: SteadyStream;
 
   constructor(
-    readonly pages: number,
+    private readonly layout: BufferRuns,
     writesPerS: number,
     streamSeed: number,
     private readonly pick: PagePicker | null = null,
-    private readonly layout: BufferRuns | null = null,
   ) {
-    this.counts = new Uint32Array(pages);
+    this.counts = new Uint32Array(layout.pages);
     this.stream = new SteadyStream(streamSeed, writesPerS);
   }
 
   /** Apply the writes due by `timeS` (time already checked to move forward) and mark them. */
   advanceTo(timeS: number, dirty: PageBitmap): void {
-    const { stream, counts, pages, pick, layout } = this;
+    const { stream, counts, pick, layout } = this;
+    const pages = counts.length;
     const due = stream.dueBy(timeS);
     const rng = stream.random;
     for (let i = stream.done; i < due; i++) {
       const page = pick === null ? rng.below(pages) : pick(rng);
       counts[page]++;
-      dirty.add(layout === null ? page : layout.pageAt(page));
+      dirty.add(layout.pageAt(page));
     }
     stream.done = Math.max(stream.done, due);
   }
@@ -154,13 +154,7 @@ export class UniformRun implements WorkloadRun {
     this.zeroStart = options.zeroStart;
     this.os = options.os;
     const streamSeed = hash2(this.seed, 0x0417);
-    this.writes = new UniformWrites(
-      layout.pages,
-      options.writesPerS,
-      streamSeed,
-      options.pick,
-      layout,
-    );
+    this.writes = new UniformWrites(layout, options.writesPerS, streamSeed, options.pick);
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {

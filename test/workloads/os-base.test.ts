@@ -202,7 +202,12 @@ describe("the OS base", () => {
           written.every((p) => load.includes(p)),
           `${name}: writes stay in the working set`,
         );
-        osPages(run, 0);
+        // Written, the table's pages are non-zero, and isZero still agrees with every page's bytes.
+        assert.deepEqual(
+          osPages(run, 0),
+          [...layout, ...written, ...top].sort((a, b) => a - b),
+          name,
+        );
       }
     }
   });
