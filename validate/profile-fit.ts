@@ -133,15 +133,20 @@ export function senderSample(
 }
 
 /**
- * Bytes of the stop-and-copy. QEMU 7.2's query-migrate has no counter for it (8.1 added
- * `downtime-bytes`), so it is estimated from the polls: the VM stopped at total-time − downtime
- * (both QEMU's, from the migrate command, on the clock the polls use); the final transfer is
- * what `transferred` grew by after the last active poll, less what the live stream sent between
- * that poll and the stop at the rate of the two polls before. Clamped to [0, the growth].
+ * Bytes of the stop-and-copy: QEMU's own `downtime-bytes` (ram_transferred_add() counts what
+ * goes while the VM is stopped; query-migrate has it since 7.0). A run recorded without it is
+ * estimated from the polls: the VM stopped at total-time − downtime (both QEMU's, from the
+ * migrate command, on the clock the polls use); the final transfer is what `transferred` grew by
+ * after the last active poll, less what the live stream sent between that poll and the stop at
+ * the rate of the two polls before, clamped to [0, the growth]. The estimate is rough: a poll
+ * just before the stop leaves the growth at ~0 (S3's and S4's 128 MiB/s runs: 0 where QEMU
+ * counted 6–32 MiB), which is why it is only the fallback.
  */
 export function finalTransferBytes(run: LabRun): number | null {
   const final = run.final;
   if (run.outcome !== "completed" || !final?.ram) return null;
+  const counted = final.ram["downtime-bytes"];
+  if (counted !== undefined) return counted;
   const total = final["total-time"];
   const downtime = final.downtime;
   if (total === undefined || downtime === undefined) return null;

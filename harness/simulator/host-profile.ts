@@ -101,7 +101,7 @@ export const QEMU_72_TCG_LAB: HostProfile = {
   source:
     "qemu-7.2-tcg-lab: the validation lab, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (polls' stretches, 42 quiet migrations)",
   setupMs: 263.1,
-  downtimeFixedMs: 7.64,
+  downtimeFixedMs: 5.34,
   senderMicrosPerPage: {
     zero: 10.194,
     normal: 1.41,
@@ -128,7 +128,7 @@ export const QEMU_72_TCG_LAB_PREALLOC: HostProfile = {
   source:
     "qemu-7.2-tcg-lab-prealloc: the validation lab with preallocated guest RAM, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (polls' stretches)",
   setupMs: 270.7,
-  downtimeFixedMs: 18.09,
+  downtimeFixedMs: 13.24,
   senderMicrosPerPage: { zero: 0, normal: 0.643, hit: 3.824, miss: 3.5, overflow: 4.3 },
 };
 

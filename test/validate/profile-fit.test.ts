@@ -37,6 +37,12 @@ test("finalTransferBytes: growth after the last active poll less the live stream
   } as LabRun;
   assert.equal(finalTransferBytes(later), 4 * MiB - 500_000);
   assert.equal(finalTransferBytes({ ...r, outcome: "did-not-converge" }), null);
+  // QEMU's own count of what went while the VM was stopped wins over the estimate.
+  const counted = {
+    ...later,
+    final: { ...later.final, ram: { ...later.final?.ram, "downtime-bytes": 1234567 } },
+  } as LabRun;
+  assert.equal(finalTransferBytes(counted), 1234567);
 });
 
 test("fitHostProfile recovers known setup, downtime and per-outcome sender costs", () => {
