@@ -81,6 +81,12 @@ function parser(args: readonly string[]) {
       describe:
         "preallocate guest RAM on both sides (-mem-prealloc), so that the host's page faults stay out of the migrations; --no-prealloc lets the bulk pass fault it in",
     })
+    .option("kaslr", {
+      type: "boolean",
+      default: false,
+      describe:
+        "let the guest kernel place itself at random in RAM (KASLR), so that every boot lays RAM out anew; by default the guests boot nokaslr and the migrations and the trace see one layout",
+    })
     .option("lab", {
       type: "string",
       describe: "where the guest image lives",
@@ -289,7 +295,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   }
   const matrix = (argv.full ? fullMatrix() : quickMatrix())
     .filter((c) => only === undefined || c.name.includes(only))
-    .map((c) => ({ ...c, preallocated: argv.prealloc }))
+    .map((c) => ({ ...c, preallocated: argv.prealloc, kaslr: argv.kaslr }))
     .map((c) => (guestRamKiB === null ? c : { ...c, guestRamKiB }));
   if (matrix.length === 0) throw new UsageError(`--only: no configuration contains "${only}"`);
   if (argv.quick || argv.full) checkWritableDirectory(out);

@@ -38,12 +38,17 @@ export function readRuns(dir: string): RunSet {
   }
   if (!Array.isArray(runs) || !runs.every(isLabRun))
     throw new InputError(file, "expected the array of real runs `npm run validate:qemu` writes");
-  // Runs from before LabConfig.preallocated existed booted their guests without -mem-prealloc.
+  // Runs from before LabConfig.preallocated existed booted their guests without -mem-prealloc,
+  // and those from before LabConfig.kaslr with the kernel's address randomization on.
   return {
     dir,
     runs: runs.map((run) => ({
       ...run,
-      config: { ...run.config, preallocated: run.config.preallocated ?? false },
+      config: {
+        ...run.config,
+        preallocated: run.config.preallocated ?? false,
+        kaslr: run.config.kaslr ?? true,
+      },
     })),
   };
 }

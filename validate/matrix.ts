@@ -34,6 +34,7 @@ function config(
     load: LOADS[mode],
     guestRamKiB: DEFAULT_GUEST_RAM_KIB,
     preallocated: true,
+    kaslr: false,
     xbzrleCacheBytes: xbzrleMiB === null ? null : xbzrleMiB * MiB,
     maxBandwidthBytesPerS: bandwidthMiB * MiB,
     downtimeLimitMs,

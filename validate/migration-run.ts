@@ -35,6 +35,12 @@ export interface LabConfig {
    * recorded before this field existed were not preallocated (fit-command.ts readRuns).
    */
   readonly preallocated: boolean;
+  /**
+   * Whether the guest kernel randomizes where it lies in RAM (KASLR; vm.ts GuestMemory says why
+   * the lab turns it off). Runs recorded before this field existed booted with it
+   * (fit-command.ts readRuns).
+   */
+  readonly kaslr: boolean;
   /** null = XBZRLE off. */
   readonly xbzrleCacheBytes: number | null;
   readonly maxBandwidthBytesPerS: number;

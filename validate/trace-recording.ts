@@ -40,6 +40,8 @@ export interface TracePlan {
   readonly guestRamKiB: number;
   /** Booted as its migrations were (LabConfig.preallocated), so the load runs at their pace. */
   readonly preallocated: boolean;
+  /** Booted as its migrations were (LabConfig.kaslr), so the trace sees their RAM layout. */
+  readonly kaslr: boolean;
   /**
    * Where the kept trace starts, on the load's own clock (heartbeat `t`, seconds): the mean of
    * its migrations' start heartbeats, or, for runs recorded before those were kept, the first
@@ -86,17 +88,19 @@ export function tracePlans(
       seen &&
       (seen.guestRamKiB !== c.guestRamKiB ||
         seen.preallocated !== c.preallocated ||
+        seen.kaslr !== c.kaslr ||
         (start.kind === "after-first-heartbeat" &&
           seen.start.kind === start.kind &&
           seen.start.warmupS !== start.warmupS))
     )
       throw new UsageError(
-        `${c.name}: one trace per load needs one guest RAM, preallocation and warm-up for every configuration of ${c.load.mode}`,
+        `${c.name}: one trace per load needs one guest RAM, preallocation, KASLR setting and warm-up for every configuration of ${c.load.mode}`,
       );
     plans.set(c.load.mode, {
       load: c.load,
       guestRamKiB: c.guestRamKiB,
       preallocated: c.preallocated,
+      kaslr: c.kaslr,
       start,
       durationS: Math.min(MAX_TRACE_S, Math.max(seen?.durationS ?? 0, c.timeoutS)),
     });
@@ -126,6 +130,8 @@ export type TraceRecording =
       readonly guestRamKiB: number;
       /** As TracePlan.preallocated; absent in recordings made before it was kept (they were not). */
       readonly preallocated?: boolean;
+      /** As TracePlan.kaslr; absent in recordings made before it was kept (they booted with it). */
+      readonly kaslr?: boolean;
       readonly requestedDurationS: number;
       readonly intervalMs: number;
       readonly fineMs: number;
@@ -179,6 +185,7 @@ export async function recordTraces(
         file,
         guestRamKiB: plan.guestRamKiB,
         preallocated: plan.preallocated,
+        kaslr: plan.kaslr,
         requestedDurationS: plan.durationS,
         intervalMs: TRACE_INTERVAL_MS,
         fineMs: TRACE_FINE_MS,

@@ -69,12 +69,16 @@ test("validate:qemu --from: a run without traces needs the lab to record them, u
 test("validate:qemu --fit: runs from before --prealloc read as not preallocated, and one fit never mixes the two", async () => {
   const runs = fixture(() => 0);
   const before = mkdtempSync(join(tmpdir(), "mb-old-"));
-  const withoutField = runs.map(({ config: { preallocated: _, ...config }, ...run }) => ({
-    ...run,
-    config,
-  }));
+  const withoutField = runs.map(
+    ({ config: { preallocated: _, kaslr: __, ...config }, ...run }) => ({
+      ...run,
+      config,
+    }),
+  );
   writeFileSync(join(before, "real.json"), JSON.stringify(withoutField));
   assert.ok(readRuns(before).runs.every((run) => run.config.preallocated === false));
+  // They booted before the lab turned the kernel's address randomization off.
+  assert.ok(readRuns(before).runs.every((run) => run.config.kaslr === true));
   assert.equal(preallocation(readRuns(before).runs, before), false);
   const now = mkdtempSync(join(tmpdir(), "mb-new-"));
   writeFileSync(join(now, "real.json"), JSON.stringify(runs));

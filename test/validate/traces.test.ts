@@ -76,9 +76,15 @@ test("tracePlans: one trace per load, as long as its longest time limit, at most
   // The trace's guest is booted as its migrations' were: one preallocation for all of them.
   assert.throws(
     () => tracePlans([a, { ...b, preallocated: !a.preallocated }]),
-    /one trace per load needs one guest RAM, preallocation and warm-up/,
+    /one trace per load needs one guest RAM, preallocation, KASLR setting and warm-up/,
+  );
+  // ... and one kernel placement: with KASLR on, its RAM layout would be another boot's.
+  assert.throws(
+    () => tracePlans([a, { ...b, kaslr: !a.kaslr }]),
+    /one trace per load needs one guest RAM, preallocation, KASLR setting and warm-up/,
   );
   assert.equal(tracePlans([a, b])[0].preallocated, true);
+  assert.equal(tracePlans([a, b])[0].kaslr, false);
 });
 
 const summary: Recorded = {
@@ -137,6 +143,7 @@ test("recordTraces: each load in turn, recordings.json after each, a failure kep
     file: "idle.trace",
     guestRamKiB: 524280,
     preallocated: true,
+    kaslr: false,
     requestedDurationS: 30,
     intervalMs: 200,
     fineMs: 5,
