@@ -114,6 +114,8 @@ export const AGREEMENT_HEADER = [
   "simulated_status",
   "time_ratio",
   "bytes_ratio",
+  "setup_ratio",
+  "time_after_setup_ratio",
   "outcome_mismatch",
   "within_10_percent",
 ];
@@ -126,6 +128,8 @@ export function agreementRows(list: readonly Agreement[]): string[][] {
     a.simStatus,
     cell(a.timeRatio),
     cell(a.bytesRatio),
+    cell(a.setupRatio),
+    cell(a.afterSetupRatio),
     String(a.outcomeMismatch),
     String(a.within10),
   ]);
@@ -186,7 +190,7 @@ function sourceLines(sim: SourceComparison, a: Agreement | undefined): string[] 
   if (a) {
     const shares = a.convergence ? `${convergenceText(a.convergence)}: ` : "";
     const verdict = a.outcomeMismatch ? "**outcome differs**" : "same outcome";
-    const ratios = [fmt(a.timeRatio, 2), "", "", fmt(a.bytesRatio, 2)];
+    const ratios = [fmt(a.timeRatio, 2), fmt(a.setupRatio, 2), "", fmt(a.bytesRatio, 2)];
     lines.push(noteRow(`sim/real (${title})`, `${shares}${verdict}`, ratios));
   }
   return lines;

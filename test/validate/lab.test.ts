@@ -23,6 +23,7 @@ import type { ComparedConfig, SourceComparison } from "../../validate/compared.t
 import { newcArchive } from "../../validate/lab-setup.ts";
 import { isStochastic, quickMatrix } from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
+import { agreementRows, markdownTable } from "../../validate/table.ts";
 import { heartbeats, waitForHeartbeats } from "../../validate/vm.ts";
 
 // The lab's pure parts; the migrations themselves need QEMU and minutes (npm run validate:qemu).
@@ -134,8 +135,54 @@ test("agreements: ratios of means, ±10 % on both, outcome by majority", () => {
   assert.equal(list[1].timeRatio, null);
   assert.equal(
     summaryLine("synthetic", list),
-    "synthetic: 1 of 2 converged deterministic configurations within ±10 % on time and bytes; 2 outcome mismatches in 3 configurations",
+    "synthetic: 1 of 2 converged deterministic configurations within ±10 % on time and bytes; 0 of the 1 others within ±10 % on time after setup; 2 outcome mismatches in 3 configurations",
   );
+});
+
+test("agreements: a miss that QEMU's setup alone explains is counted apart", () => {
+  const [a, b] = quickMatrix();
+  const run = { repetition: 0 } as LabRun;
+  const withSetup = (total: number, setup: number, bytes: number): Figures => ({
+    ...figures("completed", total, bytes),
+    setupTimeMs: setup,
+  });
+  const compared: ComparedConfig[] = [
+    {
+      // Real 700 ms after a 210 ms setup; simulated 790 after the profile's 272: time 1.13, setup
+      // 1.30, the 518 ms after setup against 490 is 1.06 — a miss by the setup's draw.
+      config: a,
+      real: [run],
+      realFigures: [withSetup(700, 210, 100)],
+      sources: [synthetic([withSetup(790, 272, 100)])],
+    },
+    {
+      // 1.2 on time with the same setup on both sides: the migration's own miss.
+      config: b,
+      real: [run],
+      realFigures: [withSetup(1000, 250, 100)],
+      sources: [synthetic([withSetup(1200, 250, 100)])],
+    },
+  ];
+  const list = agreements(compared);
+  assert.ok(Math.abs((list[0].setupRatio ?? 0) - 272 / 210) < 1e-12);
+  assert.ok(Math.abs((list[0].afterSetupRatio ?? 0) - 518 / 490) < 1e-12);
+  assert.equal(list[0].within10, false);
+  assert.equal(list[1].setupRatio, 1);
+  assert.equal(
+    summaryLine("synthetic", list),
+    "synthetic: 0 of 2 converged deterministic configurations within ±10 % on time and bytes; 1 of the 2 others within ±10 % on time after setup; 0 outcome mismatches in 2 configurations",
+  );
+  // The sim/real row carries the setup's ratio under `setup ms`, and agreement.csv all four.
+  assert.match(
+    markdownTable(compared),
+    /\| \| sim\/real \(synthetic\) \| same outcome \| 1\.13 \| 1\.30 \| {2}\| 1\.00 \|/,
+  );
+  assert.deepEqual(agreementRows(list)[0].slice(4, 8), [
+    "1.1285714285714286",
+    "1",
+    "1.2952380952380953",
+    "1.0571428571428572",
+  ]);
 });
 
 test("stochastic configurations: shares of converging seeds against real repetitions", () => {

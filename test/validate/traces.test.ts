@@ -331,7 +331,7 @@ test("two sources: a summary line each; a refused replay is a row saying why, ne
     ],
   );
   assert.deepEqual(summaryLines(compared), [
-    "synthetic: 1 of 2 converged deterministic configurations within ±10 % on time and bytes; 0 outcome mismatches in 2 configurations",
+    "synthetic: 1 of 2 converged deterministic configurations within ±10 % on time and bytes; 0 of the 1 others within ±10 % on time after setup; 0 outcome mismatches in 2 configurations",
     `trace replay: 0 of 0 converged deterministic configurations within ±10 % on time and bytes; 1 outcome mismatches in 1 configurations; not simulated: ${compared[1].config.name}`,
     "real repetitions: in 2 of 2 deterministic configurations every repetition is within ±10 % of their mean on time and bytes (largest distance from the mean: time 5 %, bytes 5 %)",
     // These runs were recorded before the host's CPU was kept.
