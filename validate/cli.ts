@@ -11,7 +11,7 @@ import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
 import { DEFAULT_LAB_SEEDS, defaultLabProfile, realFigures } from "./compare.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
-import { fitCommand, preallocation, readRuns } from "./fit-command.ts";
+import { fitCommand, labBoot, readRuns } from "./fit-command.ts";
 import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { fullMatrix, quickMatrix } from "./matrix.ts";
@@ -96,7 +96,7 @@ function parser(args: readonly string[]) {
       type: "string",
       describe:
         "host profile for the simulations (npm run bench's --profile: a name or a JSON file), or `session`: each configuration's fitted (--fit-basis polls) on this run's other configurations",
-      defaultDescription: `${defaultLabProfile(true)}; ${defaultLabProfile(false)} for runs without --prealloc`,
+      defaultDescription: `${defaultLabProfile({ preallocated: true, kaslr: false })}; ${defaultLabProfile({ preallocated: true, kaslr: true })} for runs with --kaslr, ${defaultLabProfile({ preallocated: false, kaslr: true })} without --prealloc`,
     })
     .option("traces", {
       type: "boolean",
@@ -261,7 +261,9 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   // Read before anything else: the runs say which built-in profile describes them.
   const fromSet = from === undefined ? null : readRuns(from);
   const labProfile = defaultLabProfile(
-    fromSet === null ? argv.prealloc : preallocation(fromSet.runs, join(fromSet.dir, "real.json")),
+    fromSet === null
+      ? { preallocated: argv.prealloc, kaslr: argv.kaslr }
+      : labBoot(fromSet.runs, join(fromSet.dir, "real.json")),
   );
   // A file is named by its absolute path: the simulations run from migbench's root.
   const profileArg = flagValue(argv.profile, "profile") ?? labProfile;

@@ -5,7 +5,7 @@ import { mean } from "simple-statistics";
 import { roundDecimals } from "../lib/format.ts";
 import { PRELOAD_FILE } from "../lib/workers.ts";
 import { readCsv, toRecords } from "../results/csv.ts";
-import type { LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
+import type { LabBoot, LabConfig, LabRun, QueryMigrate } from "./migration-run.ts";
 
 /**
  * Real beside simulated. Each lab configuration is simulated with the synthetic workload that
@@ -39,11 +39,14 @@ const MINIMAL_GUEST_OS_TOP_PAGES = 2700;
 
 /**
  * The host profile the lab compares against by default: the lab's own host, fitted to quiet runs
- * like the ones compared — with guest RAM preallocated (QEMU_72_TCG_LAB_PREALLOC) or faulted in
- * by the bulk pass (QEMU_72_TCG_LAB; vm.ts GuestMemory says why they differ).
+ * booted like the ones compared — guest RAM preallocated and the kernel at a fixed place
+ * (QEMU_72_TCG_LAB_PREALLOC_NOKASLR, the default since the eighth session), preallocated with KASLR
+ * (QEMU_72_TCG_LAB_PREALLOC), or faulted in by the bulk pass (QEMU_72_TCG_LAB, all of whose runs
+ * booted with KASLR). vm.ts GuestMemory says why they differ.
  */
-export function defaultLabProfile(preallocated: boolean): string {
-  return preallocated ? "qemu-7.2-tcg-lab-prealloc" : "qemu-7.2-tcg-lab";
+export function defaultLabProfile(boot: LabBoot): string {
+  if (!boot.preallocated) return "qemu-7.2-tcg-lab";
+  return boot.kaslr ? "qemu-7.2-tcg-lab-prealloc" : "qemu-7.2-tcg-lab-prealloc-nokaslr";
 }
 
 export interface Figures {
@@ -337,7 +340,7 @@ export function simulate(
   config: LabConfig,
   workload: readonly string[],
   dir: string,
-  profile: string = defaultLabProfile(config.preallocated),
+  profile: string = defaultLabProfile(config),
   sweep: SeedSweep | null = null,
 ): Figures[] {
   const benchArgs = simulationArgs(config, workload, dir, profile, sweep);

@@ -4,7 +4,7 @@ import { QEMU_72_TCG } from "../harness/simulator/host-profile.ts";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { InputError } from "../lib/errors.ts";
 import { fitTable } from "./fit-table.ts";
-import type { LabRun } from "./migration-run.ts";
+import type { LabBoot, LabRun } from "./migration-run.ts";
 import { type FitBasis, fitHostProfile, type RunSet } from "./profile-fit.ts";
 
 /**
@@ -54,24 +54,31 @@ export function readRuns(dir: string): RunSet {
 }
 
 /**
- * Whether `runs` preallocated their guests' RAM; an error naming `where` if some did and some
- * did not: their zero pages cost the host's page faults in one and not the other, so one fit or
- * one default profile cannot describe both (validate/vm.ts GuestMemory).
+ * How `runs` booted their guests; an error naming `where` if they differ. Preallocated or not,
+ * their zero pages cost the host's page faults in one and not the other; with KASLR or without,
+ * their setup took ~250 or ~215 ms most often (docs/VALIDATION.md, eighth session). Either way
+ * one fit or one default profile cannot describe both (validate/vm.ts GuestMemory).
  */
-export function preallocation(runs: readonly LabRun[], where: string): boolean {
-  const kinds = new Set(runs.map((run) => run.config.preallocated));
-  if (kinds.size > 1)
+export function labBoot(runs: readonly LabRun[], where: string): LabBoot {
+  const preallocated = new Set(runs.map((run) => run.config.preallocated));
+  if (preallocated.size > 1)
     throw new InputError(
       where,
       "mixes runs with and without preallocated guest RAM (--prealloc); fit or compare them apart",
     );
-  return kinds.has(true);
+  const kaslr = new Set(runs.map((run) => run.config.kaslr));
+  if (kaslr.size > 1)
+    throw new InputError(
+      where,
+      "mixes runs whose guests booted with and without KASLR (--kaslr); fit or compare them apart",
+    );
+  return { preallocated: preallocated.has(true), kaslr: kaslr.has(true) };
 }
 
 /** Reads every run directory first, fits, writes `out`; the printed text. */
 export function fitCommand(dirs: readonly string[], out: string, basis: FitBasis): string {
   const sets = dirs.map(readRuns);
-  preallocation(
+  labBoot(
     sets.flatMap((s) => s.runs),
     dirs.join(" "),
   );

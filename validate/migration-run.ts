@@ -51,6 +51,9 @@ export interface LabConfig {
   readonly warmupS: number;
 }
 
+/** How a run's guests were booted, as far as the host profile that describes it goes. */
+export type LabBoot = Pick<LabConfig, "preallocated" | "kaslr">;
+
 /** One `query-migrate` answer, as QEMU gives it, with the time since `migrate` was sent. */
 export interface Poll {
   readonly atMs: number;

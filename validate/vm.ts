@@ -40,7 +40,7 @@ export interface GuestMemory {
    * migrated 24 200–24 400 non-zero pages each, at different places (one in three stopped a rate
    * window early because its top held more of them), and a trace recorded from one boot
    * described the others' layout only roughly. Booted `nokaslr`, four boots sent 20 498–20 530
-   * non-zero pages and the same bytes to 0.2 % (docs/VALIDATION.md, tenth session): the
+   * non-zero pages and the same bytes to 0.2 % (docs/VALIDATION.md, eighth session): the
    * migrations and the trace then see one guest, as the comparison assumes.
    */
   readonly kaslr: boolean;

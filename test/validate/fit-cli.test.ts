@@ -7,7 +7,7 @@ import { loadHostProfile } from "../../harness/simulator/host-profile.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
 import { validateMain } from "../../validate/cli.ts";
 import { defaultLabProfile } from "../../validate/compare.ts";
-import { preallocation, readRuns } from "../../validate/fit-command.ts";
+import { labBoot, readRuns } from "../../validate/fit-command.ts";
 import { fixture } from "./lab-fixture.ts";
 
 // `--fit` end to end on a synthetic real.json (no QEMU): the file it writes is a profile
@@ -79,17 +79,34 @@ test("validate:qemu --fit: runs from before --prealloc read as not preallocated,
   assert.ok(readRuns(before).runs.every((run) => run.config.preallocated === false));
   // They booted before the lab turned the kernel's address randomization off.
   assert.ok(readRuns(before).runs.every((run) => run.config.kaslr === true));
-  assert.equal(preallocation(readRuns(before).runs, before), false);
+  assert.deepEqual(labBoot(readRuns(before).runs, before), { preallocated: false, kaslr: true });
   const now = mkdtempSync(join(tmpdir(), "mb-new-"));
   writeFileSync(join(now, "real.json"), JSON.stringify(runs));
-  assert.equal(preallocation(readRuns(now).runs, now), true);
-  assert.equal(defaultLabProfile(true), "qemu-7.2-tcg-lab-prealloc");
-  assert.equal(defaultLabProfile(false), "qemu-7.2-tcg-lab");
+  assert.deepEqual(labBoot(readRuns(now).runs, now), { preallocated: true, kaslr: false });
+  assert.equal(
+    defaultLabProfile({ preallocated: true, kaslr: false }),
+    "qemu-7.2-tcg-lab-prealloc-nokaslr",
+  );
+  assert.equal(defaultLabProfile({ preallocated: true, kaslr: true }), "qemu-7.2-tcg-lab-prealloc");
+  assert.equal(defaultLabProfile({ preallocated: false, kaslr: true }), "qemu-7.2-tcg-lab");
   await assert.rejects(
     validateMain(["--fit", before, now, "--out", join(now, "host.json")]),
     (error: unknown) =>
       error instanceof InputError &&
       /mixes runs with and without preallocated guest RAM/.test(error.message),
+  );
+  assert.equal(existsSync(join(now, "host.json")), false);
+  // Preallocated both, but one booted with KASLR: their setups differ, so no one fit either.
+  const randomized = mkdtempSync(join(tmpdir(), "mb-kaslr-"));
+  writeFileSync(
+    join(randomized, "real.json"),
+    JSON.stringify(runs.map((run) => ({ ...run, config: { ...run.config, kaslr: true } }))),
+  );
+  await assert.rejects(
+    validateMain(["--fit", randomized, now, "--out", join(now, "host.json")]),
+    (error: unknown) =>
+      error instanceof InputError &&
+      /mixes runs whose guests booted with and without KASLR/.test(error.message),
   );
   assert.equal(existsSync(join(now, "host.json")), false);
 });

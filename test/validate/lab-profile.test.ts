@@ -6,6 +6,7 @@ import {
   QEMU_72_TCG,
   QEMU_72_TCG_LAB,
   QEMU_72_TCG_LAB_PREALLOC,
+  QEMU_72_TCG_LAB_PREALLOC_NOKASLR,
 } from "../../harness/simulator/host-profile.ts";
 import { readRuns } from "../../validate/fit-command.ts";
 import { fitHostProfile } from "../../validate/profile-fit.ts";
@@ -48,4 +49,27 @@ test("qemu-7.2-tcg-lab-prealloc is the polls-basis fit of the preallocated quiet
   assert.equal(profile.downtimeFixedMs, QEMU_72_TCG_LAB_PREALLOC.downtimeFixedMs);
   assert.deepEqual(profile.senderMicrosPerPage, QEMU_72_TCG_LAB_PREALLOC.senderMicrosPerPage);
   assert.equal(profile.busyVcpuSlowdown ?? 0, QEMU_72_TCG_LAB_PREALLOC.busyVcpuSlowdown ?? 0);
+});
+
+test("qemu-7.2-tcg-lab-prealloc-nokaslr is the polls-basis fit of the preallocated nokaslr quiet run S9", () => {
+  const sets = [readRuns(join(DATA, "S9"))];
+  assert.equal(sets[0].runs.length, 28);
+  for (const run of sets[0].runs) {
+    assert.equal(run.config.preallocated, true);
+    assert.equal(run.config.kaslr, false);
+    // The stop-and-copy's size is QEMU's own count, not the polls' estimate.
+    if (run.outcome === "completed")
+      assert.equal(typeof run.final?.ram?.["downtime-bytes"], "number", run.config.name);
+  }
+  const { profile } = fitHostProfile(sets, QEMU_72_TCG, "polls");
+  assert.equal(profile.setupMs, QEMU_72_TCG_LAB_PREALLOC_NOKASLR.setupMs);
+  assert.equal(profile.downtimeFixedMs, QEMU_72_TCG_LAB_PREALLOC_NOKASLR.downtimeFixedMs);
+  assert.deepEqual(
+    profile.senderMicrosPerPage,
+    QEMU_72_TCG_LAB_PREALLOC_NOKASLR.senderMicrosPerPage,
+  );
+  assert.equal(
+    profile.busyVcpuSlowdown ?? 0,
+    QEMU_72_TCG_LAB_PREALLOC_NOKASLR.busyVcpuSlowdown ?? 0,
+  );
 });

@@ -12,7 +12,7 @@ import { runOf } from "./lab-fixture.ts";
 // `--profile session` (validate/session-profile.ts): each configuration's profile is fitted on
 // the run's other configurations, never on its own runs.
 
-const FALLBACK = defaultLabProfile(false);
+const FALLBACK = defaultLabProfile({ preallocated: false, kaslr: true });
 
 test("sessionProfiles: each configuration's profile from the others' polls; none to fit from, the lab's", () => {
   const [idle, sparse, , stride] = quickMatrix();
