@@ -32,7 +32,7 @@ export type SourceComparison =
       readonly runs: readonly SimRun[];
       /**
        * A stochastic configuration's seed sweep with vCPU stalls (validate/compare.ts
-       * LAB_STALLS), one Figures per seed; null for a deterministic one.
+       * labStalls), one Figures per seed; null for a deterministic one.
        */
       readonly seeds: readonly Figures[] | null;
     }
