@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
+import { NO_VERSION, PageVersions } from "./page-versions.ts";
 import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import { loopPlan, TraceLaps } from "./trace-loop.ts";
 import { TraceReader } from "./trace-reader.ts";
@@ -16,15 +17,18 @@ import {
  * Replays a recorded trace (docs/TRACE_FORMAT.md) as a WorkloadRun.
  *
  * - Pages dirtied in (a, b] are the pages in the epochs, content or touch, whose time lies in
- *   (a, b]; a page's content at the cursor's time is its latest *stored* version at or before it
- *   (a touch epoch says when a page was written again, not what it holds).
+ *   (a, b]; a page's content at the cursor's time is its latest *stored* version at or before it,
+ *   or, after an odd number of touches since that version, the one before it when that one is
+ *   not zero: a touch says a page was written again, not what it holds, and a rewrite is taken
+ *   to change what the page's last recorded change changed (docs/TRACE_FORMAT.md, "Replay").
  * - RAM is the trace's: `pageCount` comes from the file and `--ram` is ignored for this
  *   workload (a recorded process or VM has the size it had; padding it with zero pages or
  *   cutting it would invent data). The simulator sizes everything from `run.pageCount`.
  * - Memory: the reader keeps 4 bytes per page record of the whole trace (the records, not the
  *   contents) and an LRU of decompressed blocks (32 MiB); a run adds one map entry per page the
- *   epochs have touched so far. Contents are inflated from the file on demand. Nothing grows
- *   with the RAM the trace describes.
+ *   epochs have touched so far, and two for a page content epochs wrote (its version before, and
+ *   whether touches flipped it back). Contents are inflated from the file on demand. Nothing
+ *   grows with the RAM the trace describes.
  */
 
 export type OnEndPolicy = "stop" | "loop" | "hold";
@@ -75,10 +79,11 @@ export class TraceRun implements WorkloadRun {
   private lap = 0;
   private readonly epochTimes: Float64Array;
   /**
-   * page → index into reader.records of its latest version, for pages the epochs touched
-   * (−1: zero, a looped page back at an image it did not have).
+   * Per page the content epochs wrote: the index into reader.records of its latest version (−1:
+   * zero, a looped page back at an image it did not have), the non-zero one before it that a
+   * touch flips it back to, and whether it is flipped.
    */
-  private readonly latest = new Map<number, number>();
+  private readonly versions = new PageVersions();
   /** Where laps write and what (on-end=loop only). */
   private readonly laps: TraceLaps | null;
 
@@ -101,7 +106,7 @@ export class TraceRun implements WorkloadRun {
 
   /** Pages the epochs have touched so far (what a run keeps per page). */
   get touchedPages(): number {
-    return this.latest.size;
+    return this.versions.size;
   }
 
   advanceTo(timeS: number, dirty: PageBitmap): void {
@@ -128,10 +133,13 @@ export class TraceRun implements WorkloadRun {
       const epoch = epochs[this.nextEpoch];
       const end = first[epoch.firstBlock + epoch.blockCount];
       if (epoch.touch)
-        // Dirtied, content unchanged; in a lap, on the page its content records map to.
+        // Dirtied, and flipped between its last two stored versions; in a lap, on the page its
+        // content records map to.
         for (let r = first[epoch.firstBlock]; r < end; r++) {
-          const page = records[r] & RECORD_PAGE_MASK;
-          dirty.add(laps === null ? page : laps.target(page));
+          const record = records[r] & RECORD_PAGE_MASK;
+          const page = laps === null ? record : laps.target(record);
+          this.versions.touch(page);
+          dirty.add(page);
         }
       else
         for (let r = first[epoch.firstBlock]; r < end; r++) {
@@ -141,7 +149,11 @@ export class TraceRun implements WorkloadRun {
             page = laps.target(page);
             version = laps.write(page, r);
           }
-          this.latest.set(page, version);
+          // A page's first data is not a change a rewrite repeats: one that was zero keeps its
+          // latest version when touched (it would otherwise become a ZERO record again).
+          const before = this.versions.latestOf(page) ?? this.reader.findImageRecord(page);
+          const zero = before < 0 || (records[before] & RECORD_ZERO_FLAG) !== 0;
+          this.versions.write(page, version, zero ? NO_VERSION : before);
           dirty.add(page);
         }
       this.nextEpoch++;
@@ -187,15 +199,18 @@ export class TraceRun implements WorkloadRun {
     }
   }
 
+  /** The record `page` holds now (−1: zero): its latest version, or the one before if flipped. */
+  private currentVersion(page: number): number {
+    return this.versions.current(page) ?? this.reader.findImageRecord(page);
+  }
+
   isZero(page: number): boolean {
-    const r = this.latest.get(page);
-    if (r !== undefined) return r < 0 || (this.reader.records[r] & RECORD_ZERO_FLAG) !== 0;
-    return this.reader.findImageRecord(page) < 0;
+    const r = this.currentVersion(page);
+    return r < 0 || (this.reader.records[r] & RECORD_ZERO_FLAG) !== 0;
   }
 
   readPage(page: number, out: Uint8Array): void {
-    let r = this.latest.get(page);
-    if (r === undefined) r = this.reader.findImageRecord(page);
+    const r = this.currentVersion(page);
     if (r < 0) out.fill(0, 0, TRACE_PAGE_SIZE);
     else this.reader.readRecord(r, out);
   }

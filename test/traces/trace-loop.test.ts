@@ -167,13 +167,24 @@ test("touch epochs: the estimate ignores them, laps map them like content, walks
   const lap1 = dirtyPages(a, a.endS + 0.1);
   assert.deepEqual(dirtyPages(b, b.endS + 0.1), lap1);
   assert.deepEqual(dirtyPages(b, b.endS + 0.15), lap1);
-  dirtyPages(a, a.endS + 0.15);
-  // The touches moved no version walk: every page holds what it holds without them.
+  // The touches moved no version walk; each flipped its pages back to what they held before
+  // their latest write: lap 1's first epoch wrote these, the touch after it flipped them, so
+  // they hold what they held when the lap began.
+  const begun = new TraceRun(plain, "loop", { seed: 5 });
+  dirtyPages(begun, begun.endS);
   const [x, y] = [new Uint8Array(4096), new Uint8Array(4096)];
-  for (let page = 0; page < 300; page++) {
-    a.readPage(page, x);
+  assert.ok(lap1.length > 0);
+  for (const page of lap1) {
+    begun.readPage(page, x);
     b.readPage(page, y);
     assert.deepEqual(y, x, `page ${page}`);
+  }
+  // While flipped they are not the latest version, which the plain run holds.
+  dirtyPages(a, a.endS + 0.15);
+  for (const page of lap1) {
+    a.readPage(page, x);
+    b.readPage(page, y);
+    assert.notDeepEqual(y, x, `page ${page} differs from its latest version while flipped`);
   }
 });
 

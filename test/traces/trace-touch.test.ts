@@ -30,7 +30,8 @@ import {
 
 // Touch epochs (format version 2, docs/TRACE_FORMAT.md): "these pages were written at this
 // time", no content. Round trip, the version-1 bytes of traces without them, rejection of
-// malformed ones, and the replay rule: dirtied by any epoch, content from content epochs only.
+// malformed ones, and the replay rule: dirtied by any epoch, content from content epochs only, a
+// touch flipping a page between its two latest stored versions.
 
 /** Content epochs at 0.2, 0.6 and 1.0 s with touch epochs between them. */
 const model: TraceModel = {
@@ -143,15 +144,24 @@ test("a trace without touch epochs is still version 1, byte for byte", (t) => {
   );
 });
 
-test("replay: any epoch dirties its pages; content comes from content epochs only", (t) => {
+test("replay: any epoch dirties its pages; a touch flips a page between its two latest stored versions", (t) => {
   const { file } = write(t);
   const reader = TraceReader.open(file);
   t.after(() => reader.close());
   const run = new TraceRun(reader, "stop");
   assert.deepEqual(dirtyPages(run, 0.2), [1, 2, 5]);
-  // (0.2, 0.3]: two touch epochs, page 9 only touched (never written with content).
-  assert.deepEqual(dirtyPages(run, 0.3), [1, 2, 9]);
   const out = new Uint8Array(4096);
+  // One touch: page 1 holds its image version again; page 2, zero before 0.2 s, keeps its first
+  // data (a rewrite does not make a page zero).
+  assert.deepEqual(dirtyPages(run, 0.25), [1, 2]);
+  run.readPage(1, out);
+  assert.deepEqual(out, pageContent(1, 1), "one touch: the version before the latest");
+  run.readPage(2, out);
+  assert.deepEqual(out, pageContent(2, 1), "one touch on a page first written at 0.2 s");
+  assert.equal(run.isZero(2), false);
+  // (0.25, 0.3]: a second touch flips them back; page 9 only touched (never written with
+  // content, so it has no second version and stays as it is).
+  assert.deepEqual(dirtyPages(run, 0.3), [1, 2, 9]);
   for (const [page, version] of versionsAt(model, 0.3)) {
     run.readPage(page, out);
     assert.deepEqual(out, pageContent(page, version), `page ${page} at 0.3 s`);
@@ -161,7 +171,7 @@ test("replay: any epoch dirties its pages; content comes from content epochs onl
   assert.deepEqual(dirtyPages(run, 0.64), [0, 1, 2, 3, 4]);
   assert.deepEqual(dirtyPages(run, 0.7), [0, 1, 2, 3, 4]);
   run.readPage(1, out);
-  assert.deepEqual(out, pageContent(1, 3), "a touch keeps the latest stored version");
+  assert.deepEqual(out, pageContent(1, 2), "touched after 0.6 s: back to its version from 0.2 s");
   assert.deepEqual(dirtyPages(run, 1.0), [7]);
 });
 
@@ -183,10 +193,11 @@ test("replay between two epochs, one a touch epoch: the pages both list are dirt
   assert.deepEqual(dirtyPages(run, 0.7), [0, 1, 2, 3, 4]);
   // Between touch {0 … 4} and content {7}: nothing in both.
   assert.deepEqual(dirtyPages(run, 0.8), []);
-  // Content can only change at content epochs.
+  // Content changes at content epochs and flips at touches: page 1, written at 0.6 s and touched
+  // at 0.65 s, holds its version from 0.2 s.
   const out = new Uint8Array(4096);
   run.readPage(1, out);
-  assert.deepEqual(out, pageContent(1, 3));
+  assert.deepEqual(out, pageContent(1, 2));
   // A trace without touch epochs (snapshots only) says nothing of what happens between them.
   const plain = write(t, SAMPLE_MODEL);
   const v1 = TraceReader.open(plain.file);
