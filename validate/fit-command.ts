@@ -60,20 +60,20 @@ export function readRuns(dir: string): RunSet {
  * one fit or one default profile cannot describe both (validate/vm.ts GuestMemory).
  */
 export function labBoot(runs: readonly LabRun[], where: string): LabBoot {
-  const preallocated = new Set(runs.map((run) => run.config.preallocated));
-  if (preallocated.size > 1)
-    throw new InputError(
-      where,
-      "mixes runs with and without preallocated guest RAM (--prealloc); fit or compare them apart",
-    );
-  const kaslr = new Set(runs.map((run) => run.config.kaslr));
-  if (kaslr.size > 1)
-    throw new InputError(
-      where,
-      "mixes runs whose guests booted with and without KASLR (--kaslr); fit or compare them apart",
-    );
-  return { preallocated: preallocated.has(true), kaslr: kaslr.has(true) };
+  const one = (key: keyof LabBoot): boolean => {
+    const kinds = new Set(runs.map((run) => run.config[key]));
+    if (kinds.size > 1)
+      throw new InputError(where, `mixes runs ${MIXED[key]}; fit or compare them apart`);
+    return kinds.has(true);
+  };
+  return { preallocated: one("preallocated"), kaslr: one("kaslr") };
 }
+
+/** What a mix of runs differing in each boot setting is called in labBoot's error. */
+const MIXED: Readonly<Record<keyof LabBoot, string>> = {
+  preallocated: "with and without preallocated guest RAM (--prealloc)",
+  kaslr: "whose guests booted with and without KASLR (--kaslr)",
+};
 
 /** Reads every run directory first, fits, writes `out`; the printed text. */
 export function fitCommand(dirs: readonly string[], out: string, basis: FitBasis): string {
