@@ -2,7 +2,14 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "../lib/errors.ts";
 import type { PageBitmap } from "../lib/page-bitmap.ts";
-import { NO_VERSION, PageVersions } from "./page-versions.ts";
+import {
+  NO_VERSION,
+  PageVersions,
+  REWRITE_CYCLE,
+  RUNS_TOO_MANY,
+  RUNS_UNKNOWN,
+  rewrittenPage,
+} from "./page-versions.ts";
 import { RECORD_PAGE_MASK, RECORD_ZERO_FLAG, TRACE_PAGE_SIZE } from "./trace-format.ts";
 import { loopPlan, TraceLaps } from "./trace-loop.ts";
 import { TraceReader } from "./trace-reader.ts";
@@ -17,17 +24,17 @@ import {
  * Replays a recorded trace (docs/TRACE_FORMAT.md) as a WorkloadRun.
  *
  * - Pages dirtied in (a, b] are the pages in the epochs, content or touch, whose time lies in
- *   (a, b]; a page's content at the cursor's time is its latest *stored* version at or before it,
- *   or, after an odd number of touches since that version, the one before it when that one is
- *   not zero: a touch says a page was written again, not what it holds, and a rewrite is taken
- *   to change what the page's last recorded change changed (docs/TRACE_FORMAT.md, "Replay").
+ *   (a, b]; a page's content at the cursor's time is its latest *stored* version at or before
+ *   it, with the bytes its last recorded change changed given new values by each rewrite since
+ *   (a touch, or a step through a gap the recorder did not see): a touch says a page was written
+ *   again, not what it holds (docs/TRACE_FORMAT.md, "Replay"; page-versions.ts).
  * - RAM is the trace's: `pageCount` comes from the file and `--ram` is ignored for this
  *   workload (a recorded process or VM has the size it had; padding it with zero pages or
  *   cutting it would invent data). The simulator sizes everything from `run.pageCount`.
  * - Memory: the reader keeps 4 bytes per page record of the whole trace (the records, not the
  *   contents) and an LRU of decompressed blocks (32 MiB); a run adds one map entry per page the
  *   epochs have touched so far, and two for a page content epochs wrote (its version before, and
- *   whether touches flipped it back). Contents are inflated from the file on demand. Nothing
+ *   its rewrites since). Contents are inflated from the file on demand. Nothing
  *   grows with the RAM the trace describes.
  */
 
@@ -80,10 +87,12 @@ export class TraceRun implements WorkloadRun {
   private readonly epochTimes: Float64Array;
   /**
    * Per page the content epochs wrote: the index into reader.records of its latest version (−1:
-   * zero, a looped page back at an image it did not have), the non-zero one before it that a
-   * touch flips it back to, and whether it is flipped.
+   * zero, a looped page back at an image it did not have), the non-zero one before it whose
+   * difference rewrites repeat, and its rewrites since.
    */
   private readonly versions = new PageVersions();
+  /** The version before the latest, inflated to apply a page's rewrites (one per run). */
+  private readonly before = new Uint8Array(TRACE_PAGE_SIZE);
   /** Where laps write and what (on-end=loop only). */
   private readonly laps: TraceLaps | null;
 
@@ -133,12 +142,11 @@ export class TraceRun implements WorkloadRun {
       const epoch = epochs[this.nextEpoch];
       const end = first[epoch.firstBlock + epoch.blockCount];
       if (epoch.touch)
-        // Dirtied, and flipped between its last two stored versions; in a lap, on the page its
-        // content records map to.
+        // Dirtied and rewritten; in a lap, on the page its content records map to.
         for (let r = first[epoch.firstBlock]; r < end; r++) {
           const record = records[r] & RECORD_PAGE_MASK;
           const page = laps === null ? record : laps.target(record);
-          this.versions.touch(page);
+          this.versions.rewrite(page);
           dirty.add(page);
         }
       else
@@ -150,7 +158,7 @@ export class TraceRun implements WorkloadRun {
             version = laps.write(page, r);
           }
           // A page's first data is not a change a rewrite repeats: one that was zero keeps its
-          // latest version when touched (it would otherwise become a ZERO record again).
+          // latest version when touched (a rewrite would give every byte it wrote new values).
           const before = this.versions.latestOf(page) ?? this.reader.findImageRecord(page);
           const zero = before < 0 || (records[before] & RECORD_ZERO_FLAG) !== 0;
           this.versions.write(page, version, zero ? NO_VERSION : before);
@@ -166,7 +174,7 @@ export class TraceRun implements WorkloadRun {
   /**
    * A step that falls between two epochs, at least one of them a touch epoch (fine capture):
    * the pages both list were being rewritten faster than the recorder re-read them, so they are
-   * dirty here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter than the fine
+   * dirty, and rewritten, here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter than the fine
    * period — a stalled guest's, say — would find stride's buffer clean although it is rewritten
    * every 0.4 ms. In a loop the gap between a lap's last epoch and the next lap's first counts
    * too (looped stride converged at every lap boundary without it). Epochs list their pages in
@@ -192,25 +200,50 @@ export class TraceRun implements WorkloadRun {
       if (p < q) i++;
       else if (q < p) j++;
       else {
-        dirty.add(this.laps === null ? p : this.laps.target(p));
+        const page = this.laps === null ? p : this.laps.target(p);
+        this.versions.rewrite(page);
+        dirty.add(page);
         i++;
         j++;
       }
     }
   }
 
-  /** The record `page` holds now (−1: zero): its latest version, or the one before if flipped. */
-  private currentVersion(page: number): number {
-    return this.versions.current(page) ?? this.reader.findImageRecord(page);
-  }
-
   isZero(page: number): boolean {
-    const r = this.currentVersion(page);
+    const slot = this.versions.slotOf(page);
+    if (slot >= 0 && this.rewritten(slot)) return false; // rewrittenPage() zeroes no byte
+    const r = slot >= 0 ? this.versions.latestAt(slot) : this.reader.findImageRecord(page);
     return r < 0 || (this.reader.records[r] & RECORD_ZERO_FLAG) !== 0;
   }
 
   readPage(page: number, out: Uint8Array): void {
-    const r = this.currentVersion(page);
+    const slot = this.versions.slotOf(page);
+    if (slot < 0) {
+      this.readRecord(this.reader.findImageRecord(page), out);
+      return;
+    }
+    const versions = this.versions;
+    this.readRecord(versions.latestAt(slot), out);
+    if (!this.rewritten(slot)) return;
+    let runs = versions.runCountAt(slot);
+    if (runs === RUNS_UNKNOWN || runs === RUNS_TOO_MANY) {
+      this.readRecord(versions.previousAt(slot), this.before);
+      if (runs === RUNS_UNKNOWN) runs = versions.findRuns(slot, out, this.before);
+    }
+    if (runs === RUNS_TOO_MANY) rewrittenPage(out, this.before, versions.rewritesAt(slot));
+    else versions.stepRuns(slot, out);
+  }
+
+  /** Whether rewrites have changed the page in `slot` from its latest stored version. */
+  private rewritten(slot: number): boolean {
+    return (
+      this.versions.previousAt(slot) !== NO_VERSION &&
+      this.versions.rewritesAt(slot) % REWRITE_CYCLE !== 0
+    );
+  }
+
+  /** Record r's content (r < 0: a zero page). */
+  private readRecord(r: number, out: Uint8Array): void {
     if (r < 0) out.fill(0, 0, TRACE_PAGE_SIZE);
     else this.reader.readRecord(r, out);
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UsageError } from "../../lib/errors.ts";
+import { rewrittenPage } from "../../workloads/page-versions.ts";
 import { Xoshiro128 } from "../../workloads/random.ts";
 import { loopPlan } from "../../workloads/trace-loop.ts";
 import { TraceReader } from "../../workloads/trace-reader.ts";
@@ -167,24 +168,23 @@ test("touch epochs: the estimate ignores them, laps map them like content, walks
   const lap1 = dirtyPages(a, a.endS + 0.1);
   assert.deepEqual(dirtyPages(b, b.endS + 0.1), lap1);
   assert.deepEqual(dirtyPages(b, b.endS + 0.15), lap1);
-  // The touches moved no version walk; each flipped its pages back to what they held before
-  // their latest write: lap 1's first epoch wrote these, the touch after it flipped them, so
-  // they hold what they held when the lap began.
+  // The touches moved no version walk; each rewrote its pages once: lap 1's first epoch wrote
+  // these, so they hold that version (the plain run's) with the bytes that write changed from
+  // what they held when the lap began given new values — never either of the two.
   const begun = new TraceRun(plain, "loop", { seed: 5 });
   dirtyPages(begun, begun.endS);
-  const [x, y] = [new Uint8Array(4096), new Uint8Array(4096)];
+  dirtyPages(a, a.endS + 0.15);
+  const [before, latest, y] = [new Uint8Array(4096), new Uint8Array(4096), new Uint8Array(4096)];
   assert.ok(lap1.length > 0);
   for (const page of lap1) {
-    begun.readPage(page, x);
+    begun.readPage(page, before);
+    a.readPage(page, latest);
     b.readPage(page, y);
-    assert.deepEqual(y, x, `page ${page}`);
-  }
-  // While flipped they are not the latest version, which the plain run holds.
-  dirtyPages(a, a.endS + 0.15);
-  for (const page of lap1) {
-    a.readPage(page, x);
-    b.readPage(page, y);
-    assert.notDeepEqual(y, x, `page ${page} differs from its latest version while flipped`);
+    const expected = latest.slice();
+    rewrittenPage(expected, before, 1);
+    assert.deepEqual(y, expected, `page ${page}`);
+    assert.notDeepEqual(y, latest, `page ${page} differs from its latest version`);
+    assert.notDeepEqual(y, before, `page ${page} differs from its version before`);
   }
 });
 

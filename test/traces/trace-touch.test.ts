@@ -31,7 +31,8 @@ import {
 // Touch epochs (format version 2, docs/TRACE_FORMAT.md): "these pages were written at this
 // time", no content. Round trip, the version-1 bytes of traces without them, rejection of
 // malformed ones, and the replay rule: dirtied by any epoch, content from content epochs only, a
-// touch flipping a page between its two latest stored versions.
+// rewrite (a touch, or a step through a gap) giving new values to the bytes the page's last
+// recorded change changed.
 
 /** Content epochs at 0.2, 0.6 and 1.0 s with touch epochs between them. */
 const model: TraceModel = {
@@ -144,34 +145,87 @@ test("a trace without touch epochs is still version 1, byte for byte", (t) => {
   );
 });
 
-test("replay: any epoch dirties its pages; a touch flips a page between its two latest stored versions", (t) => {
+/**
+ * The rule of docs/TRACE_FORMAT.md "Replay", written out byte by byte: where `latest` differs
+ * from `previous`, the byte moves `rewrites` places along the cycle of the 255 non-zero values.
+ */
+function rewritten(latest: Uint8Array, previous: Uint8Array, rewrites: number): Uint8Array {
+  const steps = rewrites % 255;
+  return latest.map((v, i) => {
+    if (steps === 0 || v === previous[i]) return v;
+    let x = v;
+    for (let k = 0; k < steps; k++) x = x === 255 ? 1 : x + 1;
+    return x;
+  });
+}
+
+test("the rewrite rule steps only the changed bytes, never to 0, back after 255 rewrites", () => {
+  const previous = pageContent(1, 1);
+  const latest = previous.slice();
+  previous[7] = 0; // a byte the change wrote from 0 …
+  latest[8] = 0; // … and one it set to 0
+  for (const at of [100, 101, 102, 4095]) latest[at] = (previous[at] + 1) & 255;
+  for (const k of [1, 2, 3, 254]) {
+    const page = rewritten(latest, previous, k);
+    page.forEach((v, i) => {
+      if (latest[i] === previous[i]) assert.equal(v, latest[i]);
+      else {
+        assert.notEqual(v, latest[i], `byte ${i} after ${k}`);
+        assert.notEqual(v, 0, `byte ${i} after ${k}`);
+      }
+    });
+  }
+  assert.deepEqual(rewritten(latest, previous, 255), latest);
+  // A zero byte the change wrote steps to k: a rewritten page is never a zero page.
+  assert.deepEqual(
+    rewritten(new Uint8Array([0, 0]), new Uint8Array([0, 7]), 3),
+    new Uint8Array([0, 3]),
+  );
+});
+
+test("replay: any epoch dirties its pages; each rewrite gives the bytes the last recorded change changed new values", (t) => {
   const { file } = write(t);
   const reader = TraceReader.open(file);
   t.after(() => reader.close());
   const run = new TraceRun(reader, "stop");
   assert.deepEqual(dirtyPages(run, 0.2), [1, 2, 5]);
   const out = new Uint8Array(4096);
-  // One touch: page 1 holds its image version again; page 2, zero before 0.2 s, keeps its first
-  // data (a rewrite does not make a page zero).
+  // One touch: page 1 (image version 1, version 2 at 0.2 s) gets new values where 2 differs from
+  // 1; page 2, zero before 0.2 s, keeps its first data (its first data is not a change a rewrite
+  // repeats, and a rewrite does not make a page zero).
   assert.deepEqual(dirtyPages(run, 0.25), [1, 2]);
   run.readPage(1, out);
-  assert.deepEqual(out, pageContent(1, 1), "one touch: the version before the latest");
+  assert.deepEqual(out, rewritten(pageContent(1, 2), pageContent(1, 1), 1), "one touch");
+  assert.notDeepEqual(out, pageContent(1, 2));
+  assert.notDeepEqual(out, pageContent(1, 1));
+  assert.equal(run.isZero(1), false);
   run.readPage(2, out);
   assert.deepEqual(out, pageContent(2, 1), "one touch on a page first written at 0.2 s");
   assert.equal(run.isZero(2), false);
-  // (0.25, 0.3]: a second touch flips them back; page 9 only touched (never written with
-  // content, so it has no second version and stays as it is).
+  // (0.25, 0.3]: a second touch gives page 1 new values again, not the ones before either touch
+  // (a page rewritten twice between two sends is not sent as unchanged); page 9 only touched
+  // (never written with content, so it has no change to repeat and stays as it is).
   assert.deepEqual(dirtyPages(run, 0.3), [1, 2, 9]);
+  run.readPage(1, out);
+  assert.deepEqual(out, rewritten(pageContent(1, 2), pageContent(1, 1), 2), "two touches");
+  assert.notDeepEqual(out, rewritten(pageContent(1, 2), pageContent(1, 1), 1));
   for (const [page, version] of versionsAt(model, 0.3)) {
+    if (page === 1) continue;
     run.readPage(page, out);
     assert.deepEqual(out, pageContent(page, version), `page ${page} at 0.3 s`);
   }
   assert.equal(run.isZero(9), true);
   assert.equal(run.isZero(5), true);
+  // (0.3, 0.64]: the content epoch at 0.6 s stores page 1's version 3 and starts its count again.
   assert.deepEqual(dirtyPages(run, 0.64), [0, 1, 2, 3, 4]);
+  run.readPage(1, out);
+  assert.deepEqual(out, pageContent(1, 3), "a content epoch stores what the page holds");
   assert.deepEqual(dirtyPages(run, 0.7), [0, 1, 2, 3, 4]);
   run.readPage(1, out);
-  assert.deepEqual(out, pageContent(1, 2), "touched after 0.6 s: back to its version from 0.2 s");
+  assert.deepEqual(out, rewritten(pageContent(1, 3), pageContent(1, 2), 1), "touched after 0.6 s");
+  // Page 3's version before 0.6 s was zero: a touch leaves its first data as it is.
+  run.readPage(3, out);
+  assert.deepEqual(out, pageContent(3, 1));
   assert.deepEqual(dirtyPages(run, 1.0), [7]);
 });
 
@@ -187,17 +241,27 @@ test("replay between two epochs, one a touch epoch: the pages both list are dirt
   assert.deepEqual(dirtyPages(run, 0.25), [1, 2]);
   // Between touch {1, 2} and touch {1, 2, 9}; then touch {1, 2, 9} and content {0 … 4}.
   assert.deepEqual(dirtyPages(run, 0.27), [1, 2]);
+  // Dirty in a gap is rewritten in it: page 1 was rewritten in (0.2, 0.22], at 0.25 s and in
+  // (0.25, 0.27].
+  const gap = new Uint8Array(4096);
+  run.readPage(1, gap);
+  assert.deepEqual(gap, rewritten(pageContent(1, 2), pageContent(1, 1), 3));
   assert.deepEqual(dirtyPages(run, 0.3), [1, 2, 9]);
   assert.deepEqual(dirtyPages(run, 0.4), [1, 2]);
   assert.deepEqual(dirtyPages(run, 0.62), [0, 1, 2, 3, 4]);
   assert.deepEqual(dirtyPages(run, 0.7), [0, 1, 2, 3, 4]);
   // Between touch {0 … 4} and content {7}: nothing in both.
   assert.deepEqual(dirtyPages(run, 0.8), []);
-  // Content changes at content epochs and flips at touches: page 1, written at 0.6 s and touched
-  // at 0.65 s, holds its version from 0.2 s.
+  // Content changes at content epochs and at every rewrite: page 1, written at 0.6 s, touched at
+  // 0.65 s and in no gap since (0.7 … 0.8 lists nothing common), was rewritten once.
   const out = new Uint8Array(4096);
   run.readPage(1, out);
-  assert.deepEqual(out, pageContent(1, 2));
+  assert.deepEqual(out, rewritten(pageContent(1, 3), pageContent(1, 2), 1));
+  // Page 2 was rewritten in the gaps (0.2, 0.22], (0.25, 0.27] and (0.3, 0.4] and by two touches,
+  // none of which changed it (its version at 0.2 s was its first data); since its version 2 at
+  // 0.6 s, once.
+  run.readPage(2, out);
+  assert.deepEqual(out, rewritten(pageContent(2, 2), pageContent(2, 1), 1));
   // A trace without touch epochs (snapshots only) says nothing of what happens between them.
   const plain = write(t, SAMPLE_MODEL);
   const v1 = TraceReader.open(plain.file);
