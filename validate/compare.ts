@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mean } from "simple-statistics";
@@ -332,8 +333,10 @@ export function simulationArgs(
     `${config.timeoutS}s`,
     "--profile",
     profile,
+    // Simulations run after every real migration and recording, so a sweep may take every core:
+    // its seeds are independent cells, and the CSV is the same on any number of workers.
     "--workers",
-    "0",
+    String(sweep ? Math.min(sweep.count, availableParallelism()) : 0),
     "--no-report",
     "--quiet",
     "--out",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
@@ -346,6 +346,17 @@ test("simulationArgs: a trace replays in a loop with the same caps and sweep, wi
   assert.equal(args[args.indexOf("--bandwidth") + 1], `${32 * 1024 * 1024}B/s`);
   assert.equal(args[args.indexOf("--cache-size") + 1], String(64 * 1024 * 1024));
   assert.equal(args[args.indexOf("--max-time") + 1], "45s");
+  // A sweep's seeds share the cores (the real runs are over by then); one simulation runs in
+  // the validator's own thread.
+  const workers = Number(args[args.indexOf("--workers") + 1]);
+  assert.equal(workers, Math.min(10, availableParallelism()));
+  const single = simulationArgs(
+    stride32,
+    traceWorkload("/r/traces/stride.trace", 0.9),
+    "/x",
+    "none",
+  );
+  assert.equal(single[single.indexOf("--workers") + 1], "0");
 });
 
 test("guestPace: the warm-up is the load's progress at the start heartbeat over its rate", () => {
