@@ -200,11 +200,12 @@ async function compareAndWrite(
   const session = options.profile === SESSION_PROFILE;
   const configs = groups.map((g) => g.config);
   const profiles = session ? sessionProfiles(configs, allRuns, options.out, labProfile, log) : null;
-  const compared = groups.map(({ config, real }) =>
+  const compared = groups.map(({ config, real }, i) =>
     compareConfig(config, real, {
       ...options,
       measuredGuests,
       profile: profiles?.get(config.name) ?? options.profile,
+      progress: (what) => log(`[simulate ${i + 1}/${groups.length}] ${config.name}: ${what}`),
     }),
   );
   const label = session ? SESSION_PROFILE_TEXT : options.profile;

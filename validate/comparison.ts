@@ -45,6 +45,8 @@ export interface ComparisonOptions {
    * stride buffer's runs); a load absent here has the defaults (compare.ts MeasuredGuest).
    */
   readonly measuredGuests: ReadonlyMap<LoadMode, MeasuredGuest>;
+  /** Told what is simulated next (a seed sweep takes minutes): one line each. */
+  readonly progress?: (what: string) => void;
 }
 
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */
@@ -59,11 +61,13 @@ function syntheticSource(
   const runs: SimRun[] = real.flatMap((run) => {
     const workload = syntheticWorkload(config, guestPace(run), guest);
     if (!workload) return [];
+    options.progress?.(`synthetic, as repetition #${run.repetition + 1}`);
     const [figures] = simulate(config, workload, dir(`rep${run.repetition}`), options.profile);
     return [{ repetition: run.repetition, figures }];
   });
   // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
   const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real), guest) : null;
+  if (sweepWorkload) options.progress?.(`synthetic, ${options.seeds} seeds`);
   const seeds = sweepWorkload
     ? simulate(config, sweepWorkload, dir("seeds"), options.profile, { count: options.seeds })
     : null;
@@ -96,7 +100,9 @@ function traceSource(
   if (trace.state === "unavailable") return unavailable(trace.reason);
   const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
   const workload = traceWorkload(trace.path, meanGuestPace(real).vcpuBusy);
+  options.progress?.("trace replay");
   const [figures] = simulate(config, workload, dir("trace"), options.profile);
+  if (stochastic) options.progress?.(`trace replay, ${options.seeds} seeds`);
   const seeds = stochastic
     ? simulate(config, workload, dir("trace-seeds"), options.profile, { count: options.seeds })
     : null;
