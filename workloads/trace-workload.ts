@@ -91,8 +91,6 @@ export class TraceRun implements WorkloadRun {
    * difference rewrites repeat, and its rewrites since.
    */
   private readonly versions = new PageVersions();
-  /** The version before the latest, inflated to apply a page's rewrites (one per run). */
-  private readonly before = new Uint8Array(TRACE_PAGE_SIZE);
   /** Where laps write and what (on-end=loop only). */
   private readonly laps: TraceLaps | null;
 
@@ -223,15 +221,21 @@ export class TraceRun implements WorkloadRun {
       return;
     }
     const versions = this.versions;
-    this.readRecord(versions.latestAt(slot), out);
-    if (!this.rewritten(slot)) return;
-    let runs = versions.runCountAt(slot);
-    if (runs === RUNS_UNKNOWN || runs === RUNS_TOO_MANY) {
-      this.readRecord(versions.previousAt(slot), this.before);
-      if (runs === RUNS_UNKNOWN) runs = versions.findRuns(slot, out, this.before);
+    if (!this.rewritten(slot)) {
+      this.readRecord(versions.latestAt(slot), out);
+      return;
     }
-    if (runs === RUNS_TOO_MANY) rewrittenPage(out, this.before, versions.rewritesAt(slot));
-    else versions.stepRuns(slot, out);
+    const runs = versions.runCountAt(slot);
+    if (runs === RUNS_UNKNOWN || runs === RUNS_TOO_MANY) {
+      this.readRecord(versions.latestAt(slot), versions.latestPage);
+      this.readRecord(versions.previousAt(slot), versions.previousPage);
+      out.set(versions.latestPage);
+      if (runs === RUNS_TOO_MANY || versions.findRuns(slot) === RUNS_TOO_MANY) {
+        rewrittenPage(out, versions.previousPage, versions.rewritesAt(slot));
+        return;
+      }
+    } else this.readRecord(versions.latestAt(slot), out);
+    versions.stepRuns(slot, out);
   }
 
   /** Whether rewrites have changed the page in `slot` from its latest stored version. */

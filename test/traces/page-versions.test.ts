@@ -16,6 +16,13 @@ import {
 
 const SIZE = 4096;
 
+/** PageVersions.findRuns() on these two versions, read where it compares them. */
+function findRuns(versions: PageVersions, slot: number, latest: Uint8Array, previous: Uint8Array) {
+  versions.latestPage.set(latest);
+  versions.previousPage.set(previous);
+  return versions.findRuns(slot);
+}
+
 /** A page and a version before it differing at `edits` (offset, new byte) places. */
 const pagePair = fc
   .record({
@@ -52,7 +59,7 @@ test("property: a page's runs give the page rewrittenPage() gives, for any count
       assert.equal(versions.runCountAt(slot), RUNS_UNKNOWN);
       const expected = latest.slice();
       rewrittenPage(expected, previous, rewrites);
-      const runs = versions.findRuns(slot, latest, previous);
+      const runs = findRuns(versions, slot, latest, previous);
       const actual = latest.slice();
       if (runs === RUNS_TOO_MANY) rewrittenPage(actual, previous, versions.rewritesAt(slot));
       else {
@@ -79,9 +86,9 @@ test("runs: exactly MAX_RUNS are kept, one more is too many, a new version forge
   const versions = new PageVersions();
   versions.write(3, 1, 0);
   const slot = versions.slotOf(3);
-  assert.equal(versions.findRuns(slot, latest, previous), MAX_RUNS);
+  assert.equal(findRuns(versions, slot, latest, previous), MAX_RUNS);
   latest[4095] = 1;
-  assert.equal(versions.findRuns(slot, latest, previous), RUNS_TOO_MANY);
+  assert.equal(findRuns(versions, slot, latest, previous), RUNS_TOO_MANY);
   versions.write(3, 2, NO_VERSION);
   assert.equal(versions.runCountAt(slot), RUNS_UNKNOWN);
   assert.equal(versions.rewritesAt(slot), 0);
@@ -99,7 +106,7 @@ test("slots outgrow their first arrays with every field kept", () => {
   for (let p = 0; p < 3000; p++) {
     versions.write(p, p, p + 1);
     if (p % 7 === 0) versions.rewrite(p);
-    if (p % 11 === 0) versions.findRuns(versions.slotOf(p), page, before);
+    if (p % 11 === 0) findRuns(versions, versions.slotOf(p), page, before);
   }
   for (let p = 0; p < 3000; p++) {
     const slot = versions.slotOf(p);
