@@ -9,7 +9,7 @@ import { UsageError } from "../lib/errors.ts";
 import { flagValue } from "../lib/flag-list.ts";
 import { runMain } from "../lib/main.ts";
 import { parseBytes, parseInteger } from "../lib/units.ts";
-import { DEFAULT_LAB_SEEDS, defaultLabProfile, realFigures } from "./compare.ts";
+import { DEFAULT_LAB_SEEDS, defaultLabProfile, QUICK_LAB_SEEDS, realFigures } from "./compare.ts";
 import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } from "./comparison.ts";
 import { fitCommand, labBoot, readRuns } from "./fit-command.ts";
 import { otherProcessesText } from "./host-cpu.ts";
@@ -65,7 +65,7 @@ function parser(args: readonly string[]) {
     .option("seeds", {
       type: "string",
       describe: `seeds a stochastic configuration is simulated over (1 to 100)`,
-      defaultDescription: String(DEFAULT_LAB_SEEDS),
+      defaultDescription: `${DEFAULT_LAB_SEEDS}; ${QUICK_LAB_SEEDS} with --quick`,
     })
     .option("reps", { type: "string", describe: "repetitions per configuration (1 to 20)" })
     .option("only", { type: "string", describe: "only configurations whose name contains this" })
@@ -252,7 +252,9 @@ export async function validateMain(args: readonly string[]): Promise<number> {
       : parseInteger(flagValue(argv.reps, "reps") ?? "", "--reps", 1, 20);
   const seeds =
     argv.seeds === undefined
-      ? DEFAULT_LAB_SEEDS
+      ? argv.quick
+        ? QUICK_LAB_SEEDS
+        : DEFAULT_LAB_SEEDS
       : parseInteger(flagValue(argv.seeds, "seeds") ?? "", "--seeds", 1, 100);
   const guestRamKiB = guestRam(flagValue(argv["guest-ram"], "guest-ram"));
   const only = flagValue(argv.only, "only");

@@ -144,8 +144,13 @@ export class PageVersions {
   /** `page` was written again (a touch, or a gap between re-reads); unwritten pages stay. */
   rewrite(page: number): void {
     const slot = this.slots.get(page);
+    if (slot !== undefined) this.rewriteSlot(slot);
+  }
+
+  /** rewrite() of the page in `slot` (a slot from slotOf(), which stays until write()). */
+  rewriteSlot(slot: number): void {
     // Wraps after 2^32 rewrites, far beyond any trace; only the count mod 255 is read.
-    if (slot !== undefined) this.rewrites[slot] = (this.rewrites[slot] + 1) >>> 0;
+    this.rewrites[slot] = (this.rewrites[slot] + 1) >>> 0;
   }
 
   private grow(): void {
