@@ -40,7 +40,10 @@ function parser(args: readonly string[]) {
       describe:
         "install QEMU and busybox from Debian, fetch a Debian cloud kernel, build the guest",
     })
-    .option("quick", { type: "boolean", describe: "7 configurations, 1 repetition (≈ 5–11 min)" })
+    .option("quick", {
+      type: "boolean",
+      describe: "7 configurations, 1 repetition (≈ 9 min on 2 cores)",
+    })
     .option("full", {
       type: "boolean",
       describe: "28 configurations, 3 repetitions each (≈ 1–2 h)",
