@@ -1,8 +1,8 @@
 /**
  * What a trace replay keeps per page its epochs wrote (workloads/trace-workload.ts): the record
- * of the page's latest stored version, the one before it whose difference a rewrite repeats, and
- * how many times the page has been rewritten since its latest version was stored, and where the
- * two versions differ (up to MAX_RUNS runs of bytes). One Map lookup gives a page's slot in typed
+ * of the page's latest stored version, the one before it whose difference a rewrite repeats, how
+ * many times the page has been rewritten since its latest version was stored, and where the two
+ * versions differ (up to MAX_RUNS runs of bytes). One Map lookup gives a page's slot in typed
  * arrays that grow with the pages written, not with the RAM the trace describes; a rewrite costs
  * that lookup and an increment, as the replay meets millions of them (the lab's `stride` trace:
  * 322 000 touches/s).
@@ -170,7 +170,7 @@ export class PageVersions {
   }
 }
 
-/** Rewrites after which a page holds its stored version again (the cycle of rewrittenByte). */
+/** Rewrites after which a page holds its stored version again (the cycle of stepByte). */
 export const REWRITE_CYCLE = 255;
 
 /**

@@ -178,9 +178,9 @@ export class TraceRun implements WorkloadRun {
   /**
    * A step that falls between two epochs, at least one of them a touch epoch (fine capture):
    * the pages both list were being rewritten faster than the recorder re-read them, so they are
-   * dirty, and rewritten, here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter than the fine
-   * period — a stalled guest's, say — would find stride's buffer clean although it is rewritten
-   * every 0.4 ms. In a loop the gap between a lap's last epoch and the next lap's first counts
+   * dirty, and rewritten, here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter
+   * than the fine period — a stalled guest's, say — would find stride's buffer clean although
+   * it is rewritten every 0.4 ms. In a loop the gap between a lap's last epoch and the next lap's first counts
    * too (looped stride converged at every lap boundary without it). Epochs list their pages in
    * ascending order.
    */
