@@ -262,7 +262,9 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   const guestRamKiB = guestRam(flagValue(argv["guest-ram"], "guest-ram"));
   const only = flagValue(argv.only, "only");
   const out = resolve(flagValue(argv.out, "out") ?? join("runs", `validate-${stamp(new Date())}`));
-  if (existsSync(join(out, "real.json")) || existsSync(join(out, "comparison.csv")))
+  // sim/ alone is what an interrupted comparison leaves: bench refuses to write over its cells,
+  // so every simulation would fail, minutes later.
+  if (["real.json", "comparison.csv", "sim"].some((name) => existsSync(join(out, name))))
     throw new UsageError(`--out: ${out} already holds a validation run; choose another`);
   // Read before anything else: the runs say which built-in profile describes them.
   const fromSet = from === undefined ? null : readRuns(from);

@@ -77,7 +77,18 @@ function syntheticSource(
       state: "unavailable",
       reason: "no guest speed was measured for the synthetic stride",
     };
+  const failed = failure([...runs.map((r) => r.figures), ...(seeds ?? [])]);
+  if (failed !== null) return { source: "synthetic", state: "unavailable", reason: failed };
   return { source: "synthetic", state: "simulated", runs, seeds };
+}
+
+/**
+ * The first failed simulation's status ("failed: …", compare.ts simulate()), or null. A run that
+ * failed has no outcome: compared as one, it read as an outcome mismatch (and a seed sweep as
+ * "0/1 seeds converged"), so the source is shown as not simulated, with the reason.
+ */
+function failure(figures: readonly { readonly status: string }[]): string | null {
+  return figures.find((f) => f.status.startsWith("failed"))?.status ?? null;
 }
 
 /**
@@ -106,6 +117,8 @@ function traceSource(
   const seeds = stochastic
     ? simulate(config, workload, dir("trace-seeds"), options.profile, { count: options.seeds })
     : null;
+  const failed = failure([figures, ...(seeds ?? [])]);
+  if (failed !== null) return unavailable(failed);
   return { source: "trace", state: "simulated", runs: [{ repetition: null, figures }], seeds };
 }
 

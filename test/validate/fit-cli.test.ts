@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadHostProfile } from "../../harness/simulator/host-profile.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
+import { agreements, summaryLines } from "../../validate/agreement.ts";
 import { validateMain } from "../../validate/cli.ts";
 import { defaultLabProfile } from "../../validate/compare.ts";
+import { compareConfig, groupRuns } from "../../validate/comparison.ts";
 import { labBoot, readRuns } from "../../validate/fit-command.ts";
 import { fixture } from "./lab-fixture.ts";
 
@@ -46,6 +48,24 @@ test("validate:qemu: a --profile that cannot be read is refused before anything 
       error instanceof InputError && /no such host profile file/.test(error.message),
   );
   assert.equal(existsSync(join(dir, "again")), false, "nothing was compared or written");
+});
+
+test("validate:qemu: an --out holding a run, or only the simulations of an interrupted one, is refused first", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mb-from-"));
+  writeFileSync(join(dir, "real.json"), JSON.stringify(fixture(() => 0)));
+  await assert.rejects(
+    validateMain(["--from", dir, "--no-traces", "--out", dir]),
+    (error: Error) =>
+      error instanceof UsageError && /already holds a validation run/.test(error.message),
+  );
+  const interrupted = mkdtempSync(join(tmpdir(), "mb-out-"));
+  mkdirSync(join(interrupted, "sim", "idle-xbzrle-off-128MiBps-300ms-rep0"), { recursive: true });
+  await assert.rejects(
+    validateMain(["--from", dir, "--no-traces", "--out", interrupted]),
+    (error: Error) =>
+      error instanceof UsageError &&
+      error.message === `--out: ${interrupted} already holds a validation run; choose another`,
+  );
 });
 
 test("validate:qemu --from: a run without traces needs the lab to record them, unless --no-traces", async () => {
@@ -109,4 +129,31 @@ test("validate:qemu --fit: runs from before --prealloc read as not preallocated,
       /mixes runs whose guests booted with and without KASLR/.test(error.message),
   );
   assert.equal(existsSync(join(now, "host.json")), false);
+});
+
+test("validate:qemu: a simulation that fails is shown as not simulated, never as an outcome", () => {
+  const out = mkdtempSync(join(tmpdir(), "mb-failed-"));
+  const [group] = groupRuns(fixture(() => 0));
+  // bench refuses to write over a finished run's results: the simulation fails at once.
+  const dir = join(out, "sim", `${group.config.name}-rep0`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "results.csv"), "cell\n");
+  const compared = compareConfig(group.config, group.real, {
+    out,
+    profile: "none",
+    seeds: 2,
+    traces: null,
+    measuredGuests: new Map(),
+  });
+  const [synthetic] = compared.sources;
+  assert.equal(synthetic.state, "unavailable");
+  assert.match(
+    synthetic.state === "unavailable" ? synthetic.reason : "",
+    /^failed: bench: .*results\.csv: already exists/,
+  );
+  assert.deepEqual(agreements([compared]), []);
+  assert.match(
+    summaryLines([compared])[0],
+    /0 outcome mismatches in 0 configurations; not simulated: idle-/,
+  );
 });
