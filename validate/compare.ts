@@ -122,8 +122,9 @@ export const DEFAULT_LAB_SEEDS = 20;
  * `--quick`'s seeds: its one repetition per configuration and 45 s limit leave a stochastic
  * configuration's share converging near 0.15–0.2 (nokaslr stalls, eighth session), where 10
  * seeds all miss one time in five and an apparent mismatch needs the one repetition to converge
- * too (~4 %); 20 seeds of the lab's stride trace took 3.5 of `--quick`'s 13.3 minutes on two
- * cores (docs/VALIDATION.md, ninth session), which with `--setup` came within a minute of its 15.
+ * too (~4 %); 20 seeds of the lab's stride trace took 6.5 of `--quick`'s 13.3 minutes on two
+ * cores (Q7, docs/VALIDATION.md, ninth session), which with `--setup` came within a minute of
+ * the issue's 15.
  */
 export const QUICK_LAB_SEEDS = 10;
 

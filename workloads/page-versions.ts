@@ -147,7 +147,7 @@ export class PageVersions {
     if (slot !== undefined) this.rewriteSlot(slot);
   }
 
-  /** rewrite() of the page in `slot` (a slot from slotOf(), which stays until write()). */
+  /** rewrite() of the page in `slot` (from slotOf(); a page keeps its slot for the run). */
   rewriteSlot(slot: number): void {
     // Wraps after 2^32 rewrites, far beyond any trace; only the count mod 255 is read.
     this.rewrites[slot] = (this.rewrites[slot] + 1) >>> 0;

@@ -13,11 +13,14 @@ import {
 import { validateHeader, validateTrailer } from "./trace-header.ts";
 import { type TraceEpoch, validateIndex } from "./trace-index.ts";
 
-/** A decompressed block and its records' places in it (TraceReader.contentRanks). */
+/** A decompressed block and, per record, its page's bytes in it (TraceReader.recordPages). */
 interface CachedBlock {
   readonly content: Buffer;
-  readonly ranks: Uint32Array;
+  readonly pages: readonly Uint8Array[];
 }
+
+/** What a zero record's entry in CachedBlock.pages holds (readRecord fills zeros before). */
+const ZERO_PAGE = new Uint8Array(TRACE_PAGE_SIZE);
 
 /** Decompressed block contents kept for random access; blocks are immutable, so readers share. */
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
@@ -138,9 +141,7 @@ export class TraceReader {
       return;
     }
     const block = this.blockOfRecord(r);
-    const { content, ranks } = this.cachedBlock(block);
-    const rank = ranks[r - this.blockFirstRecord[block]];
-    out.set(content.subarray(rank * TRACE_PAGE_SIZE, (rank + 1) * TRACE_PAGE_SIZE));
+    out.set(this.cachedBlock(block).pages[r - this.blockFirstRecord[block]]);
   }
 
   /** The block holding record r (binary search over blockFirstRecord). */
@@ -179,7 +180,8 @@ export class TraceReader {
       this.cache.set(block, cached);
       return cached;
     }
-    const entry = { content: this.loadBlockContent(block), ranks: this.contentRanks(block) };
+    const content = this.loadBlockContent(block);
+    const entry = { content, pages: this.recordPages(block, content) };
     this.cache.set(block, entry);
     this.cacheBytes += entry.content.length;
     while (this.cacheBytes > this.cacheLimitBytes && this.cache.size > 1) {
@@ -191,19 +193,23 @@ export class TraceReader {
   }
 
   /**
-   * Per record of the block, its page's place among the block's non-zero records: counted once
-   * per load, not per read (a replay reads ~300 000 pages a second, and counting up to a
-   * record cost 15 % of the lab's `stride` replay).
+   * Per record of the block, a view of its page's bytes in `content` (ZERO_PAGE for a zero one):
+   * made once per load, not per read (a replay reads ~300 000 pages a second; counting a
+   * record's place at every read cost 15 % of the lab's `stride` replay, and a view per read is
+   * an allocation per page).
    */
-  private contentRanks(block: number): Uint32Array {
-    const first = this.blockFirstRecord[block];
-    const ranks = new Uint32Array(this.blockFirstRecord[block + 1] - first);
+  private recordPages(block: number, content: Buffer): Uint8Array[] {
+    const pages: Uint8Array[] = [];
     let rank = 0;
-    for (let i = 0; i < ranks.length; i++) {
-      ranks[i] = rank;
-      if ((this.records[first + i] & RECORD_ZERO_FLAG) === 0) rank++;
+    for (let r = this.blockFirstRecord[block]; r < this.blockFirstRecord[block + 1]; r++) {
+      if ((this.records[r] & RECORD_ZERO_FLAG) !== 0) {
+        pages.push(ZERO_PAGE);
+        continue;
+      }
+      pages.push(content.subarray(rank * TRACE_PAGE_SIZE, (rank + 1) * TRACE_PAGE_SIZE));
+      rank++;
     }
-    return ranks;
+    return pages;
   }
 
   close(): void {

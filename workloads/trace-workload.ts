@@ -180,9 +180,9 @@ export class TraceRun implements WorkloadRun {
    * the pages both list were being rewritten faster than the recorder re-read them, so they are
    * dirty, and rewritten, here too (docs/TRACE_FORMAT.md, "Replay"). Without it a sync shorter
    * than the fine period — a stalled guest's, say — would find stride's buffer clean although
-   * it is rewritten every 0.4 ms. In a loop the gap between a lap's last epoch and the next lap's first counts
-   * too (looped stride converged at every lap boundary without it). Epochs list their pages in
-   * ascending order.
+   * it is rewritten every 0.4 ms. In a loop the gap between a lap's last epoch and the next
+   * lap's first counts too (looped stride converged at every lap boundary without it). Epochs
+   * list their pages in ascending order.
    */
   private writeThroughGap(dirty: PageBitmap, loops: boolean): void {
     if (this.gapLap !== this.lap || this.gapNext !== this.nextEpoch) this.findGap(loops);
