@@ -1,6 +1,6 @@
 import { SENDER_OUTCOMES } from "../harness/simulator/host-profile.ts";
 import type { IntervalCosts } from "./interval-costs.ts";
-import type { ProfileFit } from "./profile-fit.ts";
+import type { ProfileFit, SetupFit } from "./profile-fit.ts";
 
 const f = (x: number, d: number) => x.toFixed(d);
 const pm = (e: number | null, d: number) => (e === null ? "" : ` ± ${f(e, d)}`);
@@ -15,6 +15,20 @@ function zeroPageRow(stretches: IntervalCosts): string {
   return `| zero page, wall µs in zero-only stretches (mean; vCPU use too alike for a slowdown) | ${f(stretches.micros.zero, 2)} | | | ${stretches.zeroRuns} |`;
 }
 
+/** The setup's rows: the runs' spread, and the line over the pages the first sync walked. */
+function setupRows(setup: SetupFit | null): string[] {
+  if (!setup) return ["| setupMs | — (no runs) | | | 0 |"];
+  const { spread, line } = setup;
+  const rows = [
+    `| setup-time (mean; min–max, σ) | ${f(spread.mean, 1)} ms (${f(spread.min, 0)}–${f(spread.max, 0)}, σ ${f(spread.sd, 1)})${line ? "" : " = setupMs (one guest size: no part per page)"} | | | ${spread.n} |`,
+  ];
+  if (line)
+    rows.push(
+      `| setup = setupMs + setupMicrosPerPage × pages the first sync walks one at a time | ${f(line.fixed, 1)}${pm(line.fixedError, 1)} ms + ${f(line.slope * 1000, 3)}${pm(line.slopeError === null ? null : line.slopeError * 1000, 3)} µs/page | ${f(line.residualRms, 1)} ms | ${f(line.rSquared, 3)} | ${line.n} |`,
+    );
+  return rows;
+}
+
 /** The fit as a small table for people: coefficient, residual, R², N. */
 export function fitTable(fit: ProfileFit): string {
   const lines = [
@@ -22,11 +36,7 @@ export function fitTable(fit: ProfileFit): string {
     "|---|---|---|---|---|",
   ];
   const { setup, downtime, sender } = fit;
-  lines.push(
-    setup
-      ? `| setupMs (mean; min–max, σ) | ${f(setup.mean, 1)} ms (${f(setup.min, 0)}–${f(setup.max, 0)}, σ ${f(setup.sd, 1)}) | | | ${setup.n} |`
-      : "| setupMs | — (no runs) | | | 0 |",
-  );
+  lines.push(...setupRows(setup));
   lines.push(
     downtime
       ? `| downtime = fixed + slope × final MiB | ${f(downtime.fixed, 2)}${pm(downtime.fixedError, 2)} ms + ${f(downtime.slope, 3)}${pm(downtime.slopeError, 3)} ms/MiB | ${f(downtime.residualRms, 2)} ms | ${f(downtime.rSquared, 3)} | ${downtime.n} |`

@@ -5,6 +5,7 @@ import {
   SENDER_OUTCOMES,
   type SenderOutcome,
 } from "../harness/simulator/host-profile.ts";
+import { firstSyncPagewisePages } from "../harness/simulator/setup-time.ts";
 import { UsageError } from "../lib/errors.ts";
 import { roundDecimals } from "../lib/format.ts";
 import { goodness, identifiableColumns, nonNegativeLeastSquares } from "../lib/least-squares.ts";
@@ -16,7 +17,11 @@ import type { LabRun, Poll, QueryMigrate } from "./migration-run.ts";
 /**
  * A host profile fitted from real migrations (`npm run validate:qemu -- --fit`), by pure
  * functions over the runs' real.json:
- * - setupMs: the mean of QEMU's `setup-time` (min, max and σ reported beside it);
+ * - setupMs and setupMicrosPerPage: QEMU's `setup-time` = fixed + µs × pages the first sync
+ *   walks one at a time (harness/simulator/setup-time.ts), by least squares with both terms
+ *   ≥ 0, when the runs walked at least two page counts (guests of two sizes); from runs of one
+ *   size the per-page part cannot be told from the fixed one, and setupMs is their mean (min,
+ *   max and σ reported beside it either way);
  * - downtimeFixedMs: the intercept of downtime = fixed + slope × MiB of the final transfer, by
  *   least squares with both terms ≥ 0 (finalTransferBytes() says how the size is taken);
  * - senderMicrosPerPage: non-negative least squares of the live_migration thread's CPU time,
@@ -295,9 +300,39 @@ export function fitSenderWithSlowdown(
   return best;
 }
 
+/**
+ * QEMU's setup-time over the runs: its spread, and the line over the pages the first sync
+ * walked one at a time when the runs walked at least two counts (else null).
+ */
+export interface SetupFit {
+  readonly spread: Spread;
+  readonly line: LineFit | null;
+}
+
+/** The setup's fit from the runs' `setup-time` and guest RAM; null without a setup-time. */
+export function fitSetup(runs: readonly LabRun[]): SetupFit | null {
+  const points = runs.flatMap((run) => {
+    const ms = run.final?.["setup-time"];
+    return ms === undefined
+      ? []
+      : [{ pages: firstSyncPagewisePages(run.config.guestRamKiB / 4), ms }];
+  });
+  const setup = spread(points.map((p) => p.ms));
+  if (!setup) return null;
+  const sizes = new Set(points.map((p) => p.pages));
+  const line =
+    sizes.size < 2
+      ? null
+      : fitLine(
+          points.map((p) => p.pages),
+          points.map((p) => p.ms),
+        );
+  return { spread: setup, line };
+}
+
 export interface ProfileFit {
   readonly profile: HostProfile;
-  readonly setup: Spread | null;
+  readonly setup: SetupFit | null;
   readonly downtime: LineFit | null;
   readonly sender: SenderFit;
   /** The busy-guest slowdown fitted with the sender's costs (0 when not identifiable). */
@@ -366,6 +401,26 @@ function intervalSender(costs: IntervalCosts): SenderFit {
   };
 }
 
+/** The profile's setup: the line's terms, the runs' mean, or the fallback's. */
+export function setupFields(
+  setup: SetupFit | null,
+  fallback: HostProfile,
+): Pick<HostProfile, "setupMs" | "setupMicrosPerPage"> {
+  if (setup?.line)
+    return {
+      setupMs: roundDecimals(setup.line.fixed, 1),
+      // µs to three decimals: a thousandth of a µs over 10⁵–10⁶ pages is 0.1–1 ms.
+      setupMicrosPerPage: roundDecimals(setup.line.slope * 1000, 3),
+    };
+  if (setup) return { setupMs: roundDecimals(setup.spread.mean, 1) };
+  return {
+    setupMs: fallback.setupMs,
+    ...(fallback.setupMicrosPerPage === undefined
+      ? {}
+      : { setupMicrosPerPage: fallback.setupMicrosPerPage }),
+  };
+}
+
 /** The whole fit: a profile for `--profile FILE` and the statistics behind it. */
 export function fitHostProfile(
   sets: readonly RunSet[],
@@ -374,7 +429,7 @@ export function fitHostProfile(
 ): ProfileFit {
   const runs = sets.flatMap((s) => s.runs.map((run) => ({ dir: s.dir, run })));
   const ok = runs.filter(({ run }) => run.outcome !== "failed" && run.final);
-  const setup = spread(ok.flatMap(({ run }) => run.final?.["setup-time"] ?? []));
+  const setup = fitSetup(ok.map(({ run }) => run));
   const finals = ok.flatMap(({ run }) => {
     const bytes = finalTransferBytes(run);
     const downtime = run.final?.downtime;
@@ -417,7 +472,7 @@ export function fitHostProfile(
   const loadText = load ? `, load average ${load.min.toFixed(1)}–${load.max.toFixed(1)}` : "";
   const profile: HostProfile = {
     source: `fitted from ${ok.length} real migrations (${accelerators.join(", ")}${loadText}; sender cost from ${BASIS_TEXT[basis]}) in ${sets.map((s) => s.dir).join(", ")}`,
-    setupMs: setup ? roundDecimals(setup.mean, 1) : fallback.setupMs,
+    ...setupFields(setup, fallback),
     downtimeFixedMs: downtime ? roundDecimals(downtime.fixed, 2) : fallback.downtimeFixedMs,
     senderMicrosPerPage: {
       zero: roundDecimals(sender.micros.zero, 3),

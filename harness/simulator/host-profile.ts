@@ -23,8 +23,17 @@ export type SenderOutcome = (typeof SENDER_OUTCOMES)[number];
 export interface HostProfile {
   /** What the numbers were measured or fitted on, for the manifest and for people. */
   readonly source: string;
-  /** migration.c setup-time: from the migrate command to the first iteration. */
+  /**
+   * migration.c setup-time, from the migrate command to the first iteration: its fixed part
+   * (the whole of it when `setupMicrosPerPage` is absent).
+   */
   readonly setupMs: number;
+  /**
+   * The setup's part per page of guest RAM that QEMU's first dirty-bitmap sync walks a page at a
+   * time (setup-time.ts says which pages those are). Absent: 0, the setup is `setupMs` at any
+   * RAM size.
+   */
+  readonly setupMicrosPerPage?: number;
   /** The downtime's fixed part, added to the final transfer's own time. */
   readonly downtimeFixedMs: number;
   /**
@@ -65,7 +74,10 @@ export interface HostProfileFit {
  * loopback by `npm run validate:qemu` (docs/VALIDATION.md), estimated by hand from 42 real
  * migrations on a quiet machine (`--fit` fits a profile by code; docs/VALIDATION.md gives why
  * these numbers were kept):
- * - setupMs: QEMU's `setup-time` was 159–409 ms, mean ~180 ms over 30 short runs;
+ * - setup: QEMU's `setup-time` was 159–409 ms, mean ~180 ms over 30 short runs of a guest of
+ *   524 280 KiB (131 070 pages, all walked one at a time by the first sync: setup-time.ts); the
+ *   lab's fit over three guest sizes (`qemu-7.2-tcg-lab-prealloc-nokaslr`) puts 15 ms of the
+ *   setup in its fixed part, so the rest, 165 ms, is 1.259 µs per page;
  * - downtimeFixedMs: over 35 runs, downtime ≈ 8.7 ms + 0.80 ms per MiB of the final transfer
  *   (the slope is the sender's cost per normal page, below);
  * - senderMicrosPerPage: the migration thread spent 2.9–5.5 µs per page. normal = the downtime
@@ -77,7 +89,8 @@ export interface HostProfileFit {
  */
 export const QEMU_72_TCG: HostProfile = {
   source: "qemu-7.2-tcg: QEMU 7.2 under TCG, 2-core AMD EPYC VM, loopback (42 real migrations)",
-  setupMs: 180,
+  setupMs: 15,
+  setupMicrosPerPage: 1.259,
   downtimeFixedMs: 8.7,
   senderMicrosPerPage: { zero: 2.85, normal: 3.1, hit: 4, miss: 3.5, overflow: 4.3 },
 };
@@ -138,14 +151,17 @@ export const QEMU_72_TCG_LAB_PREALLOC: HostProfile = {
  * (validate/vm.ts GuestMemory). Fitted by `--fit --fit-basis polls` to the quiet `--quick --reps
  * 4` run S9 kept in validate/data/2026-12-quiet (test/validate/lab-profile.test.ts refits it), as
  * `qemu-7.2-tcg-lab-prealloc` was to S3 and S4; the downtime's fixed part from QEMU's own
- * `downtime-bytes`. Its setup is still the mean of two modes: most first syncs took ~200–245 ms
- * and one in four ~330–500 ms, which no input of the simulator predicts (docs/VALIDATION.md,
- * "What QEMU's setup is, here").
+ * `downtime-bytes`. Its setup is fitted over S9 and the idle runs S12, S13, S15 and S16, guests
+ * of 262 136, 524 280, 524 288 and 1 048 568 KiB (`fitSetup`, validate/profile-fit.ts): a fixed
+ * part and a part per page the first sync walks one at a time (setup-time.ts). It is a mean of
+ * two modes: most first syncs cost ~1.5 µs a page and some ~2.2–2.6 µs, which no input of the
+ * simulator predicts (docs/VALIDATION.md, tenth session).
  */
 export const QEMU_72_TCG_LAB_PREALLOC_NOKASLR: HostProfile = {
   source:
     "qemu-7.2-tcg-lab-prealloc-nokaslr: the validation lab with preallocated guest RAM and nokaslr guests, QEMU 7.2 under TCG with source, destination and guest on one 2-core AMD EPYC VM over loopback (polls' stretches)",
-  setupMs: 272.4,
+  setupMs: 15,
+  setupMicrosPerPage: 1.842,
   downtimeFixedMs: 4.67,
   senderMicrosPerPage: { zero: 0, normal: 1.232, hit: 2.768, miss: 3.5, overflow: 4.3 },
 };
@@ -214,6 +230,7 @@ export async function readHostProfile(
 const PROFILE_KEYS = [
   "source",
   "setupMs",
+  "setupMicrosPerPage",
   "downtimeFixedMs",
   "senderMicrosPerPage",
   "busyVcpuSlowdown",
@@ -244,6 +261,11 @@ export function validateHostProfile(data: unknown, input: string): HostProfile {
   const profile: HostProfile = {
     source: data.source as string,
     setupMs: nonNegative(data.setupMs, "setupMs", fail),
+    ...(data.setupMicrosPerPage === undefined
+      ? {}
+      : {
+          setupMicrosPerPage: nonNegative(data.setupMicrosPerPage, "setupMicrosPerPage", fail),
+        }),
     downtimeFixedMs: nonNegative(data.downtimeFixedMs, "downtimeFixedMs", fail),
     senderMicrosPerPage: micros,
     ...(data.busyVcpuSlowdown === undefined

@@ -12,6 +12,7 @@ import type { SimulationObserver } from "./observer.ts";
 import { MigrationCounters } from "./observers/counters.ts";
 import { PassRecorder } from "./observers/passes.ts";
 import { encodeSecondsByEvent, senderSecondsByEvent } from "./page-events.ts";
+import { setupSeconds } from "./setup-time.ts";
 
 /**
  * The pre-copy live-migration simulator: QEMU 7.2's RAM migration (migration/ram.c,
@@ -60,7 +61,7 @@ export function simulate(
     encodeSeconds: encodeSecondsByEvent(inputs.encodeSecondsPerPage),
     senderSeconds: senderSecondsByEvent(host, guestVcpuBusy(spec.params)),
     stoppedSenderSeconds: senderSecondsByEvent(host),
-    setupS: host.setupMs / 1000,
+    setupS: setupSeconds(host, inputs.workload.pageCount),
     downtimeFixedS: host.downtimeFixedMs / 1000,
     pages: counters,
     observers: [recorder, ...observers],

@@ -17,6 +17,7 @@ import {
 } from "../../harness/simulator/host-profile.ts";
 import { ZERO_RECORD_BYTES } from "../../harness/simulator/page-sender.ts";
 import { simulate } from "../../harness/simulator/precopy.ts";
+import { firstSyncPagewisePages } from "../../harness/simulator/setup-time.ts";
 import { InputError } from "../../lib/errors.ts";
 import type { CellSpec } from "../../results/cell.ts";
 import { baseSpec, FREE_CPU, IdleWorkload, MiB, UniformWorkload } from "./precopy-fixtures.ts";
@@ -64,6 +65,18 @@ describe("host profile: setup and the downtime's fixed part", () => {
     assert.ok(last.stopAndCopy && last.pagesSent > 0);
     near(m.downtimeMs, 8.7 + ((last.pagesSent * RAW_RECORD_BYTES) / bandwidth) * 1000, "downtime");
     near(last.durationMs, m.downtimeMs, "stop-and-copy row");
+  });
+
+  it("the setup's part per page: every page of a RAM that is not a multiple of 256 KiB", () => {
+    // QEMU 7.2's first sync walks such a RAM page by page, and one that is a word-multiple a
+    // word at a time (harness/simulator/setup-time.ts): 16 383 pages pay 2 µs each, 16 384 none.
+    const host = profile({ setupMs: 10, setupMicrosPerPage: 2 });
+    const odd = idleRun({}, host, false, pages - 1);
+    near(odd.metrics.setupTimeMs, 10 + (2 * (pages - 1)) / 1000, "walked page by page");
+    near(odd.passes[0].startMs, odd.metrics.setupTimeMs, "first pass start");
+    near(idleRun({}, host).metrics.setupTimeMs, 10, "a word at a time");
+    assert.equal(firstSyncPagewisePages(131070), 131070);
+    assert.equal(firstSyncPagewisePages(131072), 0);
   });
 
   it("with no other cost, a profile's setup and fixed downtime are exactly what it adds", () => {
@@ -248,6 +261,7 @@ describe("host profile files", () => {
       ["{", /not valid JSON/],
       [[], /expected a JSON object/],
       [{ ...QEMU_72_TCG, setupMs: -1 }, /"setupMs" must be a number ≥ 0/],
+      [{ ...QEMU_72_TCG, setupMicrosPerPage: "2" }, /"setupMicrosPerPage" must be a number ≥ 0/],
       [{ ...QEMU_72_TCG, extra: 1 }, /unknown field "extra"/],
       [
         { ...QEMU_72_TCG, senderMicrosPerPage: { ...QEMU_72_TCG.senderMicrosPerPage, delta: 1 } },

@@ -9,7 +9,7 @@ import {
   QEMU_72_TCG_LAB_PREALLOC_NOKASLR,
 } from "../../harness/simulator/host-profile.ts";
 import { readRuns } from "../../validate/fit-command.ts";
-import { fitHostProfile } from "../../validate/profile-fit.ts";
+import { fitHostProfile, fitSetup, setupFields } from "../../validate/profile-fit.ts";
 
 // The built-in qemu-7.2-tcg-lab is not typed in by hand: it is what `--fit --fit-basis polls`
 // makes of the three quiet lab runs kept in validate/data (docs/VALIDATION.md, runs C, D and F).
@@ -51,7 +51,7 @@ test("qemu-7.2-tcg-lab-prealloc is the polls-basis fit of the preallocated quiet
   assert.equal(profile.busyVcpuSlowdown ?? 0, QEMU_72_TCG_LAB_PREALLOC.busyVcpuSlowdown ?? 0);
 });
 
-test("qemu-7.2-tcg-lab-prealloc-nokaslr is the polls-basis fit of the preallocated nokaslr quiet run S9", () => {
+test("qemu-7.2-tcg-lab-prealloc-nokaslr is the polls-basis fit of S9, its setup fitted over five runs of four sizes", () => {
   const sets = [readRuns(join(DATA, "S9"))];
   assert.equal(sets[0].runs.length, 28);
   for (const run of sets[0].runs) {
@@ -62,7 +62,22 @@ test("qemu-7.2-tcg-lab-prealloc-nokaslr is the polls-basis fit of the preallocat
       assert.equal(typeof run.final?.ram?.["downtime-bytes"], "number", run.config.name);
   }
   const { profile } = fitHostProfile(sets, QEMU_72_TCG, "polls");
-  assert.equal(profile.setupMs, QEMU_72_TCG_LAB_PREALLOC_NOKASLR.setupMs);
+  // The setup over S9 and the idle runs of other guest sizes: S13 half the RAM, S15 a multiple
+  // of 256 KiB (the first sync's word path), S16 twice the RAM; S12 S9's size again.
+  const sizes = ["S9", "S12", "S13", "S15", "S16"].flatMap((run) => readRuns(join(DATA, run)).runs);
+  assert.deepEqual(
+    [...new Set(sizes.map((run) => run.config.guestRamKiB))].sort((a, b) => a - b),
+    [262136, 524280, 524288, 1048568],
+  );
+  for (const run of sizes) assert.equal(run.config.kaslr, false);
+  const setup = fitSetup(sizes.filter((run) => run.outcome !== "failed"));
+  assert.ok(setup?.line);
+  assert.deepEqual(setupFields(setup, QEMU_72_TCG), {
+    setupMs: QEMU_72_TCG_LAB_PREALLOC_NOKASLR.setupMs,
+    setupMicrosPerPage: QEMU_72_TCG_LAB_PREALLOC_NOKASLR.setupMicrosPerPage,
+  });
+  // S9 alone is one size: its setup is a mean, with no part per page.
+  assert.equal(profile.setupMicrosPerPage, undefined);
   assert.equal(profile.downtimeFixedMs, QEMU_72_TCG_LAB_PREALLOC_NOKASLR.downtimeFixedMs);
   assert.deepEqual(
     profile.senderMicrosPerPage,

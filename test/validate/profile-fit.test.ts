@@ -9,9 +9,11 @@ import {
   finalTransferBytes,
   fitHostProfile,
   fitSenderWithSlowdown,
+  fitSetup,
   pagesByOutcome,
   type SenderSample,
   senderSample,
+  setupFields,
 } from "../../validate/profile-fit.ts";
 import { fixture, idle, MiB, run, TRUE_MICROS } from "./lab-fixture.ts";
 
@@ -166,4 +168,38 @@ test("fitHostProfile on wall time leaves out stochastic configurations; on CPU t
   assert.ok(!fitted("wall").includes(strideLabel));
   assert.equal(fitted("cpu").length, 9);
   assert.ok(fitted("cpu").includes(strideLabel));
+});
+
+test("fitSetup: a line over the pages the first sync walks once the runs hold two sizes", () => {
+  // setup = 12 ms + 1.5 µs per page walked one at a time; 524 288 KiB is a multiple of 256 KiB
+  // (the word path: no page walked), the other two sizes are not.
+  const sized = (kib: number, setupMs: number, i: number): LabRun => {
+    const r = run({ ...idle, guestRamKiB: kib }, { zero: 1, normal: 1, hit: 0, miss: 0 }, i, 1);
+    return { ...r, final: { ...r.final, status: "completed", "setup-time": setupMs } };
+  };
+  const line = (kib: number) => 12 + (1.5 * (kib / 4)) / 1000;
+  const runs = [262136, 524280, 1048568].flatMap((kib, i) => [
+    sized(kib, line(kib), i),
+    sized(kib, line(kib), i + 3),
+  ]);
+  runs.push(sized(524288, 12, 9));
+  const fit = fitSetup(runs);
+  assert.ok(fit?.line);
+  assert.ok(Math.abs(fit.line.fixed - 12) < 1e-6, `${fit.line.fixed}`);
+  assert.ok(Math.abs(fit.line.slope * 1000 - 1.5) < 1e-9);
+  assert.deepEqual(setupFields(fit, QEMU_72_TCG), { setupMs: 12, setupMicrosPerPage: 1.5 });
+  assert.match(
+    fitTable(fitHostProfile([{ dir: "runs/s", runs }], QEMU_72_TCG)),
+    /1\.500 .*µs\/page/,
+  );
+  // One size: no part per page can be told from the fixed one; the setup is the runs' mean.
+  const one = fitSetup([sized(524280, 200, 0), sized(524280, 300, 1)]);
+  assert.equal(one?.line, null);
+  assert.deepEqual(setupFields(one, QEMU_72_TCG), { setupMs: 250 });
+  // No run: the fallback's setup, its part per page too.
+  assert.equal(fitSetup([]), null);
+  assert.deepEqual(setupFields(null, QEMU_72_TCG), {
+    setupMs: QEMU_72_TCG.setupMs,
+    setupMicrosPerPage: QEMU_72_TCG.setupMicrosPerPage,
+  });
 });
