@@ -14,7 +14,7 @@ import { type ComparisonOptions, compareConfig, groupRuns, writeComparison } fro
 import { fitCommand, labBoot, readRuns } from "./fit-command.ts";
 import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
-import { fullMatrix, quickMatrix } from "./matrix.ts";
+import { FULL_LAB_REPS, fullMatrix, migrationOrder, quickLabReps, quickMatrix } from "./matrix.ts";
 import { measuredGuestsByLoad } from "./measured-guest.ts";
 import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
 import { SESSION_PROFILE, SESSION_PROFILE_TEXT, sessionProfiles } from "./session-profile.ts";
@@ -42,7 +42,8 @@ function parser(args: readonly string[]) {
     })
     .option("quick", {
       type: "boolean",
-      describe: "7 configurations, 1 repetition (≈ 9 min on 2 cores)",
+      describe:
+        "7 configurations, 3 repetitions of each deterministic one, 1 of the stochastic one (≈ 12 min on 2 cores)",
     })
     .option("full", {
       type: "boolean",
@@ -157,30 +158,30 @@ function labRecorder(labDir: string): RecordLoad {
   return bootAndRecord(readLab(labDir));
 }
 
-/** Migrates every configuration `reps` times, keeping real.json after each migration. */
+/**
+ * Migrates every configuration `repsOf(config)` times, in migrationOrder, keeping real.json
+ * after each migration.
+ */
 async function migrateMatrix(
   image: LabImage,
   matrix: readonly LabConfig[],
-  reps: number,
+  repsOf: (config: LabConfig) => number,
   out: string,
   log: (line: string) => void,
 ): Promise<{ config: LabConfig; real: LabRun[] }[]> {
   const runs: LabRun[] = [];
-  const groups: { config: LabConfig; real: LabRun[] }[] = [];
-  let n = 0;
-  for (const config of matrix) {
-    const real: LabRun[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      n++;
-      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: migrating`);
-      const run = await runMigration(image, config, rep);
-      log(`[${n}/${matrix.length * reps}] ${config.name} #${rep + 1}: ${describe(run)}`);
-      real.push(run);
-      runs.push(run);
-      // Every finished migration is kept, as it finishes.
-      writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
-    }
-    groups.push({ config, real });
+  const groups = matrix.map((config) => ({ config, real: [] as LabRun[] }));
+  const order = migrationOrder(matrix.length, (i) => repsOf(matrix[i]));
+  for (const [n, { index, rep }] of order.entries()) {
+    const { config, real } = groups[index];
+    const step = `[${n + 1}/${order.length}] ${config.name} #${rep + 1}`;
+    log(`${step}: migrating`);
+    const run = await runMigration(image, config, rep);
+    log(`${step}: ${describe(run)}`);
+    real.push(run);
+    runs.push(run);
+    // Every finished migration is kept, as it finishes.
+    writeFileAtomic(join(out, "real.json"), `${JSON.stringify(runs, null, 1)}\n`);
   }
   return groups;
 }
@@ -249,10 +250,10 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   // Every option is checked before the setup or the first migration.
   const reps =
     argv.reps === undefined
-      ? argv.full
-        ? 3
-        : 1
+      ? null
       : parseInteger(flagValue(argv.reps, "reps") ?? "", "--reps", 1, 20);
+  const repsOf = (config: LabConfig): number =>
+    reps ?? (argv.full ? FULL_LAB_REPS : quickLabReps(config));
   const seeds =
     argv.seeds === undefined
       ? argv.quick
@@ -316,7 +317,7 @@ export async function validateMain(args: readonly string[]): Promise<number> {
   } else image = readLab(labDir);
   if (!argv.quick && !argv.full) return 0;
 
-  const groups = await migrateMatrix(image, matrix, reps, out, log);
+  const groups = await migrateMatrix(image, matrix, repsOf, out, log);
   // After the migrations, each load in a boot of its own: the recorder must not take CPU from them.
   const traces = argv.traces
     ? await tracesFor(

@@ -56,6 +56,43 @@ export function quickMatrix(): LabConfig[] {
   ];
 }
 
+/** `--full`'s repetitions of every configuration. */
+export const FULL_LAB_REPS = 3;
+
+/**
+ * `--quick`'s repetitions: 3 of a deterministic configuration, whose totals are compared with
+ * the real mean — QEMU's setup under TCG takes one of two times per migration (~215 or
+ * ~290–500 ms for the lab's guest, docs/VALIDATION.md tenth session), and one repetition of a
+ * 0.7 s migration is then a draw 15–30 % apart, not a mean; 1 of the stochastic one, whose
+ * simulated share of converging seeds a repetition or two more would not test (its 45 s
+ * timeout is the longest migration in the matrix).
+ */
+export function quickLabReps(config: LabConfig): number {
+  return markedStochastic(config) ? 1 : 3;
+}
+
+/**
+ * The order of a run's migrations, round by round: each round migrates every configuration
+ * (by its index in the matrix) that has a repetition left. A stretch of minutes when the host
+ * is slower (S12's slow setups came four in a row, docs/VALIDATION.md) then falls on several
+ * configurations' repetitions, not on all of one's.
+ */
+export function migrationOrder(
+  configs: number,
+  repsOf: (index: number) => number,
+): { index: number; rep: number }[] {
+  const order: { index: number; rep: number }[] = [];
+  for (let rep = 0, left = true; left; rep++) {
+    left = false;
+    for (let index = 0; index < configs; index++)
+      if (rep < repsOf(index)) {
+        order.push({ index, rep });
+        left = true;
+      }
+  }
+  return order;
+}
+
 export function fullMatrix(): LabConfig[] {
   const out: LabConfig[] = [];
   for (const mode of ["idle", "sparse", "zipf", "stride"] as const)

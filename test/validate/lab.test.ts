@@ -21,7 +21,13 @@ import {
 } from "../../validate/compare.ts";
 import type { ComparedConfig, SourceComparison } from "../../validate/compared.ts";
 import { newcArchive } from "../../validate/lab-setup.ts";
-import { isStochastic, quickMatrix } from "../../validate/matrix.ts";
+import {
+  isStochastic,
+  markedStochastic,
+  migrationOrder,
+  quickLabReps,
+  quickMatrix,
+} from "../../validate/matrix.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import { agreementRows, markdownTable } from "../../validate/table.ts";
 import { heartbeats, waitForHeartbeats } from "../../validate/vm.ts";
@@ -409,4 +415,36 @@ test("isStochastic: marked configurations, and repetitions that converged and di
   assert.equal(isStochastic(idle, [ended("completed"), ended("did-not-converge")]), true);
   // A run the lab itself lost is no evidence either way.
   assert.equal(isStochastic(idle, [ended("completed"), ended("failed")]), false);
+});
+
+test("--quick's repetitions, round by round: 3 of each deterministic configuration, 1 of the stochastic", () => {
+  const matrix = quickMatrix();
+  const reps = matrix.map(quickLabReps);
+  assert.deepEqual(
+    reps,
+    matrix.map((c) => (markedStochastic(c) ? 1 : 3)),
+  );
+  assert.equal(reps.filter((r) => r === 1).length, 1);
+  const order = migrationOrder(matrix.length, (i) => reps[i]);
+  assert.equal(order.length, 19);
+  // Round 1 is every configuration in matrix order; rounds 2 and 3 skip the stochastic one.
+  assert.deepEqual(
+    order.slice(0, matrix.length).map((o) => o.index),
+    matrix.map((_, i) => i),
+  );
+  const stochastic = reps.indexOf(1);
+  for (const { index, rep } of order.slice(matrix.length)) {
+    assert.notEqual(index, stochastic);
+    assert.ok(rep === 1 || rep === 2);
+  }
+  // Each configuration's repetitions in order, each once.
+  for (let i = 0; i < matrix.length; i++)
+    assert.deepEqual(
+      order.filter((o) => o.index === i).map((o) => o.rep),
+      [...Array(reps[i]).keys()],
+    );
+  assert.deepEqual(
+    migrationOrder(2, () => 0),
+    [],
+  );
 });
