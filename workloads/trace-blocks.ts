@@ -1,3 +1,4 @@
+import { ReadAhead } from "./read-ahead.ts";
 import { hex, type TraceFile } from "./trace-file.ts";
 import {
   BLOCK,
@@ -46,6 +47,8 @@ interface BlockHeader {
 /** The state of the one pass over the blocks: the table being filled and a reusable buffer. */
 interface BlockPass {
   readonly file: TraceFile;
+  /** The file's bytes, read ahead: the pass reads them front to back. */
+  readonly reader: ReadAhead;
   readonly index: TraceIndex;
   readonly pageCount: number;
   readonly table: BlockTable & { rawContentBytes: number };
@@ -66,6 +69,7 @@ export function validateBlocks(file: TraceFile, index: TraceIndex, pageCount: nu
   const blockCount = index.blockOffsets.length;
   const pass: BlockPass = {
     file,
+    reader: new ReadAhead(file),
     index,
     pageCount,
     table: {
@@ -108,7 +112,7 @@ function validateBlock(pass: BlockPass, epoch: TraceEpoch, b: number, tally: Epo
     );
   if (pass.payload.length < payloadLength) pass.payload = Buffer.alloc(payloadLength);
   const payload = pass.payload;
-  file.readInto(payload.subarray(0, payloadLength), offset + BLOCK.size);
+  pass.reader.readInto(payload.subarray(0, payloadLength), offset + BLOCK.size);
   const payloadCrc = crc32(payload, 0, payloadLength);
   const storedPayloadCrc = pass.blockHeader.readUInt32LE(BLOCK.payloadCrc);
   if (payloadCrc !== storedPayloadCrc)
@@ -147,7 +151,7 @@ function checkBlockHeader(
 ): BlockHeader {
   const { file, blockHeader } = pass;
   const offset = pass.index.blockOffsets[b];
-  file.readInto(blockHeader, offset);
+  pass.reader.readInto(blockHeader, offset);
   if (blockHeader.toString("latin1", 0, 4) !== BLOCK_MAGIC)
     file.fail(`${name}: expected the block magic "${BLOCK_MAGIC}"`, offset);
   const storedHeaderCrc = blockHeader.readUInt32LE(BLOCK.headerCrc);
