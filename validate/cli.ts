@@ -43,7 +43,7 @@ function parser(args: readonly string[]) {
     .option("quick", {
       type: "boolean",
       describe:
-        "7 configurations, 3 repetitions of each deterministic one, 1 of the stochastic one (≈ 12 min on 2 cores)",
+        "7 configurations, 3 repetitions of each deterministic one, 1 of the stochastic one (≈ 10 min on 2 cores)",
     })
     .option("full", {
       type: "boolean",

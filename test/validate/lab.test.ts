@@ -336,7 +336,7 @@ test("simulationArgs: a trace replays in a loop with the same caps and sweep, wi
     "on-end=loop",
     "guest_vcpu_busy=0.9",
     // The nokaslr lab's stall rate; a run whose guests booted with KASLR keeps the older one.
-    "guest_stalls_per_s=0.008",
+    "guest_stalls_per_s=0.02",
     "guest_stall_ms=20",
   ]);
   const randomized = simulationArgs(
