@@ -121,12 +121,11 @@ export function labStalls(boot: LabBoot): { readonly perS: number; readonly mean
 export const DEFAULT_LAB_SEEDS = 20;
 
 /**
- * `--quick`'s seeds: its one repetition per configuration and 45 s limit leave a stochastic
- * configuration's share converging near 0.15–0.2 (nokaslr stalls, eighth session), where 10
- * seeds all miss one time in five and an apparent mismatch needs the one repetition to converge
- * too (~4 %); 20 seeds of the lab's stride trace took 6.5 of `--quick`'s 13.3 minutes on two
- * cores (Q7, docs/VALIDATION.md, ninth session), which with `--setup` came within a minute of
- * the issue's 15.
+ * `--quick`'s seeds: its one repetition of the stochastic configuration and 45 s limit leave
+ * its simulated share converging near 0.35 (one stall every 50 s, tenth session), where 10
+ * seeds all miss about once in 75; 20 seeds of the lab's stride trace took 6.5 of `--quick`'s
+ * 13.3 minutes on two cores (Q7, docs/VALIDATION.md, ninth session), which with `--setup` came
+ * within a minute of the issue's 15.
  */
 export const QUICK_LAB_SEEDS = 10;
 
