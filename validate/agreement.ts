@@ -33,7 +33,7 @@ export interface Agreement {
   readonly simStatus: string;
   readonly timeRatio: number | null;
   readonly bytesRatio: number | null;
-  /** QEMU's setup-time, simulated over real (the host profile's setupMs against the runs'). */
+  /** QEMU's setup-time, simulated over real (the host profile's setup at the guest's RAM against the runs'). */
   readonly setupRatio: number | null;
   /**
    * Total time less setup-time, simulated over real: the migration without the one phase whose
