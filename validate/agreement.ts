@@ -9,6 +9,7 @@ import {
 } from "./compared.ts";
 import { coresLabel, DISTURBED_ABOVE_CORES, takenFromLab } from "./host-cpu.ts";
 import { isStochastic } from "./matrix.ts";
+import { setupModeLine } from "./setup-mode.ts";
 
 /**
  * How close each simulation source came to the real runs, per configuration (the `sim/real`
@@ -256,9 +257,16 @@ export function otherProcessesLine(compared: readonly ComparedConfig[]): string 
   return parts.join("; ");
 }
 
-/** The summary: one line per source the comparison has, the real runs' own spread, and their host. */
+/**
+ * The summary: one line per source the comparison has, the real runs' own spread, their host,
+ * and their setups' modes.
+ */
 export function summaryLines(compared: readonly ComparedConfig[]): string[] {
-  const lines = [repeatabilityLine(compared), otherProcessesLine(compared)];
+  const lines = [
+    repeatabilityLine(compared),
+    otherProcessesLine(compared),
+    setupModeLine(compared),
+  ];
   return [...sourceLines(compared), ...lines.filter((line) => line !== null)];
 }
 
