@@ -171,7 +171,7 @@ async function migrateMatrix(
 ): Promise<{ config: LabConfig; real: LabRun[] }[]> {
   const runs: LabRun[] = [];
   const groups = matrix.map((config) => ({ config, real: [] as LabRun[] }));
-  const order = migrationOrder(matrix.length, (i) => repsOf(matrix[i]));
+  const order = migrationOrder(matrix.map(repsOf));
   for (const [n, { index, rep }] of order.entries()) {
     const { config, real } = groups[index];
     const step = `[${n + 1}/${order.length}] ${config.name} #${rep + 1}`;

@@ -72,24 +72,17 @@ export function quickLabReps(config: LabConfig): number {
 }
 
 /**
- * The order of a run's migrations, round by round: each round migrates every configuration
- * (by its index in the matrix) that has a repetition left. A stretch of minutes when the host
- * is slower (S12's slow setups came four in a row, docs/VALIDATION.md) then falls on several
- * configurations' repetitions, not on all of one's.
+ * The order of a run's migrations, given each configuration's repetitions: round by round,
+ * each round migrating every configuration (by its index) that has a repetition left. A
+ * stretch of minutes when the host is slower (S12's slow setups came four in a row,
+ * docs/VALIDATION.md) then falls on several configurations' repetitions, not on all of one's.
  */
-export function migrationOrder(
-  configs: number,
-  repsOf: (index: number) => number,
-): { index: number; rep: number }[] {
+export function migrationOrder(reps: readonly number[]): { index: number; rep: number }[] {
   const order: { index: number; rep: number }[] = [];
-  for (let rep = 0, left = true; left; rep++) {
-    left = false;
-    for (let index = 0; index < configs; index++)
-      if (rep < repsOf(index)) {
-        order.push({ index, rep });
-        left = true;
-      }
-  }
+  for (let rep = 0; rep < Math.max(0, ...reps); rep++)
+    reps.forEach((n, index) => {
+      if (rep < n) order.push({ index, rep });
+    });
   return order;
 }
 

@@ -5,7 +5,6 @@ import {
   SENDER_OUTCOMES,
   type SenderOutcome,
 } from "../harness/simulator/host-profile.ts";
-import { firstSyncPagewisePages } from "../harness/simulator/setup-time.ts";
 import { UsageError } from "../lib/errors.ts";
 import { roundDecimals } from "../lib/format.ts";
 import { goodness, identifiableColumns, nonNegativeLeastSquares } from "../lib/least-squares.ts";
@@ -13,6 +12,7 @@ import { fitIntervalCosts, type IntervalCosts } from "./interval-costs.ts";
 import { fitLine, type LineFit } from "./line-fit.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabRun, Poll, QueryMigrate } from "./migration-run.ts";
+import { setupWalkedPages } from "./setup-mode.ts";
 
 /**
  * A host profile fitted from real migrations (`npm run validate:qemu -- --fit`), by pure
@@ -313,9 +313,7 @@ export interface SetupFit {
 export function fitSetup(runs: readonly LabRun[]): SetupFit | null {
   const points = runs.flatMap((run) => {
     const ms = run.final?.["setup-time"];
-    return ms === undefined
-      ? []
-      : [{ pages: firstSyncPagewisePages(run.config.guestRamKiB / 4), ms }];
+    return ms === undefined ? [] : [{ pages: setupWalkedPages(run.config), ms }];
   });
   const setup = spread(points.map((p) => p.ms));
   if (!setup) return null;
@@ -413,12 +411,8 @@ export function setupFields(
       setupMicrosPerPage: roundDecimals(setup.line.slope * 1000, 3),
     };
   if (setup) return { setupMs: roundDecimals(setup.spread.mean, 1) };
-  return {
-    setupMs: fallback.setupMs,
-    ...(fallback.setupMicrosPerPage === undefined
-      ? {}
-      : { setupMicrosPerPage: fallback.setupMicrosPerPage }),
-  };
+  const { setupMs, setupMicrosPerPage } = fallback;
+  return setupMicrosPerPage === undefined ? { setupMs } : { setupMs, setupMicrosPerPage };
 }
 
 /** The whole fit: a profile for `--profile FILE` and the statistics behind it. */

@@ -1,7 +1,7 @@
 import { mean } from "simple-statistics";
 import { firstSyncPagewisePages } from "../harness/simulator/setup-time.ts";
 import type { ComparedConfig } from "./compared.ts";
-import type { LabRun } from "./migration-run.ts";
+import type { LabConfig, LabRun } from "./migration-run.ts";
 
 /**
  * Which of QEMU's two setup times each real migration took. Under TCG the setup is the first
@@ -17,10 +17,15 @@ const FAST_MODE_FIXED_MS = 10;
 /** Over this many µs a page walked, a setup is the slow mode's (the fast one: ≤ 1.8). */
 export const SLOW_MODE_MICROS_PER_PAGE = 2;
 
+/** Pages of a configuration's guest RAM that QEMU's first sync walks one at a time. */
+export function setupWalkedPages(config: LabConfig): number {
+  return firstSyncPagewisePages(config.guestRamKiB / 4);
+}
+
 /** µs a page the first sync walked one at a time; null without a setup-time or pages walked. */
 export function setupMicrosPerPage(run: LabRun): number | null {
   const setupMs = run.final?.["setup-time"];
-  const pages = firstSyncPagewisePages(run.config.guestRamKiB / 4);
+  const pages = setupWalkedPages(run.config);
   if (setupMs === undefined || pages === 0) return null;
   return ((setupMs - FAST_MODE_FIXED_MS) * 1000) / pages;
 }

@@ -15,7 +15,7 @@ import type { HostProfile } from "./host-profile.ts";
  */
 
 /** Pages in a word of the dirty bitmap on a 64-bit host (BITS_PER_LONG): 256 KiB of RAM. */
-export const DIRTY_WORD_PAGES = 64;
+const DIRTY_WORD_PAGES = 64;
 
 /** Pages of a RAM of `ramPages` that the first sync walks one at a time: all, or none. */
 export function firstSyncPagewisePages(ramPages: number): number {
