@@ -252,26 +252,36 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
     "qemu-7.2-tcg",
   );
   const sets = args.filter((_, i) => args[i - 1] === "--set");
-  // 97 MiB of OS pages beside the 192 MiB table, in a 524280 KiB guest, in runs of 32 MiB as
-  // a booted guest's lie; the table is calloc'd.
+  // Without the load's trace, the `nokaslr` guest's 71 MiB of OS pages beside the 192 MiB table,
+  // in a 524280 KiB guest, in runs of 32 MiB as a booted guest's lie; the table is calloc'd.
   assert.deepEqual(sets, [
     `wss=${192 * 1024 * 1024}`,
     "writes_per_s=4000",
     "initial=zero",
-    "os_share=0.30313240",
+    "os_share=0.22188042",
     "os_run_pages=8192",
     // The boot allocations at the top of RAM, as the lab guest's traces show them.
     "os_top_pages=2700",
     "guest_warmup_s=3",
     "guest_vcpu_busy=0.08",
   ]);
-  // The OS measured from the load's trace, when there is one: 71 MiB.
+  // A guest booted with KASLR: the idle guest's 97 MiB, as before.
+  const kaslr = syntheticWorkload(
+    { ...sparse, kaslr: true },
+    { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
+  );
+  assert.ok(kaslr?.includes("os_share=0.30313240"), kaslr?.join(" "));
+  // An idle `nokaslr` guest: 80 MiB of its 524280 KiB.
+  const idle = matrix.find((c) => c.load.mode === "idle")!;
+  const idleArgs = syntheticWorkload(idle, { ratePerS: 0, warmupS: 3, vcpuBusy: 0.01 });
+  assert.ok(idleArgs?.includes("zero_share=0.8437"), idleArgs?.join(" "));
+  // The OS measured from the load's trace, when there is one: here 60 MiB.
   const measured = syntheticWorkload(
     sparse,
     { ratePerS: 3998, warmupS: 3, vcpuBusy: 0.08 },
-    { osBytes: 71 * 1024 * 1024, bufferRuns: null, topPages: 2586, osLayout: null },
+    { osBytes: 60 * 1024 * 1024, bufferRuns: null, topPages: 2586, osLayout: null },
   );
-  assert.ok(measured?.includes("os_share=0.22188042"), measured?.join(" "));
+  assert.ok(measured?.includes("os_share=0.18750458"), measured?.join(" "));
   assert.ok(measured?.includes("os_top_pages=2586"), measured?.join(" "));
   assert.ok(!measured?.some((a) => a.startsWith("buffer_runs=") || a.startsWith("os_layout=")));
   // Where the trace placed the table and the OS, when it did: the synthetic lies there.
@@ -296,7 +306,7 @@ test("simulationArgs: the synthetic guest has the real one's OS, warm-up, and th
     "none",
   );
   assert.ok(strideArgs.includes("passes_per_s=1812"));
-  assert.ok(strideArgs.includes("os_share=0.19556760"));
+  assert.ok(strideArgs.includes("os_share=0.14314742"), strideArgs.join(" "));
   assert.ok(strideArgs.includes("guest_warmup_s=2.5"));
   assert.ok(strideArgs.includes("guest_vcpu_busy=1"));
   assert.equal(strideArgs[strideArgs.indexOf("--profile") + 1], "none");
