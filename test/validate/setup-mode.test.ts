@@ -5,7 +5,7 @@ import type { LabRun } from "../../validate/migration-run.ts";
 import { setupMicrosPerPage, setupModeLine } from "../../validate/setup-mode.ts";
 import { idle, run } from "./lab-fixture.ts";
 
-// The summary's setup line: QEMU's setup-times, and how many took the first sync's slow mode,
+// The summary's setup line: QEMU's setup-times, and how many walked the larger TCG TLB,
 // per page of guest RAM walked one at a time (none for a RAM that is a multiple of 256 KiB).
 
 const withSetup = (kib: number, setupMs: number | undefined, i: number): LabRun => {
@@ -24,7 +24,7 @@ test("setupModeLine: the mean, the range, and the runs over 2 µs a page walked"
   assert.ok(Math.abs((setupMicrosPerPage(real[0]) ?? 0) - 1.526) < 0.001);
   assert.equal(
     setupModeLine(compared(real)),
-    "QEMU's setup: mean 263 ms over 3 real migrations (210–350 ms); 1 of 3 in the first sync's slow mode (over 2 µs a page of guest RAM; a host profile's setup is the mean of both modes)",
+    "QEMU's setup: mean 263 ms over 3 real migrations (210–350 ms); 1 of 3 walked the larger TCG TLB (over 2 µs a page of guest RAM; a host profile's setup is the mean of both)",
   );
   // A failed run and a run without a setup-time say nothing about the setup.
   const failed = { ...withSetup(524280, 600, 3), outcome: "failed" as const };
