@@ -15,7 +15,7 @@ import { fitCommand, labBoot, readRuns } from "./fit-command.ts";
 import { otherProcessesText } from "./host-cpu.ts";
 import { defaultLabDir, type LabImage, readLab, setupLab } from "./lab-setup.ts";
 import { FULL_LAB_REPS, fullMatrix, migrationOrder, quickLabReps, quickMatrix } from "./matrix.ts";
-import { measuredGuestsByLoad } from "./measured-guest.ts";
+import { measuredGuestsByLoad, unplacedLoadsLine } from "./measured-guest.ts";
 import { type LabConfig, type LabRun, runMigration } from "./migration-run.ts";
 import { SESSION_PROFILE, SESSION_PROFILE_TEXT, sessionProfiles } from "./session-profile.ts";
 import { bootAndRecord } from "./trace-boot.ts";
@@ -213,7 +213,16 @@ async function compareAndWrite(
     }),
   );
   const label = session ? SESSION_PROFILE_TEXT : options.profile;
-  const { table, summary, chart } = await writeComparison(options.out, compared, label);
+  const unplaced = unplacedLoadsLine(
+    configs.map((config) => config.load.mode),
+    measuredGuests,
+  );
+  const { table, summary, chart } = await writeComparison(
+    options.out,
+    compared,
+    label,
+    unplaced === null ? [] : [unplaced],
+  );
   process.stdout.write(
     `${table}\n${summary}\nchart: ${chart.find((file) => file.endsWith(".svg"))}\nvalidation: ${options.out}\n`,
   );

@@ -150,12 +150,13 @@ export function groupRuns(runs: readonly LabRun[]): { config: LabConfig; real: L
 
 /**
  * Writes comparison.csv, agreement.csv, comparison.md and the chart; returns the table and the
- * summary (a line per source).
+ * summary (a line per source, the real runs' lines, then `notes`).
  */
 export async function writeComparison(
   out: string,
   compared: readonly ComparedConfig[],
   profile: string,
+  notes: readonly string[] = [],
 ): Promise<{ table: string; summary: string; chart: string[] }> {
   writeFileAtomic(
     join(out, "comparison.csv"),
@@ -166,7 +167,7 @@ export async function writeComparison(
     toCsv([AGREEMENT_HEADER, ...agreementRows(agreements(compared))]),
   );
   const table = markdownTable(compared);
-  const summary = summaryLines(compared).join("\n");
+  const summary = [...summaryLines(compared), ...notes].join("\n");
   writeFileSync(join(out, "comparison.md"), `${table}\n${summary}\n`);
   const chart = await writeValidationChart(out, compared, profile);
   return { table, summary, chart };

@@ -77,3 +77,22 @@ function seenRuns(reader: TraceReader, load: GuestLoad, pages: number): PageRun[
       return writtenPageRuns(reader, pages);
   }
 }
+
+/**
+ * A summary line for loads whose synthetic guest had no trace to be laid out by (`--no-traces`,
+ * a recording that failed): their buffer lies at the start of RAM and the OS's pages in
+ * migbench's own runs (workloads/uniform.ts, workloads/os-base.ts), not where the guest had
+ * them, and the bulk pass then meets them in another order. Without their traces the kept
+ * `nokaslr` runs' sparse and zipf guests took 0.61–0.81 of the real time (docs/VALIDATION.md,
+ * eleventh session); null when every load with a buffer was laid out from its trace.
+ */
+export function unplacedLoadsLine(
+  modes: Iterable<LoadMode>,
+  measured: ReadonlyMap<LoadMode, MeasuredGuest>,
+): string | null {
+  const unplaced = [...new Set(modes)].filter(
+    (mode) => mode !== "idle" && (measured.get(mode)?.bufferRuns ?? null) === null,
+  );
+  if (unplaced.length === 0) return null;
+  return `synthetic ${unplaced.join(", ")} without a trace to lay them out: the load's buffer at the start of RAM and the OS in migbench's own runs, not where the guest had them (their time can be far off: docs/VALIDATION.md, eleventh session)`;
+}
