@@ -17,6 +17,7 @@ import {
 import type { ComparedConfig, SimRun, SourceComparison } from "./compared.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
+import { meanRealSetupMs, profileWithSetup } from "./real-setup.ts";
 import {
   AGREEMENT_HEADER,
   agreementRows,
@@ -38,6 +39,12 @@ export interface ComparisonOptions {
   readonly profile: string;
   /** Seeds a stochastic configuration is simulated over. */
   readonly seeds: number;
+  /**
+   * `--real-setup`: each simulation takes the setup-time of the real migration it stands beside
+   * (the repetitions' mean where it stands for them all) in place of the profile's
+   * (validate/real-setup.ts).
+   */
+  readonly realSetup: boolean;
   /** Each load's trace for the replay, or null: no trace replay (`--no-traces`). */
   readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
   /**
@@ -47,6 +54,22 @@ export interface ComparisonOptions {
   readonly measuredGuests: ReadonlyMap<LoadMode, MeasuredGuest>;
   /** Told what is simulated next (a seed sweep takes minutes): one line each. */
   readonly progress?: (what: string) => void;
+}
+
+/**
+ * The profile a simulation standing for `runs` takes: `--profile`, or with `--real-setup` that
+ * profile with their (mean) real setup-time, written under OUT/profiles/real-setup/.
+ */
+function profileFor(
+  config: LabConfig,
+  runs: readonly LabRun[],
+  options: ComparisonOptions,
+  name: string,
+): string {
+  const setupMs = options.realSetup ? meanRealSetupMs(runs) : null;
+  if (setupMs === null) return options.profile;
+  const dir = join(options.out, "profiles", "real-setup");
+  return profileWithSetup(options.profile, setupMs, dir, `${config.name}-${name}`);
 }
 
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */
@@ -62,14 +85,17 @@ function syntheticSource(
     const workload = syntheticWorkload(config, guestPace(run), guest);
     if (!workload) return [];
     options.progress?.(`synthetic, as repetition #${run.repetition + 1}`);
-    const [figures] = simulate(config, workload, dir(`rep${run.repetition}`), options.profile);
+    const profile = profileFor(config, [run], options, `rep${run.repetition}`);
+    const [figures] = simulate(config, workload, dir(`rep${run.repetition}`), profile);
     return [{ repetition: run.repetition, figures }];
   });
   // The sweep runs at the repetitions' mean pace (stride's speed differs from run to run).
   const sweepWorkload = stochastic ? syntheticWorkload(config, meanGuestPace(real), guest) : null;
   if (sweepWorkload) options.progress?.(`synthetic, ${options.seeds} seeds`);
   const seeds = sweepWorkload
-    ? simulate(config, sweepWorkload, dir("seeds"), options.profile, { count: options.seeds })
+    ? simulate(config, sweepWorkload, dir("seeds"), profileFor(config, real, options, "mean"), {
+        count: options.seeds,
+      })
     : null;
   if (runs.length === 0 && seeds === null)
     return {
@@ -111,11 +137,12 @@ function traceSource(
   if (trace.state === "unavailable") return unavailable(trace.reason);
   const dir = (name: string) => join(options.out, "sim", `${config.name}-${name}`);
   const workload = traceWorkload(trace.path, meanGuestPace(real).vcpuBusy);
+  const profile = profileFor(config, real, options, "mean");
   options.progress?.("trace replay");
-  const [figures] = simulate(config, workload, dir("trace"), options.profile);
+  const [figures] = simulate(config, workload, dir("trace"), profile);
   if (stochastic) options.progress?.(`trace replay, ${options.seeds} seeds`);
   const seeds = stochastic
-    ? simulate(config, workload, dir("trace-seeds"), options.profile, { count: options.seeds })
+    ? simulate(config, workload, dir("trace-seeds"), profile, { count: options.seeds })
     : null;
   const failed = failure([figures, ...(seeds ?? [])]);
   if (failed !== null) return unavailable(failed);
