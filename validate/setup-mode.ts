@@ -2,6 +2,7 @@ import { mean } from "simple-statistics";
 import { firstSyncPagewisePages } from "../harness/simulator/setup-time.ts";
 import type { ComparedConfig } from "./compared.ts";
 import type { LabConfig, LabRun } from "./migration-run.ts";
+import { realSetupMs } from "./real-setup.ts";
 
 /**
  * Which of QEMU's setup times each real migration took. Under TCG the setup is the first dirty
@@ -27,16 +28,16 @@ export function setupWalkedPages(config: LabConfig): number {
 
 /** µs a page the first sync walked one at a time; null without a setup-time or pages walked. */
 export function setupMicrosPerPage(run: LabRun): number | null {
-  const setupMs = run.final?.["setup-time"];
+  const setupMs = realSetupMs(run);
   const pages = setupWalkedPages(run.config);
-  if (setupMs === undefined || pages === 0) return null;
+  if (setupMs === null || pages === 0) return null;
   return ((setupMs - FAST_MODE_FIXED_MS) * 1000) / pages;
 }
 
 /** The real migrations' setups, and how many walked the larger TLB; null without a setup-time. */
 export function setupModeLine(compared: readonly ComparedConfig[]): string | null {
   const runs = compared.flatMap((c) => c.real).filter((run) => run.outcome !== "failed");
-  const setups = runs.flatMap((run) => run.final?.["setup-time"] ?? []);
+  const setups = runs.flatMap((run) => realSetupMs(run) ?? []);
   if (setups.length === 0) return null;
   const head = `QEMU's setup: mean ${Math.round(mean(setups))} ms over ${setups.length} real migrations (${Math.min(...setups)}–${Math.max(...setups)} ms)`;
   const perPage = runs.flatMap((run) => setupMicrosPerPage(run) ?? []);
