@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { readHostProfile } from "../harness/simulator/host-profile.ts";
+import { loadHostProfile, readHostProfile } from "../harness/simulator/host-profile.ts";
 import { checkWritableDirectory, writeFileAtomic } from "../lib/atomic-file.ts";
 import { UsageError } from "../lib/errors.ts";
 import { flagValue } from "../lib/flag-list.ts";
@@ -204,18 +204,27 @@ async function compareAndWrite(
   groups: readonly { config: LabConfig; real: readonly LabRun[] }[],
   allRuns: readonly LabRun[],
   labProfile: string,
-  options: Omit<ComparisonOptions, "measuredGuests">,
+  options: Omit<ComparisonOptions, "measuredGuests" | "realSetup"> & {
+    readonly realSetup: boolean;
+  },
   log: (line: string) => void,
 ): Promise<number> {
   const measuredGuests = measuredGuestsByLoad(allRuns, options.traces);
   const session = options.profile === SESSION_PROFILE;
   const configs = groups.map((g) => g.config);
   const profiles = session ? sessionProfiles(configs, allRuns, options.out, labProfile, log) : null;
+  const profileOf = (config: LabConfig) => profiles?.get(config.name) ?? options.profile;
+  // --real-setup rewrites each profile's setup: read each once, not once per simulation.
+  const names = options.realSetup ? [...new Set(configs.map(profileOf))] : [];
+  const read = new Map(
+    await Promise.all(names.map(async (name) => [name, await loadHostProfile(name)] as const)),
+  );
   const compared = groups.map(({ config, real }, i) =>
     compareConfig(config, real, {
       ...options,
       measuredGuests,
-      profile: profiles?.get(config.name) ?? options.profile,
+      profile: profileOf(config),
+      realSetup: read.get(profileOf(config)) ?? null,
       progress: (what) => log(`[simulate ${i + 1}/${groups.length}] ${config.name}: ${what}`),
     }),
   );

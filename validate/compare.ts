@@ -39,7 +39,9 @@ const UNMEASURED_OS_BYTES = {
   nokaslr: { idle: 80 * MiB, loaded: 71 * MiB },
 } as const;
 
-function unmeasuredOsBytes(config: LabConfig): number {
+/** The OS's non-zero bytes beside the load: the trace's measure, or UNMEASURED_OS_BYTES. */
+function guestOsBytes(config: LabConfig, guest: MeasuredGuest): number {
+  if (guest.osBytes !== null) return guest.osBytes;
   const boot = config.kaslr ? UNMEASURED_OS_BYTES.kaslr : UNMEASURED_OS_BYTES.nokaslr;
   return config.load.mode === "idle" ? boot.idle : boot.loaded;
 }
@@ -86,10 +88,10 @@ export interface Figures {
 /**
  * The OS pages' share of the RAM outside a load's own pages (workloads/os-base.ts), so the
  * simulated guest holds the real one's OS beside the load: `osBytes`, measured from the load's
- * trace (validate/guest-os-base.ts), or UNMEASURED_OS_BYTES.
+ * trace (validate/guest-os-base.ts), or UNMEASURED_OS_BYTES (guestOsBytes).
  */
 function osBaseArgs(config: LabConfig, loadBytes: number, guest: MeasuredGuest): string[] {
-  const osBytes = guest.osBytes ?? unmeasuredOsBytes(config);
+  const osBytes = guestOsBytes(config, guest);
   // Eight digits name a page count exactly in up to ~10⁷ pages outside the load: os_layout's
   // runs are measured to hold the OS's pages, not four digits' rounding more.
   return [
@@ -232,7 +234,7 @@ export function syntheticWorkload(
   pace: GuestPace,
   guest: MeasuredGuest = UNMEASURED_GUEST,
 ): string[] | null {
-  const os = guest.osBytes ?? unmeasuredOsBytes(config);
+  const os = guestOsBytes(config, guest);
   // The real load had been writing for a while when the migration started: so has the simulated.
   // Its vCPU use is what the host profile's busy-guest slowdown is charged at.
   const warmup = [

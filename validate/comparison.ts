@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { HostProfile } from "../harness/simulator/host-profile.ts";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import { toCsv } from "../results/csv.ts";
 import { agreements, summaryLines } from "./agreement.ts";
@@ -40,11 +41,11 @@ export interface ComparisonOptions {
   /** Seeds a stochastic configuration is simulated over. */
   readonly seeds: number;
   /**
-   * `--real-setup`: each simulation takes the setup-time of the real migration it stands beside
-   * (the repetitions' mean where it stands for them all) in place of the profile's
-   * (validate/real-setup.ts).
+   * `--real-setup`: `profile` as read, whose setup each simulation replaces by the setup-time of
+   * the real migration it stands beside (the repetitions' mean where it stands for them all;
+   * validate/real-setup.ts); null without `--real-setup`.
    */
-  readonly realSetup: boolean;
+  readonly realSetup: HostProfile | null;
   /** Each load's trace for the replay, or null: no trace replay (`--no-traces`). */
   readonly traces: ReadonlyMap<LoadMode, TraceAvailability> | null;
   /**
@@ -66,10 +67,11 @@ function profileFor(
   options: ComparisonOptions,
   name: string,
 ): string {
-  const setupMs = options.realSetup ? meanRealSetupMs(runs) : null;
-  if (setupMs === null) return options.profile;
+  const base = options.realSetup;
+  const setupMs = base === null ? null : meanRealSetupMs(runs);
+  if (base === null || setupMs === null) return options.profile;
   const dir = join(options.out, "profiles", "real-setup");
-  return profileWithSetup(options.profile, setupMs, dir, `${config.name}-${name}`);
+  return profileWithSetup(base, setupMs, dir, `${config.name}-${name}`);
 }
 
 /** The synthetic workload: a simulation per repetition (at its guest speed), seeds if stochastic. */

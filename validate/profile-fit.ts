@@ -12,6 +12,7 @@ import { fitIntervalCosts, type IntervalCosts } from "./interval-costs.ts";
 import { fitLine, type LineFit } from "./line-fit.ts";
 import { isStochastic } from "./matrix.ts";
 import type { LabRun, Poll, QueryMigrate } from "./migration-run.ts";
+import { realSetupMs } from "./real-setup.ts";
 import { setupWalkedPages } from "./setup-mode.ts";
 
 /**
@@ -312,8 +313,8 @@ export interface SetupFit {
 /** The setup's fit from the runs' `setup-time` and guest RAM; null without a setup-time. */
 export function fitSetup(runs: readonly LabRun[]): SetupFit | null {
   const points = runs.flatMap((run) => {
-    const ms = run.final?.["setup-time"];
-    return ms === undefined ? [] : [{ pages: setupWalkedPages(run.config), ms }];
+    const ms = realSetupMs(run);
+    return ms === null ? [] : [{ pages: setupWalkedPages(run.config), ms }];
   });
   const setup = spread(points.map((p) => p.ms));
   if (!setup) return null;

@@ -1,12 +1,6 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mean } from "simple-statistics";
-import {
-  BUILTIN_HOST_PROFILES,
-  type HostProfile,
-  isBuiltinHostProfile,
-  validateHostProfile,
-} from "../harness/simulator/host-profile.ts";
+import type { HostProfile } from "../harness/simulator/host-profile.ts";
 import { writeFileAtomic } from "../lib/atomic-file.ts";
 import type { LabRun } from "./migration-run.ts";
 
@@ -37,18 +31,18 @@ export function meanRealSetupMs(runs: readonly LabRun[]): number | null {
   return setups.length === 0 ? null : mean(setups);
 }
 
-/** A built-in profile by name or a profile file, read synchronously (the comparison is). */
-function readProfile(nameOrPath: string): HostProfile {
-  if (isBuiltinHostProfile(nameOrPath)) return BUILTIN_HOST_PROFILES[nameOrPath];
-  return validateHostProfile(JSON.parse(readFileSync(nameOrPath, "utf8")), nameOrPath);
-}
-
 /**
- * Writes `base` with its setup replaced by `setupMs` (no part per page) as
- * `dir/<name>.json`, and returns the file's path for `--profile`.
+ * Writes `base` (the profile `--profile` named, read once by the caller) with its setup replaced
+ * by `setupMs` (no part per page) as `dir/<name>.json`, and returns the file's path for
+ * `--profile`.
  */
-export function profileWithSetup(base: string, setupMs: number, dir: string, name: string): string {
-  const { setupMicrosPerPage: _perPage, ...profile } = readProfile(base);
+export function profileWithSetup(
+  base: HostProfile,
+  setupMs: number,
+  dir: string,
+  name: string,
+): string {
+  const { setupMicrosPerPage: _perPage, ...profile } = base;
   const file = join(dir, `${name}.json`);
   const withSetup: HostProfile = {
     ...profile,

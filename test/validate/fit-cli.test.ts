@@ -139,7 +139,7 @@ test("validate:qemu: a simulation that fails is shown as not simulated, never as
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "results.csv"), "cell\n");
   const compared = compareConfig(group.config, group.real, {
-    realSetup: false,
+    realSetup: null,
     out,
     profile: "none",
     seeds: 2,

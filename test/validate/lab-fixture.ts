@@ -155,3 +155,11 @@ export function runOf(
     error: null,
   };
 }
+
+/** A completed idle run of `kib` KiB of guest RAM whose QEMU reported `setupMs` (or none). */
+export function runWithSetup(kib: number, setupMs: number | undefined, i: number): LabRun {
+  const r = run({ ...idle, guestRamKiB: kib }, { zero: 1, normal: 1, hit: 0, miss: 0 }, i, 1);
+  const final = { ...r.final, status: "completed" as const, "setup-time": setupMs };
+  if (setupMs === undefined) delete final["setup-time"];
+  return { ...r, final };
+}

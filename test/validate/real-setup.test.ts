@@ -7,19 +7,13 @@ import {
   QEMU_72_TCG_LAB_PREALLOC_NOKASLR,
   validateHostProfile,
 } from "../../harness/simulator/host-profile.ts";
-import type { LabRun } from "../../validate/migration-run.ts";
 import { meanRealSetupMs, profileWithSetup } from "../../validate/real-setup.ts";
-import { idle, run } from "./lab-fixture.ts";
+import { runWithSetup } from "./lab-fixture.ts";
 
 // --real-setup: a simulation takes the real migration's setup-time, and nothing else of the
 // profile changes.
 
-const withSetup = (setupMs: number | undefined, i: number): LabRun => {
-  const r = run(idle, { zero: 1, normal: 1, hit: 0, miss: 0 }, i, 1);
-  const final = { ...r.final, status: "completed" as const, "setup-time": setupMs };
-  if (setupMs === undefined) delete final["setup-time"];
-  return { ...r, final };
-};
+const withSetup = (setupMs: number | undefined, i: number) => runWithSetup(524280, setupMs, i);
 
 test("meanRealSetupMs: the mean of the setups QEMU reported, null without any", () => {
   assert.equal(
@@ -32,8 +26,7 @@ test("meanRealSetupMs: the mean of the setups QEMU reported, null without any", 
 
 test("profileWithSetup: the base profile with that setup and no part per page, as a valid file", () => {
   const dir = mkdtempSync(join(tmpdir(), "mb-real-setup-"));
-  const base = "qemu-7.2-tcg-lab-prealloc-nokaslr";
-  const file = profileWithSetup(base, 363, dir, "idle-rep0");
+  const file = profileWithSetup(QEMU_72_TCG_LAB_PREALLOC_NOKASLR, 363, dir, "idle-rep0");
   assert.equal(file, join(dir, "idle-rep0.json"));
   const written = validateHostProfile(JSON.parse(readFileSync(file, "utf8")), file);
   assert.equal(written.setupMs, 363);
@@ -44,8 +37,8 @@ test("profileWithSetup: the base profile with that setup and no part per page, a
   );
   assert.equal(written.downtimeFixedMs, QEMU_72_TCG_LAB_PREALLOC_NOKASLR.downtimeFixedMs);
   assert.match(written.source, /363 ms \(--real-setup\)$/);
-  // A profile file as the base, too (--profile FILE).
-  const again = profileWithSetup(file, 250, dir, "idle-rep1");
+  // Its setup replaced again: nothing else moves.
+  const again = profileWithSetup(written, 250, dir, "idle-rep1");
   const second = validateHostProfile(JSON.parse(readFileSync(again, "utf8")), again);
   assert.equal(second.setupMs, 250);
   assert.deepEqual(second.senderMicrosPerPage, written.senderMicrosPerPage);

@@ -3,17 +3,12 @@ import { test } from "node:test";
 import type { ComparedConfig } from "../../validate/compared.ts";
 import type { LabRun } from "../../validate/migration-run.ts";
 import { setupMicrosPerPage, setupModeLine } from "../../validate/setup-mode.ts";
-import { idle, run } from "./lab-fixture.ts";
+import { runWithSetup } from "./lab-fixture.ts";
 
 // The summary's setup line: QEMU's setup-times, and how many walked the larger TCG TLB,
 // per page of guest RAM walked one at a time (none for a RAM that is a multiple of 256 KiB).
 
-const withSetup = (kib: number, setupMs: number | undefined, i: number): LabRun => {
-  const r = run({ ...idle, guestRamKiB: kib }, { zero: 1, normal: 1, hit: 0, miss: 0 }, i, 1);
-  const final = { ...r.final, status: "completed" as const, "setup-time": setupMs };
-  if (setupMs === undefined) delete final["setup-time"];
-  return { ...r, final };
-};
+const withSetup = runWithSetup;
 const compared = (real: LabRun[]): ComparedConfig[] => [
   { config: real[0].config, real, realFigures: [], sources: [] },
 ];
